@@ -1,0 +1,183 @@
+/**
+ * `glassbox`: the engine from a terminal. Runs in-process (a CLI has no UI thread to protect).
+ *
+ *   glassbox complete --file F --line L --column C [--model DIR] [--max-tokens N] [--json]
+ *   glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
+ *   glassbox tokenize --text TEXT [--model DIR] [--json]
+ *   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
+ *   glassbox info [--model DIR] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { embeddedModelDir, Engine, GlassboxError, type GenerationResult } from '../engine';
+import { offsetOf, readTextFile } from './textFile';
+
+const USAGE = `Usage:
+  glassbox complete --file F --line L --column C [--model DIR] [--max-tokens N] [--json]
+  glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
+  glassbox tokenize --text TEXT [--model DIR] [--json]
+  glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
+  glassbox info [--model DIR] [--json]
+Lines and columns are 1-based. The default model is the one embedded in Glassbox.`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  file: { type: 'string' },
+  line: { type: 'string' },
+  column: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  prompt: { type: 'string' },
+  'prompt-file': { type: 'string' },
+  text: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  seed: { type: 'string' },
+  greedy: { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Args = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+class UsageError extends Error {}
+
+function need(args: Args, name: keyof Args): string {
+  const v = args[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required.`);
+  return v;
+}
+
+function int(args: Args, name: keyof Args, fallback?: number): number {
+  const v = args[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required.`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function jsonResult(r: GenerationResult, loadMs: number): string {
+  return JSON.stringify({
+    text: r.text,
+    tokens: r.tokens,
+    logprobs: r.logprobs,
+    stop_reason: r.stopReason,
+    timings: {
+      load_ms: round(loadMs),
+      prefill_ms: round(r.timings.prefillMs),
+      decode_ms: round(r.timings.decodeMs),
+      prompt_tokens: r.timings.promptTokens,
+      generated_tokens: r.timings.generatedTokens,
+    },
+  });
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+async function run(argv: string[]): Promise<void> {
+  const { values: args, positionals } = parse(argv);
+  const command = positionals[0];
+  if (args.help || !command) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo'];
+  if (!known.includes(command)) throw new UsageError(`Unknown command "${command}".`);
+  const engine = await Engine.load(args.model ?? embeddedModelDir());
+  const loadMs = engine.model.loadMs;
+  try {
+    switch (command) {
+      case 'complete': {
+        const text = readTextFile(need(args, 'file'));
+        const at = offsetOf(text, int(args, 'line'), int(args, 'column'));
+        const r = await engine.complete({ prefix: text.slice(0, at), suffix: text.slice(at), maxNewTokens: int(args, 'max-tokens', 64) });
+        process.stdout.write(args.json ? jsonResult(r, loadMs) + '\n' : r.text + '\n');
+        break;
+      }
+      case 'generate': {
+        const prompt = args['prompt-file'] ? readTextFile(args['prompt-file']) : need(args, 'prompt');
+        const temperature = args.greedy ? 0 : args.temperature !== undefined ? Number(args.temperature) : 0.8;
+        const r = await engine.generate(prompt, {
+          maxNewTokens: int(args, 'max-tokens', 64),
+          temperature,
+          topP: 0.95,
+          seed: int(args, 'seed', 0),
+          reuseCache: !args['no-cache'],
+          stopTokenIds: undefined,
+        });
+        if (r.cutTokens > 0) process.stderr.write(`glassbox: the prompt was longer than the context; its first ${r.cutTokens} tokens were dropped.\n`);
+        process.stdout.write(args.json ? jsonResult(r, loadMs) + '\n' : r.text + '\n');
+        break;
+      }
+      case 'tokenize': {
+        const t = engine.tokenize(need(args, 'text'));
+        process.stdout.write(args.json ? JSON.stringify(t) + '\n' : t.ids.join(' ') + '\n');
+        break;
+      }
+      case 'explain': {
+        const text = readTextFile(need(args, 'file'));
+        const lines = text.split('\n');
+        const start = int(args, 'start', 1);
+        const end = int(args, 'end', lines.length);
+        if (start < 1 || end < start || start > lines.length) throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
+        let streamed = 0;
+        const r = await engine.explain({
+          code: lines.slice(start - 1, end).join('\n'),
+          maxNewTokens: int(args, 'max-tokens', 256),
+          onToken: (t) => {
+            process.stdout.write(t.text);
+            streamed += t.text.length;
+          },
+        });
+        process.stdout.write(r.text.slice(streamed) + '\n');
+        break;
+      }
+      case 'info':
+        process.stdout.write(JSON.stringify(engine.info(), null, args.json ? 0 : 2) + '\n');
+        break;
+      case 'demo':
+        await demo(engine);
+        break;
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** `npm start` until the extension can open: one completion on a sample, with timings. */
+async function demo(engine: Engine): Promise<void> {
+  const prefix = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n    return ';
+  const r = await engine.complete({ prefix, suffix: '\n', maxNewTokens: 24 });
+  const info = engine.info();
+  process.stdout.write(`Glassbox demo: ${info.name} (${info.numLayers} layers, FIM format: ${info.fimFamily}), loaded in ${info.loadMs.toFixed(0)} ms\n\n`);
+  process.stdout.write(prefix + '\x1b[2m' + r.text + '\x1b[0m\n\n');
+  process.stdout.write(`${r.timings.generatedTokens} tokens; prefill ${r.timings.prefillMs.toFixed(1)} ms for ${r.timings.promptTokens} prompt tokens; decode ${r.timings.decodeMs.toFixed(1)} ms\n`);
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  try {
+    await run(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`glassbox: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const msg = err instanceof GlassboxError ? err.message : (err as Error).stack ?? String(err);
+    process.stderr.write(`glassbox: ${msg}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Generation: prefill (reusing the cached prefix a previous request left), then one-token decode
+ * steps on the KV cache, greedy or seeded sampling, stop tokens and strings, a token limit, a
+ * wall-clock budget and cancellation between steps. Every token comes with its logprob and the
+ * top alternatives.
+ */
+import type { DecoderModel } from './decoder';
+import { GlassboxError, throwIfAborted } from './errors';
+import { applyProcessors, argmax, logSoftmax, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
+import { StopStringFilter } from './stopping';
+import { IncrementalDecoder } from './tokenizer';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 (the default) means greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  stopStrings?: readonly string[];
+  /** Defaults to the model's EOS ids. Pass [] to generate exactly maxNewTokens. */
+  stopTokenIds?: readonly number[];
+  /** Wall-clock budget for the whole request, ms. */
+  timeBudgetMs?: number;
+  /** Keep the cached prefix shared with the previous request (default true). */
+  reuseCache?: boolean;
+  /** How many alternatives to report per token (default 5). */
+  topAlternatives?: number;
+  signal?: AbortSignal;
+  /** Streams tokens as they come; their `text` fields joined are always a prefix of the result's text. */
+  onToken?: (token: GeneratedToken) => void;
+}
+
+export interface TokenAlternative {
+  id: number;
+  text: string;
+  logprob: number;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** Text this token made visible (can be empty while a UTF-8 sequence or stop string is pending). */
+  text: string;
+  /** log p(token) under the model's own distribution (temperature 1, no truncation). */
+  logprob: number;
+  top: TokenAlternative[];
+}
+
+export type StopReason = 'eos' | 'stop_string' | 'max_tokens' | 'time_budget' | 'context_full';
+
+export interface GenerationTimings {
+  prefillMs: number;
+  decodeMs: number;
+  promptTokens: number;
+  /** Prompt tokens whose keys and values were kept from the previous request. */
+  reusedTokens: number;
+  generatedTokens: number;
+}
+
+export interface GenerationResult {
+  text: string;
+  tokens: number[];
+  logprobs: number[];
+  steps: GeneratedToken[];
+  stopReason: StopReason;
+  timings: GenerationTimings;
+}
+
+/** Length of the longest common prefix of two id lists. */
+export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function processorsFor(o: GenerateOptions): LogitsProcessor[] {
+  const list: LogitsProcessor[] = [];
+  if (o.temperature && o.temperature !== 1) list.push(temperature(o.temperature));
+  if (o.topK) list.push(topK(o.topK));
+  if (o.topP !== undefined && o.topP < 1) list.push(topP(o.topP));
+  return list;
+}
+
+/** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
+export async function generate(model: DecoderModel, prompt: readonly number[], o: GenerateOptions): Promise<GenerationResult> {
+  if (prompt.length === 0) throw new GlassboxError('PROMPT_EMPTY', 'The prompt is empty.', 'Give the model some text to continue.');
+  if (prompt.length >= model.contextLength) {
+    throw new GlassboxError('PROMPT_TOO_LONG', `The prompt is ${prompt.length} tokens; the model's context is ${model.contextLength}.`, 'Shorten the prompt (or let the caller cut it to a token budget).');
+  }
+  const start = performance.now();
+  const cache = model.cache;
+  const reused = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
+  cache.truncate(reused);
+  throwIfAborted(o.signal);
+
+  let logits = await model.forward(prompt.slice(reused), cache);
+  const prefillMs = performance.now() - start;
+
+  const greedy = !o.temperature || o.temperature <= 0;
+  const processors = processorsFor(o);
+  const random = seededRandom(o.seed ?? 0);
+  const stopIds = new Set(o.stopTokenIds ?? model.eosTokenIds);
+  const maxNew = Math.min(o.maxNewTokens, model.contextLength - prompt.length);
+  const nAlt = o.topAlternatives ?? 5;
+  const tokenizer = model.tokenizer;
+  const decoder = new IncrementalDecoder(tokenizer);
+  const stops = new StopStringFilter(o.stopStrings ?? []);
+  const ids = [...prompt];
+  const steps: GeneratedToken[] = [];
+  let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
+
+  while (steps.length < maxNew) {
+    const lp = logSoftmax(logits);
+    const next = greedy ? argmax(logits) : sampleFromLogits(applyProcessors(processors, ids, logits), random);
+    if (stopIds.has(next)) {
+      stopReason = 'eos';
+      break;
+    }
+    ids.push(next);
+    const step: GeneratedToken = {
+      id: next,
+      text: stops.push(decoder.push(next)),
+      logprob: lp[next],
+      top: topIndices(lp, nAlt).map((id) => ({ id, text: tokenizer.decode([id]), logprob: lp[id] })),
+    };
+    steps.push(step);
+    if (stops.stopped) stopReason = 'stop_string';
+    o.onToken?.(step);
+    if (stops.stopped || steps.length === maxNew) break;
+    if (o.timeBudgetMs !== undefined && performance.now() - start > o.timeBudgetMs) {
+      stopReason = 'time_budget';
+      break;
+    }
+    throwIfAborted(o.signal);
+    logits = await model.forward([next], cache);
+  }
+
+  // A tail held back (an unfinished UTF-8 sequence) still gets its stop-string check.
+  if (!stops.stopped) stops.push(decoder.rest());
+  if (stops.stopped) stopReason = 'stop_string';
+  const tokens = steps.map((s) => s.id);
+  return {
+    text: stops.visible,
+    tokens,
+    logprobs: steps.map((s) => s.logprob),
+    steps,
+    stopReason,
+    timings: {
+      prefillMs,
+      decodeMs: performance.now() - start - prefillMs,
+      promptTokens: prompt.length,
+      reusedTokens: reused,
+      generatedTokens: tokens.length,
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The one module that imports onnxruntime-node. Everything else sees `OrtSession`, `Tensor` and
+ * the helpers below, so session options, feed checking and error wording live in one place.
+ */
+import * as fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { GlassboxError } from './errors';
+
+export type Tensor = ort.Tensor;
+export type TensorType = ort.Tensor.Type;
+export type Feeds = Record<string, Tensor>;
+
+/** Name, element type and (possibly symbolic) shape of one graph input or output. */
+export interface IoInfo {
+  name: string;
+  type: TensorType | 'non-tensor';
+  shape: ReadonlyArray<number | string>;
+}
+
+export interface SessionOptions {
+  /** Intra-op threads; 0 lets ONNX Runtime decide (one per physical core). */
+  threads?: number;
+  /** Graph optimizations. The attention explorer lowers this so Softmax outputs survive. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export function makeTensor(
+  type: TensorType,
+  data: ort.Tensor.DataTypeMap[TensorType],
+  dims: readonly number[],
+): Tensor {
+  return new ort.Tensor(type, data as never, dims);
+}
+
+function ioInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): IoInfo[] {
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
+  );
+}
+
+/** A loaded ONNX graph. `run` checks feeds against the graph before calling into native code. */
+export class OrtSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly source: string,
+    readonly inputs: IoInfo[],
+    readonly outputs: IoInfo[],
+  ) {}
+
+  /** Load from a file path (external data resolves next to it) or from bytes (graph surgery). */
+  static async create(model: string | Uint8Array, opts: SessionOptions = {}, label?: string): Promise<OrtSession> {
+    const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
+    if (typeof model === 'string') checkOnnxFile(model);
+    const options: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      intraOpNumThreads: opts.threads ?? 0,
+      logSeverityLevel: 3,
+    };
+    let session: ort.InferenceSession;
+    try {
+      session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
+    } catch (err) {
+      throw new GlassboxError(
+        'ONNX_INVALID',
+        `ONNX Runtime could not load ${source}: ${firstLine(err)}.`,
+        'The file may be truncated or corrupt, or use operators this ONNX Runtime does not have; re-download or re-export the model.',
+      );
+    }
+    return new OrtSession(session, source, ioInfo(session.inputMetadata), ioInfo(session.outputMetadata));
+  }
+
+  get inputNames(): string[] {
+    return this.inputs.map((i) => i.name);
+  }
+
+  get outputNames(): string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
+  /** Run the graph. Throws an error naming missing feeds, and logs dtypes and dims on failure. */
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const missing = this.inputNames.filter((n) => !(n in feeds));
+    if (missing.length > 0) {
+      throw new GlassboxError('RUN_FAILED', `Missing inputs for ${this.source}: ${missing.join(', ')}.`);
+    }
+    try {
+      return fetches ? await this.session.run(feeds, fetches as string[]) : await this.session.run(feeds);
+    } catch (err) {
+      const shapes = Object.entries(feeds)
+        .map(([name, t]) => `${name}: ${t.type}[${t.dims.join(', ')}]`)
+        .join('; ');
+      throw new GlassboxError('RUN_FAILED', `ONNX Runtime failed running ${this.source}: ${firstLine(err)}. Feeds: ${shapes}.`);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Cheap checks before handing a path to native code, so the message can say what is wrong. */
+function checkOnnxFile(file: string): void {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    throw new GlassboxError('ONNX_MISSING', `Model file not found: ${file}.`, 'Check the model folder or select another model.');
+  }
+  if (size === 0) {
+    throw new GlassboxError('ONNX_INVALID', `Model file is empty: ${file} (0 bytes, expected an ONNX protobuf).`, 'Re-download or re-export the model.');
+  }
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].replace(/\.$/, '');
+}

@@ -1,0 +1,60 @@
+/**
+ * Explain prompts. Glassbox's own model was fine-tuned on `code <|explain|> summary`; models with
+ * a chat template get it rendered with @huggingface/jinja; other base models get a plain-text
+ * prompt. A user template (a setting) replaces the text part: `{code}` and `{language}` are filled.
+ */
+import { Template } from '@huggingface/jinja';
+import { GlassboxError } from './errors';
+import type { TextTokenizer } from './tokenizer';
+
+export const EXPLAIN_TOKEN = '<|explain|>';
+export const DEFAULT_EXPLAIN_TEMPLATE = 'Explain what this {language} code does, briefly.\n\n```{language}\n{code}\n```';
+const BASE_MODEL_TEMPLATE = '```{language}\n{code}\n```\nIn one paragraph, the code above';
+
+export type ExplainStyle = 'glassbox' | 'chat' | 'plain';
+
+export interface ExplainPrompt {
+  ids: number[];
+  style: ExplainStyle;
+  /** The prompt as text, for the "details" view. */
+  text: string;
+  stopStrings: string[];
+}
+
+export interface ExplainRequest {
+  code: string;
+  language?: string;
+  /** Overrides the instruction text for chat and plain models. */
+  template?: string;
+}
+
+function fill(template: string, code: string, language: string): string {
+  return template.replaceAll('{language}', language).replaceAll('{code}', code);
+}
+
+export function buildExplainPrompt(tokenizer: TextTokenizer, req: ExplainRequest): ExplainPrompt {
+  if (!req.code.trim()) throw new GlassboxError('PROMPT_EMPTY', 'There is no code to explain.', 'Select some code, or put the cursor inside a function.');
+  const language = req.language ?? '';
+  const explainId = tokenizer.tokenId(EXPLAIN_TOKEN);
+  if (explainId !== undefined && !req.template) {
+    const ids = [...tokenizer.encode(req.code), explainId];
+    return { ids, style: 'glassbox', text: req.code + EXPLAIN_TOKEN, stopStrings: [] };
+  }
+  if (tokenizer.chatTemplate) {
+    const content = fill(req.template ?? DEFAULT_EXPLAIN_TEMPLATE, req.code, language);
+    let text: string;
+    try {
+      text = new Template(tokenizer.chatTemplate).render({
+        messages: [{ role: 'user', content }],
+        add_generation_prompt: true,
+        bos_token: tokenizer.bosToken ?? '',
+        eos_token: tokenizer.eosToken ?? '',
+      });
+    } catch (err) {
+      throw new GlassboxError('TOKENIZER_INVALID', `The model's chat_template could not be rendered: ${(err as Error).message}.`);
+    }
+    return { ids: tokenizer.encode(text), style: 'chat', text, stopStrings: [] };
+  }
+  const text = fill(req.template ?? BASE_MODEL_TEMPLATE, req.code, language);
+  return { ids: tokenizer.encode(text), style: 'plain', text, stopStrings: ['\n\n', '```'] };
+}

@@ -1,0 +1,123 @@
+/**
+ * The model's tokenizer, read from tokenizer.json with @huggingface/tokenizers; special tokens,
+ * EOS and the chat template come from tokenizer_config.json.
+ */
+import * as fs from 'node:fs';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { GlassboxError } from './errors';
+import { readJson, type ModelFiles } from './modelFolder';
+
+const SUPPORTED_MODELS = ['BPE', 'Unigram', 'WordPiece'];
+
+export class TextTokenizer {
+  /** Every added token (special or not) by its text. */
+  readonly addedTokens: ReadonlyMap<string, number>;
+  readonly specialIds: ReadonlySet<number>;
+  readonly chatTemplate?: string;
+  readonly eosToken?: string;
+  readonly bosToken?: string;
+  readonly addBosToken: boolean;
+
+  private constructor(
+    private readonly tok: Tokenizer,
+    config: Record<string, unknown>,
+  ) {
+    const added = new Map<string, number>();
+    const special = new Set<number>();
+    for (const [id, t] of tok.get_added_tokens_decoder()) {
+      added.set(t.content, id);
+      if (t.special) special.add(id);
+    }
+    this.addedTokens = added;
+    this.specialIds = special;
+    this.chatTemplate = typeof config.chat_template === 'string' ? config.chat_template : undefined;
+    this.eosToken = tokenText(config.eos_token);
+    this.bosToken = tokenText(config.bos_token);
+    this.addBosToken = config.add_bos_token === true;
+  }
+
+  static load(files: Pick<ModelFiles, 'tokenizerPath' | 'tokenizerConfigPath'>): TextTokenizer {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(fs.readFileSync(files.tokenizerPath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new GlassboxError('TOKENIZER_INVALID', `${files.tokenizerPath} could not be read as JSON: ${(err as Error).message}.`, 'Replace it with the tokenizer.json the model was published with.');
+    }
+    const modelType = (json.model as { type?: unknown } | undefined)?.type;
+    if (typeof modelType !== 'string' || !SUPPORTED_MODELS.includes(modelType)) {
+      throw new GlassboxError(
+        'TOKENIZER_INVALID',
+        `${files.tokenizerPath}: tokenizer model type ${JSON.stringify(modelType ?? null)} is not supported (supported: ${SUPPORTED_MODELS.join(', ')}).`,
+        'Use a model whose tokenizer.json is in the Hugging Face tokenizers format.',
+      );
+    }
+    const config = files.tokenizerConfigPath ? readJson(files.tokenizerConfigPath) : {};
+    try {
+      return new TextTokenizer(new Tokenizer(json, config), config);
+    } catch (err) {
+      throw new GlassboxError('TOKENIZER_INVALID', `${files.tokenizerPath} could not be loaded: ${(err as Error).message}.`);
+    }
+  }
+
+  /** Token ids for `text`, with no BOS/EOS added; special-token text in `text` maps to its id. */
+  encode(text: string): number[] {
+    return text.length === 0 ? [] : this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Text for `ids`, exactly (no space clean-up, which would change code). */
+  decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
+    return this.tok.decode(ids as number[], { skip_special_tokens: opts.skipSpecial ?? false, clean_up_tokenization_spaces: false });
+  }
+
+  /** The vocabulary string of one id (Ġ-style for byte-level BPE); for display. */
+  idToToken(id: number): string | undefined {
+    return this.tok.id_to_token(id);
+  }
+
+  tokenId(token: string): number | undefined {
+    return this.addedTokens.get(token) ?? this.tok.token_to_id(token);
+  }
+
+  get vocabSize(): number {
+    return this.tok.get_vocab(true).size;
+  }
+}
+
+function tokenText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+/**
+ * Turns a growing list of generated ids into text deltas. Byte-level tokens can end in the middle
+ * of a UTF-8 sequence; such a tail decodes to U+FFFD and is held back until it completes.
+ */
+export class IncrementalDecoder {
+  private ids: number[] = [];
+  private emitted = 0; // characters of the decoded text already handed out
+
+  constructor(
+    private readonly tokenizer: TextTokenizer,
+    private readonly skipSpecial = true,
+  ) {}
+
+  /** Adds one id; returns the newly completed text (possibly empty). */
+  push(id: number): string {
+    this.ids.push(id);
+    const text = this.tokenizer.decode(this.ids, { skipSpecial: this.skipSpecial });
+    const stable = text.endsWith('\uFFFD') ? text.slice(0, text.lastIndexOf('\uFFFD')) : text;
+    if (stable.length <= this.emitted) return '';
+    const delta = stable.slice(this.emitted);
+    this.emitted = stable.length;
+    return delta;
+  }
+
+  /** Text not handed out yet (an incomplete tail), marking it handed out. */
+  rest(): string {
+    const text = this.tokenizer.decode(this.ids, { skipSpecial: this.skipSpecial });
+    const tail = text.slice(this.emitted);
+    this.emitted = text.length;
+    return tail;
+  }
+}

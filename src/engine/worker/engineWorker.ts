@@ -1,0 +1,81 @@
+/**
+ * The worker thread that owns the model. ONNX Runtime computes on the calling thread, so it runs
+ * here and the extension host's event loop stays free while tokens are generated.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Engine } from '../engine';
+import { GlassboxError, serializeError } from '../errors';
+import type { GeneratedToken } from '../generate';
+import { isHostToWorker, type HostToWorker, type Method, type Params, type RequestMessage, type Result, type WorkerData, type WorkerToHost } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('engineWorker.js must run in a worker thread');
+const options = (workerData ?? {}) as WorkerData;
+
+let engine: Engine | null = null;
+const inflight = new Map<number, AbortController>();
+
+function post(msg: WorkerToHost): void {
+  port!.postMessage(msg);
+}
+
+function loaded(): Engine {
+  if (!engine) throw new GlassboxError('NOT_LOADED', 'No model is loaded yet.', 'Load a model first.');
+  return engine;
+}
+
+type Handler<M extends Method> = (params: Params<M>, signal: AbortSignal, onToken: ((t: GeneratedToken) => void) | undefined) => Promise<Result<M>> | Result<M>;
+
+const handlers: { [M in Method]: Handler<M> } = {
+  async load(p) {
+    const next = await Engine.load(p.modelDir, { onnxFile: p.onnxFile, threads: p.threads });
+    const old = engine;
+    engine = next; // swap only once the new model loaded: a failed load keeps the old one
+    await old?.dispose();
+    return next.info();
+  },
+  async unload() {
+    const old = engine;
+    engine = null;
+    await old?.dispose();
+    return null;
+  },
+  info: () => engine?.info() ?? null,
+  tokenize: (p) => loaded().tokenize(p.text),
+  complete: (p, signal, onToken) => loaded().complete({ ...p, signal, onToken }),
+  explain: (p, signal, onToken) => loaded().explain({ ...p, signal, onToken }),
+  generate: (p, signal, onToken) => loaded().generate(p.prompt, { ...p, signal, onToken }),
+};
+
+async function serve(msg: RequestMessage): Promise<void> {
+  const controller = new AbortController();
+  inflight.set(msg.id, controller);
+  const onToken = msg.stream ? (token: GeneratedToken) => post({ type: 'token', id: msg.id, token }) : undefined;
+  try {
+    const handler = handlers[msg.method] as Handler<Method>;
+    const result = await handler(msg.params as never, controller.signal, onToken);
+    post({ type: 'result', id: msg.id, result });
+  } catch (err) {
+    post({ type: 'error', id: msg.id, error: serializeError(err) });
+  } finally {
+    inflight.delete(msg.id);
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  if (!isHostToWorker(raw)) return; // not ours: ignore rather than guess
+  const msg: HostToWorker = raw;
+  switch (msg.type) {
+    case 'request':
+      void serve(msg);
+      break;
+    case 'cancel':
+      inflight.get(msg.id)?.abort();
+      break;
+    case 'crash':
+      if (options.testHooks) process.exit(70);
+      break;
+  }
+});
+
+post({ type: 'ready' });

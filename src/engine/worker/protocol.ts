@@ -1,0 +1,86 @@
+/**
+ * The typed protocol between the extension host (or CLI) and the engine's worker thread.
+ * One union per direction; every message is checked on arrival before anything acts on it.
+ */
+import type { CompletionRequest, CompletionResult, ExplainResult, ModelInfo, RequestOptions } from '../engine';
+import type { SerializedError } from '../errors';
+import type { GeneratedToken, GenerationResult } from '../generate';
+import type { ExplainRequest } from '../prompts';
+
+/** Options cross the thread boundary by structured clone: no signals, no callbacks. */
+type Wire<T> = Omit<T, 'signal' | 'onToken'>;
+
+export interface LoadParams {
+  modelDir: string;
+  onnxFile?: string;
+  threads?: number;
+}
+
+/** Every method the worker serves, with its parameters and result. */
+export interface WorkerMethods {
+  load: { params: LoadParams; result: ModelInfo };
+  unload: { params: Record<string, never>; result: null };
+  info: { params: Record<string, never>; result: ModelInfo | null };
+  tokenize: { params: { text: string }; result: { ids: number[]; tokens: string[] } };
+  complete: { params: Wire<CompletionRequest>; result: CompletionResult };
+  explain: { params: Wire<ExplainRequest & RequestOptions>; result: ExplainResult };
+  generate: { params: Wire<RequestOptions> & { prompt: string | number[] }; result: GenerationResult & { cutTokens: number } };
+}
+
+export type Method = keyof WorkerMethods;
+export type Params<M extends Method> = WorkerMethods[M]['params'];
+export type Result<M extends Method> = WorkerMethods[M]['result'];
+
+export type RequestMessage = { [M in Method]: { type: 'request'; id: number; method: M; params: Params<M>; stream: boolean } }[Method];
+
+export type HostToWorker =
+  | RequestMessage
+  | { type: 'cancel'; id: number }
+  /** Test hook, honoured only when the worker was started with testHooks: exits the thread. */
+  | { type: 'crash' };
+
+export type WorkerToHost =
+  | { type: 'ready' }
+  | { type: 'token'; id: number; token: GeneratedToken }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: SerializedError };
+
+export interface WorkerData {
+  testHooks?: boolean;
+}
+
+const METHODS: ReadonlySet<string> = new Set<Method>(['load', 'unload', 'info', 'tokenize', 'complete', 'explain', 'generate']);
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+export function isHostToWorker(x: unknown): x is HostToWorker {
+  if (!isRecord(x)) return false;
+  switch (x.type) {
+    case 'request':
+      return typeof x.id === 'number' && typeof x.method === 'string' && METHODS.has(x.method) && isRecord(x.params) && typeof x.stream === 'boolean';
+    case 'cancel':
+      return typeof x.id === 'number';
+    case 'crash':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isWorkerToHost(x: unknown): x is WorkerToHost {
+  if (!isRecord(x)) return false;
+  switch (x.type) {
+    case 'ready':
+      return true;
+    case 'token':
+      return typeof x.id === 'number' && isRecord(x.token);
+    case 'result':
+      return typeof x.id === 'number' && 'result' in x;
+    case 'error':
+      return typeof x.id === 'number' && isRecord(x.error) && typeof x.error.message === 'string';
+    default:
+      return false;
+  }
+}

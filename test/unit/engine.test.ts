@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Engine } from '../../src/engine/engine';
+import { TEST_MODEL } from './helpers';
+
+describe('engine: completion and explain', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.load(TEST_MODEL);
+  });
+  after(() => engine.dispose());
+
+  it('completes at a cursor with a FIM prompt in the model format', async () => {
+    const r = await engine.complete({ prefix: 'def add(a, b):\n    return ', suffix: '\n', maxNewTokens: 8 });
+    assert.equal(r.fimFamily, 'glassbox');
+    assert.ok(r.prompt.prefixTokens > 0 && r.prompt.suffixTokens > 0);
+    assert.ok(r.tokens.length > 0 && r.tokens.length <= 8);
+    assert.equal(r.timings.promptTokens, r.prompt.tokens);
+  });
+
+  it('typing one more character reuses the cached prefix', async () => {
+    const prefix = 'import os\nimport sys\n\ndef main(argv):\n    for arg in argv:\n        print(arg';
+    await engine.complete({ prefix, suffix: ')\n', maxNewTokens: 4 });
+    const r = await engine.complete({ prefix: prefix + 'v', suffix: ')\n', maxNewTokens: 4 });
+    assert.ok(r.timings.reusedTokens >= r.prompt.prefixTokens - 3, `reused ${r.timings.reusedTokens} of ${r.prompt.prefixTokens} prefix tokens`);
+  });
+
+  it('completes at the very start of an empty file', async () => {
+    const r = await engine.complete({ prefix: '', suffix: '', maxNewTokens: 4 });
+    assert.ok(r.tokens.length <= 4);
+  });
+
+  it('cuts a prompt longer than the context to the budget', async () => {
+    const huge = 'x = 1\n'.repeat(5000);
+    const r = await engine.complete({ prefix: huge, suffix: huge, maxNewTokens: 4 });
+    assert.ok(r.prompt.cutPrefix > 0 && r.prompt.cutSuffix > 0);
+    assert.ok(r.prompt.tokens + 4 <= engine.info().contextLength);
+  });
+
+  it('explains with the embedded model\'s explain format and streams', async () => {
+    let streamed = '';
+    const r = await engine.explain({ code: 'def add(a, b):\n    return a + b\n', maxNewTokens: 12, onToken: (t) => (streamed += t.text) });
+    assert.equal(r.style, 'glassbox');
+    assert.ok(r.promptText.endsWith('<|explain|>'));
+    assert.ok(r.text.startsWith(streamed));
+  });
+
+  it('refuses to explain nothing', async () => {
+    await assert.rejects(engine.explain({ code: '   \n' }), (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY');
+  });
+
+  it('generate() drops the start of an over-long prompt and says how much', async () => {
+    const r = await engine.generate('a = 1\n'.repeat(2000), { maxNewTokens: 2, stopTokenIds: [] });
+    assert.ok(r.cutTokens > 0);
+    assert.equal(r.tokens.length, 2);
+  });
+
+  it('runs concurrent requests one after another without mixing caches', async () => {
+    const a = engine.generate('def f(x):\n', { maxNewTokens: 6, stopTokenIds: [], reuseCache: false });
+    const b = engine.generate('class A:\n', { maxNewTokens: 6, stopTokenIds: [], reuseCache: false });
+    const [ra, rb] = await Promise.all([a, b]);
+    const ra2 = await engine.generate('def f(x):\n', { maxNewTokens: 6, stopTokenIds: [], reuseCache: false });
+    const rb2 = await engine.generate('class A:\n', { maxNewTokens: 6, stopTokenIds: [], reuseCache: false });
+    assert.deepEqual(ra.tokens, ra2.tokens);
+    assert.deepEqual(rb.tokens, rb2.tokens);
+  });
+});

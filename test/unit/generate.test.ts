@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DecoderModel } from '../../src/engine/decoder';
+import { generate } from '../../src/engine/generate';
+import { maxAbsDiff, readGolden, TEST_MODEL, type Golden } from './helpers';
+
+describe('generation on the test model', () => {
+  let model: DecoderModel;
+  let golden: Golden;
+  before(async () => {
+    model = await DecoderModel.load(TEST_MODEL);
+    golden = readGolden(TEST_MODEL);
+  });
+  after(() => model.dispose());
+
+  it('reproduces the reference logits for every golden prompt', async () => {
+    for (const c of golden.cases) {
+      assert.deepEqual(model.tokenizer.encode(c.prompt), c.input_ids, `${c.name}: tokenization`);
+      const rows = await model.logits(c.input_ids);
+      let worst = 0;
+      rows.forEach((row, t) => (worst = Math.max(worst, maxAbsDiff(row, c.logits[t]))));
+      assert.ok(worst <= Math.min(golden.atol, 1e-4), `${c.name}: max |Δlogit| ${worst}`);
+    }
+  });
+
+  it('reproduces the reference greedy tokens through the KV cache', async () => {
+    for (const c of golden.cases) {
+      const r = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+      assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
+    }
+  });
+
+  it('gives identical tokens with prefix reuse as from a cold start', async () => {
+    const c = golden.cases[0];
+    const cold = await generate(model, c.input_ids, { maxNewTokens: 12, stopTokenIds: [], reuseCache: false });
+    // Same prompt plus the first generated token: "the user typed along the suggestion".
+    const longer = [...c.input_ids, cold.tokens[0]];
+    const warm = await generate(model, longer, { maxNewTokens: 11, stopTokenIds: [] });
+    assert.equal(warm.timings.reusedTokens, longer.length - 1, 'everything but the last token came from the cache');
+    assert.deepEqual(warm.tokens, cold.tokens.slice(1));
+    // And a prompt that diverges in the middle reuses only the shared part.
+    const other = [...c.input_ids.slice(0, 3), ...golden.cases[1].input_ids];
+    const warm2 = await generate(model, other, { maxNewTokens: 8, stopTokenIds: [] });
+    const cold2 = await generate(model, other, { maxNewTokens: 8, stopTokenIds: [], reuseCache: false });
+    assert.ok(warm2.timings.reusedTokens >= 3);
+    assert.deepEqual(warm2.tokens, cold2.tokens);
+  });
+
+  it('samples reproducibly with a seed', async () => {
+    const ids = golden.cases[0].input_ids;
+    const a = await generate(model, ids, { maxNewTokens: 16, temperature: 1.0, seed: 5, stopTokenIds: [] });
+    const b = await generate(model, ids, { maxNewTokens: 16, temperature: 1.0, seed: 5, stopTokenIds: [] });
+    const c = await generate(model, ids, { maxNewTokens: 16, temperature: 1.0, seed: 6, stopTokenIds: [] });
+    assert.deepEqual(a.tokens, b.tokens);
+    assert.notDeepEqual(a.tokens, c.tokens);
+  });
+
+  it('reports logprobs and top-5 alternatives consistent with the logits', async () => {
+    const ids = golden.cases[0].input_ids;
+    const r = await generate(model, ids, { maxNewTokens: 4, stopTokenIds: [], reuseCache: false });
+    for (const step of r.steps) {
+      assert.equal(step.top.length, 5);
+      assert.equal(step.top[0].id, step.id, 'greedy token is the top alternative');
+      assert.ok(step.logprob <= 0);
+      assert.equal(step.top[0].logprob, step.logprob);
+      for (let i = 1; i < 5; i++) assert.ok(step.top[i].logprob <= step.top[i - 1].logprob);
+    }
+    assert.deepEqual(r.logprobs, r.steps.map((s) => s.logprob));
+  });
+
+  it('stops at a stop token id and leaves it out', async () => {
+    const c = golden.cases[0];
+    const stopAt = c.greedy_tokens[3];
+    const r = await generate(model, c.input_ids, { maxNewTokens: 16, stopTokenIds: [stopAt], reuseCache: false });
+    assert.equal(r.stopReason, 'eos');
+    assert.deepEqual(r.tokens, c.greedy_tokens.slice(0, c.greedy_tokens.indexOf(stopAt)));
+  });
+
+  it('stops at a stop string, cutting the text before it, and never streams it', async () => {
+    const c = golden.cases[0];
+    const full = await generate(model, c.input_ids, { maxNewTokens: 16, stopTokenIds: [], reuseCache: false });
+    const stop = full.text.slice(Math.floor(full.text.length / 2), Math.floor(full.text.length / 2) + 2);
+    assert.ok(stop.length === 2, 'the greedy text is long enough to pick a stop string from');
+    let streamed = '';
+    const r = await generate(model, c.input_ids, { maxNewTokens: 16, stopTokenIds: [], stopStrings: [stop], reuseCache: false, onToken: (t) => (streamed += t.text) });
+    assert.equal(r.stopReason, 'stop_string');
+    assert.equal(r.text, full.text.slice(0, full.text.indexOf(stop)));
+    assert.ok(!streamed.includes(stop));
+    assert.ok(r.text.startsWith(streamed));
+  });
+
+  it('streams text whose concatenation is a prefix of the result', async () => {
+    let streamed = '';
+    const r = await generate(model, golden.cases[2].input_ids, { maxNewTokens: 16, stopTokenIds: [], onToken: (t) => (streamed += t.text) });
+    assert.ok(r.text.startsWith(streamed));
+    assert.equal(r.steps.length, 16);
+  });
+
+  it('honours max new tokens and the wall-clock budget', async () => {
+    const ids = golden.cases[0].input_ids;
+    const r = await generate(model, ids, { maxNewTokens: 3, stopTokenIds: [] });
+    assert.equal(r.tokens.length, 3);
+    assert.equal(r.stopReason, 'max_tokens');
+    const t = await generate(model, ids, { maxNewTokens: 64, stopTokenIds: [], timeBudgetMs: 0 });
+    assert.equal(t.stopReason, 'time_budget');
+    assert.equal(t.tokens.length, 1, 'the budget is checked after each token');
+  });
+
+  it('cancels between steps through an AbortSignal', async () => {
+    const ctrl = new AbortController();
+    let seen = 0;
+    await assert.rejects(
+      generate(model, golden.cases[0].input_ids, {
+        maxNewTokens: 50,
+        stopTokenIds: [],
+        signal: ctrl.signal,
+        onToken: () => {
+          if (++seen === 3) ctrl.abort();
+        },
+      }),
+      (e: Error & { code?: string }) => e.code === 'CANCELLED',
+    );
+    assert.equal(seen, 3, 'no token after the abort');
+    // The cache is still usable and consistent afterwards.
+    const r = await generate(model, golden.cases[0].input_ids, { maxNewTokens: 4, stopTokenIds: [] });
+    assert.deepEqual(r.tokens, golden.cases[0].greedy_tokens.slice(0, 4));
+  });
+
+  it('refuses an empty prompt and a prompt longer than the context', async () => {
+    await assert.rejects(generate(model, [], { maxNewTokens: 4 }), (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY');
+    const tooLong = new Array<number>(model.contextLength + 5).fill(golden.cases[0].input_ids[0]);
+    await assert.rejects(generate(model, tooLong, { maxNewTokens: 4 }), (e: Error & { code?: string }) => e.code === 'PROMPT_TOO_LONG' && /context/.test(e.message));
+  });
+
+  it('stops at the end of the context', async () => {
+    const ids = new Array<number>(model.contextLength - 3).fill(golden.cases[0].input_ids[0]);
+    const r = await generate(model, ids, { maxNewTokens: 10, stopTokenIds: [], reuseCache: false });
+    assert.equal(r.tokens.length, 3);
+    assert.equal(r.stopReason, 'context_full');
+  });
+});
