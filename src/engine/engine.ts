@@ -3,6 +3,7 @@
  * folder, then complete (FIM), explain, generate or tokenize. Requests run one at a time because
  * they share the model's KV cache.
  */
+import { completionRule, trimAgainstSuffix } from './completionText';
 import { DecoderModel, type LoadOptions } from './decoder';
 import { GlassboxError } from './errors';
 import { buildFimPrompt, detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
@@ -17,8 +18,11 @@ export interface CompletionRequest extends RequestOptions {
   /** Most prompt tokens (default: what the context leaves after maxNewTokens). */
   budgetTokens?: number;
   prefixShare?: number;
+  /** Default: multi-line when only whitespace stands right of the cursor. */
+  multiline?: boolean;
 }
 
+/** `text` is trimmed against the suffix; `tokens` and `steps` are what the model generated. */
 export interface CompletionResult extends GenerationResult {
   fimFamily: FimFamily;
   prompt: { tokens: number; prefixTokens: number; suffixTokens: number; cutPrefix: number; cutSuffix: number };
@@ -82,9 +86,10 @@ export class Engine {
     };
   }
 
+  /** Ids and a readable label per token (text, or hex bytes for a partial UTF-8 character). */
   tokenize(text: string): { ids: number[]; tokens: string[] } {
     const ids = this.model.tokenizer.encode(text);
-    return { ids, tokens: ids.map((id) => this.model.tokenizer.decode([id])) };
+    return { ids, tokens: ids.map((id) => this.model.tokenizer.tokenLabel(id)) };
   }
 
   /** Completion at a cursor: FIM prompt in the model's own format, cut to the budget. */
@@ -97,8 +102,13 @@ export class Engine {
       const base = { fimFamily: prompt.family, prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix } };
       if (prompt.ids.length === 0) return { ...base, ...emptyResult() }; // empty file, no FIM: nothing to continue
       const stopTokenIds = req.stopTokenIds ?? [...new Set([...this.model.eosTokenIds, ...prompt.stopTokenIds])];
-      const result = await generate(this.model, prompt.ids, { ...req, maxNewTokens, stopTokenIds });
-      return { ...base, ...result };
+      const shape = {
+        linePrefix: req.prefix.slice(req.prefix.lastIndexOf('\n') + 1),
+        multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '',
+      };
+      const textRules = [completionRule(shape), ...(req.textRules ?? [])];
+      const result = await generate(this.model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules });
+      return { ...base, ...result, text: trimAgainstSuffix(result.text, req.suffix) };
     });
   }
 

@@ -7,7 +7,8 @@
 import type { DecoderModel } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
 import { applyProcessors, argmax, logSoftmax, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
-import { StopStringFilter } from './stopping';
+import type { TextRule } from './completionText';
+import { TextStopper } from './stopping';
 import { IncrementalDecoder } from './tokenizer';
 
 export interface GenerateOptions {
@@ -18,6 +19,8 @@ export interface GenerateOptions {
   topP?: number;
   seed?: number;
   stopStrings?: readonly string[];
+  /** Rules on the generated text that can end it (e.g. the end of a completion's block). */
+  textRules?: readonly TextRule[];
   /** Defaults to the model's EOS ids. Pass [] to generate exactly maxNewTokens. */
   stopTokenIds?: readonly number[];
   /** Wall-clock budget for the whole request, ms. */
@@ -46,6 +49,7 @@ export interface GeneratedToken {
   top: TokenAlternative[];
 }
 
+/** `stop_string` covers stop strings and text rules. */
 export type StopReason = 'eos' | 'stop_string' | 'max_tokens' | 'time_budget' | 'context_full';
 
 export interface GenerationTimings {
@@ -105,7 +109,7 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   const nAlt = o.topAlternatives ?? 5;
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
-  const stops = new StopStringFilter(o.stopStrings ?? []);
+  const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
   const ids = [...prompt];
   const steps: GeneratedToken[] = [];
   let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';

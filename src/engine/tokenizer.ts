@@ -66,12 +66,25 @@ export class TextTokenizer {
 
   /** Text for `ids`, exactly (no space clean-up, which would change code). */
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
+    if (ids.length === 0) return ''; // the library throws on an empty list
     return this.tok.decode(ids as number[], { skip_special_tokens: opts.skipSpecial ?? false, clean_up_tokenization_spaces: false });
   }
 
   /** The vocabulary string of one id (Ġ-style for byte-level BPE); for display. */
   idToToken(id: number): string | undefined {
     return this.tok.id_to_token(id);
+  }
+
+  /**
+   * A readable label for one token: its text when it decodes on its own, else its bytes in hex
+   * (byte-level BPE tokens can hold part of a UTF-8 character), e.g. `\xF0\x9F`.
+   */
+  tokenLabel(id: number): string {
+    const text = this.decode([id]);
+    if (!text.includes('\uFFFD')) return text;
+    const raw = this.idToToken(id);
+    const bytes = raw === undefined ? undefined : byteLevelBytes(raw);
+    return bytes ? bytes.map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('') : text;
   }
 
   tokenId(token: string): number | undefined {
@@ -81,6 +94,26 @@ export class TextTokenizer {
   get vocabSize(): number {
     return this.tok.get_vocab(true).size;
   }
+}
+
+/** GPT-2's byte-level alphabet: printable bytes stand for themselves, the rest are shifted to U+0100+. */
+let byteDecoder: Map<string, number> | undefined;
+function byteLevelBytes(token: string): number[] | undefined {
+  if (!byteDecoder) {
+    byteDecoder = new Map();
+    let shifted = 0;
+    for (let b = 0; b < 256; b++) {
+      const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+      byteDecoder.set(String.fromCharCode(printable ? b : 256 + shifted++), b);
+    }
+  }
+  const out: number[] = [];
+  for (const ch of token) {
+    const b = byteDecoder.get(ch);
+    if (b === undefined) return undefined; // not a byte-level token
+    out.push(b);
+  }
+  return out;
 }
 
 function tokenText(v: unknown): string | undefined {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyProcessors, argmax, logSoftmax, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP } from '../../src/engine/sampling';
-import { StopStringFilter } from '../../src/engine/stopping';
+import { TextStopper } from '../../src/engine/stopping';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, 2.9]);
 
@@ -53,7 +53,7 @@ describe('sampling', () => {
 
 describe('stop strings', () => {
   it('holds back a possible stop string and cuts at it', () => {
-    const f = new StopStringFilter(['\n\n']);
+    const f = new TextStopper(['\n\n']);
     assert.equal(f.push('a = 1'), 'a = 1');
     assert.equal(f.push('\n'), '', 'a lone newline might start the stop string');
     assert.equal(f.push('b'), '\nb');
@@ -63,7 +63,7 @@ describe('stop strings', () => {
   });
 
   it('finds a stop string that spans pushes', () => {
-    const f = new StopStringFilter(['END']);
+    const f = new TextStopper(['END']);
     f.push('xx E');
     f.push('N');
     f.push('D yy');

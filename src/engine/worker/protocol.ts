@@ -8,7 +8,7 @@ import type { GeneratedToken, GenerationResult } from '../generate';
 import type { ExplainRequest } from '../prompts';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */
-type Wire<T> = Omit<T, 'signal' | 'onToken'>;
+type Wire<T> = Omit<T, 'signal' | 'onToken' | 'textRules'>;
 
 export interface LoadParams {
   modelDir: string;

@@ -1,0 +1,103 @@
+/**
+ * Inline completions: turns VS Code's requests into engine calls and results into ghost text.
+ * A newer request supersedes the older one (its AbortSignal fires), automatic requests wait out
+ * an adaptive debounce, and the cache answers repeats and "typing along" without the model.
+ */
+import * as vscode from 'vscode';
+import { isCancellation } from '../engine/errors';
+import type { Config } from '../config';
+import type { EngineHost } from '../engineHost';
+import { CompletionCache } from './cache';
+import { contextWindow, type TextSource } from './contextWindow';
+import { AdaptiveDebounce, sleep } from './debounce';
+
+export const ACCEPTED_COMMAND = 'glassbox.completionAccepted';
+
+export class GlassboxCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
+  private readonly cache = new CompletionCache();
+  private readonly debounce = new AdaptiveDebounce();
+  private inflight: AbortController | null = null;
+  private readonly reported = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly config: Config,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === vscode.window.activeTextEditor?.document && e.contentChanges.length > 0) this.debounce.keystroke(performance.now());
+      }),
+    );
+  }
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    if (!this.config.enabled && !explicit) return undefined;
+    if (this.config.disabledLanguages.includes(document.languageId)) return undefined;
+    if (context.selectedCompletionInfo) return undefined; // the suggest widget is open: don't compete
+    if (this.host.state.kind === 'error') return undefined; // reported once already; stay quiet
+    const size = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
+    if (size > this.config.maxFileSizeKB * 1024) return undefined;
+
+    const offset = document.offsetAt(position);
+    const { prefix, suffix } = contextWindow(textSource(document), position.line, offset, this.config.contextTokens);
+    const cached = this.cache.get(prefix, suffix);
+    if (cached !== undefined) return this.items(cached, position);
+
+    // Supersede the previous request, and follow VS Code's cancellation of this one.
+    this.inflight?.abort();
+    const controller = new AbortController();
+    this.inflight = controller;
+    const sub = token.onCancellationRequested(() => controller.abort());
+    try {
+      if (!explicit && !(await sleep(this.config.debounceMs ?? this.debounce.delay(), controller.signal))) return undefined;
+      const result = await this.host.complete(
+        { prefix, suffix, maxNewTokens: this.config.maxTokens, temperature: this.config.temperature, budgetTokens: this.config.contextTokens },
+        { signal: controller.signal },
+      );
+      this.cache.set(prefix, suffix, result.text);
+      return this.items(result.text, position);
+    } catch (err) {
+      if (!isCancellation(err)) this.reportOnce(err);
+      return undefined;
+    } finally {
+      sub.dispose();
+      if (this.inflight === controller) this.inflight = null;
+    }
+  }
+
+  dispose(): void {
+    this.inflight?.abort();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private items(text: string, position: vscode.Position): vscode.InlineCompletionItem[] | undefined {
+    if (!text) return undefined;
+    const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
+    item.command = { command: ACCEPTED_COMMAND, title: 'Accepted', arguments: [text.length] };
+    return [item];
+  }
+
+  /** Unexpected errors are shown once each, never on every keystroke. */
+  private reportOnce(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    void vscode.window.showWarningMessage(`Glassbox completion failed: ${message}`);
+  }
+}
+
+function textSource(doc: vscode.TextDocument): TextSource {
+  return {
+    lineCount: doc.lineCount,
+    length: doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end),
+    lineStartOffset: (line) => doc.offsetAt(new vscode.Position(line, 0)),
+    slice: (start, end) => doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end))),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Typed access to the `glassbox.*` settings. Values a user broke by hand (a string where a number
+ * belongs, a negative token count) fall back to the default and are reported once.
+ */
+import * as vscode from 'vscode';
+
+export const SECTION = 'glassbox';
+
+/** Settings whose change needs the model reloaded in the worker. */
+export const RELOAD_SETTINGS = ['modelPath', 'modelFile', 'threads'] as const;
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+export class Config {
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly onInvalid: (message: string) => void = () => undefined) {}
+
+  private get cfg(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  get enabled(): boolean {
+    return this.bool('enable', true);
+  }
+
+  get disabledLanguages(): string[] {
+    const v = this.cfg.get<unknown>('disabledLanguages');
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    this.invalid('disabledLanguages', 'a list of language ids');
+    return ['plaintext', 'markdown', 'scminput'];
+  }
+
+  /** The model folder, or undefined for the embedded model. */
+  get modelPath(): string | undefined {
+    const v = this.cfg.get<unknown>('modelPath');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  /** Which .onnx in the folder, when it holds several. */
+  get modelFile(): string | undefined {
+    const v = this.cfg.get<unknown>('modelFile');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  get maxTokens(): number {
+    return this.int('maxTokens', 64, { min: 1, max: 1024 });
+  }
+
+  get temperature(): number {
+    return this.number('temperature', 0, { min: 0, max: 2 });
+  }
+
+  /** Fixed debounce in ms, or undefined for the adaptive one (100–400 ms). */
+  get debounceMs(): number | undefined {
+    const v = this.int('debounceMs', 0, { min: 0, max: 2000 });
+    return v === 0 ? undefined : v;
+  }
+
+  get contextTokens(): number {
+    return this.int('contextTokens', 1024, { min: 64, max: 32768 });
+  }
+
+  get maxFileSizeKB(): number {
+    return this.int('maxFileSizeKB', 2048, { min: 1, max: 1_000_000 });
+  }
+
+  get explainMaxTokens(): number {
+    return this.int('explain.maxTokens', 256, { min: 1, max: 4096 });
+  }
+
+  get explainTemplate(): string | undefined {
+    const v = this.cfg.get<unknown>('explain.promptTemplate');
+    return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+  }
+
+  get threads(): number {
+    return this.int('threads', 0, { min: 0, max: 256 });
+  }
+
+  async setEnabled(value: boolean): Promise<void> {
+    await this.cfg.update('enable', value, vscode.ConfigurationTarget.Global);
+  }
+
+  private bool(key: string, fallback: boolean): boolean {
+    const v = this.cfg.get<unknown>(key);
+    if (typeof v === 'boolean') return v;
+    if (v !== undefined && v !== null) this.invalid(key, 'true or false');
+    return fallback;
+  }
+
+  private number(key: string, fallback: number, range: Range): number {
+    const v = this.cfg.get<unknown>(key);
+    if (typeof v === 'number' && Number.isFinite(v) && v >= range.min && v <= range.max) return v;
+    if (v !== undefined && v !== null) this.invalid(key, `a number from ${range.min} to ${range.max}`);
+    return fallback;
+  }
+
+  private int(key: string, fallback: number, range: Range): number {
+    return Math.round(this.number(key, fallback, range));
+  }
+
+  private invalid(key: string, expected: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.onInvalid(`Setting ${SECTION}.${key} should be ${expected}; using the default.`);
+  }
+}

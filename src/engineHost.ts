@@ -1,0 +1,145 @@
+/**
+ * The extension's handle on the engine worker: loads the model lazily on first use, tracks its
+ * state for the status bar, reports a load failure once (with actions), and announces every
+ * request it served (for the usage ledger and the explorers).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EMBEDDED_MODEL } from './engine/embedded';
+import { GlassboxError } from './engine/errors';
+import type { CompletionResult, ExplainResult, ModelInfo } from './engine/engine';
+import { EngineClient, type CallOptions } from './engine/worker/client';
+import type { Params } from './engine/worker/protocol';
+import type { Config } from './config';
+
+export type EngineState =
+  | { kind: 'idle' } // nothing loaded yet: the model loads on first use
+  | { kind: 'loading' }
+  | { kind: 'ready' }
+  | { kind: 'generating' }
+  | { kind: 'error'; message: string };
+
+export interface ServedRequest {
+  kind: 'completion' | 'explain';
+  model: string;
+  promptText?: string;
+  result: CompletionResult | ExplainResult;
+  /** Wall time from request to result, ms (includes queueing and worker transfer). */
+  latencyMs: number;
+}
+
+export class EngineHost implements vscode.Disposable {
+  private client: EngineClient | null = null;
+  private loading: Promise<ModelInfo> | null = null;
+  private active = 0;
+  private stateValue: EngineState = { kind: 'idle' };
+  private infoValue: ModelInfo | null = null;
+  private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
+  private readonly servedEmitter = new vscode.EventEmitter<ServedRequest>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires after each completion or explanation the model produced. */
+  readonly onDidServe = this.servedEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly config: Config,
+  ) {}
+
+  get state(): EngineState {
+    return this.stateValue;
+  }
+
+  get info(): ModelInfo | null {
+    return this.infoValue;
+  }
+
+  /** The folder of the model to load: the setting, or the embedded model. */
+  modelDir(): string {
+    const p = this.config.modelPath;
+    if (!p) return this.context.asAbsolutePath(path.join('models', EMBEDDED_MODEL));
+    return path.isAbsolute(p) ? p : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', p);
+  }
+
+  /**
+   * Loads the model if needed; concurrent callers share one load. After a failed load it does not
+   * retry by itself (that would re-fail on every keystroke); `reload` does, after a change.
+   */
+  ensureLoaded(): Promise<ModelInfo> {
+    if (this.infoValue) return Promise.resolve(this.infoValue);
+    if (this.stateValue.kind === 'error') return Promise.reject(new GlassboxError('NOT_LOADED', this.stateValue.message));
+    this.loading ??= this.load().finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  /** Drops the current model and loads the configured one (after a settings change or a pick). */
+  async reload(): Promise<ModelInfo> {
+    this.infoValue = null;
+    this.setState({ kind: 'idle' });
+    return this.ensureLoaded();
+  }
+
+  async complete(params: Params<'complete'>, opts: CallOptions = {}): Promise<CompletionResult> {
+    return this.serve('completion', () => this.worker().call('complete', params, opts));
+  }
+
+  async explain(params: Params<'explain'>, opts: CallOptions = {}): Promise<ExplainResult> {
+    return this.serve('explain', () => this.worker().call('explain', params, opts));
+  }
+
+  dispose(): void {
+    void this.client?.dispose();
+    this.stateEmitter.dispose();
+    this.servedEmitter.dispose();
+  }
+
+  private worker(): EngineClient {
+    this.client ??= new EngineClient({
+      workerPath: this.context.asAbsolutePath(path.join('dist', 'engineWorker.js')),
+      // The client restarts the worker and reloads the model on the next request.
+      onCrash: () => this.setState({ kind: 'loading' }),
+    });
+    return this.client;
+  }
+
+  private async load(): Promise<ModelInfo> {
+    this.setState({ kind: 'loading' });
+    try {
+      const info = await this.worker().load({ modelDir: this.modelDir(), onnxFile: this.config.modelFile, threads: this.config.threads });
+      this.infoValue = info;
+      this.setState({ kind: 'ready' });
+      return info;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.setState({ kind: 'error', message });
+      void this.reportLoadFailure(message);
+      throw err;
+    }
+  }
+
+  private async serve<T extends CompletionResult | ExplainResult>(kind: ServedRequest['kind'], call: () => Promise<T>): Promise<T> {
+    const info = await this.ensureLoaded();
+    const start = performance.now();
+    this.active++;
+    this.setState({ kind: 'generating' });
+    try {
+      const result = await call();
+      const promptText = 'promptText' in result ? result.promptText : undefined;
+      this.servedEmitter.fire({ kind, model: info.name, promptText, result, latencyMs: performance.now() - start });
+      return result;
+    } finally {
+      if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });
+    }
+  }
+
+  private setState(state: EngineState): void {
+    this.stateValue = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** One notification per failure, with the two ways out. */
+  private async reportLoadFailure(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(`Glassbox could not load the model: ${message}`, 'Select Model', 'Open Settings');
+    if (choice === 'Select Model') await vscode.commands.executeCommand('glassbox.selectModel');
+    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
+  }
+}

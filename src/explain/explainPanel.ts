@@ -1,0 +1,121 @@
+/**
+ * The Explain panel's host side (webview-sample pattern: one `currentPanel`, createOrShow and
+ * revive, disposables). It streams the model's tokens in small batches, each with its
+ * probability, and stops generation when the user presses Stop or closes the panel.
+ */
+import * as vscode from 'vscode';
+import { isCancellation } from '../engine/errors';
+import type { EngineHost } from '../engineHost';
+import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
+import { isViewToHost, type HostToView, type StreamedToken } from '../../webview/explain/protocol';
+
+export const EXPLAIN_VIEW_TYPE = 'glassbox.explain';
+const BATCH_MS = 30; // tokens are sent to the webview at most this often
+
+export interface ExplainJob {
+  code: string;
+  language: string;
+  /** Where the code came from, e.g. "app.ts:12–30". */
+  source: string;
+}
+
+export class ExplainPanel {
+  static currentPanel: ExplainPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private queue: HostToView[] = [];
+  private running: AbortController | null = null;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly host: EngineHost,
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'explain', 'Glassbox: Explain');
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
+  }
+
+  static createOrShow(extensionUri: vscode.Uri, host: EngineHost): ExplainPanel {
+    if (ExplainPanel.currentPanel) {
+      ExplainPanel.currentPanel.panel.reveal(vscode.ViewColumn.Beside, true);
+      return ExplainPanel.currentPanel;
+    }
+    const panel = vscode.window.createWebviewPanel(EXPLAIN_VIEW_TYPE, 'Glassbox: Explain', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: false,
+    });
+    ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
+    return ExplainPanel.currentPanel;
+  }
+
+  /** Restores a panel VS Code kept across a window reload; the webview redraws from its own state. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost): void {
+    ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
+  }
+
+  /** Runs one explanation, streaming into the panel. Resolves when it ends (done, stopped or failed). */
+  async explain(job: ExplainJob, opts: { maxNewTokens: number; template?: string; temperature: number }): Promise<void> {
+    this.running?.abort();
+    const controller = new AbortController();
+    this.running = controller;
+    this.post({ type: 'start', code: job.code, language: job.language, source: job.source });
+    let batch: StreamedToken[] = [];
+    let lastFlush = performance.now();
+    const flush = () => {
+      if (batch.length) this.post({ type: 'tokens', tokens: batch });
+      batch = [];
+      lastFlush = performance.now();
+    };
+    try {
+      const r = await this.host.explain(
+        { code: job.code, language: job.language, maxNewTokens: opts.maxNewTokens, template: opts.template, temperature: opts.temperature },
+        {
+          signal: controller.signal,
+          onToken: (t) => {
+            batch.push({ text: t.text, prob: Math.exp(t.logprob) });
+            if (performance.now() - lastFlush > BATCH_MS) flush();
+          },
+        },
+      );
+      flush();
+      const t = r.timings;
+      this.post({
+        type: 'done',
+        text: r.text,
+        details: { model: this.host.info?.name ?? '', promptText: r.promptText, promptTokens: t.promptTokens, generatedTokens: t.generatedTokens, prefillMs: t.prefillMs, decodeMs: t.decodeMs, stopReason: r.stopReason },
+      });
+    } catch (err) {
+      flush();
+      this.post(isCancellation(err) ? { type: 'stopped' } : { type: 'error', message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (this.running === controller) this.running = null;
+    }
+  }
+
+  dispose(): void {
+    ExplainPanel.currentPanel = undefined;
+    this.running?.abort();
+    this.panel.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+
+  private onMessage(msg: unknown): void {
+    if (!isViewToHost(msg)) return;
+    if (msg.type === 'ready') {
+      this.ready = true;
+      for (const m of this.queue) void this.panel.webview.postMessage(m);
+      this.queue = [];
+    } else if (msg.type === 'stop') {
+      this.running?.abort();
+    }
+  }
+
+  /** Messages wait for the webview's `ready`, so none are lost while it loads. */
+  private post(msg: HostToView): void {
+    if (this.ready) void this.panel.webview.postMessage(msg);
+    else this.queue.push(msg);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Activation wires adapters to the engine host and does no model work: the worker starts and
+ * the model loads on first use. Errors here are shown, then rethrown (VS Code shows nothing when
+ * an extension fails to activate).
+ */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { GlassboxCompletionProvider } from './completion/provider';
+import { Config, RELOAD_SETTINGS, SECTION } from './config';
+import { EngineHost } from './engineHost';
+import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
+import { SIDEBAR_VIEW_ID, SidebarView } from './panels/sidebarView';
+import { webviewOptions } from './panels/webviewHtml';
+import { StatusBar } from './statusBar';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const start = performance.now();
+  try {
+    const log = vscode.window.createOutputChannel('Glassbox', { log: true });
+    const config = new Config((message) => {
+      log.warn(message);
+      void vscode.window.showWarningMessage(`Glassbox: ${message}`);
+    });
+    const host = new EngineHost(context, config);
+    const provider = new GlassboxCompletionProvider(host, config);
+    const sidebar = new SidebarView(context.extensionUri, host, config);
+    context.subscriptions.push(
+      log,
+      host,
+      provider,
+      sidebar,
+      new StatusBar(host, config),
+      vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+      vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, sidebar),
+      vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, {
+        async deserializeWebviewPanel(panel) {
+          panel.webview.options = webviewOptions(context.extensionUri);
+          ExplainPanel.revive(panel, context.extensionUri, host);
+        },
+      }),
+      ...registerCommands({ extension: context, host, config }),
+      reloadOnSettingsChange(host, log),
+      host.onDidChangeState((s) => s.kind === 'error' && log.error(s.message)),
+      host.onDidServe((r) => log.debug(`${r.kind}: ${Math.round(r.latencyMs)} ms, ${r.result.timings.generatedTokens} tokens`)),
+    );
+    log.info(`Glassbox activated in ${(performance.now() - start).toFixed(1)} ms; the model loads on first use.`);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+}
+
+export function deactivate(): void {
+  // Disposables in context.subscriptions stop the worker.
+}
+
+/** A change to the model settings reloads the model (once, even when several settings change). */
+function reloadOnSettingsChange(host: EngineHost, log: vscode.LogOutputChannel): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  const sub = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!RELOAD_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (host.state.kind === 'idle') return; // not loaded yet: the next use loads the new one
+      host.reload().then(
+        (info) => log.info(`Loaded ${info.name} in ${info.loadMs.toFixed(0)} ms`),
+        () => undefined, // reported by the host
+      );
+    }, 150);
+  });
+  return { dispose: () => (clearTimeout(timer), sub.dispose()) };
+}

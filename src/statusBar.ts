@@ -1,0 +1,74 @@
+/** The status bar item: model name and state, and the last completion's latency and speed. */
+import * as vscode from 'vscode';
+import type { Config } from './config';
+import type { EngineHost, EngineState, ServedRequest } from './engineHost';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('glassbox.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly disposables: vscode.Disposable[] = [];
+  private last: ServedRequest | null = null;
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly config: Config,
+  ) {
+    this.item.name = 'Glassbox';
+    this.item.command = 'glassbox.showMenu';
+    this.disposables.push(
+      host.onDidChangeState(() => this.render()),
+      host.onDidServe((r) => {
+        this.last = r;
+        this.render();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox.enable') && this.render()),
+    );
+    this.render();
+    this.item.show();
+  }
+
+  render(): void {
+    const state = this.host.state;
+    const model = this.host.info?.name ?? 'model';
+    const off = !this.config.enabled;
+    const icon = off ? '$(circle-slash)' : ICONS[state.kind];
+    const label = off ? 'off' : LABELS[state.kind];
+    const stats = this.last && !off ? ` · ${formatStats(this.last)}` : '';
+    this.item.text = `${icon} Glassbox${state.kind === 'error' || off ? `: ${label}` : stats}`;
+    this.item.tooltip = new vscode.MarkdownString(
+      [
+        `**Glassbox** — ${model}: ${label}`,
+        state.kind === 'error' ? `\n\n${state.message}` : '',
+        this.last ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens` : '',
+        '\n\nClick for the Glassbox menu.',
+      ].join(''),
+    );
+    this.item.backgroundColor = state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const ICONS: Record<EngineState['kind'], string> = {
+  idle: '$(circle-outline)',
+  loading: '$(loading~spin)',
+  ready: '$(check)',
+  generating: '$(sync~spin)',
+  error: '$(error)',
+};
+
+const LABELS: Record<EngineState['kind'], string> = {
+  idle: 'loads on first use',
+  loading: 'loading',
+  ready: 'ready',
+  generating: 'generating',
+  error: 'error',
+};
+
+function formatStats(r: ServedRequest): string {
+  const t = r.result.timings;
+  const tps = t.decodeMs > 0 ? (t.generatedTokens / t.decodeMs) * 1000 : 0;
+  return `${Math.round(r.latencyMs)} ms, ${tps.toFixed(0)} tok/s`;
+}

@@ -1,0 +1,118 @@
+/** The Explain panel: streamed explanation coloured by the model's confidence, Stop, and details. */
+import { loadState, onMessage, post, saveState } from '../shared/host';
+import { el, registerToolkit } from '../shared/toolkit';
+import { isHostToView, type ExplainViewState, type HostToView, type StreamedToken, type ViewToHost } from './protocol';
+
+registerToolkit();
+const send = (m: ViewToHost) => post(m);
+
+let state: ExplainViewState | undefined = loadState<ExplainViewState>();
+// Restored after a reload: whatever was streaming then is not running any more.
+if (state?.status === 'streaming') state.status = 'stopped';
+const app = document.getElementById('app')!;
+
+/** Five confidence bands; CSS colours them from the theme. */
+function band(prob: number): number {
+  return prob >= 0.8 ? 4 : prob >= 0.5 ? 3 : prob >= 0.25 ? 2 : prob >= 0.1 ? 1 : 0;
+}
+
+function tokenSpan(t: StreamedToken): HTMLElement {
+  const s = el('span', `tok conf-${band(t.prob)}`, t.text);
+  s.title = `p = ${(t.prob * 100).toFixed(1)}%`;
+  return s;
+}
+
+function render(): void {
+  app.replaceChildren();
+  if (!state) {
+    app.append(el('p', 'muted', 'Run "Glassbox: Explain" on a selection or inside a function.'));
+    return;
+  }
+  const header = el('header', 'row');
+  header.append(el('h2', '', `Explaining ${state.source}`));
+  if (state.status === 'streaming') {
+    const stop = el('vscode-button', 'stop', 'Stop');
+    stop.setAttribute('appearance', 'secondary');
+    stop.addEventListener('click', () => send({ type: 'stop' }));
+    header.append(el('vscode-progress-ring', 'spinner'), stop);
+  }
+  app.append(header);
+  const text = el('div', 'explanation');
+  text.id = 'explanation';
+  for (const t of state.tokens) text.append(tokenSpan(t));
+  app.append(text);
+  if (state.status === 'stopped') app.append(el('p', 'muted', 'Stopped.'));
+  if (state.status === 'error') app.append(el('p', 'error', state.error ?? 'Failed.'));
+  app.append(legend());
+  const details = el('details', 'details');
+  details.append(el('summary', '', 'Details'));
+  const code = el('pre', 'code');
+  code.textContent = state.code;
+  details.append(el('h3', '', 'Code'), code);
+  if (state.done) {
+    const d = state.done.details;
+    const table = el('table', 'figures');
+    const rows: [string, string][] = [
+      ['Model', d.model],
+      ['Prompt tokens', String(d.promptTokens)],
+      ['Generated tokens', String(d.generatedTokens)],
+      ['Prefill', `${d.prefillMs.toFixed(1)} ms`],
+      ['Decode', `${d.decodeMs.toFixed(1)} ms (${d.decodeMs > 0 ? ((d.generatedTokens / d.decodeMs) * 1000).toFixed(0) : '–'} tokens/s)`],
+      ['Stopped by', d.stopReason],
+    ];
+    for (const [k, v] of rows) {
+      const tr = el('tr');
+      tr.append(el('th', '', k), el('td', '', v));
+      table.append(tr);
+    }
+    const prompt = el('pre', 'code');
+    prompt.textContent = d.promptText;
+    details.append(el('h3', '', 'Figures'), table, el('h3', '', 'Exact prompt'), prompt);
+  }
+  app.append(details);
+}
+
+function legend(): HTMLElement {
+  const l = el('div', 'legend');
+  l.append(el('span', 'muted', 'Model confidence: '));
+  ['< 10%', '10–25%', '25–50%', '50–80%', '≥ 80%'].forEach((label, i) => l.append(el('span', `tok conf-${i}`, label)));
+  return l;
+}
+
+function apply(msg: HostToView): void {
+  switch (msg.type) {
+    case 'start':
+      state = { code: msg.code, language: msg.language, source: msg.source, tokens: [], status: 'streaming' };
+      render();
+      break;
+    case 'tokens': {
+      if (!state) return;
+      state.tokens.push(...msg.tokens);
+      const box = document.getElementById('explanation');
+      if (box) for (const t of msg.tokens) box.append(tokenSpan(t));
+      break;
+    }
+    case 'done':
+      if (!state) return;
+      state.status = 'done';
+      state.done = { text: msg.text, details: msg.details };
+      render();
+      break;
+    case 'stopped':
+      if (state) state.status = 'stopped';
+      render();
+      break;
+    case 'error':
+      if (state) {
+        state.status = 'error';
+        state.error = msg.message;
+      }
+      render();
+      break;
+  }
+  saveState(state);
+}
+
+onMessage(isHostToView, apply);
+render();
+send({ type: 'ready' });
