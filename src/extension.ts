@@ -13,7 +13,13 @@ import { SIDEBAR_VIEW_ID, SidebarView } from './panels/sidebarView';
 import { webviewOptions } from './panels/webviewHtml';
 import { StatusBar } from './statusBar';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: used by the integration tests (and open to other extensions). */
+export interface GlassboxApi {
+  engine: EngineHost;
+  provider: GlassboxCompletionProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): GlassboxApi {
   const start = performance.now();
   try {
     const log = vscode.window.createOutputChannel('Glassbox', { log: true });
@@ -44,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
       host.onDidServe((r) => log.debug(`${r.kind}: ${Math.round(r.latencyMs)} ms, ${r.result.timings.generatedTokens} tokens`)),
     );
     log.info(`Glassbox activated in ${(performance.now() - start).toFixed(1)} ms; the model loads on first use.`);
+    return { engine: host, provider };
   } catch (err) {
     void vscode.window.showErrorMessage(`Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
