@@ -3,6 +3,7 @@
  * styles and images only from the extension), theme-aware CSS, and one bundle from dist/webview.
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 
 /** Only the built bundles and media may be loaded into a webview. */
@@ -19,6 +20,9 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${view}.js`));
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  // A view may add its own stylesheet, media/<view>.css.
+  const viewCssFile = vscode.Uri.joinPath(extensionUri, 'media', `${view}.css`);
+  const viewCss = fs.existsSync(viewCssFile.fsPath) ? `\n<link rel="stylesheet" href="${webview.asWebviewUri(viewCssFile)}">` : '';
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -32,7 +36,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
+<link rel="stylesheet" href="${css}">${viewCss}
 <title>${escapeHtml(title)}</title>
 </head>
 <body data-view="${view}">
