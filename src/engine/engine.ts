@@ -20,11 +20,15 @@ export interface CompletionRequest extends RequestOptions {
   prefixShare?: number;
   /** Default: multi-line when only whitespace stands right of the cursor. */
   multiline?: boolean;
+  /** Line/block stopping and suffix trimming (default true; benchmarks turn it off for fixed lengths). */
+  shaping?: boolean;
 }
 
 /** `text` is trimmed against the suffix; `tokens` and `steps` are what the model generated. */
 export interface CompletionResult extends GenerationResult {
   fimFamily: FimFamily;
+  /** The prompt the model saw, decoded from its ids (special tokens included): for hosted-API token counts. */
+  promptText: string;
   prompt: { tokens: number; prefixTokens: number; suffixTokens: number; cutPrefix: number; cutSuffix: number };
 }
 
@@ -99,16 +103,17 @@ export class Engine {
       const budget = Math.min(req.budgetTokens ?? Infinity, this.model.contextLength - maxNewTokens);
       if (budget < 8) throw new GlassboxError('PROMPT_TOO_LONG', `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${this.model.contextLength}.`);
       const prompt = buildFimPrompt(this.model.tokenizer, this.fim, { prefix: req.prefix, suffix: req.suffix, budgetTokens: budget, prefixShare: req.prefixShare });
-      const base = { fimFamily: prompt.family, prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix } };
+      const base = { fimFamily: prompt.family, promptText: this.model.tokenizer.decode(prompt.ids), prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix } };
       if (prompt.ids.length === 0) return { ...base, ...emptyResult() }; // empty file, no FIM: nothing to continue
       const stopTokenIds = req.stopTokenIds ?? [...new Set([...this.model.eosTokenIds, ...prompt.stopTokenIds])];
       const shape = {
         linePrefix: req.prefix.slice(req.prefix.lastIndexOf('\n') + 1),
         multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '',
       };
-      const textRules = [completionRule(shape), ...(req.textRules ?? [])];
+      const shaping = req.shaping ?? true;
+      const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
       const result = await generate(this.model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules });
-      return { ...base, ...result, text: trimAgainstSuffix(result.text, req.suffix) };
+      return { ...base, ...result, text: shaping ? trimAgainstSuffix(result.text, req.suffix) : result.text };
     });
   }
 

@@ -2,7 +2,8 @@
  * Fill-in-the-middle prompts. The template is chosen from the special tokens the model's
  * tokenizer has; a model without FIM tokens gets a prefix-only prompt. Prompts are assembled
  * from token ids (never by pasting special-token text into the document) and cut to a budget:
- * the prefix loses its start, the suffix its end.
+ * the prefix loses its start (in steps, so the start stays put while the user types), the
+ * suffix its end.
  */
 import type { TextTokenizer } from './tokenizer';
 
@@ -52,6 +53,9 @@ function idsOf(tokenizer: TextTokenizer, tokens: string[]): number[] {
   return tokens.map((t) => tokenizer.tokenId(t)).filter((id): id is number => id !== undefined);
 }
 
+/** Prefix tokens are dropped from the left in multiples of this. */
+export const PREFIX_CUT_STEP = 64;
+
 export interface FimRequest {
   prefix: string;
   suffix: string;
@@ -83,7 +87,13 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
   let suffixBudget = hasFim ? Math.floor(budget * (1 - (req.prefixShare ?? 0.85))) : 0;
   suffixBudget = Math.max(suffixBudget, budget - prefixIds.length);
   const keepSuffix = Math.min(suffixIds.length, suffixBudget);
-  const keepPrefix = Math.min(prefixIds.length, budget - keepSuffix);
+  let keepPrefix = Math.min(prefixIds.length, budget - keepSuffix);
+  if (keepPrefix < prefixIds.length) {
+    // Cut in steps of PREFIX_CUT_STEP tokens, so that typing at the cursor keeps the prompt's
+    // start (and the KV cache of everything after it) for the next 64 tokens of growth.
+    const cut = Math.ceil((prefixIds.length - keepPrefix) / PREFIX_CUT_STEP) * PREFIX_CUT_STEP;
+    keepPrefix = Math.max(0, prefixIds.length - cut);
+  }
   const p = prefixIds.slice(prefixIds.length - keepPrefix);
   const s = suffixIds.slice(0, keepSuffix);
   const ids = hasFim

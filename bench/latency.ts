@@ -1,0 +1,40 @@
+/**
+ * Completion latency from request to text, through the worker as the extension uses it:
+ * cold (a new file each time) and warm (the same file with one more character typed).
+ */
+import { EngineClient } from '../src/engine/worker/client';
+import { cursorContexts } from './contexts';
+import { summarize, time, type Summary } from './stats';
+
+export interface LatencyResult {
+  cold: Summary;
+  warm: Summary;
+  warmOverCold: number;
+  promptTokens: number;
+  newTokens: number;
+  reusedTokensWarm: number;
+}
+
+export async function completionLatency(client: EngineClient, code: string, runs: number, contextTokens: number, newTokens: number): Promise<LatencyResult> {
+  const contexts = cursorContexts(code, runs, contextTokens * 6, 400);
+  const request = (prefix: string, suffix: string) =>
+    client.call('complete', { prefix, suffix, maxNewTokens: newTokens, budgetTokens: contextTokens, stopTokenIds: [], shaping: false, reuseCache: true });
+  // One unmeasured request warms the session up (first-run allocations).
+  await request(contexts[0].prefix + '#', contexts[0].suffix);
+  const cold: number[] = [];
+  const warm: number[] = [];
+  let promptTokens = 0;
+  let reused = 0;
+  for (const c of contexts) {
+    const [r, ms] = await time(() => request(c.prefix, c.suffix));
+    cold.push(ms);
+    promptTokens = r.timings.promptTokens;
+    const typed = c.suffix[0] && c.suffix[0] !== '\n' ? c.suffix[0] : 'x';
+    const [w, wms] = await time(() => request(c.prefix + typed, c.suffix.slice(1)));
+    warm.push(wms);
+    reused = w.timings.reusedTokens;
+  }
+  const coldS = summarize(cold);
+  const warmS = summarize(warm);
+  return { cold: coldS, warm: warmS, warmOverCold: warmS.median / coldS.median, promptTokens, newTokens, reusedTokensWarm: reused };
+}

@@ -1,0 +1,60 @@
+/**
+ * Glassbox's generate() against the floor set by ONNX Runtime: the same prefill and decode steps
+ * run as plain InferenceSession.run calls on a raw session of the same file, summed.
+ */
+import * as ort from 'onnxruntime-node';
+import type { DecoderModel } from '../src/engine/decoder';
+import { generate } from '../src/engine/generate';
+import { summarize, type Summary } from './stats';
+
+export interface OverheadResult {
+  glassboxMs: Summary;
+  rawRunMs: Summary;
+  ratio: number;
+}
+
+export async function overheadOverOrt(model: DecoderModel, prompt: number[], newTokens: number, runs: number): Promise<OverheadResult> {
+  const raw = await ort.InferenceSession.create(model.files.onnxPath, { graphOptimizationLevel: 'all', intraOpNumThreads: 0, logSeverityLevel: 3 });
+  const io = model.io;
+  if (io.kv.kind !== 'separate') throw new Error('overhead benchmark expects separate KV caches');
+  const kv = io.kv;
+  const glassbox: number[] = [];
+  const rawSums: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const g = await generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false });
+    // The same steps, plainly: prefill the prompt, then feed each generated token.
+    const ids = [prompt, ...g.tokens.slice(0, -1).map((t) => [t])];
+    let past: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < io.numLayers; l++) {
+      const empty = new ort.Tensor('float32', new Float32Array(0), [1, model.kvHeads, 0, model.headDim]);
+      past[kv.pastKey[l]] = empty;
+      past[kv.pastValue[l]] = empty;
+    }
+    let pos = 0;
+    let sum = 0;
+    for (const step of ids) {
+      const feeds: Record<string, ort.Tensor> = {
+        [io.inputIds]: new ort.Tensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
+        ...past,
+      };
+      if (io.attentionMask) feeds[io.attentionMask] = new ort.Tensor('int64', new BigInt64Array(pos + step.length).fill(1n), [1, pos + step.length]);
+      if (io.positionIds) feeds[io.positionIds] = new ort.Tensor('int64', BigInt64Array.from(step, (_, i) => BigInt(pos + i)), [1, step.length]);
+      const t0 = performance.now();
+      const out = await raw.run(feeds);
+      sum += performance.now() - t0;
+      past = {};
+      for (let l = 0; l < io.numLayers; l++) {
+        past[kv.pastKey[l]] = out[kv.presentKey[l]];
+        past[kv.pastValue[l]] = out[kv.presentValue[l]];
+      }
+      pos += step.length;
+    }
+    if (r === 0) continue; // warm-up
+    glassbox.push(g.timings.prefillMs + g.timings.decodeMs);
+    rawSums.push(sum);
+  }
+  await raw.release();
+  const gs = summarize(glassbox);
+  const rs = summarize(rawSums);
+  return { glassboxMs: gs, rawRunMs: rs, ratio: gs.median / rs.median };
+}

@@ -1,0 +1,87 @@
+/** The benchmark report: JSON as measured, and a markdown table of every figure against its target. */
+import type { LatencyResult } from './latency';
+import type { OverheadResult } from './overhead';
+import type { PeerResult } from './peer';
+import type { VariantResult } from './quant';
+import type { EnduranceResult, ResponsivenessResult } from './responsiveness';
+import type { SpeedResult } from './speed';
+import type { Summary } from './stats';
+
+export interface BenchReport {
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; platform: string };
+  model: { name: string; onnx: string; contextLength: number };
+  conditions: string;
+  durationSeconds?: number;
+  sections: {
+    latency?: LatencyResult;
+    speed?: SpeedResult;
+    overhead?: OverheadResult;
+    peer?: PeerResult | { error: string };
+    hardware?: Record<string, number>;
+    quantization?: VariantResult[];
+    responsiveness?: ResponsivenessResult;
+    endurance?: EnduranceResult;
+  };
+}
+
+const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const ms = (s: Summary) => `${f(s.median)} ms (p95 ${f(s.p95)}, n=${s.runs})`;
+
+type Row = [figure: string, value: string, target: string, met: boolean | undefined];
+
+function check(value: number, op: '<=' | '>=', target: number): boolean | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  return op === '<=' ? value <= target : value >= target;
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const s = r.sections;
+  const rows: Row[] = [];
+  if (s.latency) {
+    const l = s.latency;
+    rows.push([`Cold completion (${l.promptTokens}-token prompt, ${l.newTokens} new)`, ms(l.cold), 'p50 ≤ 400 ms', check(l.cold.median, '<=', 400)]);
+    rows.push([`Warm completion (one more character; ${l.reusedTokensWarm} tokens reused)`, ms(l.warm), 'p50 ≤ 50 ms', check(l.warm.median, '<=', 50)]);
+    rows.push(['Warm p50 ÷ cold p50', f(l.warmOverCold, 3), '≤ 0.2', check(l.warmOverCold, '<=', 0.2)]);
+  }
+  if (s.speed) {
+    for (const [n, p] of Object.entries(s.speed.prefill)) rows.push([`Prefill ${n} tokens`, `${f(p.tokensPerSecond, 0)} tokens/s (${ms(p)})`, '', undefined]);
+    rows.push(['Decode (256-token cache)', `${f(s.speed.decode.tokensPerSecond, 0)} tokens/s (${ms(s.speed.decode)} per token)`, '', undefined]);
+  }
+  if (s.overhead) rows.push(['generate() ÷ Σ raw session.run', `${f(s.overhead.ratio, 3)} (${f(s.overhead.glassboxMs.median)} vs ${f(s.overhead.rawRunMs.median)} ms, n=${s.overhead.rawRunMs.runs})`, '≤ 1.10', check(s.overhead.ratio, '<=', 1.1)]);
+  if (s.peer && 'error' in s.peer) rows.push(['transformers.js peer', s.peer.error, '', false]);
+  else if (s.peer) {
+    const p = s.peer;
+    rows.push([`Decode tokens/s vs transformers.js (${p.dtype})`, `${f(p.decodeRatio, 2)}× (${f(p.glassbox.decodeTokensPerSecond.median, 0)} vs ${f(p.transformersJs.decodeTokensPerSecond.median, 0)} tokens/s)`, '≥ 1.5×', check(p.decodeRatio, '>=', 1.5)]);
+    rows.push([`Time to first token vs transformers.js`, `${f(p.ttftRatio, 2)}× (${f(p.glassbox.ttftMs.median)} vs ${f(p.transformersJs.ttftMs.median)} ms)`, '≤ 0.7×', check(p.ttftRatio, '<=', 0.7)]);
+    rows.push(['Same greedy tokens as transformers.js', p.sameTokens ? 'yes' : 'no', 'yes', p.sameTokens]);
+  }
+  if (s.hardware) {
+    const h = s.hardware;
+    rows.push(['ONNX Runtime fp32 MatMul peak', `${f(h.matmulPeakGflops)} GFLOP/s (${h.matmulSize}×${h.matmulSize})`, '', undefined]);
+    rows.push(['Decode: achieved FLOP/s ÷ peak', `${f(h.decodeShareOfPeak * 100)}% (${f(h.decodeGflops, 2)} GFLOP/s, ${f(h.flopsPerDecodeToken / 1e6, 1)} MFLOP/token)`, '', undefined]);
+    rows.push([`Prefill ${h.prefillTokens}: achieved FLOP/s ÷ peak`, `${f(h.prefillShareOfPeak * 100)}% (${f(h.prefillGflops, 2)} GFLOP/s)`, '', undefined]);
+  }
+  for (const v of s.quantization ?? []) {
+    rows.push([`Variant ${v.file}`, `${f(v.megabytes, 2)} MB, prefill ${f(v.prefillTokensPerSecond, 0)} tok/s, decode ${f(v.decodeTokensPerSecond, 0)} tok/s, perplexity ${f(v.perplexity, 3)} (${v.perplexityTokens} tokens)`, '', undefined]);
+  }
+  if (s.responsiveness) {
+    const x = s.responsiveness;
+    rows.push([`Host event-loop delay while generating (${x.requests} requests)`, `p99 ${f(x.eventLoopDelayP99Ms)} ms, max ${f(x.eventLoopDelayMaxMs)} ms`, 'p99 ≤ 20 ms', check(x.eventLoopDelayP99Ms, '<=', 20)]);
+    rows.push(['Model load (new worker + session)', ms(x.loadMs), '≤ 300 ms', check(x.loadMs.median, '<=', 300)]);
+    rows.push(['Process RSS with the model loaded', `${f(x.rssWithModelMB, 0)} MB (before: ${f(x.rssBeforeMB, 0)} MB)`, '', undefined]);
+  }
+  if (s.endurance) {
+    const e = s.endurance;
+    rows.push([`RSS growth over ${e.requests} requests (${e.cancelled} cancelled)`, `${f(e.growthPercent)}% (${f(e.rssStartMB, 0)} → ${f(e.rssEndMB, 0)} MB)`, '≤ 10%', check(e.growthPercent, '<=', 10)]);
+  }
+  const table = rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === undefined ? '' : d ? 'met' : '**not met**'} |`).join('\n');
+  return `# Glassbox benchmark — ${r.date.slice(0, 10)}
+
+Model: ${r.model.name} (\`${r.model.onnx}\`, context ${r.model.contextLength}). Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGB} GB, Node ${r.machine.node}, ${r.machine.platform}. ${r.conditions}.${r.durationSeconds ? ` Took ${f(r.durationSeconds, 0)} s.` : ''}
+
+| figure | measured | target | |
+|---|---|---|---|
+${table}
+`;
+}
