@@ -84,7 +84,7 @@ export class DecoderModel {
     }
     const io = this.io;
     const feeds: Record<string, Tensor> = { [io.inputIds]: intTensor(io.idsType, tokens, [1, n]) };
-    if (io.attentionMask) feeds[io.attentionMask] = intTensor(io.maskType, new Array<number>(past + n).fill(1), [1, past + n]);
+    if (io.attentionMask) feeds[io.attentionMask] = onesTensor(io.maskType, past + n);
     if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionsType, Array.from({ length: n }, (_, i) => past + i), [1, n]);
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
@@ -116,6 +116,10 @@ export class DecoderModel {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function onesTensor(type: IdsType, n: number): Tensor {
+  return type === 'int64' ? makeTensor('int64', new BigInt64Array(n).fill(1n), [1, n]) : makeTensor('int32', new Int32Array(n).fill(1), [1, n]);
 }
 
 function intTensor(type: IdsType, values: readonly number[], dims: number[]): Tensor {

@@ -6,7 +6,7 @@
  */
 import type { DecoderModel } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
-import { applyProcessors, argmax, logSoftmax, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
+import { applyProcessors, logSumExp, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
 import type { TextRule } from './completionText';
 import { TextStopper } from './stopping';
 import { IncrementalDecoder } from './tokenizer';
@@ -115,8 +115,9 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
 
   while (steps.length < maxNew) {
-    const lp = logSoftmax(logits);
-    const next = greedy ? argmax(logits) : sampleFromLogits(applyProcessors(processors, ids, logits), random);
+    const lse = logSumExp(logits);
+    const top = topIndices(logits, Math.max(1, nAlt));
+    const next = greedy ? top[0] : sampleFromLogits(applyProcessors(processors, ids, logits), random);
     if (stopIds.has(next)) {
       stopReason = 'eos';
       break;
@@ -125,8 +126,8 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
     const step: GeneratedToken = {
       id: next,
       text: stops.push(decoder.push(next)),
-      logprob: lp[next],
-      top: topIndices(lp, nAlt).map((id) => ({ id, text: tokenizer.decode([id]), logprob: lp[id] })),
+      logprob: logits[next] - lse,
+      top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logits[id] - lse })),
     };
     steps.push(step);
     if (stops.stopped) stopReason = 'stop_string';

@@ -72,31 +72,37 @@ export function softmax(logits: Float32Array): Float32Array {
   return out;
 }
 
-/** log softmax, computed in float64 for accuracy. */
-export function logSoftmax(logits: Float32Array): Float64Array {
+/** log Σ exp(logits), in float64: logprob(i) = logits[i] - logSumExp(logits). */
+export function logSumExp(logits: Float32Array): number {
   let max = -Infinity;
-  for (const v of logits) if (v > max) max = v;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;
-  for (const v of logits) sum += Math.exp(v - max);
-  const lse = max + Math.log(sum);
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return max + Math.log(sum);
+}
+
+/** log softmax of every entry (for callers that need the whole distribution). */
+export function logSoftmax(logits: Float32Array): Float64Array {
+  const lse = logSumExp(logits);
   const out = new Float64Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
   return out;
 }
 
-/** Indices of the `k` largest values, largest first. */
-export function topIndices(x: ArrayLike<number>, k: number): number[] {
+/** Indices of the `k` largest values, largest first. One pass; O(n) while few values beat the k-th. */
+export function topIndices(x: Float32Array | Float64Array, k: number): number[] {
   const best: number[] = [];
+  let floor = -Infinity; // the k-th largest value so far, once k are held
   for (let i = 0; i < x.length; i++) {
-    if (best.length < k || x[i] > x[best[best.length - 1]]) {
-      let j = Math.min(best.length, k - 1);
-      best[j] = i;
-      while (j > 0 && x[best[j - 1]] < x[i]) {
-        best[j] = best[j - 1];
-        best[j - 1] = i;
-        j--;
-      }
+    const v = x[i];
+    if (best.length === k && v <= floor) continue;
+    let j = best.length < k ? best.length : k - 1;
+    while (j > 0 && x[best[j - 1]] < v) {
+      best[j] = best[j - 1];
+      j--;
     }
+    best[j] = i;
+    if (best.length === k) floor = x[best[k - 1]];
   }
   return best;
 }

@@ -17,6 +17,7 @@ export class TextTokenizer {
   readonly eosToken?: string;
   readonly bosToken?: string;
   readonly addBosToken: boolean;
+  private readonly textCache = new Map<number, string>();
 
   private constructor(
     private readonly tok: Tokenizer,
@@ -68,6 +69,16 @@ export class TextTokenizer {
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
     if (ids.length === 0) return ''; // the library throws on an empty list
     return this.tok.decode(ids as number[], { skip_special_tokens: opts.skipSpecial ?? false, clean_up_tokenization_spaces: false });
+  }
+
+  /** The text of one token, cached: generation reports the top alternatives of every step. */
+  tokenText(id: number): string {
+    let t = this.textCache.get(id);
+    if (t === undefined) {
+      t = this.decode([id]);
+      this.textCache.set(id, t);
+    }
+    return t;
   }
 
   /** The vocabulary string of one id (Ġ-style for byte-level BPE); for display. */
@@ -123,12 +134,15 @@ function tokenText(v: unknown): string | undefined {
 }
 
 /**
- * Turns a growing list of generated ids into text deltas. Byte-level tokens can end in the middle
- * of a UTF-8 sequence; such a tail decodes to U+FFFD and is held back until it completes.
+ * Turns a growing list of generated ids into text deltas, decoding only the last few ids each
+ * step (a window that starts at the last point where the text was complete), not the whole list.
+ * Byte-level tokens can end inside a UTF-8 sequence; that tail decodes to U+FFFD and is held
+ * back until it completes.
  */
 export class IncrementalDecoder {
   private ids: number[] = [];
-  private emitted = 0; // characters of the decoded text already handed out
+  private windowStart = 0; // ids before this are settled text
+  private readStart = 0; // ids [windowStart, readStart) decode to text already handed out
 
   constructor(
     private readonly tokenizer: TextTokenizer,
@@ -138,19 +152,22 @@ export class IncrementalDecoder {
   /** Adds one id; returns the newly completed text (possibly empty). */
   push(id: number): string {
     this.ids.push(id);
-    const text = this.tokenizer.decode(this.ids, { skipSpecial: this.skipSpecial });
-    const stable = text.endsWith('\uFFFD') ? text.slice(0, text.lastIndexOf('\uFFFD')) : text;
-    if (stable.length <= this.emitted) return '';
-    const delta = stable.slice(this.emitted);
-    this.emitted = stable.length;
-    return delta;
+    const opts = { skipSpecial: this.skipSpecial };
+    // Decoding from a little before the new ids keeps context-dependent decoders (spaces) right.
+    const before = this.tokenizer.decode(this.ids.slice(this.windowStart, this.readStart), opts);
+    const text = this.tokenizer.decode(this.ids.slice(this.windowStart), opts);
+    if (text.length <= before.length || text.endsWith('\uFFFD')) return '';
+    this.windowStart = this.readStart;
+    this.readStart = this.ids.length;
+    return text.slice(before.length);
   }
 
   /** Text not handed out yet (an incomplete tail), marking it handed out. */
   rest(): string {
-    const text = this.tokenizer.decode(this.ids, { skipSpecial: this.skipSpecial });
-    const tail = text.slice(this.emitted);
-    this.emitted = text.length;
-    return tail;
+    const opts = { skipSpecial: this.skipSpecial };
+    const before = this.tokenizer.decode(this.ids.slice(this.windowStart, this.readStart), opts);
+    const text = this.tokenizer.decode(this.ids.slice(this.windowStart), opts);
+    this.windowStart = this.readStart = this.ids.length;
+    return text.slice(before.length);
   }
 }
