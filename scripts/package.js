@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Builds a platform-specific .vsix: the production bundles, the embedded models, and only the
+// target's onnxruntime-node binaries (each platform's binaries are 25–86 MB; one package with all
+// of them would be about 300 MB unpacked).
+//   node scripts/package.js                       target = this machine (e.g. linux-x64)
+//   node scripts/package.js --target darwin-arm64 any target onnxruntime-node ships binaries for
+//   node scripts/package.js --universal           all binaries, no target (large)
+// Writes glassbox-<target>-<version>.vsix (glassbox-<version>.vsix when universal) in the repo root.
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const ORT_BIN = 'node_modules/onnxruntime-node/bin/napi-v6';
+
+/** vsce target → onnxruntime-node binary folder (`<platform>/<arch>`) that exists in 1.30. */
+const ORT_FOLDERS = {
+  'linux-x64': 'linux/x64',
+  'linux-arm64': 'linux/arm64',
+  'darwin-arm64': 'darwin/arm64',
+  'win32-x64': 'win32/x64',
+  'win32-arm64': 'win32/arm64',
+};
+
+function parseArgs(argv) {
+  const args = { target: `${process.platform}-${process.arch}`, universal: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--target') args.target = argv[++i];
+    else if (argv[i].startsWith('--target=')) args.target = argv[i].slice('--target='.length);
+    else if (argv[i] === '--universal') args.universal = true;
+    else throw new Error(`unknown argument ${argv[i]} (expected --target <target> or --universal)`);
+  }
+  if (!args.universal && !ORT_FOLDERS[args.target]) {
+    throw new Error(
+      `no onnxruntime-node binaries for target "${args.target}"; ` +
+        `targets with binaries: ${Object.keys(ORT_FOLDERS).join(', ')}`,
+    );
+  }
+  return args;
+}
+
+/** .vscodeignore with the binary re-includes of other platforms dropped. */
+function ignoreFileFor(target) {
+  const keep = `!${ORT_BIN}/${ORT_FOLDERS[target]}/`;
+  const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
+  const kept = lines.filter((line) => !line.startsWith(`!${ORT_BIN}/`) || line.startsWith(keep));
+  if (!kept.some((line) => line.startsWith(keep))) {
+    throw new Error(`.vscodeignore has no "${keep}*" line to keep the ${target} binaries`);
+  }
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-package-')), 'vscodeignore');
+  fs.writeFileSync(file, kept.join('\n'));
+  return file;
+}
+
+function vsce(args) {
+  const bin = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+  return execFileSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Fails when the file list lacks what the extension needs at run time, or has what it must not ship. */
+function checkFiles(files, target) {
+  const required = ['package.json', 'dist/extension.js', 'dist/engineWorker.js', 'dist/cli.js', 'models/test-tiny/config.json',
+    'node_modules/onnxruntime-common/dist/cjs/package.json'];
+  const ortFolders = target ? [ORT_FOLDERS[target]] : Object.values(ORT_FOLDERS);
+  for (const folder of ortFolders) required.push(`${ORT_BIN}/${folder}/onnxruntime_binding.node`);
+  const missing = required.filter((f) => !files.includes(f));
+  const forbidden = files.filter((f) => /^(src|test|webview|models\/recipe|out|bench)\//.test(f) || f.endsWith('.map'));
+  if (missing.length > 0 || forbidden.length > 0) {
+    throw new Error(
+      (missing.length ? `missing from the package: ${missing.join(', ')}\n` : '') +
+        (forbidden.length ? `must not be packaged: ${forbidden.slice(0, 10).join(', ')}` : ''),
+    );
+  }
+}
+
+function main() {
+  const { target, universal } = parseArgs(process.argv.slice(2));
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
+
+  const ignoreArgs = universal ? [] : ['--ignoreFile', ignoreFileFor(target)];
+  const files = vsce(['ls', ...ignoreArgs]).split('\n').filter(Boolean);
+  checkFiles(files, universal ? undefined : target);
+
+  const out = universal ? `glassbox-${version}.vsix` : `glassbox-${target}-${version}.vsix`;
+  const targetArgs = universal ? [] : ['--target', target];
+  // --allow-missing-repository: until package.json names one. --no-rewrite-relative-links: the
+  // README's relative links would need a repository URL to be rewritten.
+  process.stdout.write(
+    vsce(['package', ...targetArgs, ...ignoreArgs, '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links']),
+  );
+  const mb = (fs.statSync(path.join(root, out)).size / 1e6).toFixed(1);
+  console.log(`${out}: ${files.length} files, ${mb} MB`);
+}
+
+try {
+  main();
+} catch (err) {
+  console.error(`package: ${err.message}`);
+  process.exit(1);
+}
