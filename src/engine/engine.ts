@@ -113,7 +113,9 @@ export class Engine {
       const shaping = req.shaping ?? true;
       const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
       const result = await generate(this.model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules });
-      return { ...base, ...result, text: shaping ? trimAgainstSuffix(result.text, req.suffix) : result.text };
+      // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
+      const text = result.text.replaceAll('\uFFFD', '');
+      return { ...base, ...result, text: shaping ? trimAgainstSuffix(text, req.suffix) : text };
     });
   }
 

@@ -75,7 +75,8 @@ export class ExplainPanel {
         {
           signal: controller.signal,
           onToken: (t) => {
-            batch.push({ text: t.text, prob: Math.exp(t.logprob) });
+            // A token can show no text yet (half a UTF-8 character); its text comes with a later one.
+            if (t.text) batch.push({ text: t.text, prob: Math.exp(t.logprob) });
             if (performance.now() - lastFlush > BATCH_MS) flush();
           },
         },

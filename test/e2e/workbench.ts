@@ -217,9 +217,11 @@ export class Workbench {
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits until its editor has focus. */
   async openFile(relativePath: string): Promise<void> {
     const base = path.posix.basename(relativePath);
+    await this.page.keyboard.press('Escape'); // close ghost text or a widget that would take the keys
     await this.quickInput('Control+P', relativePath);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor();
-    await this.page.keyboard.press('Enter');
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first();
+    await row.waitFor();
+    await row.click(); // not Enter: the highlighted row may still be a recently opened file
     await this.page.locator('.tabs-container .tab.active', { hasText: base }).waitFor();
     await this.page.locator('.editor-instance .monaco-editor.focused').waitFor();
   }

@@ -1,0 +1,107 @@
+// Glassbox's behaviour in a real VS Code workbench (code-server + Chromium), with the packaged
+// .vsix and its embedded model: ghost text in TypeScript and Python accepted with Tab, VS Code's
+// accept-word, Explain streaming into its panel, and the toggle turning completions off.
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { e2eSkip, findGlassboxVsix } from './prerequisites';
+import { Workbench } from './workbench';
+
+const vsix = findGlassboxVsix();
+const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
+
+/**
+ * Types each candidate line in turn (a new line each time) until the model shows ghost text.
+ * A tiny model sometimes proposes nothing at a given spot; a real user would keep typing too.
+ */
+async function typeUntilGhost(wb: Workbench, lines: string[]): Promise<string> {
+  for (const line of lines) {
+    await wb.typeInEditor(line, { delayMs: 40 });
+    try {
+      return await wb.waitForGhostText(12_000);
+    } catch {
+      await wb.runCommand('Glassbox: Trigger Completion').catch(() => undefined);
+      const ghost = await wb.waitForGhostText(8_000).catch(() => '');
+      if (ghost) return ghost;
+    }
+  }
+  return '';
+}
+
+describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
+  let wb: Workbench;
+  before(async () => {
+    wb = await Workbench.start({ name: 'glassbox', vsix, settings: { 'glassbox.maxTokens': 24 } });
+    await wb.waitForCommands('Glassbox:');
+  });
+  after(() => wb?.close());
+
+  it('shows ghost text in a TypeScript file and accepts it with Tab', async () => {
+    await wb.openFile('src/math.ts');
+    await wb.cursorTo(18, 1);
+    const ghost = await typeUntilGhost(wb, ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(']);
+    await wb.screenshot('ts-ghost');
+    assert.ok(ghost.length > 0, 'ghost text appeared');
+    const before = await wb.editorText();
+    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
+    await wb.waitForGhostText(12_000);
+    await wb.press('Tab');
+    const afterTab = await wb.editorText();
+    await wb.screenshot('ts-accepted');
+    assert.ok(afterTab.length > before.length, 'Tab inserted the suggestion');
+    assert.ok(afterTab.includes('export function fibonacci(n: number): number {'), 'the rest of the file is intact');
+  });
+
+  it('shows ghost text in a Python file and accepts it with Tab', async () => {
+    await wb.openFile('src/stats.py');
+    await wb.cursorTo(11, 1);
+    const ghost = await typeUntilGhost(wb, ['\n\ndef stddev(values):\n    return ', '\nx = ', '\nprint(']);
+    await wb.screenshot('py-ghost');
+    assert.ok(ghost.length > 0, 'ghost text appeared');
+    const before = await wb.editorText();
+    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
+    await wb.waitForGhostText(12_000);
+    await wb.press('Tab');
+    assert.ok((await wb.editorText()).length > before.length, 'Tab inserted the suggestion');
+  });
+
+  it("accepts one word with VS Code's accept-word", async () => {
+    await wb.openFile('src/stats.py');
+    const ghost = await typeUntilGhost(wb, ['\ny = ', '\nvalues = ', '\nresult = ']);
+    assert.ok(ghost.length > 0, 'ghost text appeared');
+    const before = await wb.editorText();
+    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
+    const full = await wb.waitForGhostText(12_000);
+    await wb.press('Control+ArrowRight');
+    const afterWord = await wb.editorText();
+    await wb.screenshot('accept-word');
+    const inserted = afterWord.length - before.length;
+    assert.ok(inserted > 0, 'accept-word inserted something');
+    assert.ok(inserted <= full.length, `accept-word inserted ${inserted} characters of a ${full.length}-character suggestion`);
+  });
+
+  it('explains a function from the command palette, streaming into a panel', async () => {
+    await wb.openFile('src/math.ts');
+    await wb.cursorTo(10, 5); // inside distance()
+    await wb.runCommand('Glassbox: Explain');
+    const panel = wb.webview(0);
+    await panel.locator('h2', { hasText: 'Explaining math.ts' }).waitFor({ timeout: 30_000 });
+    await panel.locator('.explanation .tok').first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('explain-streaming');
+    await panel.locator('table.figures').waitFor({ timeout: 120_000 });
+    const tokens = await panel.locator('.explanation .tok').count();
+    await wb.screenshot('explain-done');
+    assert.ok(tokens > 0, 'tokens were streamed into the panel');
+    assert.match(await panel.locator('table.figures').innerText(), /Generated tokens\s+\d+/);
+  });
+
+  it('toggling completions off stops ghost text', async () => {
+    await wb.runCommand('Glassbox: Toggle Inline Completions');
+    await wb.openFile('src/math.ts');
+    await wb.cursorTo(18, 1);
+    await wb.typeInEditor('\nexport const half = ', { delayMs: 40 });
+    await new Promise((r) => setTimeout(r, 4000)); // well past the longest debounce and a completion
+    assert.equal(await wb.ghostText(), '', 'no ghost text while completions are off');
+    await wb.screenshot('toggled-off');
+    await wb.runCommand('Glassbox: Toggle Inline Completions');
+  });
+});
