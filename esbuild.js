@@ -14,6 +14,8 @@ const nodeEntries = {
   extension: 'src/extension.ts',
   engineWorker: 'src/engine/worker/engineWorker.ts',
   cli: 'src/cli/main.ts',
+  // gpt-tokenizer's encodings are megabytes: kept out of extension.js, loaded in a worker on first use.
+  tokenCountWorker: 'src/costs/tokenCountWorker.ts',
 };
 
 /** One bundle per folder in webview/ that has a main.ts. */

@@ -1,15 +1,20 @@
 /** Every Glassbox command, declared once: name → factory. The `glassbox.` prefix is added here. */
 import * as vscode from 'vscode';
+import { AttentionView } from './attention/attentionView';
 import type { Config } from './config';
+import type { Costs } from './costs/costs';
+import { CostsPanel } from './costs/costsPanel';
 import type { EngineHost } from './engineHost';
 import { explainCommand } from './explain/explainCommand';
-import { showComingPanel } from './panels/comingPanel';
+import { manageModels } from './manageModels';
+import { ArchitecturePanel } from './panels/architecturePanel';
 import { selectModel } from './selectModel';
 
 export interface CommandContext {
   extension: vscode.ExtensionContext;
   host: EngineHost;
   config: Config;
+  costs: Costs;
 }
 
 type Factory = (ctx: CommandContext) => (...args: unknown[]) => unknown;
@@ -22,16 +27,19 @@ const COMMANDS: Record<string, Factory> = {
     void vscode.window.setStatusBarMessage(`Glassbox completions ${enabled ? 'on' : 'off'}`, 2000);
   },
   triggerCompletion: () => () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'),
-  selectModel: (ctx) => () => selectModel(ctx.host),
-  showArchitecture: () => () =>
-    showComingPanel({ viewType: 'glassbox.architecture', title: 'Glassbox: Model Architecture', body: 'Coming: the loaded model read from its own ONNX graph — blocks, parameters, memory, FLOPs, quantization, training curves and the scaling study.' }),
-  showAttention: () => () =>
-    showComingPanel({ viewType: 'glassbox.attention', title: 'Glassbox: Attention', body: 'Coming: which tokens each generated token attended to, by layer and head, with attention rollout and the logit lens, painted on your code.' }),
-  showCosts: () => () =>
-    showComingPanel({ viewType: 'glassbox.costs', title: 'Glassbox: Costs', body: 'Coming: what your local completions and explanations would have cost on hosted APIs, and where self-hosting breaks even.' }),
+  selectModel: (ctx) => () => selectModel(ctx),
+  manageModels: (ctx) => () => manageModels(ctx),
+  showArchitecture: (ctx) => () => ArchitecturePanel.createOrShow(ctx.extension.extensionUri, ctx.host, ctx.config),
+  showAttention: () => () => AttentionView.current?.reveal(),
+  showAttentionForSelection: () => () => AttentionView.current?.showForSelection(vscode.window.activeTextEditor),
+  toggleAttentionTint: () => () => AttentionView.current?.toggleTint(),
+  showCosts: (ctx) => () => CostsPanel.createOrShow(ctx.extension.extensionUri, ctx.costs),
+  resetUsage: (ctx) => () => ctx.costs.resetUsage(),
+  exportUsage: (ctx) => () => ctx.costs.exportUsage(),
+  updatePrices: (ctx) => () => ctx.costs.updatePrices(),
   showMenu: () => showMenu,
-  /** Run by VS Code when an inline suggestion is accepted (InlineCompletionItem.command). */
-  completionAccepted: () => () => undefined,
+  /** Run by VS Code when an inline suggestion is accepted (InlineCompletionItem.command): (length, servedRequestId). */
+  completionAccepted: (ctx) => (_length, requestId) => ctx.costs.accepted(requestId),
 };
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -3,6 +3,7 @@
  * belongs, a negative token count) fall back to the default and are reported once.
  */
 import * as vscode from 'vscode';
+import { readCostSettings, type CostSettings, type RejectedSetting } from './costs/settings';
 
 export const SECTION = 'glassbox';
 
@@ -79,6 +80,25 @@ export class Config {
 
   get threads(): number {
     return this.int('threads', 0, { min: 0, max: 256 });
+  }
+
+  /** The Hugging Face hub, or a mirror serving the same API, that models download from. */
+  get hubBaseUrl(): string {
+    const v = this.cfg.get<unknown>('hub.baseUrl');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : 'https://huggingface.co';
+  }
+
+  /** Where downloaded models go; undefined: the extension's global storage. */
+  get modelStorageFolder(): string | undefined {
+    const v = this.cfg.get<unknown>('hub.storageFolder');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  /** Local-cost settings (glassbox.costs.*); out-of-range values are rejected, reported once, and listed. */
+  get costs(): { settings: CostSettings; rejected: RejectedSetting[] } {
+    const read = readCostSettings((key) => this.cfg.get<unknown>(`costs.${key}`));
+    for (const r of read.rejected) this.invalid(`costs.${r.key}`, r.expected);
+    return read;
   }
 
   async setEnabled(value: boolean): Promise<void> {

@@ -9,7 +9,7 @@ import { EMBEDDED_MODEL } from './engine/embedded';
 import { GlassboxError } from './engine/errors';
 import type { CompletionResult, ExplainResult, ModelInfo } from './engine/engine';
 import { EngineClient, type CallOptions } from './engine/worker/client';
-import type { Params } from './engine/worker/protocol';
+import type { Params, Result } from './engine/worker/protocol';
 import type { Config } from './config';
 
 export type EngineState =
@@ -20,6 +20,8 @@ export type EngineState =
   | { kind: 'error'; message: string };
 
 export interface ServedRequest {
+  /** Unique across sessions; `servedId(result)` finds it again (ties an accepted completion to its request). */
+  id: string;
   kind: 'completion' | 'explain';
   model: string;
   promptText?: string;
@@ -36,6 +38,9 @@ export class EngineHost implements vscode.Disposable {
   private infoValue: ModelInfo | null = null;
   private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
   private readonly servedEmitter = new vscode.EventEmitter<ServedRequest>();
+  private readonly servedIds = new WeakMap<object, string>();
+  private servedCount = 0;
+  private readonly session = Date.now().toString(36);
   readonly onDidChangeState = this.stateEmitter.event;
   /** Fires after each completion or explanation the model produced. */
   readonly onDidServe = this.servedEmitter.event;
@@ -86,6 +91,17 @@ export class EngineHost implements vscode.Disposable {
     return this.serve('explain', () => this.worker().call('explain', params, opts));
   }
 
+  /** Attention capture on the worker's separate session: not a served request (no onDidServe, no state change). */
+  async captureAttention(params: Params<'captureAttention'>, opts: CallOptions = {}): Promise<Result<'captureAttention'>> {
+    await this.ensureLoaded();
+    return this.worker().call('captureAttention', params, opts);
+  }
+
+  /** The id `onDidServe` announced for this result, if it was served here. */
+  servedId(result: object): string | undefined {
+    return this.servedIds.get(result);
+  }
+
   dispose(): void {
     void this.client?.dispose();
     this.stateEmitter.dispose();
@@ -124,7 +140,9 @@ export class EngineHost implements vscode.Disposable {
     try {
       const result = await call();
       const promptText = 'promptText' in result ? result.promptText : undefined;
-      this.servedEmitter.fire({ kind, model: info.name, promptText, result, latencyMs: performance.now() - start });
+      const id = `${this.session}-${++this.servedCount}`;
+      this.servedIds.set(result, id);
+      this.servedEmitter.fire({ id, kind, model: info.name, promptText, result, latencyMs: performance.now() - start });
       return result;
     } finally {
       if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });

@@ -4,11 +4,15 @@
  * an extension fails to activate).
  */
 import * as vscode from 'vscode';
+import { ATTENTION_VIEW_ID, AttentionView } from './attention/attentionView';
 import { registerCommands } from './commands';
 import { GlassboxCompletionProvider } from './completion/provider';
 import { Config, RELOAD_SETTINGS, SECTION } from './config';
+import { Costs } from './costs/costs';
+import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
 import { EngineHost } from './engineHost';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
+import { ArchitecturePanel } from './panels/architecturePanel';
 import { SIDEBAR_VIEW_ID, SidebarView } from './panels/sidebarView';
 import { webviewOptions } from './panels/webviewHtml';
 import { StatusBar } from './statusBar';
@@ -17,6 +21,7 @@ import { StatusBar } from './statusBar';
 export interface GlassboxApi {
   engine: EngineHost;
   provider: GlassboxCompletionProvider;
+  costs: Costs;
 }
 
 export function activate(context: vscode.ExtensionContext): GlassboxApi {
@@ -30,6 +35,8 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     const host = new EngineHost(context, config);
     const provider = new GlassboxCompletionProvider(host, config);
     const sidebar = new SidebarView(context.extensionUri, host, config);
+    const attention = new AttentionView(context.extensionUri, host, context.globalState);
+    const costs = new Costs(context, host, config, log);
     context.subscriptions.push(
       log,
       host,
@@ -38,19 +45,28 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       new StatusBar(host, config),
       vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
       vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, sidebar),
+      attention,
+      vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, attention),
       vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, {
         async deserializeWebviewPanel(panel) {
           panel.webview.options = webviewOptions(context.extensionUri);
           ExplainPanel.revive(panel, context.extensionUri, host);
         },
       }),
-      ...registerCommands({ extension: context, host, config }),
+      costs,
+      vscode.window.registerWebviewPanelSerializer(COSTS_VIEW_TYPE, {
+        async deserializeWebviewPanel(panel) {
+          CostsPanel.revive(panel, context.extensionUri, costs);
+        },
+      }),
+      ...ArchitecturePanel.register(context, host, config),
+      ...registerCommands({ extension: context, host, config, costs }),
       reloadOnSettingsChange(host, log),
       host.onDidChangeState((s) => s.kind === 'error' && log.error(s.message)),
       host.onDidServe((r) => log.debug(`${r.kind}: ${Math.round(r.latencyMs)} ms, ${r.result.timings.generatedTokens} tokens`)),
     );
     log.info(`Glassbox activated in ${(performance.now() - start).toFixed(1)} ms; the model loads on first use.`);
-    return { engine: host, provider };
+    return { engine: host, provider, costs };
   } catch (err) {
     void vscode.window.showErrorMessage(`Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`);
     throw err;

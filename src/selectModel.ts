@@ -1,33 +1,194 @@
 /**
- * "Glassbox: Select Model": the embedded model, a model folder on disk, or (when a folder holds
- * several .onnx files) which file. The choice is stored in settings; the engine host reloads.
+ * "Glassbox: Select Model": the embedded model, models already downloaded, a model folder on
+ * disk (choosing the .onnx when it holds several), and the catalogue of known small code models.
+ * Opening the list checks every catalogue entry against the hub's file listing; an entry whose
+ * files changed shows the hub's sizes and warns. Picking one downloads it and switches to it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EMBEDDED_MODEL } from './engine/embedded';
 import { listOnnxFiles } from './engine/modelFolder';
-import { SECTION } from './config';
-import type { EngineHost } from './engineHost';
+import { contextForEstimate, downloadWithProgress, modelServices, useModel, type ModelUiContext } from './modelDownloads';
+import { catalogueFor, type CatalogueEntry, type CatalogueVariant } from './models/catalogue';
+import { formatBytes } from './models/errors';
+import { isLoopback } from './models/http';
+import type { HubClient } from './models/hubClient';
+import { describeEstimate } from './models/memory';
+import { downloadRequest, resolveVariant, variantMemory, type ResolvedVariant } from './models/resolve';
+import { modelSlug, type InstalledModel, type PartialDownload } from './models/store';
 
-interface Pick extends vscode.QuickPickItem {
-  action: 'embedded' | 'folder' | 'current';
+/** What the hub said about one catalogue repository. */
+type HubCheck = { state: 'checking' } | { state: 'listed'; commit: string; variants: Map<string, ResolvedVariant> } | { state: 'failed'; message: string };
+
+type Item = vscode.QuickPickItem &
+  (
+    | { action: 'embedded' | 'folder' | 'manage' | 'none' }
+    | { action: 'installed'; model: InstalledModel }
+    | { action: 'catalogue'; entry: CatalogueEntry; variant: CatalogueVariant }
+  );
+
+export async function selectModel(ctx: ModelUiContext): Promise<void> {
+  const services = modelServices(ctx);
+  let hub: HubClient | undefined;
+  let hubError: string | undefined;
+  try {
+    hub = services.hub();
+  } catch (err) {
+    hubError = (err as Error).message;
+  }
+  const entries = catalogueFor(hub ? isLoopback(new URL(hub.baseUrl)) : false);
+  const checks = new Map<string, HubCheck>(entries.map((e) => [e.repo, hubError ? { state: 'failed', message: hubError } : { state: 'checking' }]));
+  const installed = services.store.listInstalled();
+  const partial = new Map(services.store.listPartial().map((p) => [p.slug, p]));
+
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = 'Glassbox: Select Model';
+  qp.placeholder = ctx.host.info ? `Now: ${ctx.host.info.name}` : 'Pick the model for completions and Explain';
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  const render = () => {
+    const active = qp.activeItems[0]?.label;
+    qp.items = buildItems(ctx, installed, entries, checks, partial);
+    const keep = qp.items.find((i) => i.label === active);
+    if (keep) qp.activeItems = [keep];
+    qp.busy = [...checks.values()].some((c) => c.state === 'checking');
+  };
+  render();
+  const abort = new AbortController();
+  if (hub) {
+    for (const e of entries) {
+      void checkEntry(hub, e, abort.signal).then((c) => {
+        checks.set(e.repo, c);
+        if (!abort.signal.aborted) render();
+      });
+    }
+  }
+  const pick = await new Promise<Item | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  abort.abort();
+  if (!pick) return;
+  switch (pick.action) {
+    case 'embedded':
+      await useModel(ctx, undefined, undefined, 'the embedded model');
+      return;
+    case 'installed':
+      await useModel(ctx, pick.model.dir, pick.model.marker.onnxFile, pick.model.marker.title);
+      return;
+    case 'folder':
+      return openFolder(ctx);
+    case 'manage':
+      await vscode.commands.executeCommand('glassbox.manageModels');
+      return;
+    case 'catalogue':
+      return pickCatalogue(ctx, pick.entry, pick.variant, hub, checks.get(pick.entry.repo));
+  }
 }
 
-export async function selectModel(host: EngineHost): Promise<void> {
-  const current = host.info;
-  const items: Pick[] = [
-    { label: `$(package) Embedded model`, description: EMBEDDED_MODEL, detail: 'Ships with Glassbox; works offline.', action: 'embedded' },
+function buildItems(ctx: ModelUiContext, installed: InstalledModel[], entries: CatalogueEntry[], checks: Map<string, HubCheck>, partial: Map<string, PartialDownload>): Item[] {
+  const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  const current = ctx.host.info?.dir;
+  const items: Item[] = [
+    { label: '$(package) Embedded model', description: EMBEDDED_MODEL, detail: 'Ships with Glassbox; works offline.', action: 'embedded' },
     { label: '$(folder-opened) Open model folder…', detail: 'A Hugging Face / Optimum / transformers.js or ONNX Runtime GenAI folder with an .onnx decoder and tokenizer.json.', action: 'folder' },
   ];
-  if (current) items.push({ label: `$(check) Keep ${current.name}`, description: current.dir, action: 'current' });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox: Select Model', placeHolder: current ? `Now: ${current.name}` : undefined });
-  if (!pick || pick.action === 'current') return;
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  if (pick.action === 'embedded') {
-    await cfg.update('modelPath', undefined, vscode.ConfigurationTarget.Global);
-    await cfg.update('modelFile', undefined, vscode.ConfigurationTarget.Global);
+  if (installed.length) {
+    items.push(sep('Downloaded'));
+    for (const m of installed) {
+      const inUse = current !== undefined && path.resolve(current) === path.resolve(m.dir);
+      items.push({ label: `${inUse ? '$(check)' : '$(database)'} ${m.marker.title} · ${m.marker.variant}`, description: `${formatBytes(m.bytes)} · ${m.marker.repo}`, detail: inUse ? 'In use' : m.dir, action: 'installed', model: m });
+    }
+    items.push({ label: '$(trash) Manage downloaded models…', action: 'manage' });
+  }
+  items.push(sep('Download from the hub'));
+  const context = contextForEstimate(ctx.config);
+  for (const entry of entries) {
+    const check = checks.get(entry.repo)!;
+    for (const variant of entry.variants) {
+      if (installed.some((m) => m.slug === modelSlug(entry.repo, variant.id))) continue;
+      const resolved = check.state === 'listed' ? check.variants.get(variant.id) : undefined;
+      const size = resolved && !resolved.missing.length ? formatBytes(resolved.totalBytes) : `≈ ${formatBytes(variant.approxBytes)}`;
+      const memory = variantMemory(entry, variant, context, resolved?.weightBytes || undefined);
+      const part = partial.get(modelSlug(entry.repo, variant.id));
+      const facts = [
+        `FIM ${entry.fim ? '✓' : '—'}`,
+        `chat ${entry.chat ? '✓' : '—'}`,
+        `needs ${describeEstimate(memory).split(' (')[0]} of memory`,
+        part ? `$(debug-pause) ${formatBytes(part.doneBytes)} downloaded, resumes` : '',
+        hubStatus(check, resolved, entry),
+      ].filter(Boolean);
+      items.push({
+        label: `${entry.unsupported ? '$(circle-slash)' : '$(cloud-download)'} ${entry.title} · ${variant.id}`,
+        description: `${size} · ${variant.quantization} · ${entry.licence}`,
+        detail: facts.join(' · '),
+        action: 'catalogue',
+        entry,
+        variant,
+      });
+    }
+  }
+  return items;
+}
+
+function hubStatus(check: HubCheck, r: ResolvedVariant | undefined, entry: CatalogueEntry): string {
+  if (entry.unsupported) return `$(circle-slash) the engine cannot run it yet`;
+  if (check.state === 'checking') return '$(sync~spin) checking the hub…';
+  if (check.state === 'failed') return `$(warning) hub check failed: ${check.message}`;
+  if (!r) return '';
+  if (r.missing.length) return `$(error) not on the hub: ${r.missing.join(', ')}`;
+  if (r.changed.length) return `$(warning) changed on the hub: ${r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} (catalogue: ≈ ${formatBytes(c.expected)})`).join(', ')}`;
+  return `$(pass) on the hub (${check.commit.slice(0, 7)})`;
+}
+
+/** Reads the entry's commit and file listing; never throws (a failure is part of the result). */
+async function checkEntry(hub: HubClient, entry: CatalogueEntry, signal: AbortSignal): Promise<HubCheck> {
+  try {
+    const commit = await hub.resolveRevision(entry.repo, entry.revision, signal);
+    const listing = await hub.listFiles(entry.repo, commit, signal);
+    return { state: 'listed', commit, variants: new Map(entry.variants.map((v) => [v.id, resolveVariant(entry, v, listing)])) };
+  } catch (err) {
+    return { state: 'failed', message: (err as Error).message };
+  }
+}
+
+async function pickCatalogue(ctx: ModelUiContext, entry: CatalogueEntry, variant: CatalogueVariant, hub: HubClient | undefined, seen: HubCheck | undefined): Promise<void> {
+  if (entry.unsupported) {
+    void vscode.window.showWarningMessage(`Glassbox cannot run ${entry.title} yet: ${entry.unsupported}`);
     return;
   }
+  if (!hub) return;
+  // The list may have closed before the check finished: finish it (it is what the download uses).
+  const check = seen?.state === 'listed' ? seen : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${entry.repo} on the hub…` }, () => checkEntry(hub, entry, new AbortController().signal));
+  if (check.state !== 'listed') {
+    void vscode.window.showErrorMessage(`Glassbox could not read ${entry.repo} from ${hub.baseUrl}: ${check.state === 'failed' ? check.message : 'no answer'}`);
+    return;
+  }
+  const r = check.variants.get(variant.id)!;
+  if (r.missing.length) {
+    const others = r.otherOnnx.length ? ` It has: ${r.otherOnnx.join(', ')}.` : '';
+    void vscode.window.showErrorMessage(`${entry.repo} on the hub has no ${r.missing.join(', ')}; Glassbox's catalogue is out of date for it.${others}`);
+    return;
+  }
+  if (r.changed.length) {
+    const what = r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} on the hub; the catalogue expected ≈ ${formatBytes(c.expected)}`).join('; ');
+    const choice = await vscode.window.showWarningMessage(
+      `The files of ${entry.title} changed on the hub since Glassbox's catalogue was written.`,
+      { modal: true, detail: `${what}. The list shows the hub's sizes; the download uses them and checks every file's sha256.` },
+      `Download ${formatBytes(r.totalBytes)}`,
+      'Show the List Again',
+    );
+    if (choice === 'Show the List Again') return selectModel(ctx);
+    if (!choice) return;
+  }
+  const memory = variantMemory(entry, variant, contextForEstimate(ctx.config), r.weightBytes);
+  const model = await downloadWithProgress(ctx, downloadRequest(r, check.commit), memory);
+  if (model) await useModel(ctx, model.dir, model.marker.onnxFile, `${entry.title} (${variant.id})`);
+}
+
+async function openFolder(ctx: ModelUiContext): Promise<void> {
   const folders = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
   if (!folders?.length) return;
   const dir = folders[0].fsPath;
@@ -37,7 +198,5 @@ export async function selectModel(host: EngineHost): Promise<void> {
     file = await vscode.window.showQuickPick(onnx, { title: `${path.basename(dir)} holds several ONNX files: which one?` });
     if (!file) return;
   }
-  // One settings change triggers one reload (see extension.ts); write the file first.
-  await cfg.update('modelFile', file, vscode.ConfigurationTarget.Global);
-  await cfg.update('modelPath', dir, vscode.ConfigurationTarget.Global);
+  await useModel(ctx, dir, file, path.basename(dir));
 }

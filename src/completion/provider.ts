@@ -47,8 +47,8 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
 
     const offset = document.offsetAt(position);
     const { prefix, suffix } = contextWindow(textSource(document), position.line, offset, this.config.contextTokens);
-    const cached = this.cache.get(prefix, suffix);
-    if (cached !== undefined) return this.items(cached, position);
+    const cached = this.cache.lookup(prefix, suffix);
+    if (cached !== undefined) return this.items(cached.text, position, cached.requestId);
 
     // Supersede the previous request, and follow VS Code's cancellation of this one.
     this.inflight?.abort();
@@ -61,8 +61,9 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
         { prefix, suffix, maxNewTokens: this.config.maxTokens, temperature: this.config.temperature, budgetTokens: this.config.contextTokens },
         { signal: controller.signal },
       );
-      this.cache.set(prefix, suffix, result.text);
-      return this.items(result.text, position);
+      const requestId = this.host.servedId(result);
+      this.cache.set(prefix, suffix, result.text, requestId);
+      return this.items(result.text, position, requestId);
     } catch (err) {
       if (!isCancellation(err)) this.reportOnce(err);
       return undefined;
@@ -77,10 +78,11 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     for (const d of this.disposables) d.dispose();
   }
 
-  private items(text: string, position: vscode.Position): vscode.InlineCompletionItem[] | undefined {
+  /** `requestId` ties an acceptance to its served request in the usage ledger. */
+  private items(text: string, position: vscode.Position, requestId?: string): vscode.InlineCompletionItem[] | undefined {
     if (!text) return undefined;
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    item.command = { command: ACCEPTED_COMMAND, title: 'Accepted', arguments: [text.length] };
+    item.command = { command: ACCEPTED_COMMAND, title: 'Accepted', arguments: [text.length, requestId] };
     return [item];
   }
 

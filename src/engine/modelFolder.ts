@@ -132,7 +132,8 @@ export function listOnnxFiles(dir: string): string[] {
   return found;
 }
 
-function findOnnx(dir: string, files: Omit<ModelFiles, 'onnxPath' | 'tokenizerPath'>, opts: LocateOptions): string {
+/** The .onnx file a folder's decoder lives in: the one named, GenAI's filename, the only one, or the config's dtype. */
+export function findOnnx(dir: string, files: Omit<ModelFiles, 'onnxPath' | 'tokenizerPath'>, opts: LocateOptions): string {
   if (opts.onnxFile) {
     const p = path.resolve(dir, opts.onnxFile);
     if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`);

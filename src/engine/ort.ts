@@ -22,6 +22,8 @@ export interface SessionOptions {
   threads?: number;
   /** Graph optimizations. The attention explorer lowers this so Softmax outputs survive. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Folder that external weight files resolve against when the model is given as bytes. */
+  externalDataDir?: string;
 }
 
 export function makeTensor(
@@ -56,6 +58,7 @@ export class OrtSession {
       intraOpNumThreads: opts.threads ?? 0,
       logSeverityLevel: 3,
     };
+    if (opts.externalDataDir) options.extra = { session: { model_external_initializers_file_folder_path: opts.externalDataDir } };
     let session: ort.InferenceSession;
     try {
       session =

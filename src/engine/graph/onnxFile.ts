@@ -5,8 +5,10 @@
  * explorers.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { GlassboxError } from '../errors';
+import { halfToFloat } from '../float16';
 
 export { onnx };
 
@@ -65,4 +67,92 @@ export function isExternal(t: onnx.ITensorProto): boolean {
 export function tensorBytes(t: onnx.ITensorProto): number {
   const elements = tensorDims(t).reduce((a, b) => a * b, 1);
   return Math.ceil((elements * (DTYPE_BITS[t.dataType ?? 0] ?? 0)) / 8);
+}
+
+/** The external data file and byte range of an initializer stored outside the .onnx (null when inline). */
+export function externalRef(t: onnx.ITensorProto): { location: string; offset: number; length: number | null } | null {
+  if (!isExternal(t)) return null;
+  const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+  const location = kv.get('location');
+  if (!location) return null;
+  const length = kv.get('length');
+  return { location, offset: Number(kv.get('offset') ?? 0), length: length === undefined ? null : Number(length) };
+}
+
+/** Reads one attribute as a plain value (numbers, strings, lists; a tensor becomes its proto). */
+export function attributeValue(a: onnx.IAttributeProto): number | string | number[] | string[] | onnx.ITensorProto | null {
+  const T = onnx.AttributeProto.AttributeType;
+  const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('utf8');
+  switch (a.type) {
+    case T.FLOAT: return a.f ?? 0;
+    case T.INT: return toNumber(a.i);
+    case T.STRING: return text(a.s);
+    case T.TENSOR: return a.t ?? null;
+    case T.FLOATS: return [...(a.floats ?? [])];
+    case T.INTS: return (a.ints ?? []).map(toNumber);
+    case T.STRINGS: return (a.strings ?? []).map(text);
+    default: return null;
+  }
+}
+
+/**
+ * Reads elements of a numeric tensor: all of them when it holds at most `max` (default 64), or
+ * the ones at `indices`. External data is read with positioned reads of just those elements,
+ * never the whole file. Returns null for dtypes it can't decode or data it can't reach.
+ */
+export function tensorValues(t: onnx.ITensorProto, opts: { max?: number; indices?: number[]; baseDir?: string } = {}): number[] | null {
+  const count = tensorDims(t).reduce((a, b) => a * b, 1);
+  const indices = opts.indices ?? (count <= (opts.max ?? 64) ? [...Array(count).keys()] : null);
+  if (!indices || indices.some((i) => i >= count)) return null;
+  const dtype = t.dataType ?? 0;
+  // Typed repeated fields first (small constants are often stored this way).
+  const typed = dtype === 1 ? t.floatData : dtype === 7 ? t.int64Data : dtype === 11 ? t.doubleData : [6, 2, 3, 4, 5, 9].includes(dtype) ? t.int32Data : null;
+  if (typed && typed.length === count) return indices.map((i) => toNumber(typed[i] as number));
+  const bytesPer = (DTYPE_BITS[dtype] ?? 0) / 8;
+  if (!ELEMENT_READERS[dtype] || bytesPer < 1) return null;
+  const read = ELEMENT_READERS[dtype];
+  const ext = externalRef(t);
+  if (ext) {
+    if (!opts.baseDir) return null;
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(opts.baseDir, ext.location), 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const buf = Buffer.alloc(bytesPer);
+      return indices.map((i) => (fs.readSync(fd, buf, 0, bytesPer, ext.offset + i * bytesPer) === bytesPer ? read(new DataView(buf.buffer, buf.byteOffset, bytesPer), 0) : NaN));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const raw = t.rawData;
+  if (!raw || raw.length < count * bytesPer) return null;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return indices.map((i) => read(view, i * bytesPer));
+}
+
+const ELEMENT_READERS: Record<number, (v: DataView, offset: number) => number> = {
+  1: (v, o) => v.getFloat32(o, true),
+  2: (v, o) => v.getUint8(o),
+  3: (v, o) => v.getInt8(o),
+  5: (v, o) => v.getInt16(o, true),
+  6: (v, o) => v.getInt32(o, true),
+  7: (v, o) => Number(v.getBigInt64(o, true)),
+  9: (v, o) => v.getUint8(o),
+  10: (v, o) => halfToFloat(v.getUint16(o, true)),
+  11: (v, o) => v.getFloat64(o, true),
+  16: (v, o) => new Float32Array(new Uint32Array([v.getUint16(o, true) << 16]).buffer)[0],
+};
+
+/** Element type and shape of a graph input, output or value_info entry (dims as numbers or names). */
+export function valueInfoType(v: onnx.IValueInfoProto): { dtype: string; shape: (number | string)[] | null } {
+  const tt = v.type?.tensorType;
+  const dims = tt?.shape?.dim;
+  return {
+    dtype: DTYPE_NAMES[tt?.elemType ?? 0] ?? 'unknown',
+    // A dim holds a name, a value, or neither (unknown).
+    shape: dims ? dims.map((d) => (d.dimParam ? d.dimParam : (d as { value?: string }).value === 'dimValue' ? toNumber(d.dimValue) : '?')) : null,
+  };
 }

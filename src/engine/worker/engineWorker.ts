@@ -3,8 +3,11 @@
  * here and the extension host's event loop stays free while tokens are generated.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { captureAttention, releaseAttention } from '../attention/capture';
+import { captureBuffers, type AttentionCapture } from '../attention/types';
 import { Engine } from '../engine';
 import { GlassboxError, serializeError } from '../errors';
+import { architectureGraph, inspectArchitecture } from '../graph/architecture';
 import type { GeneratedToken } from '../generate';
 import { isHostToWorker, type HostToWorker, type Method, type Params, type RequestMessage, type Result, type WorkerData, type WorkerToHost } from './protocol';
 
@@ -15,8 +18,8 @@ const options = (workerData ?? {}) as WorkerData;
 let engine: Engine | null = null;
 const inflight = new Map<number, AbortController>();
 
-function post(msg: WorkerToHost): void {
-  port!.postMessage(msg);
+function post(msg: WorkerToHost, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
 }
 
 function loaded(): Engine {
@@ -31,12 +34,14 @@ const handlers: { [M in Method]: Handler<M> } = {
     const next = await Engine.load(p.modelDir, { onnxFile: p.onnxFile, threads: p.threads });
     const old = engine;
     engine = next; // swap only once the new model loaded: a failed load keeps the old one
+    if (old) await releaseAttention(old.model);
     await old?.dispose();
     return next.info();
   },
   async unload() {
     const old = engine;
     engine = null;
+    if (old) await releaseAttention(old.model);
     await old?.dispose();
     return null;
   },
@@ -45,6 +50,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   complete: (p, signal, onToken) => loaded().complete({ ...p, signal, onToken }),
   explain: (p, signal, onToken) => loaded().explain({ ...p, signal, onToken }),
   generate: (p, signal, onToken) => loaded().generate(p.prompt, { ...p, signal, onToken }),
+  captureAttention: (p, signal) => captureAttention(loaded().model, p, signal),
+  inspectArchitecture: (p) => inspectArchitecture(p),
+  architectureGraph: (p) => architectureGraph(p),
 };
 
 async function serve(msg: RequestMessage): Promise<void> {
@@ -54,7 +62,8 @@ async function serve(msg: RequestMessage): Promise<void> {
   try {
     const handler = handlers[msg.method] as Handler<Method>;
     const result = await handler(msg.params as never, controller.signal, onToken);
-    post({ type: 'result', id: msg.id, result });
+    // A capture's typed arrays move to the host instead of being copied.
+    post({ type: 'result', id: msg.id, result }, msg.method === 'captureAttention' ? captureBuffers(result as AttentionCapture) : []);
   } catch (err) {
     post({ type: 'error', id: msg.id, error: serializeError(err) });
   } finally {

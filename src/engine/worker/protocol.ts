@@ -6,6 +6,8 @@ import type { CompletionRequest, CompletionResult, ExplainResult, ModelInfo, Req
 import type { SerializedError } from '../errors';
 import type { GeneratedToken, GenerationResult } from '../generate';
 import type { ExplainRequest } from '../prompts';
+import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../graph/architectureTypes';
+import type { AttentionCapture, CaptureParams } from '../attention/types';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */
 type Wire<T> = Omit<T, 'signal' | 'onToken' | 'textRules'>;
@@ -25,6 +27,12 @@ export interface WorkerMethods {
   complete: { params: Wire<CompletionRequest>; result: CompletionResult };
   explain: { params: Wire<ExplainRequest & RequestOptions>; result: ExplainResult };
   generate: { params: Wire<RequestOptions> & { prompt: string | number[] }; result: GenerationResult & { cutTokens: number } };
+  /** The model folder's graph read as a transformer (structure only; no model needs to be loaded). */
+  inspectArchitecture: { params: { modelDir: string; onnxFile?: string }; result: ArchitectureSummary };
+  /** A laid-out drill-down view of one name scope of the last inspected graph. */
+  architectureGraph: { params: GraphViewRequest; result: GraphView };
+  /** Attention capture on its own session (typed arrays in the result are transferred). */
+  captureAttention: { params: Omit<CaptureParams, 'onProgress'>; result: AttentionCapture };
 }
 
 export type Method = keyof WorkerMethods;
@@ -49,7 +57,7 @@ export interface WorkerData {
   testHooks?: boolean;
 }
 
-const METHODS: ReadonlySet<string> = new Set<Method>(['load', 'unload', 'info', 'tokenize', 'complete', 'explain', 'generate']);
+const METHODS: ReadonlySet<string> = new Set<Method>(['load', 'unload', 'info', 'tokenize', 'complete', 'explain', 'generate', 'captureAttention', 'inspectArchitecture', 'architectureGraph']);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;

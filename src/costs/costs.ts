@@ -1,0 +1,150 @@
+/**
+ * The cost comparison's VS Code side: records what the engine serves, and runs the commands
+ * (Show Costs, Reset Usage, Export Usage, Update Prices). The logic lives in the plain-Node
+ * modules next to this file; this one turns it into notifications, dialogs and the panel.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
+import type { Config } from '../config';
+import type { EngineHost } from '../engineHost';
+import { LEDGER_FILE, type LedgerRead } from './ledger';
+import { ledgerToCsv, ledgerToJson } from './ledgerExport';
+import { PriceUpdateError } from './litellm';
+import { loadPriceSet, UPDATED_PRICES_FILE, updatePricesFile, type PriceSet } from './priceStore';
+import { buildReport } from './report';
+import { TokenCounter } from './tokenCounter';
+import { UsageRecorder } from './usageRecorder';
+
+const UPDATE_TIMEOUT_MS = 30_000;
+
+export class Costs implements vscode.Disposable {
+  readonly recorder: UsageRecorder;
+  private readonly counter: TokenCounter;
+  private readonly storage: string;
+  private readonly changeEmitter = new vscode.EventEmitter<void>();
+  /** The ledger or the prices changed: an open panel redraws. */
+  readonly onDidChange = this.changeEmitter.event;
+  private readonly told = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    context: vscode.ExtensionContext,
+    host: EngineHost,
+    private readonly config: Config,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.storage = context.globalStorageUri.fsPath;
+    this.counter = new TokenCounter(context.asAbsolutePath(path.join('dist', 'tokenCountWorker.js')));
+    this.recorder = new UsageRecorder({
+      file: path.join(this.storage, LEDGER_FILE),
+      counter: this.counter,
+      onRecovered: (r) => this.tellRecovered(r),
+      onProblem: (m) => this.warnOnce(m),
+      onFlushed: () => this.changeEmitter.fire(),
+    });
+    this.disposables.push(host.onDidServe((r) => this.recorder.record(r)));
+  }
+
+  /** Run by the inline item's accept command with the served request's id. */
+  accepted(id: unknown): void {
+    this.recorder.accept(id);
+  }
+
+  prices(): PriceSet {
+    const file = this.config.costs.settings.priceFile;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const overrideFile = file ? (path.isAbsolute(file) || !folder ? file : path.join(folder, file)) : undefined;
+    const set = loadPriceSet({ updatedFile: path.join(this.storage, UPDATED_PRICES_FILE), overrideFile });
+    for (const e of set.errors) this.warnOnce(`Glassbox prices: ${e}. Using the prices under it.`);
+    return set;
+  }
+
+  async report(inputs?: ScaleInputs): Promise<CostsReport> {
+    const read = await this.recorder.read();
+    if (read.recovered) this.tellRecovered(read.recovered);
+    const { prices, layers } = this.prices();
+    const { settings, rejected } = this.config.costs;
+    const recovered = read.recovered ? `The ledger was damaged (${read.recovered.badLines} unreadable lines); it was backed up to ${read.recovered.backup} and a new one started with the ${read.recovered.kept} readable requests.` : undefined;
+    return buildReport({ entries: read.entries, prices, layers, settings, rejected, inputs, now: Date.now(), ledgerFile: this.recorder.file, recovered });
+  }
+
+  async resetUsage(): Promise<void> {
+    const { entries } = await this.recorder.read();
+    const choice = await vscode.window.showWarningMessage(
+      `Reset the Glassbox usage ledger? The ${entries.length} recorded request${entries.length === 1 ? '' : 's'} will be deleted.`,
+      { modal: true, detail: 'Export Usage first to keep a copy.' },
+      'Reset',
+    );
+    if (choice !== 'Reset') return;
+    await this.recorder.reset();
+    this.changeEmitter.fire();
+    void vscode.window.showInformationMessage('Glassbox usage ledger reset.');
+  }
+
+  async exportUsage(): Promise<void> {
+    const { entries } = await this.recorder.read();
+    if (entries.length === 0) {
+      void vscode.window.showInformationMessage('The Glassbox usage ledger is empty: nothing to export yet.');
+      return;
+    }
+    const name = `glassbox-usage-${new Date().toISOString().slice(0, 10)}.csv`;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: 'Export Glassbox usage',
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: { CSV: ['csv'], JSON: ['json'] },
+    });
+    if (!target) return;
+    const json = target.path.toLowerCase().endsWith('.json');
+    await vscode.workspace.fs.writeFile(target, Buffer.from(json ? ledgerToJson(entries) : ledgerToCsv(entries), 'utf8'));
+    const open = await vscode.window.showInformationMessage(`Exported ${entries.length} requests to ${target.fsPath}.`, 'Open');
+    if (open) await vscode.window.showTextDocument(target);
+  }
+
+  /** Downloads LiteLLM's prices (only now, on request); any failure keeps the prices in effect. */
+  async updatePrices(): Promise<void> {
+    const url = this.config.costs.settings.pricesUrl;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glassbox: downloading prices from LiteLLM…', cancellable: true }, async (_progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      try {
+        const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), { signal: controller.signal, timeoutMs: UPDATE_TIMEOUT_MS });
+        this.log.info(`Prices updated from ${url}: ${r.updated.length} models; missing ${r.missing.join(', ') || 'none'}; skipped ${r.skipped.join('; ') || 'none'}`);
+        const kept = [...r.missing, ...r.skipped.map((s) => s.split(' ')[0])];
+        void vscode.window.showInformationMessage(
+          `Glassbox prices updated from LiteLLM for ${r.updated.length} of ${r.prices.models.length} models.${kept.length ? ` Bundled prices kept for ${kept.join(', ')}.` : ''}`,
+        );
+        this.changeEmitter.fire();
+      } catch (err) {
+        if (err instanceof PriceUpdateError && err.reason === 'cancelled') {
+          void vscode.window.showInformationMessage('Price update cancelled; the prices are unchanged.');
+        } else {
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.warn(`Price update from ${url} failed: ${message}`);
+          void vscode.window.showWarningMessage(`Glassbox kept the prices it had: ${message}`);
+        }
+      } finally {
+        sub.dispose();
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.recorder.dispose();
+    this.counter.dispose();
+    this.changeEmitter.dispose();
+  }
+
+  private tellRecovered(r: NonNullable<LedgerRead['recovered']>): void {
+    this.warnOnce(`Glassbox's usage ledger was damaged (${r.badLines} unreadable line${r.badLines === 1 ? '' : 's'}). It was backed up to ${r.backup}; a new ledger was started with the ${r.kept} requests that could be read.`);
+  }
+
+  private warnOnce(message: string): void {
+    if (this.told.has(message)) return;
+    this.told.add(message);
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(message);
+  }
+}

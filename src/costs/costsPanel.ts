@@ -1,0 +1,100 @@
+/**
+ * The Costs panel's host side (webview-sample pattern: one `currentPanel`, createOrShow and
+ * revive, disposables). It sends the webview a complete report and rebuilds it when the ledger,
+ * the prices, the cost settings or the what-if inputs change.
+ */
+import * as vscode from 'vscode';
+import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
+import { isViewToHost, type HostToView, type ScaleInputs } from '../../webview/costs/protocol';
+import type { Costs } from './costs';
+
+export const COSTS_VIEW_TYPE = 'glassbox.costs';
+const TITLE = 'Glassbox: Costs';
+
+export class CostsPanel {
+  static currentPanel: CostsPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private inputs: ScaleInputs | undefined;
+  /** A refresh asked for while one runs: one more follows it. */
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly costs: Costs,
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'costs', TITLE);
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
+    panel.onDidChangeViewState(() => panel.visible && this.refresh(), null, this.disposables);
+    costs.onDidChange(() => this.refresh(), null, this.disposables);
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox.costs') && this.refresh(), null, this.disposables);
+  }
+
+  static createOrShow(extensionUri: vscode.Uri, costs: Costs): CostsPanel {
+    if (CostsPanel.currentPanel) {
+      CostsPanel.currentPanel.panel.reveal();
+      return CostsPanel.currentPanel;
+    }
+    const panel = vscode.window.createWebviewPanel(COSTS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
+    CostsPanel.currentPanel = new CostsPanel(panel, extensionUri, costs);
+    return CostsPanel.currentPanel;
+  }
+
+  /** Restores a panel VS Code kept across a window reload; the webview sends its inputs after `ready`. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, costs: Costs): void {
+    CostsPanel.currentPanel = new CostsPanel(panel, extensionUri, costs);
+  }
+
+  dispose(): void {
+    CostsPanel.currentPanel = undefined;
+    this.panel.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+
+  private onMessage(msg: unknown): void {
+    if (!isViewToHost(msg)) return;
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        void this.refresh();
+        break;
+      case 'scale':
+        this.inputs = msg.inputs;
+        void this.refresh();
+        break;
+      case 'run':
+        if (msg.command === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.costs');
+        else void vscode.commands.executeCommand(`glassbox.${msg.command}`);
+        break;
+    }
+  }
+
+  /** Rebuilds the report; calls during a rebuild are folded into one more. */
+  private refresh(): Promise<void> {
+    if (!this.ready || !this.panel.visible) return Promise.resolve();
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          this.post({ type: 'report', report: await this.costs.report(this.inputs) });
+        } catch (err) {
+          this.post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+        }
+      } while (this.again);
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private post(msg: HostToView): void {
+    void this.panel.webview.postMessage(msg);
+  }
+}

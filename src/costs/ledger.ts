@@ -1,0 +1,216 @@
+/**
+ * The usage ledger: one JSON line per request the local model served, in the extension's global
+ * storage, never sent anywhere. It keeps counts, not code: the prompt's and output's length and
+ * their exact OpenAI token counts, computed when the request was recorded. Lines are only ever
+ * appended; an acceptance is a line of its own. A file that cannot be read back is moved aside
+ * (kept as a backup) and a new one started with every line that could be read.
+ */
+import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TextCounts } from './tokenCounts';
+
+export const LEDGER_FILE = 'usage-ledger.jsonl';
+const HEADER = { glassboxUsageLedger: 1 };
+
+export interface UsageEntry {
+  id: string;
+  /** ms since the epoch. */
+  time: number;
+  kind: 'completion' | 'explain';
+  model: string;
+  /** The local model's own counts. */
+  promptTokens: number;
+  /** Prompt tokens whose KV cache was reused from the previous request. */
+  reusedTokens: number;
+  generatedTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  /** Request to result, ms (includes queueing and the worker round trip). */
+  latencyMs: number;
+  prompt: TextCounts;
+  output: TextCounts;
+  /** A completion with text, offered to the editor as ghost text (VS Code's stable API does not report display itself). */
+  shown: boolean;
+  accepted: boolean;
+}
+
+export interface Acceptance {
+  id: string;
+  time: number;
+}
+
+/** On disk, short keys keep a line near 150 bytes. */
+interface EntryLine {
+  id: string;
+  t: number;
+  k: 'c' | 'e';
+  m: string;
+  pt: number;
+  rt: number;
+  gt: number;
+  pf: number;
+  dc: number;
+  lat: number;
+  /** [chars, o200k, cl100k] of the prompt and the output; exact counts absent when not computed. */
+  p: [number, number?, number?];
+  o: [number, number?, number?];
+  sh: 0 | 1;
+}
+
+export interface LedgerRead {
+  entries: UsageEntry[];
+  /** Set when the file could not be read back whole and was replaced. */
+  recovered?: { backup: string; badLines: number; kept: number };
+}
+
+export function encodeEntry(e: UsageEntry): string {
+  const counts = (c: TextCounts): [number, number?, number?] => (c.o200k === undefined ? [c.chars] : [c.chars, c.o200k, c.cl100k]);
+  const line: EntryLine = {
+    id: e.id,
+    t: Math.round(e.time),
+    k: e.kind === 'completion' ? 'c' : 'e',
+    m: e.model,
+    pt: e.promptTokens,
+    rt: e.reusedTokens,
+    gt: e.generatedTokens,
+    pf: round1(e.prefillMs),
+    dc: round1(e.decodeMs),
+    lat: round1(e.latencyMs),
+    p: counts(e.prompt),
+    o: counts(e.output),
+    sh: e.shown ? 1 : 0,
+  };
+  return JSON.stringify(line);
+}
+
+/** One parsed line: an entry, an acceptance, the header, or undefined when unreadable. */
+export function decodeLine(text: string): { entry: UsageEntry } | { accept: Acceptance } | { header: true } | undefined {
+  let x: unknown;
+  try {
+    x = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof x !== 'object' || x === null) return undefined;
+  const r = x as Record<string, unknown>;
+  if (r.glassboxUsageLedger === 1) return { header: true };
+  if (typeof r.acc === 'string' && isNum(r.t)) return { accept: { id: r.acc, time: r.t } };
+  const nums = ['t', 'pt', 'rt', 'gt', 'pf', 'dc', 'lat'] as const;
+  if (typeof r.id !== 'string' || (r.k !== 'c' && r.k !== 'e') || typeof r.m !== 'string' || !nums.every((k) => isNum(r[k]))) return undefined;
+  const prompt = decodeCounts(r.p);
+  const output = decodeCounts(r.o);
+  if (!prompt || !output) return undefined;
+  const l = r as unknown as EntryLine;
+  return {
+    entry: {
+      id: l.id,
+      time: l.t,
+      kind: l.k === 'c' ? 'completion' : 'explain',
+      model: l.m,
+      promptTokens: l.pt,
+      reusedTokens: l.rt,
+      generatedTokens: l.gt,
+      prefillMs: l.pf,
+      decodeMs: l.dc,
+      latencyMs: l.lat,
+      prompt,
+      output,
+      shown: l.sh === 1,
+      accepted: false,
+    },
+  };
+}
+
+/** Reads the ledger (a missing file is an empty ledger); replaces a damaged file, keeping a backup. */
+export async function readLedger(file: string): Promise<LedgerRead> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] };
+    throw err;
+  }
+  const byId = new Map<string, UsageEntry>();
+  const accepts: Acceptance[] = [];
+  let bad = 0;
+  let header = false;
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const d = decodeLine(line);
+    if (!d) bad++;
+    else if ('header' in d) header ||= i === 0;
+    else if ('accept' in d) accepts.push(d.accept);
+    else byId.set(d.entry.id, d.entry);
+  });
+  for (const a of accepts) {
+    const e = byId.get(a.id);
+    if (e) e.accepted = true;
+  }
+  const entries = [...byId.values()].sort((a, b) => a.time - b.time);
+  if (bad === 0 && (header || text.trim() === '')) return { entries };
+
+  // Damaged: keep the file as it was, start a new one with what could be read.
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const backup = path.join(path.dirname(file), `${path.basename(file, '.jsonl')}.corrupt-${stamp}.jsonl`);
+  await fsp.rename(file, backup);
+  await writeFresh(file, entries);
+  return { entries, recovered: { backup, badLines: bad + (header ? 0 : 1), kept: entries.length } };
+}
+
+/** Appends entries and acceptances in one write (creating the file with its header if needed). */
+export async function appendToLedger(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): Promise<void> {
+  const text = linesOf(entries, accepts);
+  if (!text) return;
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const fresh = !(await exists(file));
+  await fsp.appendFile(file, (fresh ? JSON.stringify(HEADER) + '\n' : '') + text, 'utf8');
+}
+
+/** The same, synchronously: for the last flush when the extension deactivates. */
+export function appendToLedgerSync(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): void {
+  const text = linesOf(entries, accepts);
+  if (!text) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const fresh = !fs.existsSync(file);
+  fs.appendFileSync(file, (fresh ? JSON.stringify(HEADER) + '\n' : '') + text, 'utf8');
+}
+
+/** Empties the ledger (a new file with only its header). */
+export async function resetLedger(file: string): Promise<void> {
+  await writeFresh(file, []);
+}
+
+async function writeFresh(file: string, entries: UsageEntry[]): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const accepts = entries.filter((e) => e.accepted).map((e) => ({ id: e.id, time: e.time }));
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, JSON.stringify(HEADER) + '\n' + linesOf(entries, accepts), 'utf8');
+  await fsp.rename(tmp, file); // atomic: a reader sees the old file or the new one
+}
+
+function linesOf(entries: UsageEntry[], accepts: Acceptance[]): string {
+  return [...entries.map(encodeEntry), ...accepts.map((a) => JSON.stringify({ acc: a.id, t: Math.round(a.time) }))].map((l) => l + '\n').join('');
+}
+
+function decodeCounts(x: unknown): TextCounts | undefined {
+  if (!Array.isArray(x) || !isNum(x[0])) return undefined;
+  if (x.length === 1) return { chars: x[0] };
+  if (x.length === 3 && isNum(x[1]) && isNum(x[2])) return { chars: x[0], o200k: x[1], cl100k: x[2] };
+  return undefined;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fsp.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function isNum(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

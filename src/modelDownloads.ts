@@ -1,0 +1,136 @@
+/**
+ * The VS Code side of model downloads: where models are stored, the hub client with VS Code's
+ * proxy settings, the size confirmation, the progress notification (MB/s, Cancel), and switching
+ * to a model once it is on disk (memory estimate first, then the settings that reload the worker).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Config } from './config';
+import { SECTION } from './config';
+import type { EngineHost } from './engineHost';
+import { Downloader, type DownloadPlan, type DownloadRequest } from './models/download';
+import { DownloadError, formatBytes, isDownloadCancel } from './models/errors';
+import { HubClient } from './models/hubClient';
+import { describeEstimate, estimateFolderMemory, type MemoryEstimate } from './models/memory';
+import { ModelStore, type InstalledModel } from './models/store';
+
+export interface ModelUiContext {
+  extension: vscode.ExtensionContext;
+  host: EngineHost;
+  config: Config;
+}
+
+/** The store and hub client for the current settings. */
+export function modelServices(ctx: ModelUiContext): { store: ModelStore; hub: () => HubClient; downloader: () => Downloader } {
+  const root = ctx.config.modelStorageFolder ?? path.join(ctx.extension.globalStorageUri.fsPath, 'models');
+  const store = new ModelStore(root);
+  const http = vscode.workspace.getConfiguration('http');
+  const hub = () => new HubClient(ctx.config.hubBaseUrl, { proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL') ?? true });
+  return { store, hub, downloader: () => new Downloader({ store, hub: hub() }) };
+}
+
+/** Context length the memory estimate assumes: a full completion or explanation request. */
+export function contextForEstimate(config: Config): number {
+  return config.contextTokens + Math.max(config.maxTokens, config.explainMaxTokens);
+}
+
+/**
+ * Plans, asks the user to confirm the size, downloads with a progress notification, and returns
+ * the installed model; undefined when the user declined or cancelled. Errors are shown here.
+ */
+export async function downloadWithProgress(ctx: ModelUiContext, request: DownloadRequest, memory?: MemoryEstimate): Promise<InstalledModel | undefined> {
+  const { downloader } = modelServices(ctx);
+  const d = downloader();
+  let plan: DownloadPlan;
+  try {
+    plan = await d.plan(request);
+  } catch (err) {
+    await showDownloadError(err, request.title);
+    return undefined;
+  }
+  const rest = plan.totalBytes - plan.resumeBytes;
+  const resume = plan.resumeBytes > 0 ? ` (${formatBytes(plan.resumeBytes)} already downloaded; it resumes)` : '';
+  const detail = [
+    `${request.files.length} files from ${request.repo}: ${formatBytes(rest)} to download${resume}, ${formatBytes(plan.freeBytes)} free.`,
+    memory ? `Running it needs ${describeEstimate(memory)}.` : '',
+    `Every file is checked against the hub's hashes (sha256 for the weights) before the model is used.`,
+  ].filter(Boolean).join('\n');
+  const go = await vscode.window.showInformationMessage(`Download ${request.title} (${request.variant}, ${formatBytes(plan.totalBytes)})?`, { modal: true, detail }, 'Download');
+  if (go !== 'Download') return undefined;
+
+  for (;;) {
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Glassbox: downloading ${request.title}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          let shown = 0;
+          try {
+            return await d.download(plan, {
+              signal: abort.signal,
+              onProgress: (p) => {
+                const pct = p.totalBytes ? (p.doneBytes / p.totalBytes) * 100 : 0;
+                const what = p.phase === 'verify' ? `checking ${p.file}` : p.phase === 'install' ? 'installing' : p.file;
+                const rate = p.phase === 'download' ? ` · ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
+                progress.report({ message: `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)}${rate} · ${what}`, increment: pct - shown });
+                shown = pct;
+              },
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+    } catch (err) {
+      if (isDownloadCancel(err)) {
+        void vscode.window.showInformationMessage(`Download of ${request.title} cancelled. Starting it again resumes where it stopped.`);
+        return undefined;
+      }
+      const again = await showDownloadError(err, request.title, 'Retry');
+      if (again !== 'Retry') return undefined;
+    }
+  }
+}
+
+async function showDownloadError(err: unknown, title: string, ...actions: string[]): Promise<string | undefined> {
+  const message = err instanceof Error ? err.message : String(err);
+  const settings = err instanceof DownloadError && ['READ_ONLY', 'DISK_FULL', 'INSECURE_URL', 'HUB_UNREACHABLE'].includes(err.code) ? ['Open Settings'] : [];
+  const choice = await vscode.window.showErrorMessage(`Glassbox could not download ${title}: ${message}`, ...actions, ...settings);
+  if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.hub');
+  return choice;
+}
+
+/**
+ * Switches to the model in `dir`: shows the memory it needs (and asks first when that is more
+ * than most of this machine's memory), then writes the settings; the settings change makes the
+ * engine host load it in the worker and swap it in, releasing the old one.
+ */
+export async function useModel(ctx: ModelUiContext, dir: string | undefined, onnxFile: string | undefined, name: string): Promise<boolean> {
+  if (dir) {
+    let estimate: MemoryEstimate | undefined;
+    try {
+      estimate = estimateFolderMemory(dir, onnxFile, contextForEstimate(ctx.config));
+    } catch {
+      estimate = undefined; // the load will report what is wrong with the folder
+    }
+    if (estimate && estimate.totalBytes > os.totalmem() * 0.8) {
+      const go = await vscode.window.showWarningMessage(
+        `${name} needs ${describeEstimate(estimate)}; this machine has ${formatBytes(os.totalmem())}.`,
+        { modal: true, detail: 'It may swap heavily or fail to load. A smaller quantization (q4) needs less.' },
+        'Load Anyway',
+      );
+      if (go !== 'Load Anyway') return false;
+    } else if (estimate) {
+      void vscode.window.showInformationMessage(`Glassbox: loading ${name}, which needs ${describeEstimate(estimate)}.`);
+    }
+  }
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const unchanged = (cfg.get<string>('modelPath') || undefined) === dir && (cfg.get<string>('modelFile') || undefined) === onnxFile;
+  // One settings change triggers one reload (see extension.ts); write the file first.
+  await cfg.update('modelFile', onnxFile, vscode.ConfigurationTarget.Global);
+  await cfg.update('modelPath', dir, vscode.ConfigurationTarget.Global);
+  if (unchanged && ctx.host.state.kind !== 'idle') void ctx.host.reload().catch(() => undefined); // same folder, new files
+  return true;
+}

@@ -1,0 +1,178 @@
+/**
+ * The architecture explorer's host side (webview-sample pattern: one `currentPanel`, createOrShow
+ * and revive, disposables). It asks the graph inspector to read the configured model's graph,
+ * sends the summary and drill-down views to the webview, passes on the decode speed Glassbox
+ * measured, re-reads the graph when the model changes, and saves exported diagrams.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Config } from '../config';
+import type { EngineHost } from '../engineHost';
+import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
+import { GraphInspector } from './graphInspector';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
+const TITLE = 'Glassbox: Model Architecture';
+
+interface Target {
+  modelDir: string;
+  onnxFile?: string;
+}
+
+export class ArchitecturePanel {
+  static currentPanel: ArchitecturePanel | undefined;
+  private static inspectorValue: GraphInspector | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private queue: HostToView[] = [];
+  private shown: string | null = null;
+  private loading: Promise<void> | null = null;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly host: EngineHost,
+    private readonly config: Config,
+    private readonly inspector: GraphInspector,
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'architecture', TITLE);
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
+    inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
+    // a model switch (settings, Select Model) shows the new model once it has loaded
+    host.onDidChangeState((s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(), null, this.disposables);
+  }
+
+  /** The inspector and the speed tracker live as long as the extension; call once from activate. */
+  static register(context: vscode.ExtensionContext, host: EngineHost, config: Config): vscode.Disposable[] {
+    const inspector = new GraphInspector(context.asAbsolutePath(path.join('dist', 'engineWorker.js')), host);
+    ArchitecturePanel.inspectorValue = inspector;
+    return [
+      inspector,
+      vscode.window.registerWebviewPanelSerializer(ARCHITECTURE_VIEW_TYPE, {
+        async deserializeWebviewPanel(panel) {
+          ArchitecturePanel.revive(panel, context.extensionUri, host, config);
+        },
+      }),
+    ];
+  }
+
+  static createOrShow(extensionUri: vscode.Uri, host: EngineHost, config: Config): ArchitecturePanel {
+    if (ArchitecturePanel.currentPanel) {
+      ArchitecturePanel.currentPanel.panel.reveal();
+      return ArchitecturePanel.currentPanel;
+    }
+    const panel = vscode.window.createWebviewPanel(ARCHITECTURE_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
+    ArchitecturePanel.currentPanel = new ArchitecturePanel(panel, extensionUri, host, config, ArchitecturePanel.inspector());
+    return ArchitecturePanel.currentPanel;
+  }
+
+  /** Restores a panel VS Code kept across a window reload; the webview redraws from its state, then gets a fresh summary. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost, config: Config): void {
+    ArchitecturePanel.currentPanel = new ArchitecturePanel(panel, extensionUri, host, config, ArchitecturePanel.inspector());
+  }
+
+  private static inspector(): GraphInspector {
+    if (!ArchitecturePanel.inspectorValue) throw new Error('ArchitecturePanel.register was not called in activate');
+    return ArchitecturePanel.inspectorValue;
+  }
+
+  dispose(): void {
+    ArchitecturePanel.currentPanel = undefined;
+    this.panel.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+
+  /** The model the engine runs, or will load: the loaded one when there is one, else the settings'. */
+  private target(): Target {
+    const info = this.host.info;
+    if (info) return { modelDir: info.dir, onnxFile: path.relative(info.dir, info.onnxPath) };
+    return { modelDir: this.host.modelDir(), onnxFile: this.config.modelFile };
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      const target = this.target();
+      this.shown = key(target);
+      this.post({ type: 'loading', model: path.basename(target.modelDir) });
+      try {
+        const summary = await this.inspector.call('inspectArchitecture', target);
+        this.post({ type: 'summary', summary });
+      } catch (err) {
+        this.post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+    })().finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isViewToHost(raw)) return;
+    const msg: ViewToHost = raw;
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        for (const m of this.queue) void this.panel.webview.postMessage(m);
+        this.queue = [];
+        this.post({ type: 'measured', speed: this.inspector.measured });
+        void this.load();
+        break;
+      case 'refresh':
+        void this.load();
+        break;
+      case 'graph':
+        void this.graph(msg.requestId, msg.scope, msg.expanded, msg.showShapeOps);
+        break;
+      case 'export':
+        void this.save(msg.format, msg.data, msg.name);
+        break;
+    }
+  }
+
+  private async graph(requestId: number, scope: string, expanded: string[], showShapeOps: boolean): Promise<void> {
+    try {
+      const view = await this.inspector.call('architectureGraph', { ...this.target(), scope, expanded, showShapeOps });
+      this.post({ type: 'graph', requestId, view });
+    } catch (err) {
+      this.post({ type: 'graphError', requestId, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Writes an exported diagram where the user chooses. */
+  private async save(format: ExportFormat, data: string, name: string): Promise<void> {
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(process.env.HOME ?? '.');
+    const safe = name.replace(/[^\w.-]+/g, '-');
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(base, `${safe}-architecture.${format}`),
+      filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+      title: `Export the architecture diagram as ${format.toUpperCase()}`,
+    });
+    if (!uri) return;
+    try {
+      const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data);
+      await fs.promises.writeFile(uri.fsPath, bytes);
+      this.post({ type: 'exported', file: uri.fsPath });
+    } catch (err) {
+      this.post({ type: 'exported', file: null, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Messages wait for the webview's `ready`, so none are lost while it loads. */
+  private post(msg: HostToView): void {
+    if (this.ready) void this.panel.webview.postMessage(msg);
+    else this.queue.push(msg);
+  }
+}
+
+function key(t: Target): string {
+  return `${t.modelDir}|${t.onnxFile ?? ''}`;
+}
+
+function pngBytes(dataUrl: string): Buffer {
+  const prefix = 'data:image/png;base64,';
+  if (!dataUrl.startsWith(prefix)) throw new Error('The view sent something that is not a PNG data URL.');
+  return Buffer.from(dataUrl.slice(prefix.length), 'base64');
+}

@@ -1,0 +1,169 @@
+/**
+ * Messages between the Attention view (webview/attention) and its host (src/attention/attentionView.ts).
+ * Large numeric data travels as typed arrays. Webview code cannot import the engine, so the few
+ * engine shapes it needs are restated here.
+ */
+
+export type AttentionSource = 'completion' | 'explain' | 'selection';
+export type HeatMode = 'head' | 'mean' | 'max' | 'rollout';
+export type HeadKind = 'previous-token' | 'first-token sink' | 'local window' | 'induction-like' | 'mixed';
+
+export interface HeadInfo {
+  layer: number;
+  head: number;
+  label: HeadKind;
+  /** The score behind the label, 0..1. */
+  score: number;
+  scores: { previousToken: number; sink: number; local: number; induction: number };
+}
+
+/** What a capture was run on, enough to run it again after a window reload. */
+export interface RestoreSource {
+  source: AttentionSource;
+  title: string;
+  model: string;
+  ids: number[];
+  /** Index in `ids` of the first generated token (ids.length when none). */
+  generatedFrom: number;
+}
+
+export interface CaptureSummary {
+  id: number;
+  title: string;
+  source: AttentionSource;
+  model: string;
+  /** How attention was found, in words. */
+  method: string;
+  numLayers: number;
+  numHeads: number;
+  seqLen: number;
+  generatedFrom: number;
+  labels: string[];
+  special: boolean[];
+  storage: 'full' | 'mean' | 'rows';
+  /** Positions with per-head rows; empty means every position. */
+  queries: number[];
+  thumbs: { size: number; layers: Uint8Array[] };
+  heads: HeadInfo[];
+  lens: { available: true; positions: number[]; layerNames: string[] } | { available: false; reason: string };
+  notices: string[];
+  storedMB: number;
+  budgetMB: number;
+  captureMs: number;
+  /** Position selected first (the first generated token, else the last). */
+  initial: number;
+  restore: RestoreSource;
+}
+
+export interface LensData {
+  k: number;
+  layerNames: string[];
+  /** [layers + 1][k] */
+  topIds: Int32Array;
+  topProbs: Float32Array;
+  /** The model's logits at this position [vocab]. */
+  final: Float32Array;
+  labels: Record<number, string>;
+}
+
+export interface QueryData {
+  captureId: number;
+  position: number;
+  /** [layer][head][T] */
+  heads: Float32Array;
+  /** [layer][T] */
+  mean: Float32Array;
+  max: Float32Array;
+  rollout: Float32Array | null;
+  /** skipped: not asked for (the view asks when it shows rollout); unavailable: over the memory budget. */
+  rolloutState: 'computed' | 'skipped' | 'unavailable';
+  lens: LensData | null;
+  /** Why there is no lens here, when there is none. */
+  lensNote?: string;
+}
+
+export interface LinesData {
+  captureId: number;
+  layer: number;
+  head: number;
+  start: number;
+  end: number;
+  threshold: number;
+  query: Int32Array;
+  key: Int32Array;
+  heads: Int32Array;
+  weight: Float32Array;
+  total: number;
+}
+
+export type ViewStatus = 'noModel' | 'loading' | 'capturing' | 'waiting';
+
+export type HostToView =
+  | { type: 'status'; status: ViewStatus; message: string }
+  | { type: 'capture'; capture: CaptureSummary }
+  | { type: 'query'; data: QueryData }
+  | { type: 'lines'; data: LinesData }
+  | { type: 'error'; message: string; unsupported: boolean }
+  | { type: 'tint'; enabled: boolean };
+
+export const VIEW_COMMANDS = ['glassbox.showAttentionForSelection', 'glassbox.triggerCompletion', 'glassbox.toggleAttentionTint'] as const;
+export type ViewCommand = (typeof VIEW_COMMANDS)[number];
+
+export type ViewToHost =
+  | { type: 'ready'; restore?: RestoreSource }
+  /** pin: a click (the editor tint follows it); otherwise a hover preview. */
+  | { type: 'select'; captureId: number; position: number; pin: boolean; rollout: boolean }
+  | { type: 'lines'; captureId: number; layer: number; head: number; start: number; end: number; threshold: number }
+  /** The heat row on screen for the pinned position, for the editor tint. */
+  | { type: 'heat'; captureId: number; position: number; weights: Float32Array; what: string }
+  | { type: 'export'; format: 'png'; dataUrl: string }
+  | { type: 'export'; format: 'json'; json: string }
+  | { type: 'run'; command: ViewCommand };
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function isRestore(x: unknown): x is RestoreSource {
+  const r = x as Partial<RestoreSource> | null;
+  return !!r && typeof r.title === 'string' && typeof r.model === 'string' && Array.isArray(r.ids) && r.ids.every(isNum) && isNum(r.generatedFrom) && (r.source === 'completion' || r.source === 'explain' || r.source === 'selection');
+}
+
+export function isViewToHost(x: unknown): x is ViewToHost {
+  const m = x as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object') return false;
+  switch (m.type) {
+    case 'ready':
+      return m.restore === undefined || isRestore(m.restore);
+    case 'select':
+      return isNum(m.captureId) && isNum(m.position) && typeof m.pin === 'boolean' && typeof m.rollout === 'boolean';
+    case 'lines':
+      return [m.captureId, m.layer, m.head, m.start, m.end, m.threshold].every(isNum);
+    case 'heat':
+      return isNum(m.captureId) && isNum(m.position) && m.weights instanceof Float32Array && typeof m.what === 'string';
+    case 'export':
+      return (m.format === 'png' && typeof m.dataUrl === 'string' && m.dataUrl.startsWith('data:image/png;base64,')) || (m.format === 'json' && typeof m.json === 'string');
+    case 'run':
+      return (VIEW_COMMANDS as readonly unknown[]).includes(m.command);
+    default:
+      return false;
+  }
+}
+
+export function isHostToView(x: unknown): x is HostToView {
+  const m = x as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object') return false;
+  switch (m.type) {
+    case 'status':
+      return typeof m.status === 'string' && typeof m.message === 'string';
+    case 'capture':
+      return typeof m.capture === 'object' && m.capture !== null;
+    case 'query':
+    case 'lines':
+      return typeof m.data === 'object' && m.data !== null;
+    case 'error':
+      return typeof m.message === 'string' && typeof m.unsupported === 'boolean';
+    case 'tint':
+      return typeof m.enabled === 'boolean';
+    default:
+      return false;
+  }
+}
