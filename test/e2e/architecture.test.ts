@@ -17,19 +17,6 @@ import { Workbench } from './workbench';
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
-/** The webview whose page has `selector`. */
-async function webviewWith(wb: Workbench, selector: string, timeoutMs = 60_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await wb.page.locator('iframe.webview.ready').count();
-    for (let i = 0; i < n; i++) {
-      const frame = wb.webview(i);
-      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
-    await wb.page.waitForTimeout(500);
-  }
-}
 
 describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, () => {
   // What the packaged model holds, read by the engine in this process (the unit tests check the reading itself).
@@ -45,7 +32,7 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
 
   it('draws N blocks and the exact parameter total of the packaged model', async () => {
     await wb.runCommand('Glassbox: Show Model Architecture');
-    panel = await webviewWith(wb, 'svg.diagram', 90_000);
+    panel = await wb.webviewWith('svg.diagram', 90_000);
     assert.equal(await panel.locator('svg.diagram g.part.kind-block').count(), blocks.length);
     const total = await panel.locator('.card[data-figure="params"] .card-value').innerText();
     assert.equal(total.trim(), expected.totals.params.toLocaleString('en-US'));
@@ -113,7 +100,7 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
     const selected = blocks[blocks.length - 1].id;
     await wb.runCommand('Developer: Reload Window');
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    panel = await webviewWith(wb, 'svg.diagram', 90_000);
+    panel = await wb.webviewWith('svg.diagram', 90_000);
     await panel.locator(`svg.diagram g.part.selected[data-part="${selected}"]`).waitFor({ timeout: 30_000 });
     assert.equal(await panel.locator('svg.diagram g.part.kind-block').count(), blocks.length);
     await wb.screenshot('after-reload');
@@ -131,7 +118,7 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
       const ghost = await wb.waitForGhostText(60_000).catch(() => '');
       if (!ghost) continue;
       await wb.runCommand('Glassbox: Show Model Architecture');
-      panel = await webviewWith(wb, 'svg.diagram');
+      panel = await wb.webviewWith('svg.diagram');
       const sub = panel.locator('.card[data-figure="decode-bound"] .card-sub');
       await sub.filter({ hasText: measuredText }).waitFor({ timeout: 15_000 }).catch(() => undefined);
       shown = await sub.innerText();

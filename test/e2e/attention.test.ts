@@ -4,26 +4,12 @@
 // the code it attended to. Screenshots go to test-results/e2e/attention-*.png.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FrameLocator } from 'playwright-core';
 import { e2eSkip, findGlassboxVsix } from './prerequisites';
 import { Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
-/** The webview whose page has `selector` (the Model view shares the side bar). */
-async function webviewWith(wb: Workbench, selector: string, timeoutMs = 60_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await wb.page.locator('iframe.webview.ready').count();
-    for (let i = 0; i < n; i++) {
-      const frame = wb.webview(i);
-      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
-    await wb.page.waitForTimeout(500);
-  }
-}
 
 describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
@@ -35,7 +21,7 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
 
   it('says no model has loaded when opened first', async () => {
     await wb.runCommand('Glassbox: Show Attention');
-    const view = await webviewWith(wb, 'p.caveat');
+    const view = await wb.webviewWith('p.caveat');
     assert.match(await view.locator('p.caveat').innerText(), /where information flowed, not why the model decided/);
     await view.locator('.message', { hasText: 'No model has loaded yet' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('before-model');
@@ -51,7 +37,7 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
       if (ghost) break;
     }
     assert.notEqual(ghost, '', 'the model completed');
-    const view = await webviewWith(wb, 'p.caveat');
+    const view = await wb.webviewWith('p.caveat');
     await view.locator('.strip .tok.gen').first().waitFor({ timeout: 120_000 });
     const tokens = await view.locator('.strip .tok').count();
     assert.ok(tokens > 20, `${tokens} tokens in the strip`);

@@ -3,26 +3,12 @@
 // models, next to the local cost, with the what-if, break-even and latency views drawn.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FrameLocator } from 'playwright-core';
 import { e2eSkip, findGlassboxVsix } from './prerequisites';
 import { Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
-/** The webview whose page has `selector` (the Explain panel may be open next to it). */
-async function webviewWith(wb: Workbench, selector: string, timeoutMs = 60_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await wb.page.locator('iframe.webview.ready').count();
-    for (let i = 0; i < n; i++) {
-      const frame = wb.webview(i);
-      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
-    await wb.page.waitForTimeout(500);
-  }
-}
 
 describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
@@ -49,11 +35,11 @@ describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
     // One explanation.
     await wb.cursorTo(10, 5);
     await wb.runCommand('Glassbox: Explain');
-    const explain = await webviewWith(wb, 'h2');
+    const explain = await wb.webviewWith('h2');
     await explain.locator('table.figures').waitFor({ state: 'attached', timeout: 180_000 }); // in the collapsed Details
 
     await wb.runCommand('Glassbox: Show Costs');
-    const panel = await webviewWith(wb, '#usage');
+    const panel = await wb.webviewWith('#usage');
     await panel.locator('#usage-table').waitFor({ timeout: 60_000 });
     await panel.locator('vscode-button.tab', { hasText: 'All time' }).click();
     await panel.locator('#usage-table').waitFor();

@@ -27,6 +27,18 @@ async function typeUntilGhost(wb: Workbench, lines: string[]): Promise<string> {
   return '';
 }
 
+/**
+ * Presses `key` on the ghost text showing now; returns the document before and after, and the
+ * ghost text that was accepted from. (editorText() dismisses ghost text, so it is brought back.)
+ */
+async function accept(wb: Workbench, key: string): Promise<{ before: string; after: string; ghost: string }> {
+  const before = await wb.editorText();
+  await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
+  const ghost = await wb.waitForGhostText(12_000);
+  await wb.press(key);
+  return { before, after: await wb.editorText(), ghost };
+}
+
 describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
   before(async () => {
@@ -41,14 +53,10 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     const ghost = await typeUntilGhost(wb, ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(']);
     await wb.screenshot('ts-ghost');
     assert.ok(ghost.length > 0, 'ghost text appeared');
-    const before = await wb.editorText();
-    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
-    await wb.waitForGhostText(12_000);
-    await wb.press('Tab');
-    const afterTab = await wb.editorText();
+    const r = await accept(wb, 'Tab');
     await wb.screenshot('ts-accepted');
-    assert.ok(afterTab.length > before.length, 'Tab inserted the suggestion');
-    assert.ok(afterTab.includes('export function fibonacci(n: number): number {'), 'the rest of the file is intact');
+    assert.ok(r.after.length > r.before.length, 'Tab inserted the suggestion');
+    assert.ok(r.after.includes('export function fibonacci(n: number): number {'), 'the rest of the file is intact');
   });
 
   it('shows ghost text in a Python file and accepts it with Tab', async () => {
@@ -57,26 +65,19 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     const ghost = await typeUntilGhost(wb, ['\n\ndef stddev(values):\n    return ', '\nx = ', '\nprint(']);
     await wb.screenshot('py-ghost');
     assert.ok(ghost.length > 0, 'ghost text appeared');
-    const before = await wb.editorText();
-    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
-    await wb.waitForGhostText(12_000);
-    await wb.press('Tab');
-    assert.ok((await wb.editorText()).length > before.length, 'Tab inserted the suggestion');
+    const r = await accept(wb, 'Tab');
+    assert.ok(r.after.length > r.before.length, 'Tab inserted the suggestion');
   });
 
   it("accepts one word with VS Code's accept-word", async () => {
     await wb.openFile('src/stats.py');
     const ghost = await typeUntilGhost(wb, ['\ny = ', '\nvalues = ', '\nresult = ']);
     assert.ok(ghost.length > 0, 'ghost text appeared');
-    const before = await wb.editorText();
-    await wb.waitForGhostText(12_000).catch(() => wb.runCommand('Glassbox: Trigger Completion'));
-    const full = await wb.waitForGhostText(12_000);
-    await wb.press('Control+ArrowRight');
-    const afterWord = await wb.editorText();
+    const r = await accept(wb, 'Control+ArrowRight');
     await wb.screenshot('accept-word');
-    const inserted = afterWord.length - before.length;
+    const inserted = r.after.length - r.before.length;
     assert.ok(inserted > 0, 'accept-word inserted something');
-    assert.ok(inserted <= full.length, `accept-word inserted ${inserted} characters of a ${full.length}-character suggestion`);
+    assert.ok(inserted <= r.ghost.length, `accept-word inserted ${inserted} characters of a ${r.ghost.length}-character suggestion`);
   });
 
   it('explains a function from the command palette, streaming into a panel', async () => {
@@ -87,11 +88,11 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await panel.locator('h2', { hasText: 'Explaining math.ts' }).waitFor({ timeout: 30_000 });
     await panel.locator('.explanation .tok').first().waitFor({ timeout: 60_000 });
     await wb.screenshot('explain-streaming');
-    await panel.locator('table.figures').waitFor({ timeout: 120_000 });
+    await panel.locator('table.figures').waitFor({ state: 'attached', timeout: 120_000 }); // inside the closed Details
     const tokens = await panel.locator('.explanation .tok').count();
     await wb.screenshot('explain-done');
     assert.ok(tokens > 0, 'tokens were streamed into the panel');
-    assert.match(await panel.locator('table.figures').innerText(), /Generated tokens\s+\d+/);
+    assert.match((await panel.locator('table.figures').textContent()) ?? '', /Generated tokens\s*\d+/);
   });
 
   it('toggling completions off stops ghost text', async () => {

@@ -400,6 +400,23 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').nth(nth).contentFrame().locator('#active-frame').contentFrame();
   }
 
+  /**
+   * The first loaded webview whose page has `selector` (panels and side views share the page,
+   * in no fixed order). Polls until one does, for up to `timeoutMs` (default 60 000).
+   */
+  async webviewWith(selector: string, timeoutMs = 60_000): Promise<FrameLocator> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = await this.page.locator('iframe.webview.ready').count();
+      for (let i = 0; i < n; i++) {
+        const frame = this.webview(i);
+        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
+      await this.page.waitForTimeout(500);
+    }
+  }
+
   /** Saves a PNG of the page to test-results/e2e/<name>-<shot>.png and returns its path. */
   async screenshot(shot: string): Promise<string> {
     const file = path.join(resultsDir, `${this.name}-${shot}.png`);
