@@ -2,6 +2,7 @@
 // .vsix and its embedded model: ghost text in TypeScript and Python accepted with Tab, VS Code's
 // accept-word, Explain streaming into its panel, and the toggle turning completions off.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { e2eSkip, findGlassboxVsix } from './prerequisites';
 import { Workbench } from './workbench';
@@ -106,3 +107,49 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.runCommand('Glassbox: Toggle Inline Completions');
   });
 });
+
+describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
+  let wb: Workbench;
+  before(async () => {
+    wb = await Workbench.start({
+      name: 'rapid',
+      vsix,
+      keybindings: [{ key: 'ctrl+alt+l', command: 'editor.action.inlineSuggest.acceptNextLine', when: 'inlineSuggestionVisible' }],
+    });
+    await wb.waitForCommands('Glassbox:');
+  });
+  after(() => wb?.close());
+
+  it('supersedes requests instead of queueing them, and memory stays flat', async () => {
+    await wb.openFile('src/math.ts');
+    await wb.cursorTo(18, 1);
+    await typeUntilGhost(wb, ['\nexport const first = ']); // loads the model; the baseline includes it
+    await wb.press('Escape');
+    const ledger = wb.globalStorageFile('glassbox.glassbox', 'usage-ledger.jsonl');
+    await new Promise((r) => setTimeout(r, 6000)); // let the ledger flush
+    const servedBefore = countLines(ledger);
+    const rssBefore = wb.extensionHostRssMB();
+    // 20 keystrokes a second for 10 seconds.
+    const text = '\n' + 'const value = compute(alpha, beta) + 1;\n'.repeat(5);
+    await wb.typeInEditor(text.slice(0, 200), { delayMs: 50 });
+    await new Promise((r) => setTimeout(r, 8000)); // the last request finishes and the ledger flushes
+    const served = countLines(ledger) - servedBefore;
+    const rssAfter = wb.extensionHostRssMB();
+    await wb.screenshot('rapid-typing');
+    assert.ok(served < 40, `${served} completions were served for 200 keystrokes: requests must be superseded, not queued`);
+    assert.ok(rssBefore > 0 && rssAfter < rssBefore * 1.5 + 50, `extension host RSS went from ${rssBefore.toFixed(0)} to ${rssAfter.toFixed(0)} MB`);
+  });
+
+  it("accepts one line with VS Code's accept-line", async () => {
+    const ghost = await typeUntilGhost(wb, ['\nfunction describe(p: Point): string {\n  ', '\nconst lines = [\n  ']);
+    assert.ok(ghost.length > 0, 'ghost text appeared');
+    const r = await accept(wb, 'Control+Alt+l');
+    await wb.screenshot('accept-line');
+    const inserted = r.after.length - r.before.length;
+    assert.ok(inserted > 0 && inserted <= r.ghost.length, `accept-line inserted ${inserted} of ${r.ghost.length} characters`);
+  });
+});
+
+function countLines(file: string): number {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
+}

@@ -63,6 +63,8 @@ export interface WorkbenchOptions {
   name?: string;
   /** A .vsix (or several) installed with `code-server --install-extension` before start. */
   vsix?: string | string[];
+  /** User keybindings, written to User/keybindings.json. */
+  keybindings?: { key: string; command: string; when?: string }[];
   /** User settings, merged over the harness defaults into User/settings.json. */
   settings?: Record<string, unknown>;
   /** Folder copied to a temp dir and opened as the workspace. Default test/e2e/workspace/. */
@@ -144,6 +146,7 @@ export class Workbench {
         path.join(dirs.userData, 'User', 'settings.json'),
         JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2),
       );
+      if (options.keybindings) fs.writeFileSync(path.join(dirs.userData, 'User', 'keybindings.json'), JSON.stringify(options.keybindings, null, 2));
       fs.cpSync(options.workspace ?? path.join(repoRoot, 'test', 'e2e', 'workspace'), dirs.workspace, { recursive: true });
 
       // code-server's own state (config.yaml, last-opened folder) stays in the temp dir too.
@@ -414,6 +417,38 @@ export class Workbench {
       }
       if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
       await this.page.waitForTimeout(500);
+    }
+  }
+
+  /** A file in the extension's global storage (context.globalStorageUri), e.g. the usage ledger. */
+  globalStorageFile(extensionId: string, file: string): string {
+    return path.join(this.tempDir, 'user-data', 'User', 'globalStorage', extensionId, file);
+  }
+
+  /** Resident memory of code-server's extension host process(es), in MB (Linux /proc). */
+  extensionHostRssMB(): number {
+    let total = 0;
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (!cmd.includes('extensionHost')) continue;
+        const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (rss && this.ownsProcess(Number(pid))) total += Number(rss[1]) / 1024;
+      } catch {
+        // the process ended while we looked
+      }
+    }
+    return total;
+  }
+
+  /** Whether `pid` belongs to this workbench's code-server (its process group). */
+  private ownsProcess(pid: number): boolean {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[2]) === this.server.pid; // pgrp: code-server was started detached, as a group leader
+    } catch {
+      return false;
     }
   }
 
