@@ -14,8 +14,9 @@ or one stage at a time:
 
 Sources: the installed CPython 3.11 standard library (PSF-2.0), Debian bookworm python3-* packages and
 npm packages, each kept only under MIT, Apache-2.0, BSD-2-Clause, BSD-3-Clause, ISC (or PSF-2.0 for
-the stdlib). Stdlib only; heavy but single-threaded, so run it under `nice -n 10` on shared machines.
-See CORPUS.md for the filters, dedup and split rules and the measured sizes.
+the stdlib). Stdlib only, single-threaded: about 6 min from a warm cache (the first --resolve and
+--fetch take about 45 min), so run it under `nice -n 10` on shared machines. See CORPUS.md for the
+filters, dedup and split rules and the measured sizes.
 """
 
 import argparse, bisect, hashlib, io, json, re, subprocess, sys, tarfile, time, zlib
