@@ -94,6 +94,7 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.screenshot('explain-done');
     assert.ok(tokens > 0, 'tokens were streamed into the panel');
     assert.match((await panel.locator('table.figures').textContent()) ?? '', /Generated tokens\s*\d+/);
+    await wb.runCommand('View: Focus First Editor Group'); // back to the code, as a user would
   });
 
   it('toggling completions off stops ghost text', async () => {
