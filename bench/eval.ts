@@ -18,7 +18,8 @@
  *   top-1 accuracy      argmax = next token, same positions
  *   line completion     CASES lines (seed SEED), cut at a uniform point inside the line's text;
  *                       Engine.complete with the prefix, the following lines as FIM suffix, a
- *                       1,024-token prompt budget (the extension's default), greedy, single line;
+ *                       1,024-token prompt budget (the extension's default), greedy, stopped at the
+ *                       newline (the editor's bracket rule is off: it assumes auto-closed brackets);
  *                       exact match (trailing whitespace ignored) and normalized edit similarity
  *                       1 − lev(a, b) / max(|a|, |b|). The n-gram continues the same prefix tokens
  *                       greedily to the end of the line (it cannot use the suffix).
@@ -167,7 +168,9 @@ async function lineMetrics(engine: Engine, ngram: KneserNey4, cases: LineCase[])
   const sum = { model: { em: 0, es: 0 }, ngram: { em: 0, es: 0 } };
   const examples: { target: string; model: string; ngram: string }[] = [];
   for (const [i, c] of cases.entries()) {
-    const r = await engine.complete({ prefix: c.prefix, suffix: c.suffix, budgetTokens: BUDGET, maxNewTokens: MAX_LINE_TOKENS, multiline: false, temperature: 0 });
+    // shaping off: the editor rule that stops before a bracket closing one opened before the cursor
+    // assumes the editor auto-closed it, but here the rest of the line is what is scored
+    const r = await engine.complete({ prefix: c.prefix, suffix: c.suffix, budgetTokens: BUDGET, maxNewTokens: MAX_LINE_TOKENS, shaping: false, stopStrings: ['\n'], temperature: 0 });
     const m = firstLine(r.text);
     const n = ngramLine(ngram, engine.model.tokenizer, c.prefix);
     sum.model.em += m === c.target ? 1 : 0;

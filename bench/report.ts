@@ -1,4 +1,5 @@
 /** The benchmark report: JSON as measured, and a markdown table of every figure against its target. */
+import type { ActivationResult } from './activation';
 import type { LatencyResult } from './latency';
 import type { OverheadResult } from './overhead';
 import type { PeerResult } from './peer';
@@ -22,6 +23,7 @@ export interface BenchReport {
     quantization?: VariantResult[];
     responsiveness?: ResponsivenessResult;
     endurance?: EnduranceResult;
+    activation?: ActivationResult;
   };
 }
 
@@ -74,6 +76,10 @@ export function renderMarkdown(r: BenchReport): string {
   if (s.endurance) {
     const e = s.endurance;
     rows.push([`RSS growth over ${e.requests} requests (${e.cancelled} cancelled)`, `${f(e.growthPercent)}% (${f(e.rssStartMB, 0)} → ${f(e.rssEndMB, 0)} MB)`, '≤ 10%', check(e.growthPercent, '<=', 10)]);
+  }
+  if (s.activation) {
+    const a = s.activation;
+    rows.push('skipped' in a ? ['Activation (code-server)', `skipped: ${a.skipped}`, '≤ 50 ms', undefined] : ['Activation in VS Code (activate() itself)', ms(a.activationMs), '≤ 50 ms', check(a.activationMs.median, '<=', 50)]);
   }
   const table = rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === undefined ? '' : d ? 'met' : '**not met**'} |`).join('\n');
   return `# Glassbox benchmark — ${r.date.slice(0, 10)}

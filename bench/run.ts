@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { DecoderModel } from '../src/engine/decoder';
 import { embeddedModelDir } from '../src/engine/embedded';
 import { EngineClient } from '../src/engine/worker/client';
+import { activationTime } from './activation';
 import { codeText } from './contexts';
 import { decodeFlops, matmulPeakGflops, modelFlops, prefillFlops } from './hardware';
 import { completionLatency } from './latency';
@@ -92,6 +93,9 @@ async function main(): Promise<void> {
 
   log('endurance');
   report.sections.endurance = await endurance(workerPath, modelDir, code, quick ? 100 : 1000);
+
+  log('activation in a real VS Code (code-server)');
+  report.sections.activation = await activationTime(quick ? 0 : 2).catch((err: Error) => ({ skipped: err.message }));
 
   report.durationSeconds = (Date.now() - started.getTime()) / 1000;
   const dir = path.resolve(values.out ?? path.join(root, 'bench', 'results'));

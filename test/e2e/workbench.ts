@@ -420,6 +420,21 @@ export class Workbench {
     }
   }
 
+  /** Lines an extension wrote to its output channel `channel` (code-server keeps them under logs/). */
+  outputChannelLines(channel: string): string[] {
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name === `${channel}.log` || e.name.endsWith(`-${channel}.log`)) found.push(...fs.readFileSync(p, 'utf8').split('\n'));
+      }
+    };
+    const logs = path.join(this.tempDir, 'user-data', 'logs');
+    if (fs.existsSync(logs)) walk(logs);
+    return found;
+  }
+
   /** A file in the extension's global storage (context.globalStorageUri), e.g. the usage ledger. */
   globalStorageFile(extensionId: string, file: string): string {
     return path.join(this.tempDir, 'user-data', 'User', 'globalStorage', extensionId, file);
