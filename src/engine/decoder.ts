@@ -2,15 +2,28 @@
  * A loaded decoder: its ONNX session, tokenizer and input/output roles, and the one operation
  * generation needs: run some tokens on top of a KV cache and return their logits.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { detectDecoderIo, type DecoderIo, type IdsType } from './decoderIo';
 import { GlassboxError } from './errors';
 import { halfArrayToFloat32 } from './float16';
+import { lastPositionLogits } from './graph/lastPositionLogits';
+import { onnx, readModelProto, valueInfoType } from './graph/onnxFile';
 import { KvCache } from './kvCache';
 import { locateModelFiles, readModelConfig, type LocateOptions, type ModelConfig, type ModelFiles } from './modelFolder';
-import { makeTensor, OrtSession, type SessionOptions, type Tensor } from './ort';
+import { checkOnnxFile, makeTensor, OrtSession, type IoInfo, type SessionOptions, type Tensor } from './ort';
 import { TextTokenizer } from './tokenizer';
 
-export interface LoadOptions extends LocateOptions, SessionOptions {}
+export interface LoadOptions extends LocateOptions, SessionOptions {
+  /**
+   * Compute generation's logits for the last position only (an in-memory graph rewrite; default
+   * true). Calls that want every position's logits then use a second session, made on demand.
+   */
+  lastPositionLogits?: boolean;
+}
+
+/** Graphs larger than this (weights inside the .onnx) are not rewritten in memory. */
+const MAX_REWRITE_BYTES = 256 * 1024 * 1024;
 
 /** Used when neither the config nor the tokenizer says how long a context the model takes. */
 const FALLBACK_CONTEXT = 2048;
@@ -23,13 +36,20 @@ export class DecoderModel {
   readonly kvHeads: number;
   readonly headDim: number;
 
+  /** The session with every position's logits (the file as it is), when `session` was rewritten. */
+  private fullSession: Promise<OrtSession> | undefined;
+
   private constructor(
     readonly files: ModelFiles,
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
+    /** The session generation runs; its logits may cover the last position only. */
     readonly session: OrtSession,
     readonly io: DecoderIo,
     readonly loadMs: number,
+    private readonly options: LoadOptions,
+    /** Whether `session`'s logits are [batch, 1, vocab]. */
+    readonly lastPositionOnly: boolean,
   ) {
     const source = files.onnxPath;
     const kvHeads = io.kvHeads ?? config.numKvHeads;
@@ -58,12 +78,22 @@ export class DecoderModel {
     const files = locateModelFiles(dir, opts);
     const config = readModelConfig(files);
     const tokenizer = TextTokenizer.load(files);
-    const session = await OrtSession.create(files.onnxPath, opts);
+    // Small enough to rewrite in memory: read the graph's inputs and outputs from the protobuf and
+    // create one session from the rewritten bytes. Otherwise read them from a session of the file.
+    checkOnnxFile(files.onnxPath);
+    const proto = opts.lastPositionLogits !== false && fs.statSync(files.onnxPath).size <= MAX_REWRITE_BYTES ? readModelProto(files.onnxPath) : undefined;
+    let session: OrtSession | undefined;
     try {
-      const io = detectDecoderIo(session.inputs, session.outputs, files.onnxPath, config.genaiNames);
-      return new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0);
+      const graphIo = proto ? protoIo(proto) : undefined;
+      if (!graphIo) session = await OrtSession.create(files.onnxPath, opts);
+      const io = detectDecoderIo(graphIo?.inputs ?? session!.inputs, graphIo?.outputs ?? session!.outputs, files.onnxPath, config.genaiNames);
+      const rewritten = proto ? lastPositionLogits(proto, io.logits) : undefined;
+      session ??= rewritten
+        ? await OrtSession.create(rewritten, { ...opts, externalDataDir: path.dirname(files.onnxPath) }, files.onnxPath)
+        : await OrtSession.create(files.onnxPath, opts);
+      return new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, rewritten !== undefined);
     } catch (err) {
-      await session.release();
+      await session?.release();
       throw err;
     }
   }
@@ -88,8 +118,9 @@ export class DecoderModel {
     if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionsType, Array.from({ length: n }, (_, i) => past + i), [1, n]);
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
+    const session = allPositions && this.lastPositionOnly ? await this.full() : this.session;
     try {
-      out = await this.session.run(feeds, [io.logits, ...cache.presentNames()]);
+      out = await session.run(feeds, [io.logits, ...cache.presentNames()]);
     } catch (err) {
       cache.clear(); // a failed step leaves no half-updated cache behind
       throw err;
@@ -97,8 +128,9 @@ export class DecoderModel {
     cache.update(out, tokens);
     const logits = out[io.logits];
     const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.dims[logits.dims.length - 2]; // n, or 1 when only the last position is computed
     const data = logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
-    return allPositions ? data : data.slice((n - 1) * vocab, n * vocab);
+    return allPositions ? data : data.slice((rows - 1) * vocab, rows * vocab);
   }
 
   /** Logits [tokens.length][vocab] for a fresh sequence, without touching the shared cache. */
@@ -115,7 +147,24 @@ export class DecoderModel {
 
   async dispose(): Promise<void> {
     await this.session.release();
+    if (this.fullSession) await (await this.fullSession).release();
   }
+
+  private full(): Promise<OrtSession> {
+    this.fullSession ??= OrtSession.create(this.files.onnxPath, this.options);
+    return this.fullSession;
+  }
+}
+
+/** The graph's declared inputs (initializers excluded, for old IR versions) and outputs. */
+function protoIo(model: onnx.ModelProto): { inputs: IoInfo[]; outputs: IoInfo[] } {
+  const g = model.graph!;
+  const inits = new Set((g.initializer ?? []).map((t) => t.name));
+  const info = (v: onnx.IValueInfoProto): IoInfo => {
+    const t = valueInfoType(v);
+    return { name: v.name ?? '', type: t.dtype as IoInfo['type'], shape: t.shape ?? [] };
+  };
+  return { inputs: (g.input ?? []).filter((v) => !inits.has(v.name)).map(info), outputs: (g.output ?? []).map(info) };
 }
 
 function onesTensor(type: IdsType, n: number): Tensor {

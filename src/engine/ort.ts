@@ -58,7 +58,12 @@ export class OrtSession {
       intraOpNumThreads: opts.threads ?? 0,
       logSeverityLevel: 3,
     };
-    if (opts.externalDataDir) options.extra = { session: { model_external_initializers_file_folder_path: opts.externalDataDir } };
+    // Idle intra-op threads sleep instead of spinning: inside an editor the cores belong to the
+    // user, and spinning threads that compete with other work made decode steps twice as slow
+    // (bench/README.md, "Optimisations").
+    const extra: Record<string, unknown> = { intra_op: { allow_spinning: '0' } };
+    if (opts.externalDataDir) extra.model_external_initializers_file_folder_path = opts.externalDataDir;
+    options.extra = { session: extra };
     let session: ort.InferenceSession;
     try {
       session =
@@ -105,7 +110,7 @@ export class OrtSession {
 }
 
 /** Cheap checks before handing a path to native code, so the message can say what is wrong. */
-function checkOnnxFile(file: string): void {
+export function checkOnnxFile(file: string): void {
   let size: number;
   try {
     size = fs.statSync(file).size;

@@ -202,20 +202,16 @@ function residualAdd(node: Node | undefined, isConst: (t: string) => boolean): b
  * The residual stream entering each layer, then the last layer's output (numLayers + 1 names),
  * or a sentence saying why it could not be found.
  */
-export function findResidualStream(idx: GraphIndex, sites: AttentionSite[], logits: string): string[] | string {
+/** The nearest residual Add above the logits: the last layer's output, before the final norm. */
+export function findLastResidual(idx: GraphIndex, logits: string): string | undefined {
   const isConst = constChecker(idx);
-  // 1. Nearest residual Add above the logits: the last layer's output, before the final norm.
   const seen = new Set<string>([logits]);
   const queue = [logits];
-  let last: string | undefined;
-  while (queue.length && !last) {
+  while (queue.length) {
     const t = queue.shift()!;
     const p = idx.producer.get(t);
     if (!p) continue;
-    if (residualAdd(p, isConst)) {
-      last = t;
-      break;
-    }
+    if (residualAdd(p, isConst)) return t;
     for (const x of p.input ?? []) {
       if (x && !seen.has(x) && !isConst(x)) {
         seen.add(x);
@@ -223,6 +219,13 @@ export function findResidualStream(idx: GraphIndex, sites: AttentionSite[], logi
       }
     }
   }
+  return undefined;
+}
+
+export function findResidualStream(idx: GraphIndex, sites: AttentionSite[], logits: string): string[] | string {
+  const isConst = constChecker(idx);
+  // 1. The last layer's output, before the final norm.
+  const last = findLastResidual(idx, logits);
   if (!last) return 'no residual Add found between the last layer and the logits (a fused Skip…Norm or an unusual final block)';
   // 2. Back along the skip connections: the skip input was computed before the branch it feeds.
   const chain = [last];
