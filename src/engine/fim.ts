@@ -9,8 +9,17 @@ import type { TextTokenizer } from './tokenizer';
 
 export type FimFamily = 'glassbox' | 'qwen' | 'starcoder' | 'deepseek' | 'codellama' | 'none';
 
+/**
+ * PSM: `<pre> prefix <suf> suffix <mid>`. SPM (Bavarian et al. 2022, the variant where prefix and
+ * middle are contiguous): `<pre> <suf> suffix <mid> prefix`. With SPM a keystroke at the cursor
+ * only changes the end of the prompt, so the KV cache keeps everything before it (the suffix
+ * included); PSM re-runs the whole suffix on every keystroke. Only models trained on SPM get it.
+ */
+export type FimOrder = 'psm' | 'spm';
+
 export interface FimTemplate {
   family: FimFamily;
+  order: FimOrder;
   prefix?: number;
   suffix?: number;
   middle?: number;
@@ -25,16 +34,17 @@ interface FamilySpec {
   tokens: [prefix: string, suffix: string, middle: string];
   /** A token only this family has, to tell families that share FIM token names apart. */
   marker?: string;
+  order: FimOrder;
   stops: string[];
 }
 
 // Order matters: Glassbox and Qwen2.5-Coder share FIM token names; Glassbox has <|explain|>.
 const FAMILIES: FamilySpec[] = [
-  { family: 'glassbox', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], marker: '<|explain|>', stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>'] },
-  { family: 'qwen', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_pad|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'] },
-  { family: 'starcoder', tokens: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>'], stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'] },
-  { family: 'deepseek', tokens: ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'], stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
-  { family: 'codellama', tokens: ['▁<PRE>', '▁<SUF>', '▁<MID>'], stops: ['▁<EOT>', '</s>'] },
+  { family: 'glassbox', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], marker: '<|explain|>', order: 'spm', stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>'] },
+  { family: 'qwen', order: 'psm', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_pad|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'] },
+  { family: 'starcoder', order: 'psm', tokens: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>'], stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'] },
+  { family: 'deepseek', order: 'psm', tokens: ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'], stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
+  { family: 'codellama', order: 'psm', tokens: ['▁<PRE>', '▁<SUF>', '▁<MID>'], stops: ['▁<EOT>', '</s>'] },
 ];
 
 /** Picks the FIM template the tokenizer's vocabulary supports. */
@@ -44,9 +54,9 @@ export function detectFimTemplate(tokenizer: TextTokenizer): FimTemplate {
     if (p === undefined || s === undefined || m === undefined) continue;
     if (spec.marker && tokenizer.tokenId(spec.marker) === undefined) continue;
     const bos = spec.family === 'codellama' && tokenizer.bosToken ? tokenizer.tokenId(tokenizer.bosToken) : undefined;
-    return { family: spec.family, prefix: p, suffix: s, middle: m, bos, stopTokenIds: idsOf(tokenizer, spec.stops) };
+    return { family: spec.family, order: spec.order, prefix: p, suffix: s, middle: m, bos, stopTokenIds: idsOf(tokenizer, spec.stops) };
   }
-  return { family: 'none', stopTokenIds: [] };
+  return { family: 'none', order: 'psm', stopTokenIds: [] };
 }
 
 function idsOf(tokenizer: TextTokenizer, tokens: string[]): number[] {
@@ -96,9 +106,12 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
   }
   const p = prefixIds.slice(prefixIds.length - keepPrefix);
   const s = suffixIds.slice(0, keepSuffix);
-  const ids = hasFim
-    ? [...(template.bos !== undefined ? [template.bos] : []), template.prefix!, ...p, template.suffix!, ...s, template.middle!]
-    : p;
+  const bos = template.bos !== undefined ? [template.bos] : [];
+  const ids = !hasFim
+    ? p
+    : template.order === 'spm'
+      ? [...bos, template.prefix!, template.suffix!, ...s, template.middle!, ...p]
+      : [...bos, template.prefix!, ...p, template.suffix!, ...s, template.middle!];
   return {
     ids,
     family: template.family,

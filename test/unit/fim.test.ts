@@ -58,11 +58,12 @@ describe('FIM prompts', () => {
   const prefix = 'def add(a, b):\n    return ';
   const suffix = '\n\nprint(add(1, 2))\n';
 
-  it("uses Glassbox's own format for the embedded model", () => {
+  it("uses Glassbox's own format for the embedded model: SPM, the order it was trained on", () => {
     const t = detectFimTemplate(base);
     assert.equal(t.family, 'glassbox');
+    assert.equal(t.order, 'spm');
     const p = buildFimPrompt(base, t, { prefix, suffix, budgetTokens: 400 });
-    assert.deepEqual(layout(base, p.ids, prefix, suffix), ['<|fim_prefix|>', 'P', '<|fim_suffix|>', 'S', '<|fim_middle|>']);
+    assert.deepEqual(layout(base, p.ids, prefix, suffix), ['<|fim_prefix|>', '<|fim_suffix|>', 'S', '<|fim_middle|>', 'P']);
     assert.ok(t.stopTokenIds.includes(base.tokenId('<|endoftext|>')!));
   });
 
@@ -97,7 +98,7 @@ describe('FIM prompts', () => {
     assert.equal(p.suffixTokens, 30);
     assert.ok(p.cutPrefix > 0 && p.cutSuffix > 0);
     const text = base.decode(p.ids);
-    assert.ok(text.includes('x199 = 199\n<|fim_suffix|>'), 'the end of the prefix is kept');
+    assert.ok(text.endsWith('x199 = 199\n'), 'the end of the prefix is kept, next to the hole');
     assert.ok(text.includes('<|fim_suffix|>y0 = 0\n'), 'the start of the suffix is kept');
   });
 
@@ -110,7 +111,7 @@ describe('FIM prompts', () => {
     for (const ch of 'print(x199 + x198)') {
       typed += ch;
       const next = buildFimPrompt(base, t, { prefix: longPrefix + typed, suffix: '', budgetTokens: 300 });
-      if (next.ids[1] === first.ids[1] && next.cutPrefix === first.cutPrefix) same++;
+      if (next.cutPrefix === first.cutPrefix && next.ids[3] === first.ids[3]) same++;
     }
     assert.ok(same >= 15, `the start moved on ${18 - same} of 18 keystrokes`);
   });
