@@ -89,7 +89,7 @@ def read_log(path, phase):
             rec = {"step": r["step"], "tokens": r["tokens"], "train_loss": round(r["loss"], 5)}
             if "val_loss" in r:
                 rec["val_loss"] = round(r["val_loss"], 5)
-            for k in ("lr", "seq_len", "tok_per_s", "wall_s", "cpu_s"):
+            for k in ("lr", "seq_len", "tok_per_s", "wall_s", "cpu_s", "replay_lm_loss"):
                 if k in r:
                     rec[k] = round(r[k], 8) if isinstance(r[k], float) else r[k]
             out.append(rec)

@@ -1,7 +1,7 @@
 """Explain fine-tune: LoRA on the pre-trained model, merged into the weights for export.
 
     nice -n 19 /usr/bin/python3 models/recipe/lora.py --base models/recipe/runs/main/final.pt \
-        [--run lora] [--rank 16] [--steps 600]
+        [--run lora] [--rank 16] [--steps 400]
 
 Data: data/explain/{train,valid}.jsonl (explain_pairs.py), as
 `{code}<|explain|>{summary}<|endoftext|>` with the loss on the summary and <|endoftext|> only (the
@@ -14,7 +14,8 @@ model that also completes code, each step also trains on a replay batch of pre-t
 same FIM stream) and the report gives the validation LM loss before and after, next to the explain
 loss on held-out pairs (valid split: packages the model never trained on).
 
-Writes runs/<run>/: log.jsonl (step, loss, explain/LM validation loss), merged.pt (HF state dict
+Writes runs/<run>/: log.jsonl (step, tokens = summary tokens trained, loss = explain training loss,
+replay_lm_loss, val_loss = held-out explain loss), merged.pt (HF state dict
 with B A folded into W), report.json {rank, alpha, targets, trainable_params, before/after losses}.
 """
 import argparse
@@ -136,9 +137,9 @@ def main():
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--replay-rows", type=int, default=4, help="pre-training rows per step (seq 512)")
+    ap.add_argument("--replay-rows", type=int, default=2, help="pre-training rows per step (seq 512)")
     ap.add_argument("--max-code-tokens", type=int, default=384)
     ap.add_argument("--val-pairs", type=int, default=400)
     ap.add_argument("--eval-every", type=int, default=100)
@@ -174,7 +175,7 @@ def main():
     # batches of similar length (less padding): shuffle, then sort within windows of 50 batches
     order = list(range(len(train_pairs)))
     rng = random.Random(args.seed)
-    t0, tokens, losses, step = time.time(), 0, [], 0
+    t0, tokens, losses, replay_losses, step = time.time(), 0, [], [], 0
     while step < args.steps:
         rng.shuffle(order)
         win = args.batch_size * 50
@@ -188,21 +189,26 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = lr
             x, y = pair_batch([train_pairs[j] for j in b])
-            loss = batch_loss(lm, x, y)
+            ex_loss = batch_loss(lm, x, y)
+            loss = ex_loss
             if args.replay_rows:
                 rx, ry = replay.next_batch(args.replay_rows, 512)
-                loss = loss + batch_loss(lm, rx, ry)
+                rp_loss = batch_loss(lm, rx, ry)
+                loss = loss + rp_loss
+                replay_losses.append(float(rp_loss))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             opt.step()
             step += 1
             tokens += int((y != IGNORE).sum())
-            losses.append(float(loss))
+            losses.append(float(ex_loss))
             if step % 10 == 0 or step == args.steps:
                 rec = {"step": step, "tokens": tokens, "loss": sum(losses) / len(losses), "lr": lr,
                        "wall_s": round(time.time() - t0, 1)}
-                losses = []
+                if replay_losses:
+                    rec["replay_lm_loss"] = sum(replay_losses) / len(replay_losses)
+                losses, replay_losses = [], []
                 if step % args.eval_every == 0 or step == args.steps:
                     rec["val_loss"] = explain_loss(lm, val_pairs)
                 log.write(json.dumps(rec) + "\n")
@@ -221,7 +227,8 @@ def main():
               "trainable_params": n_trainable, "steps": args.steps, "batch_size": args.batch_size,
               "replay_rows": args.replay_rows, "train_pairs": len(train_pairs), "val_pairs": len(val_pairs),
               "summary_tokens_trained": tokens, "before": before, "after": after,
-              "merge_max_logit_diff": diff, "wall_s": round(time.time() - t0, 1)}
+              "merge_max_logit_diff": diff, "wall_s": round(time.time() - t0, 1),
+              "cpu_s": round(time.process_time(), 1)}
     log.write(json.dumps({"step": step, "tokens": tokens, "event": "done", **after}) + "\n")
     log.close()
     with open(os.path.join(run_dir, "report.json"), "w") as f:

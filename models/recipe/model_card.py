@@ -40,6 +40,15 @@ def mb(b):
     return f"{b / 1e6:.1f} MB"
 
 
+def lr_at_old(a, tokens):
+    """pretrain.lr_at under the run's original arguments."""
+    import math
+    if tokens < a["warmup_tokens"]:
+        return a["lr"] * (tokens + 1) / a["warmup_tokens"]
+    t = min(1.0, (tokens - a["warmup_tokens"]) / max(1, a["max_tokens"] - a["warmup_tokens"]))
+    return a["lr"] * (a["min_lr_frac"] + (1 - a["min_lr_frac"]) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
 def plot_losses(log, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -62,7 +71,10 @@ def plot_losses(log, path):
     if log.get("lora"):
         lo = log["lora"]
         ax = axes[0][1]
-        ax.plot([r["step"] for r in lo], [r["train_loss"] for r in lo], lw=0.8, label="train (explain + replay)")
+        ax.plot([r["step"] for r in lo], [r["train_loss"] for r in lo], lw=0.8, label="train (explain pairs)")
+        rp = [r for r in lo if "replay_lm_loss" in r]
+        if rp:
+            ax.plot([r["step"] for r in rp], [r["replay_lm_loss"] for r in rp], lw=0.8, label="replayed pre-training rows")
         v = [r for r in lo if "val_loss" in r]
         ax.plot([r["step"] for r in v], [r["val_loss"] for r in v], "o-", ms=3, label="held-out explain pairs")
         ax.set_xlabel("LoRA step")
@@ -246,12 +258,32 @@ def main():
                      ("Optimizer", f"AdamW (β 0.9 / 0.95, weight decay {a.get('weight_decay')} on matrices), peak LR {a.get('lr')}, "
                                    f"linear warmup {n(a.get('warmup_tokens', 0))} tokens, cosine to {a.get('min_lr_frac')}× peak, gradient clipping {a.get('clip')}"),
                      ("Precision", "fp32 (CPU)"),
-                     ("Hardware", f"2 CPU cores shared with other work, {threads} PyTorch threads (OpenBLAS), niced"),
+                     ("Hardware", "2 CPU cores shared with other work, 1 or 2 PyTorch threads (OpenBLAS; 1 while another training job shared the cores), niced"),
                      ("Wall time", f"{wall / 3600:.2f} h"),
-                     ("CPU-hours", f"{wall * threads / 3600:.1f} (wall × {threads} threads); {cpu / 3600:.1f} measured process CPU time"),
+                     ("CPU-hours", f"{cpu / 3600:.2f} (measured process CPU time of the run, all threads, over {wall / 3600:.2f} h of wall time)"),
                      ("Final validation loss", f"{vals[-1]['val_loss']:.3f} nats/token (fixed 65,536-token subset of the valid split)" if vals else "–")]:
             w(f"| {k} | {v} |")
         w("")
+        budget = a.get("max_tokens", 0)
+        for e in (r for r in log if r.get("event") == "extend"):
+            w(f"At {e['tokens'] / 1e6:.2f}M tokens the token budget (the cosine schedule's horizon) changed from "
+              f"{budget / 1e6:.0f}M to {e['max_tokens'] / 1e6:.0f}M; the learning rate went from "
+              f"{lr_at_old({**a, 'max_tokens': budget}, e['tokens']):.2e} to {e['lr_now']:.2e}.")
+            budget = e["max_tokens"]
+        if any(r.get("event") == "extend" for r in log):
+            w("(The first change extended the run while validation loss was still falling steeply; the "
+              "later ones shortened it to the CPU time one working session had left, so that the schedule "
+              "still ends with its low-learning-rate tail.)\n")
+        runs = [("pre-training (`main`)", cpu)]
+        if scaling:
+            runs.append((f"scaling study ({len(scaling['points'])} runs)", sum(p.get("cpu_s", 0) for p in scaling["points"])))
+        if lora and "cpu_s" in lora:
+            runs.append(("LoRA fine-tune", lora["cpu_s"]))
+        total_cpu = sum(c for _, c in runs)
+        w(f"Training compute across the runs that made this model and its scaling study, as measured process "
+          f"CPU time: " + ", ".join(f"{k} {c / 3600:.2f} h" for k, c in runs) + f"; **{total_cpu / 3600:.2f} CPU-hours in all**"
+          + ("." if total_cpu >= 6 * 3600 else " — short of the recipe's 6 CPU-hour target: `pretrain.py --run main --resume "
+             "--extend --max-tokens N` continues the run (from its checkpoint, or from the committed weights on a fresh machine).") + "\n")
         if not done:
             w(f"**Training is not finished**: this card shows step {last.get('step')} of the run.\n")
         w("Loss curves (`training_log.json` holds every record: step, tokens, train and validation loss, LR, "

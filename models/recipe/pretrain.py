@@ -4,11 +4,13 @@
         > models/recipe/runs/main.out 2>&1 &
 
     --resume        continue runs/<run>/ckpt.pt exactly (weights, AdamW, data position, RNGs, log);
-                    with no checkpoint there, start from the weights of the committed export
-                    models/glassbox-code/onnx/model.onnx if it exists (new optimizer and schedule),
+                    with no checkpoint there, the run `main` starts from the weights of the committed
+                    export models/glassbox-code/onnx/model.onnx if it exists (new optimizer and schedule),
                     else from scratch
     --probe SECONDS train for that long, print tokens/s, write nothing (architecture choice)
     --preset NAME   a size from PRESETS (scaling.py adds more); --max-tokens the token budget
+    --extend        with --resume, accept a different --max-tokens than the checkpoint's (the run
+                    `main` was started with 12M and extended to 20M at 2.5M tokens; the log says so)
 
 Reads data/tokens (prepare_data.py) and data/tokenizer. Writes runs/<run>/: ckpt.pt (every
 --ckpt-minutes and on SIGTERM/SIGINT, atomically), log.jsonl (one JSON object per line: step,
@@ -193,7 +195,7 @@ def parse_args(argv=None):
     ap.add_argument("--init-from", default=None, help="model folder whose onnx/model.onnx weights start the run")
     ap.add_argument("--probe", type=float, default=0, help="seconds; print tokens/s only")
     ap.add_argument("--data", default=DATA_DIR)
-    ap.add_argument("--max-tokens", type=float, default=12e6, help="training tokens (targets)")
+    ap.add_argument("--max-tokens", type=float, default=20e6, help="training tokens (targets)")
     ap.add_argument("--tokens-per-step", type=int, default=8192)
     ap.add_argument("--seq-len", type=int, default=512)
     ap.add_argument("--long-seq-len", type=int, default=1024)
@@ -211,6 +213,8 @@ def parse_args(argv=None):
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--val-tokens", type=int, default=65536)
     ap.add_argument("--ckpt-minutes", type=float, default=10)
+    ap.add_argument("--extend", action="store_true",
+                    help="with --resume: accept a new --max-tokens (the cosine horizon moves; logged)")
     ap.add_argument("--stop-after-steps", type=int, default=0, help="checkpoint and stop there (tests resume)")
     args = ap.parse_args(argv)
     args.max_tokens = int(args.max_tokens)
@@ -240,8 +244,9 @@ def main(argv=None):
     st = {"step": 0, "tokens": 0, "wall_s": 0.0, "cpu_s": 0.0, "init": "scratch"}
     if args.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
-        assert ck["args"]["preset"] == args.preset and ck["args"]["max_tokens"] == args.max_tokens, \
-            "resume with the run's own --preset and --max-tokens"
+        assert ck["args"]["preset"] == args.preset, "resume with the run's own --preset"
+        assert ck["args"]["max_tokens"] == args.max_tokens or args.extend, \
+            f"the run's budget is --max-tokens {ck['args']['max_tokens']:.0f}; pass --extend to change it"
         lm.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         stream.load_state_dict(ck["stream"])
@@ -252,7 +257,8 @@ def main(argv=None):
         if st["tokens"] >= args.max_tokens and os.path.exists(os.path.join(run_dir, "final.pt")):
             print(f"{args.run} already finished: {run_dir}/final.pt", flush=True)
             return
-    elif (args.resume or args.init_from) and not args.probe:
+    elif (args.init_from or (args.resume and args.preset == "glassbox-code" and args.run == "main")) and not args.probe:
+        # only the shipped model's own run falls back to the committed weights (not the scaling runs)
         sd = weights_from_export(args.init_from or SHIPPED_DIR)
         if sd is not None:
             lm.load_hf_state_dict(sd)
@@ -272,9 +278,14 @@ def main(argv=None):
                 lines = [l for l in f if json.loads(l)["step"] <= st["step"]]
         with open(log_path, "w") as f:
             f.writelines(lines)
+            if lines and json.loads(lines[0]).get("args", {}).get("max_tokens") not in (None, args.max_tokens) \
+                    and not any(json.loads(l).get("event") == "extend" and json.loads(l)["max_tokens"] == args.max_tokens for l in lines):
+                f.write(json.dumps({"step": st["step"], "tokens": st["tokens"], "event": "extend",
+                                    "max_tokens": args.max_tokens, "lr_now": lr_at(st["tokens"], args)}) + "\n")
             if st["step"] == 0:
                 f.write(json.dumps({"step": 0, "tokens": 0, "event": "start", "preset": args.preset,
                                     "params": total, "embedding_params": emb, "init": st["init"],
+                                    "corpus_sha256": json.load(open(os.path.join(tokens_dir, "meta.json"))).get("corpus_sha256"),
                                     "args": vars(args)}) + "\n")
 
     stop = {"flag": False}

@@ -1,7 +1,7 @@
 """Scaling study: several model sizes, the same data and the same short token budget; fit
 L(N) = a * N^(-alpha) + c.
 
-    nice -n 19 /usr/bin/python3 models/recipe/scaling.py [--tokens 1e6] [--out models/glassbox-code/scaling.json]
+    nice -n 19 /usr/bin/python3 models/recipe/scaling.py [--tokens 2e6] [--out models/glassbox-code/scaling.json]
 
 Each size is a pretrain.py run (runs/scaling-<name>/, resumable: rerunning skips finished sizes and
 resumes an interrupted one) with the same schedule: --tokens training tokens (FIM 50%), sequence
@@ -86,7 +86,7 @@ def fit_power_law(ns, losses):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tokens", type=float, default=1e6)
+    ap.add_argument("--tokens", type=float, default=2e6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default=",".join(SIZES))
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "glassbox-code", "scaling.json"))
@@ -95,6 +95,8 @@ def main():
     for name in args.sizes.split(","):
         if final_record(name) is None:
             pretrain.main(run_args(name, args.tokens, args.threads))
+        if final_record(name) is None:
+            raise SystemExit(f"scaling-{name} stopped before its budget; rerun scaling.py to resume it")
         done, last_val, start = final_record(name)
         config = pretrain.make_config(f"scaling-{name}")
         total, emb = pretrain.count_params(LlamaForCausalLM(config))
@@ -113,6 +115,7 @@ def main():
            "points": points,
            "fit": {**fit, "law": "L(N) = a * N^(-alpha) + c, N = non-embedding params"},
            "fit_total_params": {**fit_total, "law": "L(N) = a * N^(-alpha) + c, N = total params"}}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

@@ -246,8 +246,8 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     const doc = s.doc && vscode.workspace.textDocuments.find((d) => d.uri.toString() === s.doc!.uri.toString());
     if (!doc || !s.doc) return [];
     const text = doc.getText();
-    if (s.doc.exactStart !== undefined && c.cut === 0) return mapFromStart(c.pieces, text, s.doc.exactStart) ?? mapBySearch(c.pieces, c.special, text, s.doc.anchor);
-    return mapBySearch(c.pieces, c.special, text, s.doc.anchor);
+    if (s.doc.exactStart !== undefined && c.cut === 0) return mapFromStart(c.pieces, text, s.doc.exactStart) ?? mapBySearch(c.pieces, c.special, text, s.doc.anchor, c.generatedFrom);
+    return mapBySearch(c.pieces, c.special, text, s.doc.anchor, c.generatedFrom);
   }
 
   private tintEditor(position: number, weights: Float32Array, what: string): void {

@@ -29,8 +29,12 @@ export function mapFromStart(pieces: readonly string[], doc: string, start: numb
   return out;
 }
 
-/** Token spans found by searching each run between special tokens near `anchor`. */
-export function mapBySearch(pieces: readonly string[], special: readonly boolean[], doc: string, anchor: number): TokenRange[] {
+/**
+ * Token spans found by searching each run between special tokens near `anchor`. Only tokens before
+ * `promptEnd` are placed: generated tokens are not in the document, and in SPM order
+ * (`<pre><suf> suffix <mid> prefix`) they follow the prefix with no special token between.
+ */
+export function mapBySearch(pieces: readonly string[], special: readonly boolean[], doc: string, anchor: number, promptEnd: number = pieces.length): TokenRange[] {
   const out: TokenRange[] = [];
   let runStart = 0;
   const flush = (end: number) => {
@@ -46,8 +50,9 @@ export function mapBySearch(pieces: readonly string[], special: readonly boolean
       }
     }
   };
-  for (let t = 0; t <= pieces.length; t++) {
-    if (t === pieces.length || special[t]) {
+  const end = Math.min(promptEnd, pieces.length);
+  for (let t = 0; t <= end; t++) {
+    if (t === end || special[t]) {
       flush(t);
       runStart = t + 1;
     }

@@ -4,10 +4,16 @@
 // the code it attended to. Screenshots go to test-results/e2e/attention-*.png.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { e2eSkip, findGlassboxVsix } from './prerequisites';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EMBEDDED_MODEL } from '../../src/engine/embedded';
+import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
 import { Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
+/** Layers and query heads of the embedded model, from its config.json. */
+const config = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', EMBEDDED_MODEL, 'config.json'), 'utf8')) as { num_hidden_layers: number; num_attention_heads: number };
+const heads = config.num_hidden_layers * config.num_attention_heads;
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
 
@@ -46,14 +52,14 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     const heats = await view.locator('.strip .tok').evaluateAll((els) => els.map((e) => Number((e as unknown as { style: { getPropertyValue(n: string): string } }).style.getPropertyValue('--heat') || 0)));
     assert.ok(heats.filter((h) => h > 0).length >= 5, 'the context is shaded');
     assert.equal(Math.max(...heats), 1, 'the strongest key is fully shaded');
-    // Head grid: 2 layers × 4 heads of test-tiny, each drawn and labelled.
-    assert.equal(await view.locator('.thumb canvas').count(), 8);
+    // Head grid: layers × heads of the embedded model, each drawn and labelled.
+    assert.equal(await view.locator('.thumb canvas').count(), heads);
     const size = await view.locator('.thumb canvas').first().evaluate((c) => (c as unknown as { width: number }).width);
     assert.ok(size >= 16, `thumbnail ${size} px`);
-    assert.equal(await view.locator('.thumb-label').count(), 8);
-    // Logit lens: embeddings + 2 layers, top-5 each.
+    assert.equal(await view.locator('.thumb-label').count(), heads);
+    // Logit lens: a header row, the embeddings and one row per layer.
     await view.locator('table.lens').waitFor();
-    assert.equal(await view.locator('table.lens tr').count(), 4);
+    assert.equal(await view.locator('table.lens tr').count(), config.num_hidden_layers + 2);
     await wb.screenshot('after-completion');
     await view.locator('.grid').scrollIntoViewIfNeeded();
     await wb.screenshot('head-grid');
@@ -64,11 +70,20 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     // One head alone, then a pinned prompt token: the editor is tinted where it attended.
     await view.locator('.thumb').nth(5).click();
     await view.locator('.thumb.selected').waitFor();
-    await view.locator('.strip .tok').nth(Math.floor(tokens / 2)).click();
-    await wb.page.waitForTimeout(1500);
-    const tinted = await wb.page.locator('.monaco-editor .view-overlays div').evaluateAll((els) =>
-      els.filter((e) => /255, 140, 0/.test((globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor)).length,
-    );
+    // A capture that lands after the click (a late served completion) redraws the strip and drops
+    // the pin, so the click is repeated (on nearby tokens) until the tint shows, for up to 20 s.
+    const tintedCount = () =>
+      wb.page.locator('.monaco-editor .view-overlays div').evaluateAll((els) =>
+        els.filter((e) => /255, 140, 0/.test((globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor)).length,
+      );
+    let tinted = 0;
+    for (let attempt = 0; attempt < 10 && tinted === 0; attempt++) {
+      const count = await view.locator('.strip .tok').count();
+      const at = [0.5, 0.4, 0.6, 0.3, 0.7][attempt % 5];
+      await view.locator('.strip .tok').nth(Math.floor(count * at)).click();
+      await wb.page.waitForTimeout(2000);
+      tinted = await tintedCount();
+    }
     await wb.screenshot('head-and-tint');
     assert.ok(tinted > 0, 'source code tinted by attention');
   });
