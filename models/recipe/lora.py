@@ -1,7 +1,7 @@
 """Explain fine-tune: LoRA on the pre-trained model, merged into the weights for export.
 
     nice -n 19 /usr/bin/python3 models/recipe/lora.py --base models/recipe/runs/main/final.pt \
-        [--run lora] [--rank 16] [--steps 400]
+        [--run lora] [--rank 16] [--steps 160]
 
 Data: data/explain/{train,valid}.jsonl (explain_pairs.py), as
 `{code}<|explain|>{summary}<|endoftext|>` with the loss on the summary and <|endoftext|> only (the
@@ -137,12 +137,12 @@ def main():
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--steps", type=int, default=400)
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=160)
+    ap.add_argument("--batch-size", type=int, default=12)
     ap.add_argument("--replay-rows", type=int, default=2, help="pre-training rows per step (seq 512)")
     ap.add_argument("--max-code-tokens", type=int, default=384)
-    ap.add_argument("--val-pairs", type=int, default=400)
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--val-pairs", type=int, default=300)
+    ap.add_argument("--eval-every", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()

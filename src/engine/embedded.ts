@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The embedded model's folder name under models/. */
-export const EMBEDDED_MODEL = 'test-tiny';
+export const EMBEDDED_MODEL = 'glassbox-code';
 
 /** Finds models/<EMBEDDED_MODEL> by walking up from `from` (dist/, out/src/..., or src/...). */
 export function embeddedModelDir(from: string = __dirname): string {

@@ -56,6 +56,8 @@ export interface ModelInfo {
 
 const DEFAULT_COMPLETION_TOKENS = 64;
 const DEFAULT_EXPLAIN_TOKENS = 256;
+/** Small models loop in prose ("the the the", "i; i; i;"); 1.2 is CTRL's suggested value. */
+const DEFAULT_EXPLAIN_REPETITION_PENALTY = 1.2;
 
 export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
@@ -125,7 +127,12 @@ export class Engine {
       const prompt = buildExplainPrompt(this.model.tokenizer, req);
       const maxNewTokens = req.maxNewTokens ?? DEFAULT_EXPLAIN_TOKENS;
       const ids = fitLeft(prompt.ids, this.model.contextLength - Math.min(maxNewTokens, this.model.contextLength / 2));
-      const result = await generate(this.model, ids, { ...req, maxNewTokens, stopStrings: [...prompt.stopStrings, ...(req.stopStrings ?? [])] });
+      const result = await generate(this.model, ids, {
+        ...req,
+        maxNewTokens,
+        repetitionPenalty: req.repetitionPenalty ?? DEFAULT_EXPLAIN_REPETITION_PENALTY,
+        stopStrings: [...prompt.stopStrings, ...(req.stopStrings ?? [])],
+      });
       return { ...result, style: prompt.style, promptText: prompt.text };
     });
   }

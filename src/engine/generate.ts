@@ -6,7 +6,7 @@
  */
 import type { DecoderModel } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
-import { applyProcessors, logSumExp, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
+import { applyProcessors, argmax, logSumExp, repetitionPenalty, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
 import type { TextRule } from './completionText';
 import { TextStopper } from './stopping';
 import { IncrementalDecoder } from './tokenizer';
@@ -17,6 +17,8 @@ export interface GenerateOptions {
   temperature?: number;
   topK?: number;
   topP?: number;
+  /** CTRL repetition penalty on already generated tokens (1, the default, is none); greedy too. */
+  repetitionPenalty?: number;
   seed?: number;
   stopStrings?: readonly string[];
   /** Rules on the generated text that can end it (e.g. the end of a completion's block). */
@@ -78,8 +80,9 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return i;
 }
 
-function processorsFor(o: GenerateOptions): LogitsProcessor[] {
+function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcessor[] {
   const list: LogitsProcessor[] = [];
+  if (o.repetitionPenalty && o.repetitionPenalty !== 1) list.push(repetitionPenalty(o.repetitionPenalty, promptLength));
   if (o.temperature && o.temperature !== 1) list.push(temperature(o.temperature));
   if (o.topK) list.push(topK(o.topK));
   if (o.topP !== undefined && o.topP < 1) list.push(topP(o.topP));
@@ -102,7 +105,8 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   const prefillMs = performance.now() - start;
 
   const greedy = !o.temperature || o.temperature <= 0;
-  const processors = processorsFor(o);
+  const processors = processorsFor(o, prompt.length);
+  const penalized = o.repetitionPenalty !== undefined && o.repetitionPenalty !== 1;
   const random = seededRandom(o.seed ?? 0);
   const stopIds = new Set(o.stopTokenIds ?? model.eosTokenIds);
   const maxNew = Math.min(o.maxNewTokens, model.contextLength - prompt.length);
@@ -117,7 +121,8 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   while (steps.length < maxNew) {
     const lse = logSumExp(logits);
     const top = topIndices(logits, Math.max(1, nAlt));
-    const next = greedy ? top[0] : sampleFromLogits(applyProcessors(processors, ids, logits), random);
+    // logprob and alternatives stay those of the model's own distribution; the processors only choose
+    const next = greedy ? (penalized ? argmax(applyProcessors(processors, ids, logits)) : top[0]) : sampleFromLogits(applyProcessors(processors, ids, logits), random);
     if (stopIds.has(next)) {
       stopReason = 'eos';
       break;

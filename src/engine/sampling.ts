@@ -14,6 +14,20 @@ export const temperature =
     return logits;
   };
 
+/**
+ * CTRL's repetition penalty (Keskar et al. 2019) on the tokens generated so far (`ids` from
+ * `from` on): a positive logit is divided by `penalty`, a negative one multiplied, so a token
+ * already said becomes less likely whatever its sign. The prompt is left alone: an explanation
+ * should be free to name the code's identifiers.
+ */
+export const repetitionPenalty =
+  (penalty: number, from: number): LogitsProcessor =>
+  (ids, logits) => {
+    const seen = new Set(ids.slice(from));
+    for (const id of seen) if (id < logits.length) logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
+    return logits;
+  };
+
 /** Keeps the k largest logits; the rest become -Infinity. */
 export const topK =
   (k: number): LogitsProcessor =>

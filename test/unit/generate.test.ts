@@ -55,6 +55,19 @@ describe('generation on the test model', () => {
     assert.notDeepEqual(a.tokens, c.tokens);
   });
 
+  it('a repetition penalty changes greedy choices but not the reported logprobs', async () => {
+    const ids = golden.cases[0].input_ids;
+    const plain = await generate(model, ids, { maxNewTokens: 24, stopTokenIds: [], reuseCache: false });
+    const pen = await generate(model, ids, { maxNewTokens: 24, stopTokenIds: [], reuseCache: false, repetitionPenalty: 3 });
+    const distinct = (t: number[]) => new Set(t).size;
+    assert.ok(distinct(pen.tokens) >= distinct(plain.tokens), `${distinct(pen.tokens)} vs ${distinct(plain.tokens)} distinct tokens`);
+    assert.notDeepEqual(pen.tokens, plain.tokens, 'the penalty steered greedy decoding');
+    // Each step's logprob is still the model's own: the same as at that position without the penalty.
+    const same = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], { maxNewTokens: 1, stopTokenIds: [], reuseCache: false });
+    const check = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], { maxNewTokens: 1, stopTokenIds: [], reuseCache: false, repetitionPenalty: 3 });
+    assert.ok(Math.abs(same.steps[0].top[0].logprob - check.steps[0].top[0].logprob) < 1e-6);
+  });
+
   it('reports logprobs and top-5 alternatives consistent with the logits', async () => {
     const ids = golden.cases[0].input_ids;
     const r = await generate(model, ids, { maxNewTokens: 4, stopTokenIds: [], reuseCache: false });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyProcessors, argmax, logSoftmax, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP } from '../../src/engine/sampling';
+import { applyProcessors, argmax, logSoftmax, repetitionPenalty, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP } from '../../src/engine/sampling';
 import { TextStopper } from '../../src/engine/stopping';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, 2.9]);
@@ -44,6 +44,14 @@ describe('sampling', () => {
     const r = seededRandom(3);
     const cold = applyProcessors([temperature(0.01)], [], logits);
     for (let i = 0; i < 100; i++) assert.equal(sampleFromLogits(cold, r), 1);
+  });
+
+  it('repetition penalty divides positive and multiplies negative logits of generated tokens only', () => {
+    const x = Float32Array.from([2, -1, 4, 1]);
+    // ids: prompt [3], then generated 0, 1, 0
+    const out = applyProcessors([repetitionPenalty(2, 1)], [3, 0, 1, 0], x);
+    assert.deepEqual(Array.from(out), [1, -2, 4, 1], 'token 3 is only in the prompt: untouched');
+    assert.deepEqual(Array.from(x), [2, -1, 4, 1], 'the input is not modified');
   });
 
   it('top indices are sorted by value', () => {
