@@ -29,8 +29,10 @@ export async function completionLatency(client: EngineClient, code: string, runs
     const [r, ms] = await time(() => request(c.prefix, c.suffix));
     cold.push(ms);
     promptTokens = r.timings.promptTokens;
+    // A keystroke inserts at the cursor: the prefix grows by one character, the text right of the
+    // cursor (the suffix) stays as it was.
     const typed = c.suffix[0] && c.suffix[0] !== '\n' ? c.suffix[0] : 'x';
-    const [w, wms] = await time(() => request(c.prefix + typed, c.suffix.slice(1)));
+    const [w, wms] = await time(() => request(c.prefix + typed, c.suffix));
     warm.push(wms);
     reused = w.timings.reusedTokens;
   }

@@ -1,6 +1,7 @@
 /** The benchmark report: JSON as measured, and a markdown table of every figure against its target. */
 import type { ActivationResult } from './activation';
 import type { LatencyResult } from './latency';
+import type { OptimisationRow } from './optimisations';
 import type { OverheadResult } from './overhead';
 import type { PeerResult } from './peer';
 import type { VariantResult } from './quant';
@@ -24,6 +25,7 @@ export interface BenchReport {
     responsiveness?: ResponsivenessResult;
     endurance?: EnduranceResult;
     activation?: ActivationResult;
+    optimisations?: OptimisationRow[];
   };
 }
 
@@ -82,6 +84,13 @@ export function renderMarkdown(r: BenchReport): string {
     rows.push('skipped' in a ? ['Activation (code-server)', `skipped: ${a.skipped}`, '≤ 50 ms', undefined] : ['Activation in VS Code (activate() itself)', ms(a.activationMs), '≤ 50 ms', check(a.activationMs.median, '<=', 50)]);
   }
   const table = rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === undefined ? '' : d ? 'met' : '**not met**'} |`).join('\n');
+  const opt = (s.optimisations ?? []).map((o) => {
+    const v = (x: Summary) => `${f(x.median, o.unit === 'tokens' ? 0 : 1)} ${o.unit} (p95 ${f(x.p95, o.unit === 'tokens' ? 0 : 1)}, n=${x.runs})`;
+    return `| ${o.name}: ${o.figure} | ${v(o.before)} | ${v(o.after)} | ${f(o.ratio, 2)} | ${o.note} |`;
+  });
+  const optimisationTable = opt.length
+    ? `\n## Optimisations, before and after (same run)\n\nRatio: after ÷ before of the median time (for tokens/s rows, of the median time per token), or of the token count: below 1 means the optimisation made it faster or smaller.\n\n| optimisation: figure | before | after | ratio | what changed |\n|---|---|---|---|---|\n${opt.join('\n')}\n`
+    : '';
   return `# Glassbox benchmark — ${r.date.slice(0, 10)}
 
 Model: ${r.model.name} (\`${r.model.onnx}\`, context ${r.model.contextLength}). Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGB} GB, Node ${r.machine.node}, ${r.machine.platform}. ${r.conditions}.${r.durationSeconds ? ` Took ${f(r.durationSeconds, 0)} s.` : ''}
@@ -89,5 +98,5 @@ Model: ${r.model.name} (\`${r.model.onnx}\`, context ${r.model.contextLength}). 
 | figure | measured | target | |
 |---|---|---|---|
 ${table}
-`;
+${optimisationTable}`;
 }

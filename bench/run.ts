@@ -17,6 +17,7 @@ import { activationTime } from './activation';
 import { codeText } from './contexts';
 import { decodeFlops, matmulPeakGflops, modelFlops, prefillFlops } from './hardware';
 import { completionLatency } from './latency';
+import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
 import { peerComparison } from './peer';
 import { quantizationVariants } from './quant';
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
     prefillGflops,
     prefillShareOfPeak: prefillGflops / peak.gflops,
   };
+
+  log('optimisations: before / after');
+  report.sections.optimisations = await optimisations(modelDir, path.relative(modelDir, model.files.onnxPath), ids, code, quick);
 
   log('quantization variants');
   report.sections.quantization = await quantizationVariants(modelDir, ids, Math.min(512, model.contextLength), quick ? 2 : 8);

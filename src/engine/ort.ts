@@ -24,6 +24,8 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Folder that external weight files resolve against when the model is given as bytes. */
   externalDataDir?: string;
+  /** Let idle intra-op threads spin (ONNX Runtime's default); Glassbox's default is false. */
+  spinning?: boolean;
 }
 
 export function makeTensor(
@@ -61,7 +63,7 @@ export class OrtSession {
     // Idle intra-op threads sleep instead of spinning: inside an editor the cores belong to the
     // user, and spinning threads that compete with other work made decode steps twice as slow
     // (bench/README.md, "Optimisations").
-    const extra: Record<string, unknown> = { intra_op: { allow_spinning: '0' } };
+    const extra: Record<string, unknown> = { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } };
     if (opts.externalDataDir) extra.model_external_initializers_file_folder_path = opts.externalDataDir;
     options.extra = { session: extra };
     let session: ort.InferenceSession;

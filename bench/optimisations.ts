@@ -1,0 +1,138 @@
+/**
+ * Before/after rows for the optimisations that landed, each pair measured back to back in this
+ * run on the same model file:
+ *
+ *   last-position logits  the generation session's graph rewritten to compute logits for the last
+ *                         position only (src/engine/graph/lastPositionLogits.ts) vs the exported
+ *                         graph (logits for every position): 1,024-token prefill and decode
+ *   sleeping idle threads ONNX Runtime's intra-op threads sleep when idle (allow_spinning 0) vs
+ *                         spin: decode tokens/s on a quiet machine and next to one busy thread
+ *                         (standing in for the editor's and the user's other work)
+ *   SPM prompt order      one keystroke at the cursor on a warm cache: tokens recomputed and
+ *                         prefill time with Glassbox's SPM order (suffix first, so prefix and
+ *                         middle are contiguous) vs PSM (the suffix after the edit is recomputed)
+ */
+import { Worker } from 'node:worker_threads';
+import { DecoderModel } from '../src/engine/decoder';
+import { buildFimPrompt, detectFimTemplate, type FimTemplate } from '../src/engine/fim';
+import { generate } from '../src/engine/generate';
+import { cursorContexts } from './contexts';
+import { summarize, time, type Summary } from './stats';
+
+export interface OptimisationRow {
+  name: string;
+  figure: string;
+  unit: string;
+  before: Summary;
+  after: Summary;
+  /** after ÷ before of the median times (for rates, of the median ms per token): below 1 is faster. */
+  ratio: number;
+  note: string;
+}
+
+async function prefillAndDecode(model: DecoderModel, ids: number[], runs: number, steps: number): Promise<{ prefill: Summary; decode: Summary }> {
+  const prompt = ids.slice(0, Math.min(1024, model.contextLength - steps - 1));
+  const prefill: number[] = [];
+  for (let i = 0; i < runs; i++) prefill.push((await time(() => model.forward(prompt, model.newCache())))[1]);
+  return { prefill: summarize(prefill), decode: await decodeSteps(model, ids, steps) };
+}
+
+/** ms per decode step on a 256-token cache. */
+async function decodeSteps(model: DecoderModel, ids: number[], steps: number): Promise<Summary> {
+  const cache = model.newCache();
+  await model.forward(ids.slice(0, 256), cache);
+  const t: number[] = [];
+  for (let i = 0; i < steps; i++) t.push((await time(() => model.forward([ids[256 + i]], cache)))[1]);
+  return summarize(t);
+}
+
+const rate = (s: Summary): Summary => ({ ...s, median: 1000 / s.median, p95: 1000 / s.p95, mean: 1000 / s.mean, min: 1000 / s.max, max: 1000 / s.min });
+
+/** A thread that keeps one core busy until terminated. */
+function busyThread(): Worker {
+  return new Worker('for (;;) {}', { eval: true });
+}
+
+async function lastPositionRows(modelDir: string, onnxFile: string, ids: number[], runs: number, steps: number): Promise<OptimisationRow[]> {
+  const full = await DecoderModel.load(modelDir, { onnxFile, lastPositionLogits: false });
+  const before = await prefillAndDecode(full, ids, runs, steps).finally(() => full.dispose());
+  const last = await DecoderModel.load(modelDir, { onnxFile });
+  const after = await prefillAndDecode(last, ids, runs, steps).finally(() => last.dispose());
+  const note = 'exported graph (logits for every position) → rewritten graph (last position only)';
+  return [
+    { name: 'Last-position logits', figure: 'prefill 1,024 tokens', unit: 'ms', before: before.prefill, after: after.prefill, ratio: after.prefill.median / before.prefill.median, note },
+    { name: 'Last-position logits', figure: 'decode', unit: 'tokens/s', before: rate(before.decode), after: rate(after.decode), ratio: after.decode.median / before.decode.median, note },
+  ];
+}
+
+async function spinningRows(modelDir: string, onnxFile: string, ids: number[], steps: number): Promise<OptimisationRow[]> {
+  const rows: OptimisationRow[] = [];
+  for (const load of [false, true]) {
+    const measure = async (spinning: boolean) => {
+      const model = await DecoderModel.load(modelDir, { onnxFile, spinning });
+      const busy = load ? busyThread() : undefined;
+      try {
+        await decodeSteps(model, ids, 4); // warm-up
+        return await decodeSteps(model, ids, steps);
+      } finally {
+        await busy?.terminate();
+        await model.dispose();
+      }
+    };
+    const before = await measure(true);
+    const after = await measure(false);
+    rows.push({
+      name: 'Idle threads sleep',
+      figure: load ? 'decode next to one busy thread' : 'decode, nothing else running',
+      unit: 'tokens/s',
+      before: rate(before),
+      after: rate(after),
+      ratio: after.median / before.median,
+      note: 'allow_spinning 1 (ONNX Runtime default) → 0',
+    });
+  }
+  return rows;
+}
+
+async function keystroke(model: DecoderModel, template: FimTemplate, contexts: { prefix: string; suffix: string }[]): Promise<{ ms: Summary; recomputed: Summary }> {
+  const ms: number[] = [];
+  const recomputed: number[] = [];
+  for (const c of contexts) {
+    const before = buildFimPrompt(model.tokenizer, template, { prefix: c.prefix, suffix: c.suffix, budgetTokens: 1024 });
+    // typing inserts a character at the cursor: the prefix grows, the suffix stays
+    const after = buildFimPrompt(model.tokenizer, template, { prefix: c.prefix + c.suffix[0], suffix: c.suffix, budgetTokens: 1024 });
+    await generate(model, before.ids, { maxNewTokens: 1, stopTokenIds: [] });
+    const r = await generate(model, after.ids, { maxNewTokens: 1, stopTokenIds: [] });
+    ms.push(r.timings.prefillMs);
+    recomputed.push(after.ids.length - r.timings.reusedTokens);
+  }
+  return { ms: summarize(ms), recomputed: summarize(recomputed) };
+}
+
+async function spmRows(modelDir: string, onnxFile: string, code: string, runs: number): Promise<OptimisationRow[]> {
+  const model = await DecoderModel.load(modelDir, { onnxFile });
+  try {
+    const template = detectFimTemplate(model.tokenizer);
+    if (template.family !== 'glassbox') return [];
+    const contexts = cursorContexts(code, runs, 3000, 1200);
+    const psm = await keystroke(model, { ...template, order: 'psm' }, contexts);
+    const spm = await keystroke(model, { ...template, order: 'spm' }, contexts);
+    const note = 'PSM `<pre> prefix <suf> suffix <mid>` → SPM `<pre><suf> suffix <mid> prefix` (the model trained on both)';
+    return [
+      { name: 'SPM prompt order', figure: 'one keystroke: prefill on a warm cache', unit: 'ms', before: psm.ms, after: spm.ms, ratio: spm.ms.median / psm.ms.median, note },
+      { name: 'SPM prompt order', figure: 'one keystroke: prompt tokens recomputed', unit: 'tokens', before: psm.recomputed, after: spm.recomputed, ratio: spm.recomputed.median / psm.recomputed.median, note },
+    ];
+  } finally {
+    await model.dispose();
+  }
+}
+
+export async function optimisations(modelDir: string, onnxFile: string, ids: number[], code: string, quick: boolean): Promise<OptimisationRow[]> {
+  const runs = quick ? 3 : 10;
+  const steps = quick ? 16 : 64;
+  return [
+    ...(await lastPositionRows(modelDir, onnxFile, ids, runs, steps)),
+    ...(await spinningRows(modelDir, onnxFile, ids, steps)),
+    ...(await spmRows(modelDir, onnxFile, code, quick ? 5 : 20)),
+  ];
+}
