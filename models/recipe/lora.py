@@ -1,7 +1,7 @@
 """Explain fine-tune: LoRA on the pre-trained model, merged into the weights for export.
 
     nice -n 19 /usr/bin/python3 models/recipe/lora.py --base models/recipe/runs/main/final.pt \
-        [--run lora] [--rank 16] [--steps 160]
+        [--run lora] [--rank 16] [--steps 120]
 
 Data: data/explain/{train,valid}.jsonl (explain_pairs.py), as
 `{code}<|explain|>{summary}<|endoftext|>` with the loss on the summary and <|endoftext|> only (the
@@ -137,7 +137,7 @@ def main():
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--steps", type=int, default=160)
+    ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--batch-size", type=int, default=12)
     ap.add_argument("--replay-rows", type=int, default=2, help="pre-training rows per step (seq 512)")
     ap.add_argument("--max-code-tokens", type=int, default=384)

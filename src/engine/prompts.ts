@@ -37,8 +37,13 @@ export function buildExplainPrompt(tokenizer: TextTokenizer, req: ExplainRequest
   const language = req.language ?? '';
   const explainId = tokenizer.tokenId(EXPLAIN_TOKEN);
   if (explainId !== undefined && !req.template) {
-    const ids = [...tokenizer.encode(req.code), explainId];
-    return { ids, style: 'glassbox', text: req.code + EXPLAIN_TOKEN, stopStrings: [] };
+    // Trained as `{code}<|explain|>` with code ending in a newline (models/recipe/explain_pairs.py);
+    // a selection without one reads to the model as unfinished code, and it continues the code.
+    const code = req.code.endsWith('\n') ? req.code : `${req.code}\n`;
+    const ids = [...tokenizer.encode(code), explainId];
+    // Its summaries are one line (no training summary holds a newline): a newline means it has
+    // left the summary and gone back to writing code.
+    return { ids, style: 'glassbox', text: code + EXPLAIN_TOKEN, stopStrings: ['\n'] };
   }
   if (tokenizer.chatTemplate) {
     const content = fill(req.template ?? DEFAULT_EXPLAIN_TEMPLATE, req.code, language);

@@ -46,8 +46,9 @@ describe('glassbox CLI (bundled)', () => {
     assert.equal(r.code, 0, r.stderr);
     const t = JSON.parse(r.stdout);
     assert.equal(t.tokens.length, t.ids.length);
-    assert.equal(t.tokens.slice(0, 3).join(''), 'hello', 'whole tokens read as text');
-    assert.match(t.tokens.slice(4).join(''), /\\xF0\\x9F/, 'the emoji\'s bytes are shown in hex');
+    // Whatever the embedded model's merges, "hello " is whole tokens and the emoji is raw bytes.
+    assert.ok(t.tokens.join('').startsWith('hello '), 'whole tokens read as text');
+    assert.match(t.tokens.join(''), /\\xF0\\x9F/, 'the emoji\'s bytes are shown in hex');
   });
 
   it('explain streams an explanation of a line range', () => {

@@ -58,6 +58,8 @@ describe('glassbox-code (the shipped model)', { skip: present ? false : 'models/
     const p = buildExplainPrompt(tok, { code: 'def f():\n    pass\n' });
     assert.equal(p.style, 'glassbox');
     assert.equal(p.ids.at(-1), tok.tokenId('<|explain|>'));
+    // A selection without a final newline gets one, as every training pair's code had.
+    assert.deepEqual(buildExplainPrompt(tok, { code: 'def f():\n    pass' }).ids, p.ids);
   });
 
   describe('fp32 graph against the PyTorch goldens', () => {
