@@ -96,14 +96,65 @@ class RotaryEmbedding(nn.Module):
         return emb.cos(), emb.sin()
 
 
-def rotate_half(x):
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat([-x2, x1], dim=-1)
+class StaticReshape(torch.autograd.Function):
+    """x.reshape(shape) with ONNX Reshape's rules: 0 keeps the input's size at that index, -1 is
+    inferred. Exports as one Reshape with a constant shape. torch's own `view(B, T, H, hd)` exports
+    the sizes as Shape -> Gather -> Unsqueeze -> Concat chains, and in a decode step of this small
+    model those shape ops cost more than the matmuls (bench/README.md, "Optimisations")."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape([x.shape[i] if s == 0 else s for i, s in enumerate(shape)])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def symbolic(g, x, shape):
+        return g.op("Reshape", x, g.op("Constant", value_t=torch.tensor(shape, dtype=torch.long)))
 
 
-def apply_rotary(x, cos, sin):
+class ShapeTensorReshape(torch.autograd.Function):
+    """x.reshape(shape) where `shape` is an int64 tensor (ONNX Reshape rules: 0 keeps, -1 infers),
+    built once per forward and shared by every layer; exports as one Reshape."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape([x.shape[i] if int(s) == 0 else int(s) for i, s in enumerate(shape)])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def symbolic(g, x, shape):
+        return g.op("Reshape", x, shape)
+
+
+def rotate_half(x, half):
+    """(x1, x2) -> (-x2, x1) on the last dim, split at `half` (a Python int: constant slices)."""
+    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+
+
+def apply_rotary(x, cos, sin, head_dim):
     # x (B, nh, T, hd); cos, sin (B, T, hd)
-    return x * cos[:, None] + rotate_half(x) * sin[:, None]
+    return x * cos[:, None] + rotate_half(x, head_dim // 2) * sin[:, None]
+
+
+class AttentionShapes(NamedTuple):
+    """Reshape targets that depend on the total length S, computed once per forward (int64 (4,))."""
+    heads: torch.Tensor       # (0, H, -1, S): scores grouped by KV head -> one row block per head
+    kv_groups: torch.Tensor   # (0, KV, -1, S): and back
+
+    @staticmethod
+    def of(config, attention_mask):
+        S = torch._shape_as_tensor(attention_mask)[1:2]                     # (1,) int64
+        def target(n):
+            return torch.cat([torch.tensor([0, n, -1], dtype=torch.long), S])
+        return AttentionShapes(target(config.num_attention_heads), target(config.num_key_value_heads))
 
 
 class Attention(nn.Module):
@@ -118,25 +169,28 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(d, self.n_kv * self.hd, bias=False)
         self.o_proj = nn.Linear(self.n_head * self.hd, d, bias=False)
 
-    def forward(self, x, cos, sin, mask, past_k, past_v):
-        B, T, _ = x.shape
+    def forward(self, x, cos, sin, mask_bias, shapes, past_k, past_v):
+        # Sizes are Python ints or ONNX "keep"/"infer" codes (StaticReshape), so that the exported
+        # graph has no shape arithmetic: B and T stay symbolic.
         H, KV, hd = self.n_head, self.n_kv, self.hd
-        q = self.q_proj(x).view(B, T, H, hd).transpose(1, 2)   # (B, H, T, hd)
-        k = self.k_proj(x).view(B, T, KV, hd).transpose(1, 2)  # (B, KV, T, hd)
-        v = self.v_proj(x).view(B, T, KV, hd).transpose(1, 2)  # (B, KV, T, hd)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q = StaticReshape.apply(self.q_proj(x), (0, -1, H, hd)).transpose(1, 2)   # (B, H, T, hd)
+        k = StaticReshape.apply(self.k_proj(x), (0, -1, KV, hd)).transpose(1, 2)  # (B, KV, T, hd)
+        v = StaticReshape.apply(self.v_proj(x), (0, -1, KV, hd)).transpose(1, 2)  # (B, KV, T, hd)
+        q, k = apply_rotary(q, cos, sin, hd), apply_rotary(k, cos, sin, hd)
         k = torch.cat([past_k, k], dim=2)                       # (B, KV, S, hd), S = past + T
         v = torch.cat([past_v, v], dim=2)                       # (B, KV, S, hd)
-        S = k.shape[2]
-        # grouped-query: each KV head serves H//KV query heads (expand+reshape, not
-        # repeat_interleave, which exports to a graph ONNX Runtime rejects)
-        kr = k[:, :, None].expand(B, KV, H // KV, S, hd).reshape(B, H, S, hd)  # (B, H, S, hd)
-        vr = v[:, :, None].expand(B, KV, H // KV, S, hd).reshape(B, H, S, hd)  # (B, H, S, hd)
-        att = torch.matmul(q, kr.transpose(2, 3)) * (1.0 / math.sqrt(hd))     # (B, H, T, S)
-        att = att.masked_fill(~mask, torch.finfo(att.dtype).min)
-        att = F.softmax(att, dim=-1)                                          # (B, H, T, S)
-        y = torch.matmul(att, vr)                                             # (B, H, T, hd)
-        y = y.transpose(1, 2).reshape(B, T, H * hd)                           # (B, T, H*hd)
+        # Grouped-query attention without copying K and V per query head: query heads are grouped
+        # by the KV head they share (h = kv * G + g, the repeat_kv convention), so (B, H, T, hd)
+        # viewed as (B, KV, G*T, hd) meets (B, KV, S, hd) in one batched matmul. The scores are
+        # viewed back as (B, H, T, S) for the softmax, the tensor the attention explorer reads.
+        G = H // KV
+        qg = StaticReshape.apply(q, (0, KV, -1, hd))                          # (B, KV, G*T, hd)
+        att = torch.matmul(qg, k.transpose(2, 3)) * (1.0 / math.sqrt(hd))    # (B, KV, G*T, S)
+        att = ShapeTensorReshape.apply(att, shapes.heads)                     # (B, H, T, S)
+        att = F.softmax(att + mask_bias, dim=-1)                              # (B, H, T, S)
+        y = torch.matmul(ShapeTensorReshape.apply(att, shapes.kv_groups), v)  # (B, KV, G*T, hd)
+        y = StaticReshape.apply(y, (0, H, -1, hd))                            # (B, H, T, hd)
+        y = StaticReshape.apply(y.transpose(1, 2), (0, -1, H * hd))           # (B, T, H*hd)
         return self.o_proj(y), (k, v), att
 
 
@@ -160,8 +214,8 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, x, cos, sin, mask, past_k, past_v):
-        a, present, att = self.self_attn(self.input_layernorm(x), cos, sin, mask, past_k, past_v)
+    def forward(self, x, cos, sin, mask_bias, shapes, past_k, past_v):
+        a, present, att = self.self_attn(self.input_layernorm(x), cos, sin, mask_bias, shapes, past_k, past_v)
         x = x + a
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x, present, att
@@ -213,10 +267,13 @@ class LlamaModel(nn.Module):
         q_pos = k_pos[S - T:]                                  # (T,)
         causal = k_pos[None, :] <= q_pos[:, None]              # (T, S)
         mask = causal[None, None] & attention_mask[:, None, None, :].bool()  # (B, 1, T, S)
+        # added to the scores: 0 where visible, the float minimum where hidden (softmax gives 0)
+        mask_bias = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, torch.finfo(x.dtype).min)
+        shapes = AttentionShapes.of(self.config, attention_mask)
         cos, sin = self.rotary_emb(position_ids)               # (B, T, hd) each
         presents, attentions, hidden_states = [], [], [x]
         for layer, (pk, pv) in zip(self.layers, past_key_values):
-            x, present, att = layer(x, cos, sin, mask, pk, pv)
+            x, present, att = layer(x, cos, sin, mask_bias, shapes, pk, pv)
             presents.append(present)
             attentions.append(att)
             hidden_states.append(x)
