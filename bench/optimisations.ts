@@ -8,6 +8,8 @@
  *   sleeping idle threads ONNX Runtime's intra-op threads sleep when idle (allow_spinning 0) vs
  *                         spin: decode tokens/s on a quiet machine and next to one busy thread
  *                         (standing in for the editor's and the user's other work)
+ *   line-cached tokenizing one keystroke: the 6,144-character prefix encoded whole vs through the
+ *                         tokenizer's line cache (src/engine/lineChunks.ts)
  *   SPM prompt order      one keystroke at the cursor on a warm cache: tokens recomputed and
  *                         prefill time with Glassbox's SPM order (suffix first, so prefix and
  *                         middle are contiguous) vs PSM (the suffix after the edit is recomputed)
@@ -16,6 +18,8 @@ import { Worker } from 'node:worker_threads';
 import { DecoderModel } from '../src/engine/decoder';
 import { buildFimPrompt, detectFimTemplate, type FimTemplate } from '../src/engine/fim';
 import { generate } from '../src/engine/generate';
+import { locateModelFiles } from '../src/engine/modelFolder';
+import { TextTokenizer } from '../src/engine/tokenizer';
 import { cursorContexts } from './contexts';
 import { summarize, time, type Summary } from './stats';
 
@@ -127,6 +131,28 @@ async function spmRows(modelDir: string, onnxFile: string, code: string, runs: n
   }
 }
 
+/** Tokenizing a completion request's prefix after one keystroke: whole, or with the line cache. */
+function lineCacheRows(modelDir: string, code: string, runs: number): OptimisationRow[] {
+  const tokenizer = TextTokenizer.load(locateModelFiles(modelDir));
+  if (!tokenizer.lineCut) return [];
+  const whole: number[] = [];
+  const cached: number[] = [];
+  for (const c of cursorContexts(code, runs, 6144, 400)) {
+    tokenizer.encode(c.prefix); // the request before the keystroke fills the cache
+    const typed = c.prefix + (c.suffix[0] ?? 'x');
+    whole.push(timeSync(() => tokenizer.encodeWhole(typed)));
+    cached.push(timeSync(() => tokenizer.encode(typed)));
+  }
+  const [before, after] = [summarize(whole), summarize(cached)];
+  return [{ name: 'Line-cached tokenization', figure: 'one keystroke: encode a 6,144-character prefix', unit: 'ms', before, after, ratio: after.median / before.median, note: 'the whole prefix encoded again → only lines not seen recently encoded (src/engine/lineChunks.ts)' }];
+}
+
+function timeSync(fn: () => unknown): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
 export async function optimisations(modelDir: string, onnxFile: string, ids: number[], code: string, quick: boolean): Promise<OptimisationRow[]> {
   const runs = quick ? 3 : 10;
   const steps = quick ? 16 : 64;
@@ -134,5 +160,6 @@ export async function optimisations(modelDir: string, onnxFile: string, ids: num
     ...(await lastPositionRows(modelDir, onnxFile, ids, runs, steps)),
     ...(await spinningRows(modelDir, onnxFile, ids, steps)),
     ...(await spmRows(modelDir, onnxFile, code, quick ? 5 : 20)),
+    ...lineCacheRows(modelDir, code, quick ? 5 : 50),
   ];
 }

@@ -5,9 +5,13 @@
 import * as fs from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GlassboxError } from './errors';
+import { cutAtLines, lineCutRule, PieceCache, type LineCutRule } from './lineChunks';
 import { readJson, type ModelFiles } from './modelFolder';
 
 const SUPPORTED_MODELS = ['BPE', 'Unigram', 'WordPiece'];
+
+/** Shorter text is encoded whole: the line cache pays off on editor-sized prefixes and suffixes. */
+const MIN_CUT_CHARS = 256;
 
 export class TextTokenizer {
   /** Every added token (special or not) by its text. */
@@ -18,10 +22,14 @@ export class TextTokenizer {
   readonly bosToken?: string;
   readonly addBosToken: boolean;
   private readonly textCache = new Map<number, string>();
+  /** Ids of recently encoded lines (see lineChunks.ts); only when `lineCut` keeps encoding exact. */
+  private readonly pieces = new PieceCache();
 
   private constructor(
     private readonly tok: Tokenizer,
     config: Record<string, unknown>,
+    /** Where long text may be cut into separately encoded lines; undefined: encode it whole. */
+    readonly lineCut: LineCutRule | undefined,
   ) {
     const added = new Map<string, number>();
     const special = new Set<number>();
@@ -54,7 +62,7 @@ export class TextTokenizer {
     }
     const config = files.tokenizerConfigPath ? readJson(files.tokenizerConfigPath) : {};
     try {
-      return new TextTokenizer(new Tokenizer(json, config), config);
+      return new TextTokenizer(new Tokenizer(json, config), config, lineCutRule(json));
     } catch (err) {
       throw new GlassboxError('TOKENIZER_INVALID', `${files.tokenizerPath} could not be loaded: ${(err as Error).message}.`);
     }
@@ -62,6 +70,12 @@ export class TextTokenizer {
 
   /** Token ids for `text`, with no BOS/EOS added; special-token text in `text` maps to its id. */
   encode(text: string): number[] {
+    if (this.lineCut && text.length >= MIN_CUT_CHARS) return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
+    return this.encodeWhole(text);
+  }
+
+  /** encode() without the line cache (tests compare the two). */
+  encodeWhole(text: string): number[] {
     return text.length === 0 ? [] : this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 

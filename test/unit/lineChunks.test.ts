@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { EMBEDDED_MODEL } from '../../src/engine/embedded';
+import { cutAtLines, lineCutRule, PieceCache } from '../../src/engine/lineChunks';
+import { locateModelFiles } from '../../src/engine/modelFolder';
+import { seededRandom } from '../../src/engine/sampling';
+import { TextTokenizer } from '../../src/engine/tokenizer';
+import { ROOT } from './helpers';
+
+const MODEL_DIR = path.join(ROOT, 'models', EMBEDDED_MODEL);
+const tokenizerJson = () => JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+
+/** The embedded model's vocabulary and merges under another pre-tokenizer, as a model folder. */
+function withPreTokenizer(preTokenizer: unknown): TextTokenizer {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-pretok-'));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(), pre_tokenizer: preTokenizer }));
+  return TextTokenizer.load({ tokenizerPath: path.join(dir, 'tokenizer.json') });
+}
+
+const GPT2_BYTE_LEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+const LLAMA3_SPLIT = {
+  type: 'Sequence',
+  pretokenizers: [
+    { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+  ],
+};
+
+/** Source text with the shapes that matter at line starts: indentation, blank lines, CRLF, tabs, non-ASCII. */
+function sampleTexts(): string[] {
+  const files = ['src/engine/generate.ts', 'src/engine/fim.ts', 'models/recipe/model.py', 'README.md'].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8'));
+  const rnd = seededRandom(7);
+  const odd = Array.from({ length: 200 }, () => ['\n', '\r\n', '\n\n', '  ', '\t', 'x', '🙂', 'é', '}', '\n   \n', ' \n'][Math.floor(rnd() * 11)]).join('');
+  return [...files, files[0].replaceAll('\n', '\r\n'), odd, files[1].slice(0, 3000) + odd + files[2].slice(0, 3000)];
+}
+
+describe('line-cached encoding', () => {
+  it('picks the cut rule from the pre-tokenizer, and none where cutting could change tokens', () => {
+    const json = tokenizerJson();
+    assert.equal(lineCutRule(json), 'before-any-line');
+    assert.equal(lineCutRule({ ...json, pre_tokenizer: GPT2_BYTE_LEVEL }), 'before-text');
+    assert.equal(lineCutRule({ ...json, pre_tokenizer: LLAMA3_SPLIT }), 'before-any-line');
+    assert.equal(lineCutRule({ ...json, pre_tokenizer: { type: 'Metaspace' } }), undefined);
+    assert.equal(lineCutRule({ ...json, normalizer: { type: 'Lowercase' } }), undefined);
+    assert.equal(lineCutRule({ ...json, model: { type: 'Unigram' } }), undefined);
+    assert.equal(lineCutRule({ ...json, added_tokens: [{ lstrip: true }] }), undefined);
+    assert.equal(lineCutRule({ ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '.+' } }, GPT2_BYTE_LEVEL] } }), undefined);
+  });
+
+  it('cuts after line breaks only, and the pieces join back to the text', () => {
+    const text = 'a\n  b\n\nc\r\n\td\ne';
+    assert.deepEqual(cutAtLines(text, 'before-any-line'), ['a\n', '  b\n\n', 'c\r\n', '\td\n', 'e']);
+    assert.deepEqual(cutAtLines(text, 'before-text'), ['a\n  b\n\nc\r\n\td\n', 'e']);
+    for (const t of sampleTexts()) for (const rule of ['before-any-line', 'before-text'] as const) assert.equal(cutAtLines(t, rule).join(''), t);
+  });
+
+  for (const [name, make] of [
+    ['the embedded model', () => TextTokenizer.load(locateModelFiles(MODEL_DIR))],
+    ["GPT-2's byte-level regex", () => withPreTokenizer(GPT2_BYTE_LEVEL)],
+    ["Llama 3's split regex", () => withPreTokenizer(LLAMA3_SPLIT)],
+  ] as const) {
+    it(`gives exactly the ids of encoding the text whole: ${name}`, () => {
+      const tok = make();
+      assert.ok(tok.lineCut, 'the cache is on for this tokenizer');
+      for (const text of sampleTexts()) {
+        assert.deepEqual(tok.encode(text), tok.encodeWhole(text));
+        // Typing at the end, as completion requests do: only the last line is new.
+        for (const typed of ['x', '\n', ' ', '\n    ', '(']) assert.deepEqual(tok.encode(text + typed), tok.encodeWhole(text + typed));
+      }
+    });
+  }
+
+  it('encodes each piece once while it stays cached, and forgets the least recently used', () => {
+    const cache = new PieceCache(3);
+    const calls: string[] = [];
+    const enc = (p: string) => (calls.push(p), [p.length]);
+    assert.deepEqual(cache.encode(['a\n', 'bb\n', 'a\n'], enc), [2, 3, 2]);
+    assert.deepEqual(calls, ['a\n', 'bb\n']);
+    cache.encode(['c\n', 'd\n'], enc); // 'bb\n' is now the least recently used of four
+    assert.equal(cache.size, 3);
+    calls.length = 0;
+    cache.encode(['a\n', 'bb\n'], enc);
+    assert.deepEqual(calls, ['bb\n']);
+  });
+});
