@@ -10,6 +10,10 @@ written out as matmul -> mask -> softmax -> matmul (torch 1.13 has no SDPA, and 
 keeps one Softmax per layer, named `/model/layers.N/self_attn/Softmax`), SwiGLU MLP, and an
 lm_head tied to the token embedding. The KV cache is a list of (key, value) per layer, each
 (B, n_kv_heads, T_past, head_dim).
+
+Export shapes the code: sizes are Python ints or ONNX Reshape codes (StaticReshape), never
+`x.shape` values, so the traced graph has no Shape -> Gather -> Concat chains; in a decode step of
+a model this small those cost about as much as the matmuls.
 """
 import dataclasses
 import json
