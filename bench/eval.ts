@@ -14,7 +14,8 @@
  *
  * Metrics
  *   bits per byte       Σ −log2 p(token) / UTF-8 bytes, every file scored as <|endoftext|> + its
- *                       tokens in windows of 1,024 (stride 1,023), each window from its own start
+ *                       tokens in windows of 1,024 that slide by 512: every prediction is made once,
+ *                       with all of the file before it or at least 512 tokens of it as context
  *   top-1 accuracy      argmax = next token, same positions
  *   line completion     CASES lines (seed SEED), cut at a uniform point inside the line's text;
  *                       Engine.complete with the prefix, the following lines as FIM suffix, a
@@ -44,6 +45,7 @@ import { engineSpeed } from './speed';
 const SEED = 20240601;
 const CASES = 1000;
 const WINDOW = 1024;
+const STRIDE = 512;
 const BUDGET = 1024;
 const MAX_LINE_TOKENS = 48;
 const EOT = '<|endoftext|>';
@@ -130,10 +132,12 @@ async function tokenMetrics(model: DecoderModel, ngram: KneserNey4, files: TestF
   for (const f of files) {
     const seq = [eot, ...tok.encode(f.text)];
     acc.bytes += Buffer.byteLength(f.text, 'utf8');
-    for (let start = 0; start + 1 < seq.length; start += WINDOW - 1) {
+    // Sliding windows (HF's strided perplexity): after the first window, each one scores only the
+    // predictions the previous window did not make, so those have STRIDE..WINDOW tokens of context.
+    for (let start = 0, scored = 0; scored + 1 < seq.length; start += STRIDE) {
       const win = seq.slice(start, start + WINDOW);
       const rows = await model.logits(win);
-      for (let t = 0; t + 1 < win.length; t++) {
+      for (let t = scored - start; t + 1 < win.length; t++, scored++) {
         const target = win[t + 1];
         const lp = logSoftmax(rows[t]);
         let best = 0;
@@ -266,7 +270,7 @@ async function main(): Promise<void> {
     onnx: path.relative(dir, model.files.onnxPath),
     measured: new Date().toISOString(),
     test_split: { files: files.length, tokens: tm.tokens, bytes: tm.bytes, line_cases: cases.length, line_case_files: lineFiles.length, seed: SEED },
-    settings: { window: WINDOW, prompt_budget_tokens: BUDGET, max_line_tokens: MAX_LINE_TOKENS, ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin', ngram_sizes: ngram.sizes },
+    settings: { window: WINDOW, stride: STRIDE, prompt_budget_tokens: BUDGET, max_line_tokens: MAX_LINE_TOKENS, ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin', ngram_sizes: ngram.sizes },
     transformer: { ...tm.model, ...lm.model },
     ngram: { ...tm.ngram, ...lm.ngram },
     examples: lm.examples,

@@ -238,6 +238,7 @@ def main():
       "p50 with int4 in `bench/README.md`; not quite met).\n")
 
     # ---- training
+    total_cpu = 0
     w("## Training\n")
     if steps:
         flops = 6 * total * tokens
@@ -273,7 +274,9 @@ def main():
         if any(r.get("event") == "extend" for r in log):
             w("(The first change extended the run while validation loss was still falling steeply; the "
               "later ones shortened it to the CPU time one working session had left, so that the schedule "
-              "still ends with its low-learning-rate tail.)\n")
+              "still ends with its low-learning-rate tail. A change made after the schedule had ended "
+              "continues the run: the learning rate rises again to the cosine's value at the new horizon "
+              "(a re-warm, as in warmup-stable-decay schedules) and decays to the same floor.)\n")
         runs = [("pre-training (`main`)", cpu)]
         if scaling:
             runs.append((f"scaling study ({len(scaling['points'])} runs)", sum(p.get("cpu_s", 0) for p in scaling["points"])))
@@ -375,8 +378,8 @@ def main():
               f"({tokens / meta['splits']['train']['tokens']:.2f} epochs) while the 4-gram counts every one of the train split's "
               f"{meta['splits']['train']['tokens'] / 1e6:.1f}M tokens, and code is repetitive enough that exact 4-gram counts "
               "go far. Its validation loss was still falling when the run was cut to fit a working session (Training). "
-              "The run has not reached the recipe's 6 CPU-hour target, and training on to at least one epoch "
-              "is the next step." + ("" if {"exact match", "edit similarity"} & set(lost) else
+              + ("" if total_cpu >= 6 * 3600 else "The run has not reached the recipe's 6 CPU-hour target. ")
+              + "Training on to at least one epoch is the next step." + ("" if {"exact match", "edit similarity"} & set(lost) else
                                      " It does win on line completion, where the FIM suffix and the longer context help.") + "\n")
     else:
         w(pending("eval"))
