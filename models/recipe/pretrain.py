@@ -103,7 +103,7 @@ def train_logits(lm, x):
         q = a.q_proj(u).view(B, T, H, hd).transpose(1, 2)         # (B, H, T, hd)
         k = a.k_proj(u).view(B, T, KV, hd).transpose(1, 2)        # (B, KV, T, hd)
         v = a.v_proj(u).view(B, T, KV, hd).transpose(1, 2)        # (B, KV, T, hd)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q, k = apply_rotary(q, cos, sin, hd), apply_rotary(k, cos, sin, hd)
         # query head h uses KV head h // G: group the G query heads of each KV head
         qg = q.reshape(B, KV, G * T, hd)                          # (B, KV, G*T, hd)
         att = torch.matmul(qg, k.transpose(2, 3)) * (1.0 / math.sqrt(hd))  # (B, KV, G*T, T)
