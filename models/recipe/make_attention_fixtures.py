@@ -36,7 +36,7 @@ import golden
 from bpe import Tokenizer
 from export_onnx import OPSET, PAST_KEY, PAST_VALUE, PRESENT_KEY, PRESENT_VALUE
 from make_test_models import CONFIG, EMBED_STD, FIXTURES, FP32_ATOL, SEED, TINY, WEIGHT_STD
-from model import LlamaForCausalLM
+from model import AttentionShapes, LlamaForCausalLM
 
 RENAMED = os.path.join(FIXTURES, "tiny-renamed")
 GQA = os.path.join(FIXTURES, "tiny-gqa")
@@ -55,8 +55,8 @@ class Block(nn.Module):
         self.ln_2 = layer.post_attention_layernorm
         self.mlp = layer.mlp
 
-    def forward(self, x, cos, sin, mask, past_k, past_v):
-        a, present, _ = self.attn(self.ln_1(x), cos, sin, mask, past_k, past_v)
+    def forward(self, x, cos, sin, mask_bias, shapes, past_k, past_v):
+        a, present, _ = self.attn(self.ln_1(x), cos, sin, mask_bias, shapes, past_k, past_v)
         x = x + a                                                  # (B, T, d)
         return x + self.mlp(self.ln_2(x)), present
 
@@ -68,6 +68,7 @@ class Transformer(nn.Module):
         self.h = nn.ModuleList([Block(layer) for layer in lm.model.layers])
         self.ln_f = lm.model.norm
         self.rotary = lm.model.rotary_emb
+        self.config = lm.config
 
     def forward(self, input_ids, attention_mask, position_ids, past):
         x = self.wte(input_ids)                                    # (B, T, d)
@@ -76,10 +77,12 @@ class Transformer(nn.Module):
         k_pos = torch.arange(S)                                    # (S,)
         causal = k_pos[None, :] <= k_pos[S - T:][:, None]          # (T, S)
         mask = causal[None, None] & attention_mask[:, None, None, :].bool()  # (B, 1, T, S)
+        mask_bias = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, torch.finfo(x.dtype).min)
+        shapes = AttentionShapes.of(self.config, attention_mask)
         cos, sin = self.rotary(position_ids)                       # (B, T, hd)
         presents = []
         for block, (pk, pv) in zip(self.h, past):
-            x, present = block(x, cos, sin, mask, pk, pv)
+            x, present = block(x, cos, sin, mask_bias, shapes, pk, pv)
             presents.append(present)
         return self.ln_f(x), presents
 
