@@ -40,6 +40,11 @@ def mb(b):
     return f"{b / 1e6:.1f} MB"
 
 
+def steps_after(log, record):
+    """Whether training records follow `record` (a continued run)."""
+    return any("loss" in r for r in log[log.index(record) + 1:])
+
+
 def lr_at_old(a, tokens):
     """pretrain.lr_at under the run's original arguments."""
     import math
@@ -137,7 +142,9 @@ def main():
     total = sum(p.numel() for p in lm.parameters())
     emb = lm.model.embed_tokens.weight.numel()
     start = next((r for r in log if r.get("event") == "start"), {})
-    done = next((r for r in log if r.get("event") == "done"), None)
+    done = next((r for r in reversed(log) if r.get("event") == "done"), None)  # a continued run ends again
+    if done and steps_after(log, done):
+        done = None
     steps = [r for r in log if "loss" in r]
     last = steps[-1] if steps else {}
     a = start.get("args", {})
@@ -268,7 +275,7 @@ def main():
         budget = a.get("max_tokens", 0)
         for e in (r for r in log if r.get("event") == "extend"):
             w(f"At {e['tokens'] / 1e6:.2f}M tokens the token budget (the cosine schedule's horizon) changed from "
-              f"{budget / 1e6:.0f}M to {e['max_tokens'] / 1e6:.0f}M; the learning rate went from "
+              f"{budget / 1e6:g}M to {e['max_tokens'] / 1e6:g}M; the learning rate went from "
               f"{lr_at_old({**a, 'max_tokens': budget}, e['tokens']):.2e} to {e['lr_now']:.2e}.")
             budget = e["max_tokens"]
         if any(r.get("event") == "extend" for r in log):
@@ -366,7 +373,11 @@ def main():
         w(f"`npm run eval` (`bench/eval.ts`), through Glassbox's engine with `{ev['onnx']}`, on the test split "
           f"(packages never trained on). Baseline: an interpolated Kneser–Ney 4-gram on the same tokens "
           f"(the train split's {n(sum(ev['settings']['ngram_sizes'][:1]))} token types, "
-          f"{n(ev['settings']['ngram_sizes'][3])} distinct 4-grams). Line completion: {ev['test_split']['line_cases']} lines "
+          f"{n(ev['settings']['ngram_sizes'][3])} distinct 4-grams). Bits per byte and top-1 score every test token once, "
+          f"in windows of {n(ev['settings']['window'])} tokens"
+          + (f" that slide by {n(ev['settings']['stride'])} (each prediction has all of its file before it, or at least "
+             f"{n(ev['settings']['stride'])} tokens of it, as context)" if ev['settings'].get('stride') else "")
+          + f". Line completion: {ev['test_split']['line_cases']} lines "
           f"(seed {ev['test_split']['seed']}) cut at a random point inside, completed greedily to the end of the line "
           f"with the engine's FIM prompt (1,024-token budget: preceding text and the following lines as suffix).\n")
         w(evmd)

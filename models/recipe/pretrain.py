@@ -278,8 +278,10 @@ def main(argv=None):
                 lines = [l for l in f if json.loads(l)["step"] <= st["step"]]
         with open(log_path, "w") as f:
             f.writelines(lines)
-            if lines and json.loads(lines[0]).get("args", {}).get("max_tokens") not in (None, args.max_tokens) \
-                    and not any(json.loads(l).get("event") == "extend" and json.loads(l)["max_tokens"] == args.max_tokens for l in lines):
+            # the budget in force: the start's, or the last change's (a run can return to an earlier one)
+            budgets = [r["max_tokens"] for r in map(json.loads, lines) if r.get("event") == "extend"]
+            budget = budgets[-1] if budgets else (json.loads(lines[0]).get("args", {}).get("max_tokens") if lines else None)
+            if budget not in (None, args.max_tokens):
                 f.write(json.dumps({"step": st["step"], "tokens": st["tokens"], "event": "extend",
                                     "max_tokens": args.max_tokens, "lr_now": lr_at(st["tokens"], args)}) + "\n")
             if st["step"] == 0:
