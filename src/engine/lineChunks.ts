@@ -22,7 +22,7 @@ interface TokenizerJson {
   model?: { type?: unknown };
   normalizer?: { type?: unknown } | null;
   pre_tokenizer?: PreTokenizerJson | null;
-  added_tokens?: { lstrip?: boolean; rstrip?: boolean }[];
+  added_tokens?: { content?: string; lstrip?: boolean; rstrip?: boolean }[];
 }
 
 interface PreTokenizerJson {
@@ -37,7 +37,9 @@ export function lineCutRule(json: TokenizerJson): LineCutRule | undefined {
   if (json.model?.type !== 'BPE') return undefined;
   const norm = json.normalizer?.type;
   if (norm !== undefined && norm !== 'NFC') return undefined; // NFC never composes across a line break
-  if (json.added_tokens?.some((t) => t.lstrip || t.rstrip)) return undefined; // they absorb neighbouring spaces
+  // Added tokens match before pre-tokenizing: one that absorbs neighbouring spaces, or spans a line
+  // break (some vocabularies add whitespace runs), could straddle a cut.
+  if (json.added_tokens?.some((t) => t.lstrip || t.rstrip || t.content?.includes('\n'))) return undefined;
   const pre = json.pre_tokenizer;
   if (!pre) return undefined;
   const parts = pre.type === 'Sequence' ? pre.pretokenizers ?? [] : [pre];

@@ -47,6 +47,7 @@ describe('line-cached encoding', () => {
     assert.equal(lineCutRule({ ...json, normalizer: { type: 'Lowercase' } }), undefined);
     assert.equal(lineCutRule({ ...json, model: { type: 'Unigram' } }), undefined);
     assert.equal(lineCutRule({ ...json, added_tokens: [{ lstrip: true }] }), undefined);
+    assert.equal(lineCutRule({ ...json, added_tokens: [{ content: '\n    ' }] }), undefined);
     assert.equal(lineCutRule({ ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '.+' } }, GPT2_BYTE_LEVEL] } }), undefined);
   });
 
