@@ -15,20 +15,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DecoderModel } from '../src/engine/decoder';
 import { codeText } from './contexts';
+import { decodeStepTimes } from './speed';
 import { summarize, time, type Summary } from './stats';
 
 interface Figure {
   name: string;
   before: Summary;
   after: Summary;
-}
-
-async function decodeMs(model: DecoderModel, ids: number[], past: number, steps: number): Promise<number[]> {
-  const cache = model.newCache();
-  await model.forward(ids.slice(0, past), cache);
-  const t: number[] = [];
-  for (let i = 0; i < steps; i++) t.push((await time(() => model.forward([ids[past + i]], cache)))[1]);
-  return t;
 }
 
 async function main(): Promise<void> {
@@ -43,8 +36,8 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const [i, m] of models.entries()) {
       samples[i].prefill.push((await time(() => m.forward(ids.slice(0, 1024), m.newCache())))[1]);
-      samples[i].d256.push(...(await decodeMs(m, ids, 256, 16)));
-      samples[i].d1024.push(...(await decodeMs(m, ids, 1024, 16)));
+      samples[i].d256.push(...(await decodeStepTimes(m, ids, 256, 16)));
+      samples[i].d1024.push(...(await decodeStepTimes(m, ids, 1024, 16)));
     }
   }
   const figures: Figure[] = [

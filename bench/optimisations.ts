@@ -21,6 +21,7 @@ import { generate } from '../src/engine/generate';
 import { locateModelFiles } from '../src/engine/modelFolder';
 import { TextTokenizer } from '../src/engine/tokenizer';
 import { cursorContexts } from './contexts';
+import { decodeStepTimes } from './speed';
 import { summarize, time, type Summary } from './stats';
 
 export interface OptimisationRow {
@@ -43,11 +44,7 @@ async function prefillAndDecode(model: DecoderModel, ids: number[], runs: number
 
 /** ms per decode step on a 256-token cache. */
 async function decodeSteps(model: DecoderModel, ids: number[], steps: number): Promise<Summary> {
-  const cache = model.newCache();
-  await model.forward(ids.slice(0, 256), cache);
-  const t: number[] = [];
-  for (let i = 0; i < steps; i++) t.push((await time(() => model.forward([ids[256 + i]], cache)))[1]);
-  return summarize(t);
+  return summarize(await decodeStepTimes(model, ids, 256, steps));
 }
 
 const rate = (s: Summary): Summary => ({ ...s, median: 1000 / s.median, p95: 1000 / s.p95, mean: 1000 / s.mean, min: 1000 / s.max, max: 1000 / s.min });

@@ -18,10 +18,15 @@ export async function engineSpeed(model: DecoderModel, ids: number[], runs: numb
     prefill[String(len)] = { ...s, tokensPerSecond: (len / s.median) * 1000 };
   }
   // Decode: one token at a time on a 256-token cache.
-  const cache = model.newCache();
-  await model.forward(ids.slice(0, 256), cache);
-  const steps: number[] = [];
-  for (let i = 0; i < decodeSteps; i++) steps.push((await time(() => model.forward([ids[256 + i]], cache)))[1]);
-  const d = summarize(steps);
+  const d = summarize(await decodeStepTimes(model, ids, 256, decodeSteps));
   return { prefill, decode: { ...d, tokensPerSecond: 1000 / d.median } };
+}
+
+/** ms of each of `steps` single-token forwards on a fresh cache that holds ids[0..past). */
+export async function decodeStepTimes(model: DecoderModel, ids: number[], past: number, steps: number): Promise<number[]> {
+  const cache = model.newCache();
+  await model.forward(ids.slice(0, past), cache);
+  const t: number[] = [];
+  for (let i = 0; i < steps; i++) t.push((await time(() => model.forward([ids[past + i]], cache)))[1]);
+  return t;
 }
