@@ -120,7 +120,13 @@ export class EngineHost implements vscode.Disposable {
   private async load(): Promise<ModelInfo> {
     this.setState({ kind: 'loading' });
     try {
-      const info = await this.worker().load({ modelDir: this.modelDir(), onnxFile: this.config.modelFile, threads: this.config.threads });
+      const info = await this.worker().load({
+        modelDir: this.modelDir(),
+        onnxFile: this.config.modelFile,
+        threads: this.config.threads,
+        // Optimized graphs are per machine and runtime: global storage, not the model folder (which may be read-only).
+        graphCacheDir: path.join(this.context.globalStorageUri.fsPath, 'graph-cache'),
+      });
       this.infoValue = info;
       this.setState({ kind: 'ready' });
       return info;

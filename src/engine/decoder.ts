@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { detectDecoderIo, type DecoderIo, type IdsType } from './decoderIo';
 import { GlassboxError } from './errors';
 import { halfArrayToFloat32 } from './float16';
+import { GraphCacheEntry, type GraphCacheState } from './graphCache';
 import { lastPositionLogits } from './graph/lastPositionLogits';
 import { onnx, readModelProto, valueInfoType } from './graph/onnxFile';
 import { KvCache } from './kvCache';
@@ -20,6 +21,11 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
    * true). Calls that want every position's logits then use a second session, made on demand.
    */
   lastPositionLogits?: boolean;
+  /**
+   * Folder for this machine's optimized graphs (graphCache.ts). The first load of a model saves
+   * its optimized graph there; later loads skip graph optimization. Default: no cache.
+   */
+  graphCacheDir?: string;
 }
 
 /** Graphs larger than this (weights inside the .onnx) are not rewritten in memory. */
@@ -50,6 +56,8 @@ export class DecoderModel {
     private readonly options: LoadOptions,
     /** Whether `session`'s logits are [batch, 1, vocab]. */
     readonly lastPositionOnly: boolean,
+    /** Whether the session came from the graph cache ('hit'), filled it ('written'), or neither. */
+    readonly graphCache: GraphCacheState,
   ) {
     const source = files.onnxPath;
     const kvHeads = io.kvHeads ?? config.numKvHeads;
@@ -78,20 +86,31 @@ export class DecoderModel {
     const files = locateModelFiles(dir, opts);
     const config = readModelConfig(files);
     const tokenizer = TextTokenizer.load(files);
+    checkOnnxFile(files.onnxPath);
+    const rewrite = opts.lastPositionLogits !== false && fs.statSync(files.onnxPath).size <= MAX_REWRITE_BYTES;
+    const entry = rewrite && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, opts.optimization ?? 'all') : undefined;
+    const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
+      new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, lastPositionOnly, graphCache);
+
+    const cached = entry && (await openCached(entry, opts, files.onnxPath, config.genaiNames));
+    if (cached) return make(cached.session, cached.io, cached.lastPositionOnly, 'hit');
+
     // Small enough to rewrite in memory: read the graph's inputs and outputs from the protobuf and
     // create one session from the rewritten bytes. Otherwise read them from a session of the file.
-    checkOnnxFile(files.onnxPath);
-    const proto = opts.lastPositionLogits !== false && fs.statSync(files.onnxPath).size <= MAX_REWRITE_BYTES ? readModelProto(files.onnxPath) : undefined;
+    const proto = rewrite ? readModelProto(files.onnxPath) : undefined;
     let session: OrtSession | undefined;
     try {
       const graphIo = proto ? protoIo(proto) : undefined;
       if (!graphIo) session = await OrtSession.create(files.onnxPath, opts);
       const io = detectDecoderIo(graphIo?.inputs ?? session!.inputs, graphIo?.outputs ?? session!.outputs, files.onnxPath, config.genaiNames);
       const rewritten = proto ? lastPositionLogits(proto, io.logits) : undefined;
+      // Weights in external files would be copied into the saved graph: those models are not cached.
+      const scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
       session ??= rewritten
-        ? await OrtSession.create(rewritten, { ...opts, externalDataDir: path.dirname(files.onnxPath) }, files.onnxPath)
-        : await OrtSession.create(files.onnxPath, opts);
-      return new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, rewritten !== undefined);
+        ? await OrtSession.create(rewritten, { ...opts, externalDataDir: path.dirname(files.onnxPath), saveOptimizedTo: scratch }, files.onnxPath)
+        : await OrtSession.create(files.onnxPath, { ...opts, saveOptimizedTo: scratch });
+      const graphCache: GraphCacheState = !entry ? 'off' : scratch && entry.commit(scratch, rewritten !== undefined) ? 'written' : 'failed';
+      return make(session, io, rewritten !== undefined, graphCache);
     } catch (err) {
       await session?.release();
       throw err;
@@ -154,6 +173,26 @@ export class DecoderModel {
     this.fullSession ??= OrtSession.create(this.files.onnxPath, this.options);
     return this.fullSession;
   }
+}
+
+/** A session from the cached optimized graph, or undefined (a miss, or a graph the runtime refused: dropped). */
+async function openCached(entry: GraphCacheEntry, opts: LoadOptions, source: string, genaiNames: ModelConfig['genaiNames']) {
+  const hit = entry.lookup();
+  if (!hit) return undefined;
+  let session: OrtSession | undefined;
+  try {
+    session = await OrtSession.create(entry.graphPath, { ...opts, optimization: 'disabled' }, source);
+    const io = detectDecoderIo(session.inputs, session.outputs, source, genaiNames);
+    return { session, io, lastPositionOnly: hit.lastPositionOnly };
+  } catch {
+    await session?.release();
+    entry.discard();
+    return undefined;
+  }
+}
+
+function hasExternalData(model: onnx.ModelProto): boolean {
+  return (model.graph?.initializer ?? []).some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
 }
 
 /** The graph's declared inputs (initializers excluded, for old IR versions) and outputs. */

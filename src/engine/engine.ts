@@ -6,6 +6,7 @@
 import { completionRule, trimAgainstSuffix } from './completionText';
 import { DecoderModel, type LoadOptions } from './decoder';
 import { GlassboxError } from './errors';
+import type { GraphCacheState } from './graphCache';
 import { buildFimPrompt, detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './prompts';
@@ -52,6 +53,8 @@ export interface ModelInfo {
   kvType: string;
   kvLayout: 'separate' | 'combined';
   loadMs: number;
+  /** Whether the optimized graph came from this machine's cache (graphCache.ts). */
+  graphCache: GraphCacheState;
 }
 
 const DEFAULT_COMPLETION_TOKENS = 64;
@@ -89,6 +92,7 @@ export class Engine {
       kvType: m.io.kvType,
       kvLayout: m.io.kv.kind,
       loadMs: m.loadMs,
+      graphCache: m.graphCache,
     };
   }
 

@@ -28,6 +28,16 @@ export interface SessionOptions {
   spinning?: boolean;
 }
 
+export interface CreateOptions extends SessionOptions {
+  /** Save the graph as ONNX Runtime optimized it to this path (the graph cache, graphCache.ts). */
+  saveOptimizedTo?: string;
+}
+
+/** The onnxruntime-node version: optimized graphs saved by one version are not reused by another. */
+export function ortVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
 export function makeTensor(
   type: TensorType,
   data: ort.Tensor.DataTypeMap[TensorType],
@@ -52,13 +62,14 @@ export class OrtSession {
   ) {}
 
   /** Load from a file path (external data resolves next to it) or from bytes (graph surgery). */
-  static async create(model: string | Uint8Array, opts: SessionOptions = {}, label?: string): Promise<OrtSession> {
+  static async create(model: string | Uint8Array, opts: CreateOptions = {}, label?: string): Promise<OrtSession> {
     const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
     if (typeof model === 'string') checkOnnxFile(model);
     const options: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: opts.optimization ?? 'all',
       intraOpNumThreads: opts.threads ?? 0,
       logSeverityLevel: 3,
+      ...(opts.saveOptimizedTo ? { optimizedModelFilePath: opts.saveOptimizedTo } : {}),
     };
     // Idle intra-op threads sleep instead of spinning: inside an editor the cores belong to the
     // user, and spinning threads that compete with other work made decode steps twice as slow

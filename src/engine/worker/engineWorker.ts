@@ -31,7 +31,7 @@ type Handler<M extends Method> = (params: Params<M>, signal: AbortSignal, onToke
 
 const handlers: { [M in Method]: Handler<M> } = {
   async load(p) {
-    const next = await Engine.load(p.modelDir, { onnxFile: p.onnxFile, threads: p.threads });
+    const next = await Engine.load(p.modelDir, { onnxFile: p.onnxFile, threads: p.threads, graphCacheDir: p.graphCacheDir });
     const old = engine;
     engine = next; // swap only once the new model loaded: a failed load keeps the old one
     if (old) await releaseAttention(old.model);

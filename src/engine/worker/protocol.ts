@@ -16,6 +16,8 @@ export interface LoadParams {
   modelDir: string;
   onnxFile?: string;
   threads?: number;
+  /** Folder for optimized graphs (LoadOptions.graphCacheDir). */
+  graphCacheDir?: string;
 }
 
 /** Every method the worker serves, with its parameters and result. */
