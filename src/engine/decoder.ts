@@ -30,6 +30,8 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
 
 /** Graphs larger than this (weights inside the .onnx) are not rewritten in memory. */
 const MAX_REWRITE_BYTES = 256 * 1024 * 1024;
+/** Graphs larger than this are not copied into the graph cache (a second copy of a big model's weights on disk). */
+const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
 /** Used when neither the config nor the tokenizer says how long a context the model takes. */
 const FALLBACK_CONTEXT = 2048;
@@ -87,8 +89,9 @@ export class DecoderModel {
     const config = readModelConfig(files);
     const tokenizer = TextTokenizer.load(files);
     checkOnnxFile(files.onnxPath);
-    const rewrite = opts.lastPositionLogits !== false && fs.statSync(files.onnxPath).size <= MAX_REWRITE_BYTES;
-    const entry = rewrite && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, opts.optimization ?? 'all') : undefined;
+    const bytes = fs.statSync(files.onnxPath).size;
+    const rewrite = opts.lastPositionLogits !== false && bytes <= MAX_REWRITE_BYTES;
+    const entry = rewrite && bytes <= MAX_CACHED_BYTES && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, opts.optimization ?? 'all') : undefined;
     const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
       new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, lastPositionOnly, graphCache);
 
