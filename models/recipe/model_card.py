@@ -280,7 +280,7 @@ def main():
             budget = e["max_tokens"]
         if any(r.get("event") == "extend" for r in log):
             w("(The first change extended the run while validation loss was still falling steeply; the "
-              "later ones shortened it to the CPU time one working session had left, so that the schedule "
+              "later ones fitted it to the CPU time one working session had left, so that the schedule "
               "still ends with its low-learning-rate tail. A change made after the schedule had ended "
               "continues the run: the learning rate rises again to the cosine's value at the new horizon "
               "(a re-warm, as in warmup-stable-decay schedules) and decays to the same floor.)\n")
