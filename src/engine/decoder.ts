@@ -89,9 +89,9 @@ export class DecoderModel {
     const config = readModelConfig(files);
     const tokenizer = TextTokenizer.load(files);
     checkOnnxFile(files.onnxPath);
-    const bytes = fs.statSync(files.onnxPath).size;
-    const rewrite = opts.lastPositionLogits !== false && bytes <= MAX_REWRITE_BYTES;
-    const entry = rewrite && bytes <= MAX_CACHED_BYTES && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, opts.optimization ?? 'all') : undefined;
+    const stat = fs.statSync(files.onnxPath);
+    const rewrite = opts.lastPositionLogits !== false && stat.size <= MAX_REWRITE_BYTES;
+    const entry = rewrite && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, stat, opts.optimization ?? 'all') : undefined;
     const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
       new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, lastPositionOnly, graphCache);
 
@@ -102,13 +102,14 @@ export class DecoderModel {
     // create one session from the rewritten bytes. Otherwise read them from a session of the file.
     const proto = rewrite ? readModelProto(files.onnxPath) : undefined;
     let session: OrtSession | undefined;
+    let scratch: string | undefined;
     try {
       const graphIo = proto ? protoIo(proto) : undefined;
       if (!graphIo) session = await OrtSession.create(files.onnxPath, opts);
       const io = detectDecoderIo(graphIo?.inputs ?? session!.inputs, graphIo?.outputs ?? session!.outputs, files.onnxPath, config.genaiNames);
       const rewritten = proto ? lastPositionLogits(proto, io.logits) : undefined;
       // Weights in external files would be copied into the saved graph: those models are not cached.
-      const scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
+      scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
       session ??= rewritten
         ? await OrtSession.create(rewritten, { ...opts, externalDataDir: path.dirname(files.onnxPath), saveOptimizedTo: scratch }, files.onnxPath)
         : await OrtSession.create(files.onnxPath, { ...opts, saveOptimizedTo: scratch });
@@ -116,6 +117,7 @@ export class DecoderModel {
       return make(session, io, rewritten !== undefined, graphCache);
     } catch (err) {
       await session?.release();
+      if (scratch) entry?.discard(scratch);
       throw err;
     }
   }

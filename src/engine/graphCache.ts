@@ -52,14 +52,8 @@ export class GraphCacheEntry {
     this.metaPath = path.join(dir, `${id}.json`);
   }
 
-  /** The entry for `onnxPath` in `dir`; undefined when the source can't be stat'ed. */
-  static for(dir: string, onnxPath: string, optimization: string): GraphCacheEntry | undefined {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(onnxPath);
-    } catch {
-      return undefined;
-    }
+  /** The entry for `onnxPath` (whose stat the loader already has) in `dir`. */
+  static for(dir: string, onnxPath: string, st: fs.Stats, optimization: string): GraphCacheEntry {
     const key: GraphCacheKey = {
       format: FORMAT,
       source: path.resolve(onnxPath),
