@@ -23,10 +23,9 @@ export async function overheadOverOrt(model: DecoderModel, prompt: number[], new
   const kv = io.kv;
   const glassbox: number[] = [];
   const rawSums: number[] = [];
-  for (let r = 0; r < runs + 1; r++) {
-    const g = await generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false });
+  const rawSteps = async (tokens: readonly number[]): Promise<number> => {
     // The same steps, plainly: prefill the prompt, then feed each generated token.
-    const ids = [prompt, ...g.tokens.slice(0, -1).map((t) => [t])];
+    const ids = [prompt, ...tokens.slice(0, -1).map((t) => [t])];
     let past: Record<string, Tensor> = {};
     for (let l = 0; l < io.numLayers; l++) {
       const empty = makeTensor('float32', new Float32Array(0), [1, model.kvHeads, 0, model.headDim]);
@@ -52,9 +51,21 @@ export async function overheadOverOrt(model: DecoderModel, prompt: number[], new
       }
       pos += step.length;
     }
-    if (r === 0) continue; // warm-up
-    glassbox.push(g.timings.prefillMs + g.timings.decodeMs);
-    rawSums.push(sum);
+    return sum;
+  };
+  const tokens = (await generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false })).tokens; // warm-up
+  await rawSteps(tokens);
+  for (let r = 0; r < runs; r++) {
+    // Alternate which side goes first, and collect garbage before each, so that neither pays for
+    // the other's (or an earlier bench section's) garbage.
+    for (const side of r % 2 === 0 ? ['glassbox', 'raw'] : ['raw', 'glassbox']) {
+      global.gc?.();
+      if (side === 'raw') rawSums.push(await rawSteps(tokens));
+      else {
+        const g = await generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false });
+        glassbox.push(g.timings.prefillMs + g.timings.decodeMs);
+      }
+    }
   }
   const gs = summarize(glassbox);
   const rs = summarize(rawSums);
