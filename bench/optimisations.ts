@@ -16,7 +16,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DecoderModel } from '../src/engine/decoder';
-import { buildFimPrompt, detectFimTemplate, type FimTemplate } from '../src/engine/fim';
+import { detectFimTemplate, type FimTemplate } from '../src/engine/fim';
+import { buildFimPrompt } from '../src/engine/fimPrompt';
 import { generate } from '../src/engine/generate';
 import { locateModelFiles } from '../src/engine/modelFolder';
 import { TextTokenizer } from '../src/engine/tokenizer';

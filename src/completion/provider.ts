@@ -8,7 +8,7 @@ import { isCancellation } from '../engine/errors';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { CompletionCache } from './cache';
-import { contextWindow, type TextSource } from './contextWindow';
+import { contextWindow, type TextSource } from '../engine/context/cursorContext';
 import { AdaptiveDebounce, sleep } from './debounce';
 
 export const ACCEPTED_COMMAND = 'glassbox.completionAccepted';

@@ -3,35 +3,17 @@
  * folder, then complete (FIM), explain, generate or tokenize. Requests run one at a time because
  * they share the model's KV cache.
  */
-import { completionRule, trimAgainstSuffix } from './completionText';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { complete, type CompletionRequest, type CompletionResult, type RequestOptions } from './completion';
+import { DEFAULT_COPY_TABLE, parseCopyTable, type CopyCacheTable } from './copyCache';
 import { DecoderModel, type LoadOptions } from './decoder';
-import { GlassboxError } from './errors';
 import type { GraphCacheState } from './graphCache';
-import { buildFimPrompt, detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
-import { generate, type GenerateOptions, type GenerationResult } from './generate';
+import { detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
+import { generate, type GenerationResult } from './generate';
 import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './prompts';
 
-export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens'> & { maxNewTokens?: number };
-
-export interface CompletionRequest extends RequestOptions {
-  prefix: string;
-  suffix: string;
-  /** Most prompt tokens (default: what the context leaves after maxNewTokens). */
-  budgetTokens?: number;
-  prefixShare?: number;
-  /** Default: multi-line when only whitespace stands right of the cursor. */
-  multiline?: boolean;
-  /** Line/block stopping and suffix trimming (default true; benchmarks turn it off for fixed lengths). */
-  shaping?: boolean;
-}
-
-/** `text` is trimmed against the suffix; `tokens` and `steps` are what the model generated. */
-export interface CompletionResult extends GenerationResult {
-  fimFamily: FimFamily;
-  /** The prompt the model saw, decoded from its ids (special tokens included): for hosted-API token counts. */
-  promptText: string;
-  prompt: { tokens: number; prefixTokens: number; suffixTokens: number; cutPrefix: number; cutSuffix: number };
-}
+export type { CompletionRequest, CompletionResult, RequestOptions, TokenProvenance } from './completion';
 
 export interface ExplainResult extends GenerationResult {
   style: ExplainStyle;
@@ -58,6 +40,8 @@ export interface ModelInfo {
 }
 
 const DEFAULT_COMPLETION_TOKENS = 64;
+/** The copy cache's fitted mixing weights, beside the model (bench/fitCopyCache.ts writes it). */
+const COPY_TABLE_FILE = 'copy_cache.json';
 const DEFAULT_EXPLAIN_TOKENS = 256;
 /** Small models loop in prose ("the the the", "i; i; i;"); 1.2 is CTRL's suggested value. */
 const DEFAULT_EXPLAIN_REPETITION_PENALTY = 1.2;
@@ -68,11 +52,12 @@ export class Engine {
   private constructor(
     readonly model: DecoderModel,
     readonly fim: FimTemplate,
+    readonly copyTable: CopyCacheTable,
   ) {}
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<Engine> {
     const model = await DecoderModel.load(dir, opts);
-    return new Engine(model, detectFimTemplate(model.tokenizer));
+    return new Engine(model, detectFimTemplate(model.tokenizer), readCopyTable(model.files.dir));
   }
 
   info(): ModelInfo {
@@ -102,27 +87,9 @@ export class Engine {
     return { ids, tokens: ids.map((id) => this.model.tokenizer.tokenLabel(id)) };
   }
 
-  /** Completion at a cursor: FIM prompt in the model's own format, cut to the budget. */
+  /** Completion at a cursor: repository context and FIM prompt in the model's own format, copy-aware decoding, guards. */
   complete(req: CompletionRequest): Promise<CompletionResult> {
-    return this.exclusive(async () => {
-      const maxNewTokens = req.maxNewTokens ?? DEFAULT_COMPLETION_TOKENS;
-      const budget = Math.min(req.budgetTokens ?? Infinity, this.model.contextLength - maxNewTokens);
-      if (budget < 8) throw new GlassboxError('PROMPT_TOO_LONG', `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${this.model.contextLength}.`);
-      const prompt = buildFimPrompt(this.model.tokenizer, this.fim, { prefix: req.prefix, suffix: req.suffix, budgetTokens: budget, prefixShare: req.prefixShare });
-      const base = { fimFamily: prompt.family, promptText: this.model.tokenizer.decode(prompt.ids), prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix } };
-      if (prompt.ids.length === 0) return { ...base, ...emptyResult() }; // empty file, no FIM: nothing to continue
-      const stopTokenIds = req.stopTokenIds ?? [...new Set([...this.model.eosTokenIds, ...prompt.stopTokenIds])];
-      const shape = {
-        linePrefix: req.prefix.slice(req.prefix.lastIndexOf('\n') + 1),
-        multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '',
-      };
-      const shaping = req.shaping ?? true;
-      const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
-      const result = await generate(this.model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules });
-      // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
-      const text = result.text.replaceAll('\uFFFD', '');
-      return { ...base, ...result, text: shaping ? trimAgainstSuffix(text, req.suffix) : text };
-    });
+    return this.exclusive(() => complete(this.model, this.fim, this.copyTable, req));
   }
 
   /** Explains code with the model's explain format or chat template; streams through onToken. */
@@ -165,11 +132,16 @@ export class Engine {
   }
 }
 
+/** The model folder's copy-cache table, or the default when it has none (or an unreadable one). */
+function readCopyTable(dir: string): CopyCacheTable {
+  try {
+    return parseCopyTable(JSON.parse(fs.readFileSync(path.join(dir, COPY_TABLE_FILE), 'utf8'))) ?? DEFAULT_COPY_TABLE;
+  } catch {
+    return DEFAULT_COPY_TABLE;
+  }
+}
+
 /** Keeps the last `max` ids (the text nearest the point of generation). */
 function fitLeft(ids: number[], max: number): number[] {
   return ids.length > max ? ids.slice(ids.length - Math.floor(max)) : ids;
-}
-
-function emptyResult(): GenerationResult {
-  return { text: '', tokens: [], logprobs: [], steps: [], stopReason: 'max_tokens', timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 } };
 }

@@ -8,7 +8,10 @@ import type { DecoderModel } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
 import { applyProcessors, argmax, logSumExp, repetitionPenalty, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
 import type { TextRule } from './completionText';
+import type { CopyCache } from './copyCache';
+import { RepetitionGuard } from './guards';
 import { TextStopper } from './stopping';
+import { chooseGreedy, HealingConstraint, vocabularyTexts, type TokenSource } from './tokenChoice';
 import { IncrementalDecoder } from './tokenizer';
 
 export interface GenerateOptions {
@@ -32,6 +35,12 @@ export interface GenerateOptions {
   /** How many alternatives to report per token (default 5). */
   topAlternatives?: number;
   signal?: AbortSignal;
+  /** A copy cache over the prompt, mixed into the model's distribution (greedy decoding without a repetition penalty). */
+  copyCache?: CopyCache;
+  /** Token healing: the text the output must start with (the prompt's healed last token); left out of the result's text. */
+  healText?: string;
+  /** End the output before the third occurrence of any token trigram (guards.ts). */
+  repetitionGuard?: boolean;
   /** Streams tokens as they come; their `text` fields joined are always a prefix of the result's text. */
   onToken?: (token: GeneratedToken) => void;
 }
@@ -49,10 +58,12 @@ export interface GeneratedToken {
   /** log p(token) under the model's own distribution (temperature 1, no truncation). */
   logprob: number;
   top: TokenAlternative[];
+  /** Which part of the decoder chose it, and how sure it was (greedy decoding). */
+  source?: TokenSource;
 }
 
-/** `stop_string` covers stop strings and text rules. */
-export type StopReason = 'eos' | 'stop_string' | 'max_tokens' | 'time_budget' | 'context_full';
+/** `stop_string` covers stop strings and text rules; `repetition` is the repetition guard. */
+export type StopReason = 'eos' | 'stop_string' | 'max_tokens' | 'time_budget' | 'context_full' | 'repetition';
 
 export interface GenerationTimings {
   prefillMs: number;
@@ -78,6 +89,12 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** Sets every score outside `allowed` to -Infinity. */
+function maskExcept(scores: Float32Array, allowed: readonly number[]): void {
+  const keep = new Set(allowed);
+  for (let i = 0; i < scores.length; i++) if (!keep.has(i)) scores[i] = -Infinity;
 }
 
 function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcessor[] {
@@ -114,6 +131,10 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
   const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
+  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer)) : null;
+  let healLeft = o.healText ?? ''; // healed text not yet taken off the visible output
+  const copy = greedy && !penalized ? o.copyCache : undefined;
+  const guard = o.repetitionGuard ? new RepetitionGuard() : null;
   const ids = [...prompt];
   const steps: GeneratedToken[] = [];
   let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
@@ -121,21 +142,42 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   while (steps.length < maxNew) {
     const lse = logSumExp(logits);
     const top = topIndices(logits, Math.max(1, nAlt));
-    // logprob and alternatives stay those of the model's own distribution; the processors only choose
-    const next = greedy ? (penalized ? argmax(applyProcessors(processors, ids, logits)) : top[0]) : sampleFromLogits(applyProcessors(processors, ids, logits), random);
+    const allowed = healing?.active ? healing.allowedIds() : null;
+    // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
+    let next: number;
+    let source: TokenSource | undefined;
+    if (greedy && !penalized) ({ id: next, source } = chooseGreedy(logits, lse, top[0], copy?.predict() ?? null, allowed));
+    else {
+      const scores = applyProcessors(processors, ids, logits);
+      if (allowed) maskExcept(scores, allowed);
+      next = greedy ? argmax(scores) : sampleFromLogits(scores, random);
+    }
     if (stopIds.has(next)) {
       stopReason = 'eos';
       break;
     }
     ids.push(next);
+    copy?.push(next);
+    healing?.advance(tokenizer.tokenText(next));
+    let text = decoder.push(next);
+    if (healLeft) {
+      const k = Math.min(healLeft.length, text.length);
+      [text, healLeft] = [text.slice(k), healLeft.slice(k)];
+    }
     const step: GeneratedToken = {
       id: next,
-      text: stops.push(decoder.push(next)),
+      text: stops.push(text),
       logprob: logits[next] - lse,
       top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logits[id] - lse })),
+      ...(source ? { source } : {}),
     };
     steps.push(step);
     if (stops.stopped) stopReason = 'stop_string';
+    if (guard?.push(next)) {
+      steps.length = guard.keep;
+      stopReason = 'repetition';
+      break;
+    }
     o.onToken?.(step);
     if (stops.stopped || steps.length === maxNew) break;
     if (o.timeBudgetMs !== undefined && performance.now() - start > o.timeBudgetMs) {
@@ -146,12 +188,21 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
     logits = await model.forward([next], cache);
   }
 
-  // A tail held back (an unfinished UTF-8 sequence) still gets its stop-string check.
-  if (!stops.stopped) stops.push(decoder.rest());
-  if (stops.stopped) stopReason = 'stop_string';
+  let visible: string;
+  if (stopReason === 'repetition') {
+    // the guard cut tokens already pushed: the text is that of the tokens kept
+    const again = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
+    again.push(tokenizer.decode(steps.map((s) => s.id), { skipSpecial: true }).slice((o.healText ?? '').length));
+    visible = again.visible;
+  } else {
+    // A tail held back (an unfinished UTF-8 sequence) still gets its stop-string check.
+    if (!stops.stopped) stops.push(decoder.rest());
+    if (stops.stopped) stopReason = 'stop_string';
+    visible = stops.visible;
+  }
   const tokens = steps.map((s) => s.id);
   return {
-    text: stops.visible,
+    text: visible,
     tokens,
     logprobs: steps.map((s) => s.logprob),
     steps,

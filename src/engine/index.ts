@@ -3,6 +3,7 @@ export { Engine, type CompletionRequest, type CompletionResult, type ExplainResu
 export { DecoderModel, type LoadOptions } from './decoder';
 export { GlassboxError, isCancellation, type ErrorCode } from './errors';
 export { generate, type GenerateOptions, type GenerationResult, type GeneratedToken, type StopReason } from './generate';
-export { buildFimPrompt, detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
+export { detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
+export { buildFimPrompt } from './fimPrompt';
 export { TextTokenizer } from './tokenizer';
 export { EMBEDDED_MODEL, embeddedModelDir } from './embedded';

@@ -3,7 +3,7 @@
 // 10,000-character line, and CRLF line endings.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { contextWindow, type TextSource } from '../../src/completion/contextWindow';
+import { contextWindow, type TextSource } from '../../src/engine/context/cursorContext';
 import { Engine } from '../../src/engine/engine';
 import { TEST_MODEL } from './helpers';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompletionCache } from '../../src/completion/cache';
-import { contextWindow, type TextSource } from '../../src/completion/contextWindow';
+import { contextWindow, type TextSource } from '../../src/engine/context/cursorContext';
 import { AdaptiveDebounce, MAX_DEBOUNCE_MS, MIN_DEBOUNCE_MS, sleep } from '../../src/completion/debounce';
 import { enclosingBlock } from '../../src/explain/enclosingBlock';
 

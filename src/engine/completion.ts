@@ -1,0 +1,130 @@
+/**
+ * One code completion, from cursor to the text worth showing: the prompt (repository snippets,
+ * path, FIM with token healing), copy-aware greedy decoding, the editor's shaping, the guards,
+ * the confidence gate, and each token's provenance (model or cache, and the copied line).
+ */
+import { completionRule, trimAgainstSuffix } from './completionText';
+import type { ContextSnippet } from './context/snippetIndex';
+import { CopyCache, type CopyCacheTable } from './copyCache';
+import type { DecoderModel } from './decoder';
+import { GlassboxError } from './errors';
+import type { FimFamily, FimTemplate } from './fim';
+import { buildFimPrompt, sourceOfPromptToken, type FimPrompt } from './fimPrompt';
+import { generate, type GenerateOptions, type GenerationResult } from './generate';
+import { confidenceOf, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
+
+export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard'> & { maxNewTokens?: number };
+
+export interface CompletionRequest extends RequestOptions {
+  prefix: string;
+  suffix: string;
+  /** Most prompt tokens (default: what the context leaves after maxNewTokens). */
+  budgetTokens?: number;
+  prefixShare?: number;
+  /** Default: multi-line when only whitespace stands right of the cursor. */
+  multiline?: boolean;
+  /** Line/block stopping and suffix trimming (default true; benchmarks turn it off for fixed lengths). */
+  shaping?: boolean;
+  /** The file's workspace-relative path, shown to the model before its text. */
+  path?: string;
+  /** 0-based line of the prefix's first character in the file (for provenance). */
+  startLine?: number;
+  /** Repository snippets, most relevant last (context/snippetIndex.ts). */
+  snippets?: ContextSnippet[];
+  /** Most of the budget the snippets may take. */
+  contextShare?: number;
+  /** Copy-aware decoding: the copy cache mixed into greedy decoding (default true). */
+  copy?: boolean;
+  /** Token healing of the prefix's last token (default true). */
+  heal?: boolean;
+  /** The repetition, line-length and retype guards (default true). */
+  guards?: boolean;
+  /** Hide a suggestion whose confidence (geometric-mean token probability) is below this (default 0: show all). */
+  minConfidence?: number;
+}
+
+/** Where one token of a suggestion came from. */
+export interface TokenProvenance {
+  text: string;
+  kind: 'model' | 'cache';
+  /** The cache's weight λ at this step. */
+  weight: number;
+  /** Probability under the distribution that chose it. */
+  p: number;
+  /** For copies: the file and 0-based line of the copied token ('output' when it repeats the suggestion itself). */
+  source?: { kind: 'snippet' | 'suffix' | 'prefix' | 'output'; path?: string; line?: number };
+}
+
+/** `text` is what to show; `tokens` and `steps` are what the model generated. */
+export interface CompletionResult extends GenerationResult {
+  fimFamily: FimFamily;
+  /** The prompt the model saw, decoded from its ids (special tokens included): for hosted-API token counts. */
+  promptText: string;
+  prompt: { tokens: number; prefixTokens: number; suffixTokens: number; contextTokens: number; snippets: number; cutPrefix: number; cutSuffix: number; healed: string };
+  /** One entry per generated token that is part of the shown text. */
+  provenance: TokenProvenance[];
+  confidence: Confidence;
+  /** Set when a guard or the confidence gate hid the suggestion: why, and what was hidden. */
+  hidden?: { reason: 'confidence' | 'retype' | 'line_length'; text: string };
+}
+
+const DEFAULT_COMPLETION_TOKENS = 64;
+
+/** Runs one completion on `model` (the caller serializes requests: they share the KV cache). */
+export async function complete(model: DecoderModel, fim: FimTemplate, copyTable: CopyCacheTable, req: CompletionRequest): Promise<CompletionResult> {
+  const maxNewTokens = req.maxNewTokens ?? DEFAULT_COMPLETION_TOKENS;
+  const budget = Math.min(req.budgetTokens ?? Infinity, model.contextLength - maxNewTokens);
+  if (budget < 8) throw new GlassboxError('PROMPT_TOO_LONG', `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${model.contextLength}.`);
+  const tokenizer = model.tokenizer;
+  const prompt = buildFimPrompt(tokenizer, fim, { prefix: req.prefix, suffix: req.suffix, budgetTokens: budget, prefixShare: req.prefixShare, path: req.path, startLine: req.startLine, snippets: req.snippets, contextShare: req.contextShare, heal: req.heal ?? true });
+  const base = {
+    fimFamily: prompt.family,
+    promptText: tokenizer.decode(prompt.ids),
+    prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, contextTokens: prompt.contextTokens, snippets: prompt.snippetsUsed, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix, healed: prompt.healText },
+  };
+  if (prompt.ids.length === 0) return { ...base, ...emptyResult() }; // empty file, no FIM: nothing to continue
+  const stopTokenIds = req.stopTokenIds ?? [...new Set([...model.eosTokenIds, ...prompt.stopTokenIds])];
+  const linePrefix = req.prefix.slice(req.prefix.lastIndexOf('\n') + 1);
+  const shaping = req.shaping ?? true;
+  const guards = req.guards ?? true;
+  const shape = { linePrefix, multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '' };
+  const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
+  const copyCache = req.copy === false ? undefined : new CopyCache(prompt.ids, tokenizer.specialIds, copyTable);
+  const result = await generate(model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules, copyCache, healText: prompt.healText, repetitionGuard: guards });
+  // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
+  let text = result.text.replaceAll('\uFFFD', '');
+  if (shaping) text = trimAgainstSuffix(text, req.suffix);
+  let hidden: CompletionResult['hidden'];
+  if (guards) {
+    const cut = lineLengthCut(text, linePrefix);
+    if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
+    if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
+  }
+  const provenance = provenanceOf(model, prompt, result, text.length);
+  const confidence = confidenceOf(provenance.map((t) => t.p));
+  if (text && req.minConfidence && confidence.mean < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
+  return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
+}
+
+/** Provenance of the generated tokens whose text is within the first `shown` characters of the output. */
+function provenanceOf(model: DecoderModel, prompt: FimPrompt, result: GenerationResult, shown: number): TokenProvenance[] {
+  const out: TokenProvenance[] = [];
+  let at = -prompt.healText.length; // the healed text is generated again but not shown
+  for (const step of result.steps) {
+    if (at >= shown) break;
+    const text = model.tokenizer.tokenText(step.id);
+    at += text.length;
+    const s = step.source;
+    const entry: TokenProvenance = { text, kind: s?.kind ?? 'model', weight: s?.weight ?? 0, p: s?.p ?? Math.exp(step.logprob) };
+    if (s?.from !== undefined) {
+      const src = s.from >= prompt.ids.length ? undefined : sourceOfPromptToken(model.tokenizer, prompt, s.from);
+      entry.source = s.from >= prompt.ids.length ? { kind: 'output' } : src ? { kind: src.kind, path: src.path, line: src.line } : undefined;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+function emptyResult(): GenerationResult & { provenance: TokenProvenance[]; confidence: Confidence } {
+  return { text: '', tokens: [], logprobs: [], steps: [], stopReason: 'max_tokens', timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 }, provenance: [], confidence: confidenceOf([]) };
+}

@@ -1,0 +1,155 @@
+/**
+ * A token-level cache model for copy-aware decoding. Code repeats itself (names, calls, whole
+ * lines from the same file and its neighbours), and a small model is weak at repeating exactly
+ * what it has seen. So, as in cache language models (Kuhn & De Mori 1990; Tu et al. 2014;
+ * Hellendoorn & Devanbu 2017's nested cache n-gram, which beat the neural models of its day on
+ * code) and the neural cache (Grave et al. 2017), the next-token distribution is a mixture:
+ *
+ *   p(t) = (1 − λ)·p_model(t) + λ·p_cache(t)
+ *
+ * p_cache looks at every earlier place in the sequence (the prompt: snippets, suffix and prefix,
+ * then the tokens generated so far) whose tokens match the latest ones, and at the token that
+ * followed there. Longer matches weigh exponentially more (the nested n-gram: the longest
+ * context that was seen decides). λ depends on how sure the cache is: the longest match's length
+ * and the share of the cache's mass on its first choice ("purity"), bucketed, one weight per
+ * bucket fitted by EM on held-out code (bench/fitCopyCache.ts); the table lives in the model
+ * folder's copy_cache.json when the model has one.
+ */
+
+export interface CopyCacheTable {
+  /** Lower bounds of the match-length buckets, in tokens, ascending (the first is 1). */
+  lengthBuckets: number[];
+  /** Lower bounds of the purity buckets, ascending (the first is 0). */
+  purityBuckets: number[];
+  /** λ for [length bucket][purity bucket]. */
+  weights: number[][];
+}
+
+/** Before a fit: trust the cache more as its match grows and its choice is clear. */
+export const DEFAULT_COPY_TABLE: CopyCacheTable = {
+  lengthBuckets: [1, 2, 3, 4, 6, 9, 16],
+  purityBuckets: [0, 0.5, 0.8, 0.99],
+  weights: [
+    [0.02, 0.05, 0.08, 0.1],
+    [0.05, 0.1, 0.15, 0.2],
+    [0.1, 0.15, 0.25, 0.35],
+    [0.15, 0.25, 0.4, 0.5],
+    [0.2, 0.35, 0.5, 0.65],
+    [0.25, 0.45, 0.6, 0.75],
+    [0.3, 0.5, 0.7, 0.85],
+  ],
+};
+
+/** Matches are followed back at most this far (longer ones are all "long"). */
+const MAX_MATCH = 32;
+/** Only the most recent occurrences of the last token are followed (bounded work per step). */
+const MAX_OCCURRENCES = 96;
+/** Weight of an occurrence: e^(BETA·match length). */
+const BETA = 1.5;
+
+export interface CacheCandidate {
+  id: number;
+  /** p_cache(id). */
+  p: number;
+  /** Index in the sequence of the copied token (the most recent, longest-matching occurrence). */
+  from: number;
+}
+
+export interface CachePrediction {
+  /** Candidates, most probable first. */
+  candidates: CacheCandidate[];
+  /** Longest match, in tokens. */
+  length: number;
+  /** p_cache of the first candidate. */
+  purity: number;
+  /** λ: the cache's share of the mixture. */
+  weight: number;
+}
+
+export class CopyCache {
+  private readonly seq: number[] = [];
+  /** token id -> indexes p (ascending) with seq[p] = id whose follower seq[p + 1] is known. */
+  private readonly positions = new Map<number, number[]>();
+
+  /**
+   * @param tokens the prompt the model reads.
+   * @param exclude ids never proposed (special tokens: a copied end-of-file would end the completion).
+   */
+  constructor(
+    tokens: readonly number[],
+    private readonly exclude: ReadonlySet<number>,
+    private readonly table: CopyCacheTable = DEFAULT_COPY_TABLE,
+  ) {
+    for (const t of tokens) this.push(t);
+  }
+
+  get length(): number {
+    return this.seq.length;
+  }
+
+  /** Appends a token (prompt or generated). */
+  push(id: number): void {
+    const n = this.seq.length;
+    if (n > 0) {
+      const prev = this.seq[n - 1];
+      let list = this.positions.get(prev);
+      if (!list) this.positions.set(prev, (list = []));
+      list.push(n - 1);
+    }
+    this.seq.push(id);
+  }
+
+  /** The cache's distribution for the next token, or null when the last token was never followed. */
+  predict(): CachePrediction | null {
+    const seq = this.seq;
+    const n = seq.length;
+    if (n === 0) return null;
+    const list = this.positions.get(seq[n - 1]);
+    if (!list) return null;
+    const mass = new Map<number, { w: number; from: number; len: number }>();
+    let total = 0;
+    let longest = 0;
+    for (let k = list.length - 1, seen = 0; k >= 0 && seen < MAX_OCCURRENCES; k--, seen++) {
+      const p = list[k];
+      const next = seq[p + 1];
+      if (this.exclude.has(next)) continue;
+      let len = 1;
+      while (len < MAX_MATCH && p - len >= 0 && seq[p - len] === seq[n - 1 - len]) len++;
+      const w = Math.exp(BETA * len);
+      total += w;
+      longest = Math.max(longest, len);
+      const m = mass.get(next);
+      if (!m) mass.set(next, { w, from: p + 1, len });
+      else {
+        m.w += w;
+        if (len > m.len) Object.assign(m, { from: p + 1, len }); // the source shown is the best match
+      }
+    }
+    if (total === 0) return null;
+    const candidates = [...mass].map(([id, m]) => ({ id, p: m.w / total, from: m.from })).sort((a, b) => b.p - a.p);
+    const purity = candidates[0].p;
+    return { candidates, length: longest, purity, weight: this.weight(longest, purity) };
+  }
+
+  private weight(length: number, purity: number): number {
+    const t = this.table;
+    return t.weights[bucket(t.lengthBuckets, length)][bucket(t.purityBuckets, purity)];
+  }
+}
+
+/** Index of the last lower bound ≤ x. */
+export function bucket(bounds: readonly number[], x: number): number {
+  let i = 0;
+  while (i + 1 < bounds.length && x >= bounds[i + 1]) i++;
+  return i;
+}
+
+/** A parsed copy_cache.json, or null when it is not a valid table. */
+export function parseCopyTable(json: unknown): CopyCacheTable | null {
+  if (typeof json !== 'object' || json === null) return null;
+  const t = json as Partial<CopyCacheTable>;
+  const nums = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !Array.isArray(t.weights)) return null;
+  if (t.weights.length !== t.lengthBuckets.length || !t.weights.every((row) => nums(row) && row.length === t.purityBuckets!.length && row.every((w) => w >= 0 && w <= 1))) return null;
+  return { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, weights: t.weights };
+}

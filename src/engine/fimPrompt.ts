@@ -1,0 +1,179 @@
+/**
+ * The completion prompt: repository snippets, then the file's path, then the fill-in-the-middle
+ * part in the model's own format. Assembled from token ids (special-token text is never pasted
+ * into the document) and cut to a token budget:
+ *
+ *   <|file_sep|>src/util.ts\n{snippet}…<|file_sep|>src/app.ts\n<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}
+ *
+ * (Glassbox's SPM order; PSM families put the prefix before the suffix.) Snippets and the path
+ * need a file-separator token, as StarCoder2 and Qwen2.5-Coder were trained with; other families
+ * get the FIM part alone. The snippets take at most a share of the budget; the prefix loses its
+ * start (in steps, so the start stays put while the user types), the suffix its end. Everything
+ * a keystroke at the cursor does not change comes first, so the KV cache of the previous request
+ * covers all but the last few tokens.
+ */
+import type { ContextSnippet } from './context/snippetIndex';
+import type { FimFamily, FimTemplate } from './fim';
+import type { TextTokenizer } from './tokenizer';
+
+/** Prefix tokens are dropped from the left in multiples of this. */
+export const PREFIX_CUT_STEP = 64;
+/** Default share of the budget the snippets may take. */
+export const DEFAULT_CONTEXT_SHARE = 0.35;
+
+export interface FimRequest {
+  prefix: string;
+  suffix: string;
+  /** Most prompt tokens, special tokens included. */
+  budgetTokens: number;
+  /** Share of the FIM part's budget for the prefix when both sides are long (default 0.85). */
+  prefixShare?: number;
+  /** The file's path (workspace-relative, `/`), shown before its text. */
+  path?: string;
+  /** 0-based line of the prefix's first character in the file (for provenance). */
+  startLine?: number;
+  /** Repository snippets, most relevant last. */
+  snippets?: readonly ContextSnippet[];
+  /** Most of the budget the snippets may take (default DEFAULT_CONTEXT_SHARE). */
+  contextShare?: number;
+  /**
+   * Token healing: leave the prefix's last token out of the prompt and return its text, which the
+   * completion must then start with. "formatDu" is not how "formatDuration" is tokenized, so a
+   * model that sees it has to continue from an unnatural cut.
+   */
+  heal?: boolean;
+}
+
+/** A run of prompt tokens and where its text comes from. */
+export interface PromptSegment {
+  kind: 'snippet' | 'suffix' | 'prefix';
+  /** Token index range [start, end) in the prompt. */
+  start: number;
+  end: number;
+  path?: string;
+  /** 0-based line of the segment's first character in its file, when known. */
+  line?: number;
+}
+
+export interface FimPrompt {
+  ids: number[];
+  family: FimFamily;
+  prefixTokens: number;
+  suffixTokens: number;
+  /** Tokens of snippets and path headers. */
+  contextTokens: number;
+  snippetsUsed: number;
+  /** Tokens cut from the start of the prefix and the end of the suffix to fit the budget. */
+  cutPrefix: number;
+  cutSuffix: number;
+  stopTokenIds: number[];
+  segments: PromptSegment[];
+  /** Text taken off the end of the prefix by token healing ('' when none). */
+  healText: string;
+}
+
+/** Builds the completion prompt for a cursor position within a token budget. */
+export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, req: FimRequest): FimPrompt {
+  const hasFim = template.family !== 'none';
+  const fileSep = hasFim ? template.fileSep : undefined;
+  const specials = hasFim ? 3 + (template.bos !== undefined ? 1 : 0) : 0;
+  const segments: PromptSegment[] = [];
+
+  // Repository part: snippets (from the most relevant down, while they fit), then the file's header.
+  const header = fileSep !== undefined && req.path ? [fileSep, ...tokenizer.encode(`${req.path}\n`)] : [];
+  const contextBudget = Math.floor(req.budgetTokens * (req.contextShare ?? DEFAULT_CONTEXT_SHARE));
+  const blocks: { ids: number[]; text: number; snippet: ContextSnippet }[] = [];
+  let contextTokens = 0;
+  if (fileSep !== undefined && req.snippets?.length) {
+    for (let i = req.snippets.length - 1; i >= 0; i--) {
+      const s = req.snippets[i];
+      const head = [fileSep, ...tokenizer.encode(`${s.path}\n`)];
+      const body = tokenizer.encode(s.text);
+      if (contextTokens + head.length + body.length > contextBudget) continue;
+      contextTokens += head.length + body.length;
+      blocks.unshift({ ids: [...head, ...body], text: head.length, snippet: s });
+    }
+  }
+  const budget = Math.max(1, req.budgetTokens - specials - contextTokens - header.length);
+
+  let prefixIds = tokenizer.encode(req.prefix);
+  let healText = '';
+  if (req.heal && prefixIds.length > 1 && !tokenizer.specialIds.has(prefixIds[prefixIds.length - 1])) {
+    const last = prefixIds[prefixIds.length - 1];
+    const text = tokenizer.decode([last]);
+    if (!text.includes('\uFFFD') && req.prefix.endsWith(text)) {
+      healText = text;
+      prefixIds = prefixIds.slice(0, -1);
+    }
+  }
+  const suffixIds = hasFim ? tokenizer.encode(req.suffix) : [];
+  // Split the budget; whichever side needs less than its share gives the rest to the other.
+  let suffixBudget = hasFim ? Math.floor(budget * (1 - (req.prefixShare ?? 0.85))) : 0;
+  suffixBudget = Math.max(suffixBudget, budget - prefixIds.length);
+  const keepSuffix = Math.min(suffixIds.length, suffixBudget);
+  let keepPrefix = Math.min(prefixIds.length, budget - keepSuffix);
+  if (keepPrefix < prefixIds.length) {
+    // Cut in steps of PREFIX_CUT_STEP tokens, so that typing at the cursor keeps the prompt's
+    // start (and the KV cache of everything after it) for the next 64 tokens of growth.
+    const cut = Math.ceil((prefixIds.length - keepPrefix) / PREFIX_CUT_STEP) * PREFIX_CUT_STEP;
+    keepPrefix = Math.max(0, prefixIds.length - cut);
+  }
+  const p = prefixIds.slice(prefixIds.length - keepPrefix);
+  const s = suffixIds.slice(0, keepSuffix);
+
+  const ids: number[] = [];
+  for (const b of blocks) {
+    segments.push({ kind: 'snippet', start: ids.length + b.text, end: ids.length + b.ids.length, path: b.snippet.path, line: b.snippet.startLine });
+    ids.push(...b.ids);
+  }
+  ids.push(...header);
+  const cutIds = prefixIds.slice(0, prefixIds.length - keepPrefix);
+  const prefixLine = req.startLine === undefined ? undefined : req.startLine + (cutIds.length ? countNewlines(tokenizer.decode(cutIds)) : 0);
+  const suffixLine = req.startLine === undefined ? undefined : req.startLine + countNewlines(req.prefix);
+  const pushPart = (kind: 'prefix' | 'suffix', part: number[]) => {
+    segments.push({ kind, start: ids.length, end: ids.length + part.length, path: req.path, line: kind === 'prefix' ? prefixLine : suffixLine });
+    ids.push(...part);
+  };
+  if (!hasFim) pushPart('prefix', p);
+  else {
+    if (template.bos !== undefined) ids.push(template.bos);
+    if (template.order === 'spm') {
+      ids.push(template.prefix!, template.suffix!);
+      pushPart('suffix', s);
+      ids.push(template.middle!);
+      pushPart('prefix', p);
+    } else {
+      ids.push(template.prefix!);
+      pushPart('prefix', p);
+      ids.push(template.suffix!);
+      pushPart('suffix', s);
+      ids.push(template.middle!);
+    }
+  }
+  return {
+    ids,
+    family: template.family,
+    prefixTokens: p.length,
+    suffixTokens: s.length,
+    contextTokens: contextTokens + header.length,
+    snippetsUsed: blocks.length,
+    cutPrefix: prefixIds.length - keepPrefix,
+    cutSuffix: suffixIds.length - keepSuffix,
+    stopTokenIds: template.stopTokenIds,
+    segments,
+    healText,
+  };
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** File and 0-based line of the prompt token at `index`, or undefined for special tokens and unknown lines. */
+export function sourceOfPromptToken(tokenizer: TextTokenizer, prompt: Pick<FimPrompt, 'ids' | 'segments'>, index: number): { path?: string; line: number; kind: PromptSegment['kind'] } | undefined {
+  const seg = prompt.segments.find((s) => index >= s.start && index < s.end);
+  if (!seg || seg.line === undefined) return undefined;
+  return { path: seg.path, line: seg.line + (index > seg.start ? countNewlines(tokenizer.decode(prompt.ids.slice(seg.start, index))) : 0), kind: seg.kind };
+}

@@ -1,0 +1,85 @@
+/**
+ * Guards that keep junk off the screen: a completion that loops (`b: number, b: number, …`), a line
+ * no person would write, a suggestion that only retypes what follows the cursor, and one the
+ * model (with its cache) is not sure of.
+ */
+
+/** Token n-grams this long or longer may appear at most twice in one completion. */
+export const REPEAT_N = 3;
+export const REPEAT_MAX = 2;
+
+/**
+ * Cuts a completion before the third occurrence of any token trigram (every n-gram with n ≥ 3
+ * that occurs three times starts with a trigram that does, no later).
+ */
+export class RepetitionGuard {
+  private readonly ids: number[] = [];
+  private readonly seen = new Map<string, number>();
+  /** Tokens to keep once `push` returned true. */
+  keep = -1;
+
+  /** Adds a generated token; true when the output must end, keeping its first `keep` tokens. */
+  push(id: number): boolean {
+    this.ids.push(id);
+    const n = this.ids.length;
+    if (n < REPEAT_N) return false;
+    const key = this.ids.slice(n - REPEAT_N).join(',');
+    const count = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, count);
+    if (count <= REPEAT_MAX) return false;
+    this.keep = n - REPEAT_N;
+    return true;
+  }
+}
+
+/** Whether any token n-gram (n ≥ REPEAT_N) occurs more than REPEAT_MAX times in `ids` (for tests and the eval). */
+export function hasRepeatedNgram(ids: readonly number[]): boolean {
+  const g = new RepetitionGuard();
+  return ids.some((id) => g.push(id));
+}
+
+/** Characters a completion may add to one line; longer lines from a small model are junk. */
+export const MAX_LINE_CHARS = 160;
+
+/** Cuts before the first completion line that runs past MAX_LINE_CHARS (the cursor's line counts its prefix). */
+export function lineLengthCut(text: string, linePrefix: string): number {
+  let start = 0;
+  let first = true;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    const width = end - start + (first ? linePrefix.length : 0);
+    if (width > MAX_LINE_CHARS) return first ? 0 : start - 1;
+    if (nl < 0) return -1;
+    start = nl + 1;
+    first = false;
+  }
+}
+
+/** True when the completion only retypes text that already follows the cursor. */
+export function onlyRetypesSuffix(completion: string, suffix: string): boolean {
+  const squash = (s: string) => s.replace(/\s+/g, '');
+  const c = squash(completion);
+  return c !== '' && squash(suffix.slice(0, completion.length * 2 + 64)).startsWith(c);
+}
+
+/**
+ * How sure the decoder was of the tokens shown: the geometric mean of their probabilities
+ * (under the distribution that chose them) and the least of them.
+ */
+export interface Confidence {
+  mean: number;
+  min: number;
+  tokens: number;
+}
+
+export function confidenceOf(probabilities: readonly number[]): Confidence {
+  if (probabilities.length === 0) return { mean: 0, min: 0, tokens: 0 };
+  let logSum = 0;
+  let min = 1;
+  for (const p of probabilities) {
+    logSum += Math.log(Math.max(p, 1e-12));
+    min = Math.min(min, p);
+  }
+  return { mean: Math.exp(logSum / probabilities.length), min, tokens: probabilities.length };
+}

@@ -1,0 +1,107 @@
+/**
+ * Choosing the next token when generation has more to go on than the model's logits: the copy
+ * cache's mixture (copyCache.ts) and token healing's constraint (fimPrompt.ts), for greedy
+ * decoding. Also records where each chosen token came from, for the glass box.
+ */
+import type { CachePrediction } from './copyCache';
+import type { TextTokenizer } from './tokenizer';
+
+/** Where a generated token came from. */
+export interface TokenSource {
+  /** 'cache' when the cache's share of the chosen token's probability was larger than the model's. */
+  kind: 'model' | 'cache';
+  /** λ, the cache's weight in the mixture at this step (0 when the cache had nothing). */
+  weight: number;
+  /** Probability of the token under the distribution that chose it (the mixture). */
+  p: number;
+  /** Prompt or output index of the token the cache copied, for kind 'cache'. */
+  from?: number;
+  /** Match length behind the copy, tokens. */
+  match?: number;
+}
+
+const VOCAB_TEXTS = new WeakMap<TextTokenizer, string[]>();
+
+/** The text of every id ('' for special tokens), computed once per tokenizer. */
+export function vocabularyTexts(tokenizer: TextTokenizer): string[] {
+  let texts = VOCAB_TEXTS.get(tokenizer);
+  if (!texts) {
+    const n = tokenizer.vocabSize;
+    texts = new Array<string>(n);
+    for (let id = 0; id < n; id++) texts[id] = tokenizer.specialIds.has(id) ? '' : tokenizer.tokenText(id);
+    VOCAB_TEXTS.set(tokenizer, texts);
+  }
+  return texts;
+}
+
+/**
+ * Token healing's constraint: the output must start with `text`. A token is allowed while the
+ * text left to match starts with it, or it starts with that text (and completes it).
+ */
+export class HealingConstraint {
+  private allowed: number[] | null = null;
+
+  constructor(
+    private rest: string,
+    private readonly vocab: readonly string[],
+  ) {}
+
+  get active(): boolean {
+    return this.rest.length > 0;
+  }
+
+  /** Ids that keep the output consistent with the healed text. */
+  allowedIds(): number[] {
+    if (this.allowed) return this.allowed;
+    const out: number[] = [];
+    for (let id = 0; id < this.vocab.length; id++) {
+      const t = this.vocab[id];
+      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || this.rest.startsWith(t))) out.push(id);
+    }
+    return (this.allowed = out);
+  }
+
+  /** Consumes the chosen token's text. */
+  advance(tokenText: string): void {
+    this.rest = this.rest.slice(Math.min(this.rest.length, tokenText.length));
+    this.allowed = null;
+  }
+}
+
+export interface Choice {
+  id: number;
+  source: TokenSource;
+}
+
+/**
+ * The greedy choice under p = (1 − λ)·p_model + λ·p_cache, among `allowed` ids when given.
+ * `best` is the model's own argmax (over all ids); `lse` is log Σ exp(logits).
+ */
+export function chooseGreedy(logits: Float32Array, lse: number, best: number, cache: CachePrediction | null, allowed: readonly number[] | null): Choice {
+  let modelBest = best;
+  if (allowed) {
+    modelBest = allowed[0] ?? best;
+    for (const id of allowed) if (logits[id] > logits[modelBest]) modelBest = id;
+  }
+  const pModel = (id: number) => Math.exp(logits[id] - lse);
+  const lambda = cache?.weight ?? 0;
+  const pCache = (id: number) => cache?.candidates.find((c) => c.id === id)?.p ?? 0;
+  let choice = modelBest;
+  let pBest = (1 - lambda) * pModel(modelBest) + lambda * pCache(modelBest);
+  let from: { from: number } | undefined;
+  if (cache) {
+    const allowedSet = allowed ? new Set(allowed) : null;
+    for (const c of cache.candidates) {
+      if (allowedSet && !allowedSet.has(c.id)) continue;
+      const p = (1 - lambda) * pModel(c.id) + lambda * c.p;
+      if (p > pBest) {
+        choice = c.id;
+        pBest = p;
+      }
+    }
+    from = cache.candidates.find((c) => c.id === choice);
+  }
+  const cacheShare = lambda * pCache(choice);
+  const kind = cacheShare > (1 - lambda) * pModel(choice) ? 'cache' : 'model';
+  return { id: choice, source: { kind, weight: lambda, p: pBest, ...(kind === 'cache' && from ? { from: from.from, match: cache!.length } : {}) } };
+}
