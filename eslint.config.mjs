@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'test-results/', '.vscode-test/', '.e2e/', 'models/**', '**/*.js', '!esbuild.js', '!bin/*.js'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'test-results/', '.vscode-test/', '.e2e/', 'models/**/*.mjs', '**/*.js', '!esbuild.js', '!bin/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,14 @@
 /**
  * `npm run eval`: Glassbox's own model on the corpus' test split, through Glassbox's engine (what
- * users get), next to an n-gram baseline on the same tokens. Writes eval.json and eval.md into the
- * model folder and prints the table.
+ * users get), next to baselines on the same cases: a 4-gram and the copy baseline. Writes
+ * eval.json and eval.md into the model folder and prints the tables.
  *
  *   npm run eval                        the embedded model's default variant, full test split
  *   npm run eval -- --model DIR         another folder (Glassbox's tokenizer and FIM format)
- *   npm run eval -- --quick             40 files, 100 completion cases, nothing written (a smoke check)
+ *   npm run eval -- --before DIR        also every completion stage of an earlier model (e.g. before retraining)
+ *   npm run eval -- --quick             40 files, 2 × 100 completion cases, nothing written (a smoke check)
+ *   npm run eval -- --cases N           N completion cases per cut kind (nothing written)
+ *   npm run eval -- --no-tokens         line completion only (nothing written)
  *   npm run eval -- --quant             the quantization table instead (quant stage, below)
  *   npm run eval -- --data DIR          another recipe data folder (corpus/, tokens/)
  *
@@ -17,111 +20,47 @@
  *                       tokens in windows of 1,024 that slide by 512: every prediction is made once,
  *                       with all of the file before it or at least 512 tokens of it as context
  *   top-1 accuracy      argmax = next token, same positions
- *   line completion     CASES lines (seed SEED), cut at a uniform point inside the line's text;
- *                       Engine.complete with the prefix, the following lines as FIM suffix, a
- *                       1,024-token prompt budget (the extension's default), greedy, stopped at the
- *                       newline (the editor's bracket rule is off: it assumes auto-closed brackets);
- *                       exact match (trailing whitespace ignored) and normalized edit similarity
- *                       1 − lev(a, b) / max(|a|, |b|). The n-gram continues the same prefix tokens
- *                       greedily to the end of the line (it cannot use the suffix).
+ *   line completion     CASES lines per cut kind (seed SEED): cut inside the line, and at the start
+ *                       of a line after Enter (lineCases.ts), in the repository setting, every system
+ *                       and completion stage on the same cases (lineEval.ts); exact match (trailing
+ *                       whitespace ignored) and normalized edit similarity 1 − lev(a, b) / max(|a|, |b|)
+ *                       of the first line, per cut kind and language, and how many outputs repeat a
+ *                       token trigram three times
+ *   confidence gate     share of suggestions shown, and their edit similarity and exact match, per
+ *                       threshold on the final stage (the setting glassbox.completion.minConfidence)
  * Quant stage: every onnx/ variant's file size, prefill (1,024 tokens) and decode tokens/s through
  * the engine, and validation perplexity (64 windows of 512 tokens of the valid split); the default
  * variant is the smallest within 3% of fp32's perplexity: written to quantization.json and to
  * config.json's transformers.js_config.dtype.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DecoderModel } from '../src/engine/decoder';
 import { embeddedModelDir } from '../src/engine/embedded';
 import { Engine } from '../src/engine/engine';
 import { DTYPE_SUFFIX, listOnnxFiles } from '../src/engine/modelFolder';
-import { logSoftmax, seededRandom } from '../src/engine/sampling';
-import type { TextTokenizer } from '../src/engine/tokenizer';
+import { logSoftmax } from '../src/engine/sampling';
+import { gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
+import { sampleLineCases, type CutKind, type TestFile } from './lineCases';
+import { BUDGET, gateTable, MAX_LINE_TOKENS, runLineCases, score, STAGES, type ModelUnderTest } from './lineEval';
 import { KneserNey4 } from './ngram';
 import { perplexity } from './quant';
 import { engineSpeed } from './speed';
 
 const SEED = 20240601;
+/** Line cases per cut kind. */
 const CASES = 1000;
 const WINDOW = 1024;
 const STRIDE = 512;
-const BUDGET = 1024;
-const MAX_LINE_TOKENS = 48;
 const EOT = '<|endoftext|>';
-
-interface TestFile {
-  path: string;
-  lang: string;
-  text: string;
-}
-
-interface LineCase {
-  file: number;
-  prefix: string;
-  suffix: string;
-  target: string;
-}
-
-interface Scores {
-  bitsPerByte: number;
-  top1: number;
-  exactMatch: number;
-  editSimilarity: number;
-}
+const GATE_THRESHOLDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/** The gate's default is the lowest threshold at which shown suggestions reach this edit similarity. */
+const GATE_TARGET = 0.5;
 
 function readJsonl<T>(file: string): T[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
-}
-
-/** Levenshtein distance over UTF-16 code units. */
-export function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-export function editSimilarity(a: string, b: string): number {
-  const n = Math.max(a.length, b.length);
-  return n === 0 ? 1 : 1 - levenshtein(a, b) / n;
-}
-
-/** CASES (file, line, cut) draws, uniform over lines with at least 4 non-blank characters. */
-export function sampleLineCases(files: TestFile[], count: number, seed: number): LineCase[] {
-  const random = seededRandom(seed);
-  const lines: [number, number, number][] = []; // file, line start offset, line end offset
-  files.forEach((f, i) => {
-    let start = 0;
-    for (const line of f.text.split('\n')) {
-      if (line.trim().length >= 4) lines.push([i, start, start + line.length]);
-      start += line.length + 1;
-    }
-  });
-  const picked = new Set<number>();
-  const out: LineCase[] = [];
-  while (out.length < Math.min(count, lines.length)) {
-    const k = Math.floor(random() * lines.length);
-    if (picked.has(k)) continue;
-    picked.add(k);
-    const [fi, s, e] = lines[k];
-    const text = files[fi].text;
-    const line = text.slice(s, e).replace(/\r$/, '');
-    const indent = line.length - line.trimStart().length;
-    const body = line.trimEnd().length;
-    const cut = indent + 1 + Math.floor(random() * (body - indent - 1)); // ≥ 1 char typed, ≥ 1 left
-    out.push({ file: fi, prefix: text.slice(0, s + cut), suffix: text.slice(e), target: line.slice(cut).trimEnd() });
-  }
-  return out;
-}
-
-function firstLine(s: string): string {
-  const nl = s.indexOf('\n');
-  return (nl < 0 ? s : s.slice(0, nl)).replace(/\r$/, '').trimEnd();
 }
 
 /** Bits per byte and top-1 for the transformer (through the engine) and the n-gram, same positions. */
@@ -153,57 +92,6 @@ async function tokenMetrics(model: DecoderModel, ngram: KneserNey4, files: TestF
   }
   const per = (m: { nll: number; top1: number }) => ({ bitsPerByte: m.nll / acc.bytes, top1: m.top1 / acc.tokens });
   return { model: per(acc.model), ngram: per(acc.ngram), tokens: acc.tokens, bytes: acc.bytes };
-}
-
-function ngramLine(ngram: KneserNey4, tok: TextTokenizer, prefix: string): string {
-  const eot = tok.tokenId(EOT)!;
-  const ids = [eot, ...tok.encode(prefix)];
-  const out: number[] = [];
-  for (let i = 0; i < MAX_LINE_TOKENS; i++) {
-    const next = ngram.argmax([...ids, ...out].slice(-3));
-    if (next === eot) break;
-    out.push(next);
-    if (tok.decode(out).includes('\n')) break;
-  }
-  return firstLine(tok.decode(out));
-}
-
-async function lineMetrics(engine: Engine, ngram: KneserNey4, cases: LineCase[]) {
-  const sum = { model: { em: 0, es: 0 }, ngram: { em: 0, es: 0 } };
-  const examples: { target: string; model: string; ngram: string }[] = [];
-  for (const [i, c] of cases.entries()) {
-    // shaping off: the editor rule that stops before a bracket closing one opened before the cursor
-    // assumes the editor auto-closed it, but here the rest of the line is what is scored
-    const r = await engine.complete({ prefix: c.prefix, suffix: c.suffix, budgetTokens: BUDGET, maxNewTokens: MAX_LINE_TOKENS, shaping: false, stopStrings: ['\n'], temperature: 0 });
-    const m = firstLine(r.text);
-    const n = ngramLine(ngram, engine.model.tokenizer, c.prefix);
-    sum.model.em += m === c.target ? 1 : 0;
-    sum.model.es += editSimilarity(m, c.target);
-    sum.ngram.em += n === c.target ? 1 : 0;
-    sum.ngram.es += editSimilarity(n, c.target);
-    if (i < 12) examples.push({ target: c.target, model: m, ngram: n });
-    if ((i + 1) % 100 === 0) console.error(`  line completion ${i + 1}/${cases.length}`);
-  }
-  const per = (s: { em: number; es: number }) => ({ exactMatch: s.em / cases.length, editSimilarity: s.es / cases.length });
-  return { model: per(sum.model), ngram: per(sum.ngram), examples };
-}
-
-function table(model: Scores, ngram: Scores): string {
-  const rows: [string, keyof Scores, boolean][] = [
-    ['bits per byte (lower is better)', 'bitsPerByte', false],
-    ['next-token top-1 accuracy', 'top1', true],
-    ['line completion exact match', 'exactMatch', true],
-    ['line completion edit similarity', 'editSimilarity', true],
-  ];
-  const fmt = (k: keyof Scores, v: number) => (k === 'bitsPerByte' ? v.toFixed(3) : `${(100 * v).toFixed(1)}%`);
-  const lines = ['| metric | glassbox-code | 4-gram KN | transformer vs n-gram |', '|---|---|---|---|'];
-  for (const [label, k, higher] of rows) {
-    const d = model[k] - ngram[k];
-    const better = higher ? d > 0 : d < 0;
-    const delta = k === 'bitsPerByte' ? `${d.toFixed(3)} (${((100 * d) / ngram[k]).toFixed(1)}%)` : `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} points (×${(model[k] / Math.max(ngram[k], 1e-9)).toFixed(2)})`;
-    lines.push(`| ${label} | ${fmt(k, model[k])} | ${fmt(k, ngram[k])} | ${delta}${better ? '' : ' — NOT better'} |`);
-  }
-  return lines.join('\n');
 }
 
 async function quantStage(dir: string, recipeData: string): Promise<void> {
@@ -238,7 +126,7 @@ async function quantStage(dir: string, recipeData: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string' }, quick: { type: 'boolean' }, quant: { type: 'boolean' }, cases: { type: 'string' } } });
+  const { values } = parseArgs({ options: { model: { type: 'string' }, before: { type: 'string' }, data: { type: 'string' }, quick: { type: 'boolean' }, quant: { type: 'boolean' }, cases: { type: 'string' }, 'no-tokens': { type: 'boolean' } } });
   const root = path.resolve(__dirname, '..', '..');
   const dir = path.resolve(values.model ?? embeddedModelDir(__dirname));
   const data = path.resolve(values.data ?? path.join(root, 'models', 'recipe', 'data'));
@@ -249,41 +137,71 @@ async function main(): Promise<void> {
   }
   if (values.quant) return quantStage(dir, data);
   const quick = values.quick ?? false;
-  let files = readJsonl<TestFile>(testPath);
-  const cases = sampleLineCases(files, Number(values.cases ?? (quick ? 100 : CASES)), SEED);
-  const lineFiles = files;
-  if (quick) files = files.slice(0, 40);
+  const write = !quick && !values.cases && !values['no-tokens'];
+  const allFiles = readJsonl<TestFile>(testPath);
+  const perKind = Number(values.cases ?? (quick ? 100 : CASES));
+  const cases = [...sampleLineCases(allFiles, perKind, SEED, 'mid'), ...sampleLineCases(allFiles, perKind, SEED + 1, 'start')];
+  const tokenFiles = quick ? allFiles.slice(0, 40) : allFiles;
 
   const t0 = performance.now();
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
   const engine = await Engine.load(dir);
   const model = engine.model;
-  const vocab = model.tokenizer.vocabSize;
   const train = fs.readFileSync(trainBin);
-  const ngram = KneserNey4.train(new Uint16Array(train.buffer, train.byteOffset, train.length / 2), vocab);
-  console.error(`n-gram: ${ngram.sizes.join(' / ')} distinct 1- to 4-grams from ${train.length / 2} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  const tm = await tokenMetrics(model, ngram, files);
-  console.error(`token metrics on ${tm.tokens} tokens, ${tm.bytes} bytes (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  const lm = await lineMetrics(engine, ngram, cases);
+  const ngram = KneserNey4.train(new Uint16Array(train.buffer, train.byteOffset, train.length / 2), model.tokenizer.vocabSize);
+  console.error(`n-gram: ${ngram.sizes.join(' / ')} distinct 1- to 4-grams from ${train.length / 2} tokens (${elapsed()})`);
+  const tm = values['no-tokens'] ? null : await tokenMetrics(model, ngram, tokenFiles);
+  if (tm) console.error(`token metrics on ${tm.tokens} tokens, ${tm.bytes} bytes (${elapsed()})`);
+
+  const label = path.basename(dir);
+  const models: ModelUnderTest[] = [{ label, engine }];
+  if (values.before) models.unshift({ label: `${path.basename(values.before)} (before)`, engine: await Engine.load(path.resolve(values.before)) });
+  const outputs = await runLineCases(models, ngram, allFiles, cases, (done) => {
+    if (done % 100 === 0) console.error(`  line completion ${done}/${cases.length} (${elapsed()})`);
+  });
+  const scores = new Map<string, SystemScores>();
+  for (const [system, outs] of outputs) {
+    const byKind = (k: CutKind | 'all') => Object.fromEntries((['all', ...LANGS] as const).map((lang) => [lang, score(outs, cases, (c) => (k === 'all' || c.kind === k) && (lang === 'all' || allFiles[c.file].lang === lang))]));
+    scores.set(system, { all: byKind('all'), mid: byKind('mid'), start: byKind('start') } as SystemScores);
+  }
+  const final = `${label}: ${STAGES[STAGES.length - 1].name}`;
+  const gate = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
+  const gateMin = gateTable(outputs.get(final)!, cases, 'min', GATE_THRESHOLDS);
+  const chosen = gate.find((r) => r.editSimilarity >= GATE_TARGET)?.threshold;
+  const examples = cases.slice(0, 12).map((c, i) => ({ kind: c.kind, target: c.target, ...Object.fromEntries([...outputs].filter(([k]) => !k.includes(':') || k === final).map(([k, o]) => [k, o[i].text])) }));
+
   const result = {
-    format: 'glassbox-eval/1',
-    model: path.basename(dir),
+    format: 'glassbox-eval/2',
+    model: label,
     onnx: path.relative(dir, model.files.onnxPath),
+    before: values.before ? path.basename(values.before) : undefined,
     measured: new Date().toISOString(),
-    test_split: { files: files.length, tokens: tm.tokens, bytes: tm.bytes, line_cases: cases.length, line_case_files: lineFiles.length, seed: SEED },
-    settings: { window: WINDOW, stride: STRIDE, prompt_budget_tokens: BUDGET, max_line_tokens: MAX_LINE_TOKENS, ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin', ngram_sizes: ngram.sizes },
-    transformer: { ...tm.model, ...lm.model },
-    ngram: { ...tm.ngram, ...lm.ngram },
-    examples: lm.examples,
+    cpu: os.cpus()[0]?.model,
+    test_split: { files: tokenFiles.length, tokens: tm?.tokens, bytes: tm?.bytes, line_cases: cases.length, line_case_files: allFiles.length, seed: SEED },
+    settings: { window: WINDOW, stride: STRIDE, prompt_budget_tokens: BUDGET, max_line_tokens: MAX_LINE_TOKENS, ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin', ngram_sizes: ngram.sizes, workspace: 'the package\'s files in the test split', stages: STAGES },
+    transformer: tm?.model,
+    ngram: tm?.ngram,
+    line_completion: Object.fromEntries(scores),
+    gate: { statistic: 'geometric-mean token probability of the shown tokens (mixture)', target_edit_similarity: GATE_TARGET, default_threshold: chosen ?? null, rows: gate, by_min_probability: gateMin },
+    examples,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
-  const md = `${table(result.transformer, result.ngram)}\n\nTest split: ${tm.bytes.toLocaleString('en')} bytes, ${tm.tokens.toLocaleString('en')} tokens in ${files.length} files; ${cases.length} line-completion cases (seed ${SEED}). Model file: \`${result.onnx}\`.\n`;
-  if (!quick) {
+  const md = [
+    tm ? tokenTable(tm.model, tm.ngram, label) : '',
+    tm ? `\nTest split: ${tm.bytes.toLocaleString('en')} bytes, ${tm.tokens.toLocaleString('en')} tokens in ${tokenFiles.length} files. Model file: \`${result.onnx}\`.\n` : '',
+    `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
+    lineTable(scores, cases),
+    `\n### Confidence gate (${final})\n\nA suggestion is shown when the geometric mean of its tokens' probabilities reaches the threshold; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,
+    gateMarkdown(gate, chosen),
+    '',
+  ].join('\n');
+  if (write) {
     fs.writeFileSync(path.join(dir, 'eval.json'), JSON.stringify(result, null, 1) + '\n');
     fs.writeFileSync(path.join(dir, 'eval.md'), md);
   }
   console.log(md);
-  if (quick) console.log(JSON.stringify(lm.examples, null, 1));
-  await model.dispose();
+  if (quick) console.log(JSON.stringify(examples, null, 1));
+  for (const m of models) await m.engine.dispose();
 }
 
 main().catch((err: unknown) => {

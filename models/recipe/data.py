@@ -164,3 +164,75 @@ def validation_rows(split, seq_len, max_tokens):
     starts = [i * span // max(1, n_rows - 1) for i in range(n_rows)] if n_rows > 1 else [0]
     rows = [np.asarray(split.tokens[s:s + seq_len + 1], dtype=np.int64) for s in starts]
     return torch.from_numpy(np.stack(rows))
+
+
+class RepoRows:
+    """Fixed training rows from repo_examples.ts (data/repo/{split}.bin: uint16 rows of seq_len + 1
+    tokens, repository-level completion examples and sequences), in a new random order each epoch;
+    state_dict() resumes exactly."""
+
+    def __init__(self, repo_dir, split, seq_len, seed=0):
+        self.rows = np.memmap(os.path.join(repo_dir, f"{split}.bin"), dtype=np.uint16, mode="r")
+        assert len(self.rows) % (seq_len + 1) == 0, (len(self.rows), seq_len)
+        self.rows = self.rows.reshape(-1, seq_len + 1)                  # (N, T+1)
+        self.seq_len, self.seed = seq_len, seed
+        self.epoch, self.cursor = 0, 0
+
+    def __len__(self):
+        return len(self.rows)
+
+    def next_row(self):
+        order = np.random.default_rng([self.seed, 2, self.epoch]).permutation(len(self.rows))
+        if self.cursor == len(order):
+            self.epoch, self.cursor = self.epoch + 1, 0
+            return self.next_row()
+        row = np.asarray(self.rows[order[self.cursor]], dtype=np.int64)
+        self.cursor += 1
+        return row
+
+    def state_dict(self):
+        return {"epoch": self.epoch, "cursor": self.cursor, "seed": self.seed}
+
+    def load_state_dict(self, s):
+        assert s["seed"] == self.seed, s
+        self.epoch, self.cursor = s["epoch"], s["cursor"]
+
+
+class MixedStream:
+    """Rows from RepoRows with probability repo_rate, else from the packed FIM stream (so the model
+    keeps what pre-training taught it); same interface as PackedFimStream."""
+
+    def __init__(self, packed, repo, repo_rate, seed=0):
+        self.packed, self.repo, self.repo_rate = packed, repo, repo_rate
+        self.rng = np.random.default_rng([seed, 3])
+
+    @property
+    def tokens_read(self):
+        return self.packed.tokens_read
+
+    def next_batch(self, batch_size, seq_len):
+        assert seq_len == self.repo.seq_len, (seq_len, self.repo.seq_len)
+        rows, reals = [], []
+        for _ in range(batch_size):
+            if self.rng.random() < self.repo_rate:
+                rows.append(self.repo.next_row())
+                reals.append(np.ones(seq_len + 1, dtype=bool))
+            else:
+                r, m = self.packed.next_row(seq_len)
+                rows.append(r)
+                reals.append(m)
+        rows = torch.from_numpy(np.stack(rows))                          # (B, T+1)
+        reals = torch.from_numpy(np.stack(reals))                        # (B, T+1)
+        x, y = rows[:, :-1].clone(), rows[:, 1:].clone()                 # (B, T) each
+        y[~reals[:, 1:]] = IGNORE
+        return x, y
+
+    def state_dict(self):
+        return {"packed": self.packed.state_dict(), "repo": self.repo.state_dict(),
+                "rng": self.rng.bit_generator.state, "repo_rate": self.repo_rate}
+
+    def load_state_dict(self, s):
+        assert s["repo_rate"] == self.repo_rate, s
+        self.packed.load_state_dict(s["packed"])
+        self.repo.load_state_dict(s["repo"])
+        self.rng.bit_generator.state = s["rng"]

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 import bpe
-from data import IGNORE, PackedFimStream, TokenSplit, validation_rows
+from data import IGNORE, MixedStream, PackedFimStream, RepoRows, TokenSplit, validation_rows
 from model import LlamaConfig, LlamaForCausalLM, apply_rotary
 
 RECIPE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -207,6 +207,8 @@ def parse_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--fim-rate", type=float, default=0.5)
     ap.add_argument("--spm-rate", type=float, default=0.5)
+    ap.add_argument("--repo-rate", type=float, default=0.0,
+                    help="share of rows from data/repo/train.bin (repo_examples.ts): repository-level completion examples")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
@@ -241,6 +243,12 @@ def main(argv=None):
     check_train_forward(lm)
     opt = make_optimizer(lm, args.lr, args.weight_decay)
     stream = PackedFimStream(train, tok, args.fim_rate, args.spm_rate, args.seed)
+    repo_val = None
+    if args.repo_rate > 0:
+        assert args.long_frac == 0, "repository rows have one length: pass --long-frac 0 and --seq-len to match them"
+        repo_dir = os.path.join(args.data, "repo")
+        stream = MixedStream(stream, RepoRows(repo_dir, "train", args.seq_len, args.seed), args.repo_rate, args.seed)
+        repo_val = torch.from_numpy(np.asarray(RepoRows(repo_dir, "valid", args.seq_len).rows, dtype=np.int64))  # (N, T+1)
     st = {"step": 0, "tokens": 0, "wall_s": 0.0, "cpu_s": 0.0, "init": "scratch"}
     if args.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
@@ -257,7 +265,7 @@ def main(argv=None):
         if st["tokens"] >= args.max_tokens and os.path.exists(os.path.join(run_dir, "final.pt")):
             print(f"{args.run} already finished: {run_dir}/final.pt", flush=True)
             return
-    elif (args.init_from or (args.resume and args.preset == "glassbox-code" and args.run == "main")) and not args.probe:
+    elif (args.init_from or (args.resume and args.preset == "glassbox-code" and args.run in ("main", "repo"))) and not args.probe:
         # only the shipped model's own run falls back to the committed weights (not the scaling runs)
         sd = weights_from_export(args.init_from or SHIPPED_DIR)
         if sd is not None:
@@ -329,6 +337,8 @@ def main(argv=None):
             losses, last_log = [], (now, st["tokens"])
             if st["step"] % args.eval_every == 0 or st["tokens"] >= args.max_tokens:
                 rec["val_loss"] = evaluate(lm, val_rows)
+                if repo_val is not None:
+                    rec["val_repo_loss"] = evaluate(lm, repo_val)
                 last_log = (time.time(), st["tokens"])                # eval time is not training time
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")

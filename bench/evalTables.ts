@@ -1,0 +1,47 @@
+/**
+ * The Markdown tables of `npm run eval` (eval.md, the model card, the console).
+ */
+import type { CutKind, LineCase } from './lineCases';
+import type { GateRow, LineScores } from './lineEval';
+
+export interface TokenRow {
+  bitsPerByte: number;
+  top1: number;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+export function tokenTable(model: TokenRow, ngram: TokenRow, label: string): string {
+  const lines = [`| metric | ${label} | 4-gram KN | transformer vs n-gram |`, '|---|---|---|---|'];
+  const d = model.bitsPerByte - ngram.bitsPerByte;
+  lines.push(`| bits per byte (lower is better) | ${model.bitsPerByte.toFixed(3)} | ${ngram.bitsPerByte.toFixed(3)} | ${d.toFixed(3)} (${((100 * d) / ngram.bitsPerByte).toFixed(1)}%)${d < 0 ? '' : ' — NOT better'} |`);
+  const t = model.top1 - ngram.top1;
+  lines.push(`| next-token top-1 accuracy | ${pct(model.top1)} | ${pct(ngram.top1)} | ${t >= 0 ? '+' : ''}${(100 * t).toFixed(1)} points${t > 0 ? '' : ' — NOT better'} |`);
+  return lines.join('\n');
+}
+
+export const LANGS = ['python', 'typescript', 'javascript'] as const;
+
+export type SystemScores = Record<CutKind | 'all', Record<'all' | (typeof LANGS)[number], LineScores>>;
+
+/** One row per system: edit similarity and exact match over all cases, per cut kind and per language. */
+export function lineTable(scores: Map<string, SystemScores>, cases: LineCase[]): string {
+  const n = (k: CutKind) => cases.filter((c) => c.kind === k).length;
+  const lines = [
+    `| system | edit sim. (all ${cases.length}) | exact (all) | mid-line (${n('mid')}) ES / EM | line start (${n('start')}) ES / EM | Python ES | TypeScript ES | JavaScript ES | 3× repeats |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [system, s] of scores) {
+    const es = (x: LineScores) => x.editSimilarity.toFixed(3);
+    lines.push(
+      `| ${system} | ${es(s.all.all)} | ${pct(s.all.all.exactMatch)} | ${es(s.mid.all)} / ${pct(s.mid.all.exactMatch)} | ${es(s.start.all)} / ${pct(s.start.all.exactMatch)} | ${es(s.all.python)} | ${es(s.all.typescript)} | ${es(s.all.javascript)} | ${s.all.all.repeated} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function gateMarkdown(rows: GateRow[], chosen: number | undefined): string {
+  const lines = ['| min. confidence | shown | edit sim. of shown | exact match of shown |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} |`);
+  return lines.join('\n');
+}
