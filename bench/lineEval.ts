@@ -14,17 +14,16 @@
  * what is scored).
  */
 import type { CompletionResult } from '../src/engine/completion';
-import { contextWindow, snippetChars, snippetQuery, stringSource } from '../src/engine/context/cursorContext';
+import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
 import type { Engine } from '../src/engine/engine';
-import { DEFAULT_CONTEXT_SHARE } from '../src/engine/fimPrompt';
 import { hasRepeatedNgram } from '../src/engine/guards';
 import type { TextTokenizer } from '../src/engine/tokenizer';
 import { copyBaseline, editSimilarity, firstLine, type LineCase, type TestFile } from './lineCases';
 import type { KneserNey4 } from './ngram';
 
 export const BUDGET = 1024;
-export const MAX_LINE_TOKENS = 48;
+export const MAX_LINE_TOKENS = 64;
 const EOT = '<|endoftext|>';
 
 export interface Stage {
@@ -32,16 +31,19 @@ export interface Stage {
   context: boolean;
   heal: boolean;
   copy: boolean;
+  /** Copy sources from the whole file and the workspace for the cache (not only the prompt). */
+  sources: boolean;
   guards: boolean;
 }
 
 /** Cumulative: each stage adds one part to the one before. */
 export const STAGES: Stage[] = [
-  { name: 'model alone', context: false, heal: false, copy: false, guards: false },
-  { name: '+ repository context', context: true, heal: false, copy: false, guards: false },
-  { name: '+ token healing', context: true, heal: true, copy: false, guards: false },
-  { name: '+ copy cache', context: true, heal: true, copy: true, guards: false },
-  { name: '+ guards', context: true, heal: true, copy: true, guards: true },
+  { name: 'model alone', context: false, heal: false, copy: false, sources: false, guards: false },
+  { name: '+ repository context', context: true, heal: false, copy: false, sources: false, guards: false },
+  { name: '+ token healing', context: true, heal: true, copy: false, sources: false, guards: false },
+  { name: '+ copy cache (prompt)', context: true, heal: true, copy: true, sources: false, guards: false },
+  { name: '+ copy sources (file, workspace)', context: true, heal: true, copy: true, sources: true, guards: false },
+  { name: '+ guards', context: true, heal: true, copy: true, sources: true, guards: true },
 ];
 
 /** One system's output on one case, with what the gate and the guards need. */
@@ -91,14 +93,18 @@ async function runStage(engine: Engine, stage: Stage, files: TestFile[], ws: Wor
   const f = files[c.file];
   // the document as the user has it: the rest of the cursor's line is not typed yet
   const doc = stringSource(c.prefix + c.suffix);
-  const w = contextWindow(doc, c.line, c.prefix.length, BUDGET);
-  const snippets = stage.context ? ws.index(f.package).query(snippetQuery(w, f.path, snippetChars(BUDGET, DEFAULT_CONTEXT_SHARE))) : undefined;
+  const { window: w, queries } = cursorQueries(doc, c.line, c.prefix.length, f.path, BUDGET);
+  const index = ws.index(f.package);
+  const found = answerQueries(index, queries);
+  const snippets = stage.context ? found.snippets : undefined;
+  const copySources = stage.sources ? found.copySources : undefined;
   const r: CompletionResult = await engine.complete({
     prefix: w.prefix,
     suffix: w.suffix,
     path: stage.context ? f.path : undefined,
     startLine: w.startLine,
     snippets,
+    copySources,
     budgetTokens: BUDGET,
     maxNewTokens: MAX_LINE_TOKENS,
     shaping: false,

@@ -9,7 +9,7 @@ import { CopyCache, type CopyCacheTable } from './copyCache';
 import type { DecoderModel } from './decoder';
 import { GlassboxError } from './errors';
 import type { FimFamily, FimTemplate } from './fim';
-import { buildFimPrompt, sourceOfPromptToken, type FimPrompt } from './fimPrompt';
+import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment } from './fimPrompt';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
 
@@ -33,6 +33,8 @@ export interface CompletionRequest extends RequestOptions {
   snippets?: ContextSnippet[];
   /** Most of the budget the snippets may take. */
   contextShare?: number;
+  /** Excerpts the copy cache may copy from besides the prompt (context/copySources.ts); never in the prompt. */
+  copySources?: ContextSnippet[];
   /** Copy-aware decoding: the copy cache mixed into greedy decoding (default true). */
   copy?: boolean;
   /** Token healing of the prefix's last token (default true). */
@@ -52,7 +54,7 @@ export interface TokenProvenance {
   /** Probability under the distribution that chose it. */
   p: number;
   /** For copies: the file and 0-based line of the copied token ('output' when it repeats the suggestion itself). */
-  source?: { kind: 'snippet' | 'suffix' | 'prefix' | 'output'; path?: string; line?: number };
+  source?: { kind: 'snippet' | 'suffix' | 'prefix' | 'excerpt' | 'output'; path?: string; line?: number };
 }
 
 /** `text` is what to show; `tokens` and `steps` are what the model generated. */
@@ -89,7 +91,8 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   const guards = req.guards ?? true;
   const shape = { linePrefix, multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '' };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
-  const copyCache = req.copy === false ? undefined : new CopyCache(prompt.ids, tokenizer.specialIds, copyTable);
+  const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
+  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable) : undefined;
   const result = await generate(model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules, copyCache, healText: prompt.healText, repetitionGuard: guards });
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
@@ -100,15 +103,30 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
     if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
     if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
   }
-  const provenance = provenanceOf(model, prompt, result, text.length);
+  const provenance = provenanceOf(model, prompt, sources, result, text.length);
   const confidence = confidenceOf(provenance.map((t) => t.p));
   if (text && req.minConfidence && confidence.mean < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
   return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
 }
 
+/** The copy sources as one token sequence (each after a separator the cache never proposes) and where each came from. */
+function copySequence(model: DecoderModel, sources: readonly ContextSnippet[]): { ids: number[]; segments: PromptSegment[] } {
+  const ids: number[] = [];
+  const segments: PromptSegment[] = [];
+  const separator = model.eosTokenIds[0] ?? 0;
+  for (const s of sources) {
+    ids.push(separator);
+    const body = model.tokenizer.encode(s.text);
+    segments.push({ kind: 'snippet', start: ids.length, end: ids.length + body.length, path: s.path, line: s.startLine });
+    ids.push(...body);
+  }
+  return { ids, segments };
+}
+
 /** Provenance of the generated tokens whose text is within the first `shown` characters of the output. */
-function provenanceOf(model: DecoderModel, prompt: FimPrompt, result: GenerationResult, shown: number): TokenProvenance[] {
+function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, result: GenerationResult, shown: number): TokenProvenance[] {
   const out: TokenProvenance[] = [];
+  const offset = sources?.ids.length ?? 0; // the cache's sequence is sources, then the prompt, then the output
   let at = -prompt.healText.length; // the healed text is generated again but not shown
   for (const step of result.steps) {
     if (at >= shown) break;
@@ -116,13 +134,18 @@ function provenanceOf(model: DecoderModel, prompt: FimPrompt, result: Generation
     at += text.length;
     const s = step.source;
     const entry: TokenProvenance = { text, kind: s?.kind ?? 'model', weight: s?.weight ?? 0, p: s?.p ?? Math.exp(step.logprob) };
-    if (s?.from !== undefined) {
-      const src = s.from >= prompt.ids.length ? undefined : sourceOfPromptToken(model.tokenizer, prompt, s.from);
-      entry.source = s.from >= prompt.ids.length ? { kind: 'output' } : src ? { kind: src.kind, path: src.path, line: src.line } : undefined;
-    }
+    if (s?.from !== undefined) entry.source = sourceOf(model, prompt, sources, s.from - offset);
     out.push(entry);
   }
   return out;
+}
+
+/** Where the cache's sequence position `at` (relative to the prompt's start) came from. */
+function sourceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, at: number): TokenProvenance['source'] {
+  if (at >= prompt.ids.length) return { kind: 'output' };
+  const found = at >= 0 ? sourceOfPromptToken(model.tokenizer, prompt, at) : sources ? sourceOfPromptToken(model.tokenizer, sources, at + sources.ids.length) : undefined;
+  if (!found) return undefined;
+  return { kind: at >= 0 ? found.kind : 'excerpt', path: found.path, line: found.line };
 }
 
 function emptyResult(): GenerationResult & { provenance: TokenProvenance[]; confidence: Confidence } {

@@ -42,8 +42,9 @@ export const DEFAULT_COPY_TABLE: CopyCacheTable = {
 
 /** Matches are followed back at most this far (longer ones are all "long"). */
 const MAX_MATCH = 32;
-/** Only the most recent occurrences of the last token are followed (bounded work per step). */
-const MAX_OCCURRENCES = 96;
+/** Occurrences are found by the last 1, 2 and 4 tokens; per key only the most recent are followed (bounded work per step). */
+const KEY_ORDERS = [4, 2, 1];
+const MAX_OCCURRENCES = 64;
 /** Weight of an occurrence: e^(BETA·match length). */
 const BETA = 1.5;
 
@@ -68,8 +69,12 @@ export interface CachePrediction {
 
 export class CopyCache {
   private readonly seq: number[] = [];
-  /** token id -> indexes p (ascending) with seq[p] = id whose follower seq[p + 1] is known. */
-  private readonly positions = new Map<number, number[]>();
+  /**
+   * Per key order k: the last k tokens ending at p -> indexes p (ascending) whose follower seq[p + 1]
+   * is known. A common token ("\n") has thousands of occurrences; the longer keys find the few
+   * that match far back.
+   */
+  private readonly positions = KEY_ORDERS.map(() => new Map<string, number[]>());
 
   /**
    * @param tokens the prompt the model reads.
@@ -90,10 +95,12 @@ export class CopyCache {
   /** Appends a token (prompt or generated). */
   push(id: number): void {
     const n = this.seq.length;
-    if (n > 0) {
-      const prev = this.seq[n - 1];
-      let list = this.positions.get(prev);
-      if (!list) this.positions.set(prev, (list = []));
+    for (let k = 0; k < KEY_ORDERS.length; k++) {
+      const key = this.key(n - 1, KEY_ORDERS[k]);
+      if (key === null) continue;
+      const map = this.positions[k];
+      let list = map.get(key);
+      if (!list) map.set(key, (list = []));
       list.push(n - 1);
     }
     this.seq.push(id);
@@ -103,32 +110,43 @@ export class CopyCache {
   predict(): CachePrediction | null {
     const seq = this.seq;
     const n = seq.length;
-    if (n === 0) return null;
-    const list = this.positions.get(seq[n - 1]);
-    if (!list) return null;
+    const visited = new Set<number>();
     const mass = new Map<number, { w: number; from: number; len: number }>();
     let total = 0;
     let longest = 0;
-    for (let k = list.length - 1, seen = 0; k >= 0 && seen < MAX_OCCURRENCES; k--, seen++) {
-      const p = list[k];
-      const next = seq[p + 1];
-      if (this.exclude.has(next)) continue;
-      let len = 1;
-      while (len < MAX_MATCH && p - len >= 0 && seq[p - len] === seq[n - 1 - len]) len++;
-      const w = Math.exp(BETA * len);
-      total += w;
-      longest = Math.max(longest, len);
-      const m = mass.get(next);
-      if (!m) mass.set(next, { w, from: p + 1, len });
-      else {
-        m.w += w;
-        if (len > m.len) Object.assign(m, { from: p + 1, len }); // the source shown is the best match
+    for (let k = 0; k < KEY_ORDERS.length; k++) {
+      const key = this.key(n - 1, KEY_ORDERS[k]);
+      const list = key === null ? undefined : this.positions[k].get(key);
+      if (!list) continue;
+      for (let j = list.length - 1, seen = 0; j >= 0 && seen < MAX_OCCURRENCES; j--, seen++) {
+        const p = list[j];
+        if (visited.has(p)) continue;
+        visited.add(p);
+        const next = seq[p + 1];
+        if (this.exclude.has(next)) continue;
+        let len = 1;
+        while (len < MAX_MATCH && p - len >= 0 && seq[p - len] === seq[n - 1 - len]) len++;
+        const w = Math.exp(BETA * len);
+        total += w;
+        longest = Math.max(longest, len);
+        const m = mass.get(next);
+        if (!m) mass.set(next, { w, from: p + 1, len });
+        else {
+          m.w += w;
+          if (len > m.len) Object.assign(m, { from: p + 1, len }); // the source shown is the best match
+        }
       }
     }
     if (total === 0) return null;
     const candidates = [...mass].map(([id, m]) => ({ id, p: m.w / total, from: m.from })).sort((a, b) => b.p - a.p);
     const purity = candidates[0].p;
     return { candidates, length: longest, purity, weight: this.weight(longest, purity) };
+  }
+
+  /** The k tokens ending at index p, as a map key (null before the sequence's start). */
+  private key(p: number, k: number): string | null {
+    if (p - k + 1 < 0) return null;
+    return k === 1 ? String(this.seq[p]) : this.seq.slice(p - k + 1, p + 1).join(',');
   }
 
   private weight(length: number, purity: number): number {

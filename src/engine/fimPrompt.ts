@@ -37,9 +37,11 @@ export interface FimRequest {
   /** Most of the budget the snippets may take (default DEFAULT_CONTEXT_SHARE). */
   contextShare?: number;
   /**
-   * Token healing: leave the prefix's last token out of the prompt and return its text, which the
-   * completion must then start with. "formatDu" is not how "formatDuration" is tokenized, so a
-   * model that sees it has to continue from an unnatural cut.
+   * Token healing: leave the tokens of the prefix's last word (or punctuation or space run) out of
+   * the prompt and return their text, which the completion must then start with. "formatDu" is not
+   * how "formatDuration" is tokenized, so a model (or a copy cache) that sees it has to continue
+   * from an unnatural cut; backed off to where pre-tokenization starts a piece, the prompt ends
+   * where the original text's tokens did too.
    */
   heal?: boolean;
 }
@@ -98,13 +100,9 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
 
   let prefixIds = tokenizer.encode(req.prefix);
   let healText = '';
-  if (req.heal && prefixIds.length > 1 && !tokenizer.specialIds.has(prefixIds[prefixIds.length - 1])) {
-    const last = prefixIds[prefixIds.length - 1];
-    const text = tokenizer.decode([last]);
-    if (!text.includes('\uFFFD') && req.prefix.endsWith(text)) {
-      healText = text;
-      prefixIds = prefixIds.slice(0, -1);
-    }
+  if (req.heal) {
+    const healed = healTail(tokenizer, prefixIds, req.prefix, hasFim ? 0 : 1);
+    [prefixIds, healText] = [healed.ids, healed.text];
   }
   const suffixIds = hasFim ? tokenizer.encode(req.suffix) : [];
   // Split the budget; whichever side needs less than its share gives the rest to the other.
@@ -163,6 +161,28 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
     segments,
     healText,
   };
+}
+
+/** The trailing piece pre-tokenizers keep whole: a word with one leading space, a punctuation run, or spaces. */
+const TAIL_PIECE = / ?[A-Za-z0-9_$\u0080-\uffff]+$| ?[!-/:-@[-^`{-~]+$|[ \t]+$/;
+/** Most tokens healing takes back (a long identifier being typed). */
+const MAX_HEAL_TOKENS = 6;
+
+/** Takes the tokens covering the prefix's trailing piece off `ids`, keeping at least `keep`. */
+function healTail(tokenizer: TextTokenizer, ids: number[], prefix: string, keep: number): { ids: number[]; text: string } {
+  const want = TAIL_PIECE.exec(prefix)?.[0].length ?? 0;
+  let n = 0;
+  let text = '';
+  while (text.length < want && n < MAX_HEAL_TOKENS && ids.length - n > keep) {
+    const id = ids[ids.length - 1 - n];
+    if (tokenizer.specialIds.has(id)) break;
+    const t = tokenizer.tokenText(id);
+    if (t.includes('\uFFFD')) break;
+    text = t + text;
+    n++;
+  }
+  if (n === 0 || !prefix.endsWith(text)) return { ids, text: '' };
+  return { ids: ids.slice(0, ids.length - n), text };
 }
 
 function countNewlines(text: string): number {

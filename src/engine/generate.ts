@@ -131,7 +131,7 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
   const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
-  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer)) : null;
+  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer) : null;
   let healLeft = o.healText ?? ''; // healed text not yet taken off the visible output
   const copy = greedy && !penalized ? o.copyCache : undefined;
   const guard = o.repetitionGuard ? new RepetitionGuard() : null;

@@ -35,8 +35,10 @@ export function vocabularyTexts(tokenizer: TextTokenizer): string[] {
 }
 
 /**
- * Token healing's constraint: the output must start with `text`. A token is allowed while the
- * text left to match starts with it, or it starts with that text (and completes it).
+ * Token healing's constraint: the output must start with `text`. Allowed are the tokens that start
+ * with the text left to match (and complete it), the first token of that text's own tokenization,
+ * and runs of whitespace within it: a model may not spell "directi" as d·i·r·e·c·t·i, which no
+ * tokenizer would produce.
  */
 export class HealingConstraint {
   private allowed: number[] | null = null;
@@ -44,6 +46,7 @@ export class HealingConstraint {
   constructor(
     private rest: string,
     private readonly vocab: readonly string[],
+    private readonly tokenizer: TextTokenizer,
   ) {}
 
   get active(): boolean {
@@ -56,8 +59,11 @@ export class HealingConstraint {
     const out: number[] = [];
     for (let id = 0; id < this.vocab.length; id++) {
       const t = this.vocab[id];
-      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || this.rest.startsWith(t))) out.push(id);
+      // whitespace is tokenized by what follows it ("   " + " return"), so any run of it that fits is fine
+      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || (this.rest.startsWith(t) && t.trim() === ''))) out.push(id);
     }
+    const first = this.tokenizer.encode(this.rest)[0];
+    if (first !== undefined && !out.includes(first)) out.push(first);
     return (this.allowed = out);
   }
 

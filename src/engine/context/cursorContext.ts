@@ -7,8 +7,10 @@
  * The snippet query uses only the lines above the cursor's line, so typing along a line keeps
  * the same snippets (and the KV cache of everything before the prefix).
  */
+import { DEFAULT_CONTEXT_SHARE } from '../fimPrompt';
+import { findCopySources, type CopyQuery } from './copySources';
 import { partialIdentifier } from './identifiers';
-import type { SnippetQuery } from './snippetIndex';
+import type { ContextSnippet, SnippetIndex, SnippetQuery } from './snippetIndex';
 
 export interface TextSource {
   lineCount: number;
@@ -91,4 +93,34 @@ export function stringSource(text: string): TextSource {
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return { lineCount: starts.length, length: text.length, lineStartOffset: (l) => starts[Math.min(l, starts.length - 1)], slice: (a, b) => text.slice(a, b) };
+}
+
+/** Copy sources the cache gets per completion. */
+export const MAX_COPY_SOURCES = 16;
+
+/** What one completion asks of the workspace index: prompt snippets and copy sources. */
+export interface ContextQueries {
+  snippets: SnippetQuery;
+  copies: CopyQuery;
+}
+
+/** The window around the cursor and the index queries for it (the extension sends the queries to its context worker). */
+export function cursorQueries(doc: TextSource, line: number, offset: number, path: string, budgetTokens: number, contextShare = DEFAULT_CONTEXT_SHARE): { window: ContextWindow; queries: ContextQueries } {
+  const w = contextWindow(doc, line, offset, budgetTokens);
+  // the cursor's line is being typed (in the index it may hold an older text, or in the eval the answer)
+  const exclude = { startLine: line, endLine: line + 1 };
+  return {
+    window: w,
+    queries: {
+      snippets: snippetQuery(w, path, snippetChars(budgetTokens, contextShare)),
+      copies: { path, before: w.prefix.slice(-400), exclude, maxSources: MAX_COPY_SOURCES },
+    },
+  };
+}
+
+/** Answers the queries from an index (in the context worker, the CLI and the eval). */
+export function answerQueries(index: SnippetIndex, q: ContextQueries): { snippets: ContextSnippet[]; copySources: ContextSnippet[] } {
+  const snippets = index.query(q.snippets);
+  const related = [...new Set([...(q.copies.related ?? []), ...snippets.map((s) => s.path)])];
+  return { snippets, copySources: findCopySources(index, { ...q.copies, related }) };
 }

@@ -151,6 +151,27 @@ export class SnippetIndex {
     if (this.deadChunks > 1000 && this.deadChunks > this.chunks.length / 3) this.compact();
   }
 
+  /** The indexed text of a file (possibly cut at maxFileChars), or undefined. */
+  text(path: string): string | undefined {
+    return this.files.get(path)?.text;
+  }
+
+  /** Paths of the files of `family` with a chunk that contains `name`, at most `max`, in index order. */
+  filesWith(name: string, family: string, max: number): string[] {
+    const out: string[] = [];
+    for (const id of this.postings.get(name) ?? []) {
+      const f = this.chunks[id].file;
+      if (f && f.family === family && out[out.length - 1] !== f.path && !out.includes(f.path)) out.push(f.path);
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  /** The number of chunks that contain `name` (how rare it is). */
+  frequency(name: string): number {
+    return this.postings.get(name)?.length ?? 0;
+  }
+
   /** The best chunks for a cursor, most similar last (nearest the code they serve). */
   query(q: SnippetQuery): ContextSnippet[] {
     const family = languageFamily(q.path);
@@ -245,7 +266,7 @@ function lineCount(text: string): number {
   return n;
 }
 
-/** The chunk's lines, blank lines at its ends dropped, cut to whole lines within MAX_SNIPPET_CHARS; ends with a newline. */
+/** The chunk's lines, trailing blank lines dropped, cut to whole lines within MAX_SNIPPET_CHARS; ends with a newline. */
 function chunkText(f: FileEntry, c: Chunk): string {
   let text = f.text.slice(f.lineStarts[c.startLine], f.lineStarts[c.endLine]);
   if (text.length > MAX_SNIPPET_CHARS) text = text.slice(0, text.lastIndexOf('\n', MAX_SNIPPET_CHARS) + 1);

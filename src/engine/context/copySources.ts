@@ -1,0 +1,117 @@
+/**
+ * Copy sources for the copy cache: a few lines around earlier occurrences of the text just before
+ * the cursor, in the current file outside the prompt's window and in the workspace's files. These
+ * are the places a copy-paste baseline would copy from. They feed the cache model only, never the
+ * prompt, so they may change on every keystroke without costing the KV cache anything.
+ */
+import { identifierSet } from './identifiers';
+import { languageFamily, type ContextSnippet, type SnippetIndex } from './snippetIndex';
+
+export interface CopyQuery {
+  /** The file being edited (as indexed). */
+  path: string;
+  /** Text before the cursor (its last line or two is enough). */
+  before: string;
+  /** Lines of the current file in the prompt: occurrences there are in the cache already. */
+  exclude: { startLine: number; endLine: number };
+  maxSources: number;
+  /** Files worth searching besides those that share a rare name with the text (the prompt's snippet files, open editors). */
+  related?: string[];
+}
+
+/** Text before the cursor compared with each occurrence, characters. */
+const MAX_MATCH_CHARS = 64;
+/** The search starts from the shortest text before the cursor with this many non-blank characters. */
+const MIN_NEEDLE_CHARS = 3;
+/** Occurrences looked at per file (a short, common needle). */
+const MAX_HITS_PER_FILE = 2000;
+const LINES_BEFORE = 1;
+const LINES_AFTER = 3;
+/** Files searched besides the current one and the related ones. */
+const MAX_FILES = 16;
+
+/**
+ * Excerpts around the places whose text matches the most characters before the cursor, best first
+ * (the copy baseline's longest match, and the next best ones).
+ */
+export function findCopySources(index: SnippetIndex, q: CopyQuery): ContextSnippet[] {
+  const before = q.before.slice(-MAX_MATCH_CHARS);
+  const needle = shortestNeedle(before);
+  if (!needle) return [];
+  const family = languageFamily(q.path);
+  const hits: { path: string; line: number; match: number }[] = [];
+  for (const path of new Set([q.path, ...rareNameFiles(index, before, family), ...(q.related ?? [])])) {
+    const text = index.text(path);
+    if (text === undefined) continue;
+    const lines = new LineCounter(text);
+    for (let at = text.indexOf(needle), n = 0; at >= 0 && n < MAX_HITS_PER_FILE; at = text.indexOf(needle, at + 1), n++) {
+      const end = at + needle.length;
+      if (end >= text.length) continue;
+      let match = needle.length;
+      while (match < before.length && end - match - 1 >= 0 && text[end - match - 1] === before[before.length - match - 1]) match++;
+      const line = lines.lineOf(end);
+      if (path === q.path && line >= q.exclude.startLine && line < q.exclude.endLine) continue;
+      hits.push({ path, line, match });
+    }
+  }
+  hits.sort((a, b) => b.match - a.match);
+  const out: ContextSnippet[] = [];
+  const taken = new Set<string>();
+  for (const h of hits) {
+    if (out.length >= q.maxSources) break;
+    const key = `${h.path}:${h.line}`;
+    if (taken.has(key)) continue;
+    taken.add(key);
+    out.push(excerpt(index.text(h.path)!, h.path, h.line, h.match));
+  }
+  return out;
+}
+
+/** The shortest end of `before` with MIN_NEEDLE_CHARS non-blank characters (and at least 4 in all). */
+function shortestNeedle(before: string): string {
+  let nonBlank = 0;
+  for (let i = before.length - 1; i >= 0; i--) {
+    if (before[i].trim() !== '') nonBlank++;
+    if (nonBlank >= MIN_NEEDLE_CHARS && before.length - i >= 4) return before.slice(i);
+  }
+  return '';
+}
+
+/** Line numbers of offsets visited in increasing order, counted incrementally. */
+class LineCounter {
+  private offset = 0;
+  private line = 0;
+
+  constructor(private readonly text: string) {}
+
+  lineOf(offset: number): number {
+    if (offset < this.offset) [this.offset, this.line] = [0, 0];
+    for (let i = this.text.indexOf('\n', this.offset); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1)) this.line++;
+    this.offset = offset;
+    return this.line;
+  }
+}
+
+/** Files with the rarest whole identifier in `before`. */
+function rareNameFiles(index: SnippetIndex, before: string, family: string): string[] {
+  let start = 0;
+  // identifiers cut by the text's ends are not whole names
+  while (start < before.length && /[A-Za-z0-9_$]/.test(before[start])) start++;
+  let end = before.length;
+  while (end > start && /[A-Za-z0-9_$]/.test(before[end - 1])) end--;
+  let best = '';
+  let bestCount = Infinity;
+  for (const name of identifierSet(before.slice(start, end))) {
+    const n = index.frequency(name);
+    if (n > 0 && n < bestCount) [best, bestCount] = [name, n];
+  }
+  return best ? index.filesWith(best, family, MAX_FILES) : [];
+}
+
+/** Lines [line - LINES_BEFORE, line + LINES_AFTER] of the file. */
+function excerpt(text: string, path: string, line: number, score: number): ContextSnippet {
+  const lines = text.split('\n', line + LINES_AFTER + 1);
+  const startLine = Math.max(0, line - LINES_BEFORE);
+  const body = lines.slice(startLine, line + LINES_AFTER + 1).join('\n') + '\n';
+  return { path, startLine, endLine: lines.length, text: body, score };
+}
