@@ -13,6 +13,8 @@ const watch = process.argv.includes('--watch');
 const nodeEntries = {
   extension: 'src/extension.ts',
   engineWorker: 'src/engine/worker/engineWorker.ts',
+  // the workspace's snippet index, scanned and queried off the extension host's event loop
+  contextWorker: 'src/engine/context/worker/contextWorker.ts',
   cli: 'src/cli/main.ts',
   // gpt-tokenizer's encodings are megabytes: kept out of extension.js, loaded in a worker on first use.
   tokenCountWorker: 'src/costs/tokenCountWorker.ts',

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
-import { bucket, CopyCache, DEFAULT_COPY_TABLE, type CopyCacheTable } from '../src/engine/copyCache';
+import { bucket, CopyCache, DEFAULT_COPY_TABLE, spaceInsensitiveIds, type CopyCacheTable } from '../src/engine/copyCache';
+import { vocabularyTexts } from '../src/engine/tokenChoice';
 import { embeddedModelDir } from '../src/engine/embedded';
 import { Engine } from '../src/engine/engine';
 import { buildFimPrompt } from '../src/engine/fimPrompt';
@@ -30,7 +31,7 @@ const SEED = 777;
 const MIN_TOKENS = 40;
 
 interface Observation {
-  cell: [number, number];
+  cell: [number, number, number];
   pModel: number;
   pCache: number;
 }
@@ -68,14 +69,15 @@ async function main(): Promise<void> {
     const seq = [...prompt.ids, ...target];
     if (seq.length >= model.contextLength) continue;
     const rows = await model.logits(seq.slice(0, -1));
-    const cache = new CopyCache([...sources, ...prompt.ids], tok.specialIds, table);
+    const cache = new CopyCache([...sources, ...prompt.ids], tok.specialIds, table, spaceInsensitiveIds(vocabularyTexts(tok)));
     for (let j = 0; j < target.length; j++) {
       const row = rows[prompt.ids.length - 1 + j];
       const pModel = Math.exp(row[target[j]] - logSumExp(row));
       const pred = cache.predict();
       if (pred) {
         const pCache = pred.candidates.find((x) => x.id === target[j])?.p ?? 0;
-        obs.push({ cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity)], pModel, pCache });
+        const support = Math.exp(row[pred.candidates[0].id] - logSumExp(row));
+        obs.push({ cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity), bucket(table.supportBuckets, support)], pModel, pCache });
       }
       cache.push(target[j]);
     }
@@ -84,33 +86,40 @@ async function main(): Promise<void> {
   const fitted = fit(obs, table);
   const out = { format: 'glassbox-copy-cache/1', fitted_on: `corpus valid split, ${cases.length} line cases (seed ${SEED}), ${obs.length} tokens with a cache prediction`, measured: new Date().toISOString(), ...fitted.table, tokens: fitted.counts };
   fs.writeFileSync(path.join(dir, 'copy_cache.json'), JSON.stringify(out, null, 1) + '\n');
-  console.log('length\\purity', table.purityBuckets.join('\t'));
-  table.lengthBuckets.forEach((l, a) => console.log(`${l}+\t`, fitted.table.weights[a].map((w, b) => `${w.toFixed(2)} (${fitted.counts[a][b]})`).join('\t')));
+  console.log(`length \\ purity ${table.purityBuckets.join(' / ')}, each: λ by support ${table.supportBuckets.join(' / ')} (tokens)`);
+  table.lengthBuckets.forEach((l, a) => console.log(`${l}+\t`, fitted.table.weights[a].map((ws, b) => ws.map((w, c) => `${w.toFixed(2)}(${fitted.counts[a][b][c]})`).join(' ')).join(' | ')));
   await engine.dispose();
 }
 
-/** EM per bucket for λ in (1 − λ)·p_model + λ·p_cache. */
-function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable; counts: number[][] } {
-  const weights = base.weights.map((row) => [...row]);
-  const counts = base.weights.map((row) => row.map(() => 0));
-  for (const o of obs) counts[o.cell[0]][o.cell[1]]++;
-  for (let a = 0; a < weights.length; a++) {
-    for (let b = 0; b < weights[a].length; b++) {
-      const cell = obs.filter((o) => o.cell[0] === a && o.cell[1] === b);
-      if (cell.length < MIN_TOKENS) continue;
-      let lambda = 0.5;
-      for (let it = 0; it < 200; it++) {
-        let sum = 0;
-        for (const o of cell) {
-          const mix = (1 - lambda) * o.pModel + lambda * o.pCache;
-          sum += mix > 0 ? (lambda * o.pCache) / mix : 0;
-        }
-        lambda = sum / cell.length;
-      }
-      weights[a][b] = Math.round(Math.min(0.98, Math.max(0.0, lambda)) * 1000) / 1000;
+/** λ maximizing the mixture's likelihood of the true tokens (EM). */
+function em(cell: readonly Observation[]): number {
+  let lambda = 0.5;
+  for (let it = 0; it < 200; it++) {
+    let sum = 0;
+    for (const o of cell) {
+      const mix = (1 - lambda) * o.pModel + lambda * o.pCache;
+      sum += mix > 0 ? (lambda * o.pCache) / mix : 0;
     }
+    lambda = sum / cell.length;
   }
-  return { table: { lengthBuckets: base.lengthBuckets, purityBuckets: base.purityBuckets, weights }, counts };
+  return Math.round(Math.min(0.98, Math.max(0, lambda)) * 1000) / 1000;
+}
+
+/** EM per bucket, falling back to the (length, purity) cell and then to the default. */
+function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable; counts: number[][][] } {
+  const counts = base.weights.map((row) => row.map((cell) => cell.map(() => 0)));
+  const weights = base.weights.map((row, a) =>
+    row.map((cell, b) => {
+      const plane = obs.filter((o) => o.cell[0] === a && o.cell[1] === b);
+      const planeLambda = plane.length >= MIN_TOKENS ? em(plane) : undefined;
+      return cell.map((w, c) => {
+        const here = plane.filter((o) => o.cell[2] === c);
+        counts[a][b][c] = here.length;
+        return here.length >= MIN_TOKENS ? em(here) : (planeLambda ?? w);
+      });
+    }),
+  );
+  return { table: { ...base, weights }, counts };
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { readCostSettings, type CostSettings, type RejectedSetting } from './costs/settings';
+import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
 
 export const SECTION = 'glassbox';
 
@@ -63,6 +64,16 @@ export class Config {
 
   get contextTokens(): number {
     return this.int('contextTokens', 1024, { min: 64, max: 32768 });
+  }
+
+  /** Hide suggestions whose confidence (geometric-mean token probability) is below this; 0 shows all. */
+  get minConfidence(): number {
+    return this.number('completion.minConfidence', DEFAULT_MIN_CONFIDENCE, { min: 0, max: 1 });
+  }
+
+  /** Repository context: snippets from the workspace in the prompt and copy sources for the cache. */
+  get workspaceContext(): boolean {
+    return this.bool('completion.workspaceContext', true);
   }
 
   get maxFileSizeKB(): number {

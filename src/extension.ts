@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ATTENTION_VIEW_ID, AttentionView } from './attention/attentionView';
 import { registerCommands } from './commands';
 import { GlassboxCompletionProvider } from './completion/provider';
+import { WorkspaceContext } from './completion/workspaceContext';
 import { Config, RELOAD_SETTINGS, SECTION } from './config';
 import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
@@ -33,13 +34,15 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       void vscode.window.showWarningMessage(`Glassbox: ${message}`);
     });
     const host = new EngineHost(context, config);
-    const provider = new GlassboxCompletionProvider(host, config);
+    const workspace = new WorkspaceContext(context.extensionUri, () => config.workspaceContext);
+    const provider = new GlassboxCompletionProvider(host, config, workspace);
     const sidebar = new SidebarView(context.extensionUri, host, config);
     const attention = new AttentionView(context.extensionUri, host, context.globalState);
     const costs = new Costs(context, host, config, log);
     context.subscriptions.push(
       log,
       host,
+      workspace,
       provider,
       sidebar,
       new StatusBar(host, config),

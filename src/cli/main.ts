@@ -1,23 +1,25 @@
 /**
  * `glassbox`: the engine from a terminal. Runs in-process (a CLI has no UI thread to protect).
  *
- *   glassbox complete --file F --line L --column C [--model DIR] [--max-tokens N] [--json]
+ *   glassbox complete --file F --line L --column C [--workspace DIR | --no-workspace] [--min-confidence X] [--model DIR] [--max-tokens N] [--json]
  *   glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
  *   glassbox tokenize --text TEXT [--model DIR] [--json]
  *   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
  *   glassbox info [--model DIR] [--json]
  */
 import { parseArgs } from 'node:util';
-import { embeddedModelDir, Engine, GlassboxError, type GenerationResult } from '../engine';
-import { offsetOf, readTextFile } from './textFile';
+import { embeddedModelDir, Engine, GlassboxError, type CompletionResult, type GenerationResult } from '../engine';
+import { completeInWorkspace, type WorkspaceContextInfo } from './workspace';
+import { readTextFile } from './textFile';
 
 const USAGE = `Usage:
-  glassbox complete --file F --line L --column C [--model DIR] [--max-tokens N] [--json]
+  glassbox complete --file F --line L --column C [--workspace DIR | --no-workspace] [--min-confidence X] [--model DIR] [--max-tokens N] [--json]
   glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
   glassbox tokenize --text TEXT [--model DIR] [--json]
   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
   glassbox info [--model DIR] [--json]
-Lines and columns are 1-based. The default model is the one embedded in Glassbox.`;
+Lines and columns are 1-based. The default model is the one embedded in Glassbox.
+complete reads the workspace for context like the extension (default: the file's git root, else its folder).`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -34,6 +36,9 @@ const OPTIONS = {
   seed: { type: 'string' },
   greedy: { type: 'boolean' },
   'no-cache': { type: 'boolean' },
+  workspace: { type: 'string' },
+  'no-workspace': { type: 'boolean' },
+  'min-confidence': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -61,6 +66,17 @@ function int(args: Args, name: keyof Args, fallback?: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}.`);
   return n;
+}
+
+function fraction(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function completionJson(r: CompletionResult & { context: WorkspaceContextInfo }, loadMs: number): string {
+  const base = JSON.parse(jsonResult(r, loadMs)) as Record<string, unknown>;
+  return JSON.stringify({ ...base, confidence: r.confidence, hidden: r.hidden, provenance: r.provenance, context: r.context, prompt: r.prompt });
 }
 
 function jsonResult(r: GenerationResult, loadMs: number): string {
@@ -95,10 +111,14 @@ async function run(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case 'complete': {
-        const text = readTextFile(need(args, 'file'));
-        const at = offsetOf(text, int(args, 'line'), int(args, 'column'));
-        const r = await engine.complete({ prefix: text.slice(0, at), suffix: text.slice(at), maxNewTokens: int(args, 'max-tokens', 64) });
-        process.stdout.write(args.json ? jsonResult(r, loadMs) + '\n' : r.text + '\n');
+        const file = need(args, 'file');
+        const r = await completeInWorkspace(engine, file, readTextFile(file), int(args, 'line'), int(args, 'column'), {
+          workspace: args['no-workspace'] ? null : args.workspace,
+          maxNewTokens: int(args, 'max-tokens', 64),
+          minConfidence: args['min-confidence'] !== undefined ? fraction(args['min-confidence'], 'min-confidence') : undefined,
+        });
+        if (r.hidden && !args.json) process.stderr.write(`glassbox: suggestion hidden (${r.hidden.reason}: confidence ${r.confidence.mean.toFixed(2)}): ${JSON.stringify(r.hidden.text)}\n`);
+        process.stdout.write(args.json ? completionJson(r, loadMs) + '\n' : r.text + '\n');
         break;
       }
       case 'generate': {

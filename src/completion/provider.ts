@@ -3,13 +3,15 @@
  * A newer request supersedes the older one (its AbortSignal fires), automatic requests wait out
  * an adaptive debounce, and the cache answers repeats and "typing along" without the model.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { CompletionCache } from './cache';
-import { contextWindow, type TextSource } from '../engine/context/cursorContext';
+import { cursorQueries, type TextSource } from '../engine/context/cursorContext';
 import { AdaptiveDebounce, sleep } from './debounce';
+import type { WorkspaceContext } from './workspaceContext';
 
 export const ACCEPTED_COMMAND = 'glassbox.completionAccepted';
 
@@ -23,6 +25,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
   constructor(
     private readonly host: EngineHost,
     private readonly config: Config,
+    private readonly workspace: WorkspaceContext,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -46,7 +49,9 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     if (size > this.config.maxFileSizeKB * 1024) return undefined;
 
     const offset = document.offsetAt(position);
-    const { prefix, suffix } = contextWindow(textSource(document), position.line, offset, this.config.contextTokens);
+    const filePath = this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
+    const { window: w, queries } = cursorQueries(textSource(document), position.line, offset, filePath, this.config.contextTokens);
+    const { prefix, suffix } = w;
     const cached = this.cache.lookup(prefix, suffix);
     if (cached !== undefined) return this.items(cached.text, position, cached.requestId);
 
@@ -57,8 +62,22 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
       if (!explicit && !(await sleep(this.config.debounceMs ?? this.debounce.delay(), controller.signal))) return undefined;
+      const context = await this.workspace.query(queries);
+      if (controller.signal.aborted) return undefined;
       const result = await this.host.complete(
-        { prefix, suffix, maxNewTokens: this.config.maxTokens, temperature: this.config.temperature, budgetTokens: this.config.contextTokens },
+        {
+          prefix,
+          suffix,
+          path: filePath,
+          startLine: w.startLine,
+          snippets: context?.snippets,
+          copySources: context?.copySources,
+          maxNewTokens: this.config.maxTokens,
+          temperature: this.config.temperature,
+          budgetTokens: this.config.contextTokens,
+          // an explicit request shows what the model has, however unsure
+          minConfidence: explicit ? 0 : this.config.minConfidence,
+        },
         { signal: controller.signal },
       );
       const requestId = this.host.servedId(result);

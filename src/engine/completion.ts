@@ -5,13 +5,15 @@
  */
 import { completionRule, trimAgainstSuffix } from './completionText';
 import type { ContextSnippet } from './context/snippetIndex';
-import { CopyCache, type CopyCacheTable } from './copyCache';
+import { CopyCache, spaceInsensitiveIds, type CopyCacheTable } from './copyCache';
 import type { DecoderModel } from './decoder';
 import { GlassboxError } from './errors';
 import type { FimFamily, FimTemplate } from './fim';
 import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment } from './fimPrompt';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
+import { vocabularyTexts } from './tokenChoice';
+import type { TextTokenizer } from './tokenizer';
 
 export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard'> & { maxNewTokens?: number };
 
@@ -71,6 +73,11 @@ export interface CompletionResult extends GenerationResult {
 }
 
 const DEFAULT_COMPLETION_TOKENS = 64;
+/**
+ * The confidence gate's default (the setting glassbox.completion.minConfidence, the CLI's
+ * --min-confidence): from the precision/coverage table of `npm run eval` (models/glassbox-code/eval.md).
+ */
+export const DEFAULT_MIN_CONFIDENCE = 0.5;
 
 /** Runs one completion on `model` (the caller serializes requests: they share the KV cache). */
 export async function complete(model: DecoderModel, fim: FimTemplate, copyTable: CopyCacheTable, req: CompletionRequest): Promise<CompletionResult> {
@@ -92,7 +99,7 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   const shape = { linePrefix, multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '' };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
   const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
-  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable) : undefined;
+  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIds(tokenizer)) : undefined;
   const result = await generate(model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules, copyCache, healText: prompt.healText, repetitionGuard: guards });
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
@@ -107,6 +114,15 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   const confidence = confidenceOf(provenance.map((t) => t.p));
   if (text && req.minConfidence && confidence.mean < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
   return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
+}
+
+const MATCH_IDS = new WeakMap<TextTokenizer, Int32Array>();
+
+/** The copy cache's space-insensitive ids for this tokenizer, computed once. */
+function matchIds(tokenizer: TextTokenizer): Int32Array {
+  let ids = MATCH_IDS.get(tokenizer);
+  if (!ids) MATCH_IDS.set(tokenizer, (ids = spaceInsensitiveIds(vocabularyTexts(tokenizer))));
+  return ids;
 }
 
 /** The copy sources as one token sequence (each after a separator the cache never proposes) and where each came from. */

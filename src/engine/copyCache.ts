@@ -11,9 +11,10 @@
  * then the tokens generated so far) whose tokens match the latest ones, and at the token that
  * followed there. Longer matches weigh exponentially more (the nested n-gram: the longest
  * context that was seen decides). λ depends on how sure the cache is: the longest match's length
- * and the share of the cache's mass on its first choice ("purity"), bucketed, one weight per
- * bucket fitted by EM on held-out code (bench/fitCopyCache.ts); the table lives in the model
- * folder's copy_cache.json when the model has one.
+ * the share of the cache's mass on its first choice ("purity"), and how likely the model itself
+ * finds that choice ("support": a copy the model finds absurd is often the wrong copy), bucketed,
+ * one weight per bucket fitted by EM on held-out code (bench/fitCopyCache.ts); the table lives in
+ * the model folder's copy_cache.json when the model has one.
  */
 
 export interface CopyCacheTable {
@@ -21,23 +22,28 @@ export interface CopyCacheTable {
   lengthBuckets: number[];
   /** Lower bounds of the purity buckets, ascending (the first is 0). */
   purityBuckets: number[];
-  /** λ for [length bucket][purity bucket]. */
-  weights: number[][];
+  /** Lower bounds of the model's probability of the cache's first choice, ascending (the first is 0). */
+  supportBuckets: number[];
+  /** λ for [length bucket][purity bucket][support bucket]. */
+  weights: number[][][];
 }
 
-/** Before a fit: trust the cache more as its match grows and its choice is clear. */
+const DEFAULT_2D = [
+  [0.02, 0.05, 0.08, 0.1],
+  [0.05, 0.1, 0.15, 0.2],
+  [0.1, 0.15, 0.25, 0.35],
+  [0.15, 0.25, 0.4, 0.5],
+  [0.2, 0.35, 0.5, 0.65],
+  [0.25, 0.45, 0.6, 0.75],
+  [0.3, 0.5, 0.7, 0.85],
+];
+
+/** Before a fit: trust the cache more as its match grows and its choice is clear, whatever the model says. */
 export const DEFAULT_COPY_TABLE: CopyCacheTable = {
   lengthBuckets: [1, 2, 3, 4, 6, 9, 16],
   purityBuckets: [0, 0.5, 0.8, 0.99],
-  weights: [
-    [0.02, 0.05, 0.08, 0.1],
-    [0.05, 0.1, 0.15, 0.2],
-    [0.1, 0.15, 0.25, 0.35],
-    [0.15, 0.25, 0.4, 0.5],
-    [0.2, 0.35, 0.5, 0.65],
-    [0.25, 0.45, 0.6, 0.75],
-    [0.3, 0.5, 0.7, 0.85],
-  ],
+  supportBuckets: [0, 0.001, 0.01, 0.1],
+  weights: DEFAULT_2D.map((row) => row.map((w) => [w, w, w, w])),
 };
 
 /** Matches are followed back at most this far (longer ones are all "long"). */
@@ -63,12 +69,15 @@ export interface CachePrediction {
   length: number;
   /** p_cache of the first candidate. */
   purity: number;
-  /** λ: the cache's share of the mixture. */
-  weight: number;
+  /** λ, the cache's share of the mixture, by the model's probability of the first candidate (lower bounds). */
+  lambdas: { support: number[]; weights: number[] };
 }
 
 export class CopyCache {
+  /** Token ids as matched (see `normalize`). */
   private readonly seq: number[] = [];
+  /** Token ids as they are (what a copy proposes). */
+  private readonly raw: number[] = [];
   /**
    * Per key order k: the last k tokens ending at p -> indexes p (ascending) whose follower seq[p + 1]
    * is known. A common token ("\n") has thousands of occurrences; the longer keys find the few
@@ -79,11 +88,14 @@ export class CopyCache {
   /**
    * @param tokens the prompt the model reads.
    * @param exclude ids never proposed (special tokens: a copied end-of-file would end the completion).
+   * @param normalize the id a token is matched as: " format" in `function formatDuration` and
+   *   "format" in `log(formatDu` are one name (spaceInsensitiveIds).
    */
   constructor(
     tokens: readonly number[],
     private readonly exclude: ReadonlySet<number>,
     private readonly table: CopyCacheTable = DEFAULT_COPY_TABLE,
+    private readonly normalize?: Int32Array,
   ) {
     for (const t of tokens) this.push(t);
   }
@@ -103,7 +115,8 @@ export class CopyCache {
       if (!list) map.set(key, (list = []));
       list.push(n - 1);
     }
-    this.seq.push(id);
+    this.seq.push(this.normalize?.[id] ?? id);
+    this.raw.push(id);
   }
 
   /** The cache's distribution for the next token, or null when the last token was never followed. */
@@ -122,7 +135,7 @@ export class CopyCache {
         const p = list[j];
         if (visited.has(p)) continue;
         visited.add(p);
-        const next = seq[p + 1];
+        const next = this.raw[p + 1];
         if (this.exclude.has(next)) continue;
         let len = 1;
         while (len < MAX_MATCH && p - len >= 0 && seq[p - len] === seq[n - 1 - len]) len++;
@@ -140,7 +153,8 @@ export class CopyCache {
     if (total === 0) return null;
     const candidates = [...mass].map(([id, m]) => ({ id, p: m.w / total, from: m.from })).sort((a, b) => b.p - a.p);
     const purity = candidates[0].p;
-    return { candidates, length: longest, purity, weight: this.weight(longest, purity) };
+    const t = this.table;
+    return { candidates, length: longest, purity, lambdas: { support: t.supportBuckets, weights: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)] } };
   }
 
   /** The k tokens ending at index p, as a map key (null before the sequence's start). */
@@ -149,10 +163,18 @@ export class CopyCache {
     return k === 1 ? String(this.seq[p]) : this.seq.slice(p - k + 1, p + 1).join(',');
   }
 
-  private weight(length: number, purity: number): number {
-    const t = this.table;
-    return t.weights[bucket(t.lengthBuckets, length)][bucket(t.purityBuckets, purity)];
-  }
+}
+
+/**
+ * For each id, the id of the same text without its leading space, where the vocabulary has one
+ * (else the id itself): byte-level BPE gives a name a different token after a space.
+ */
+export function spaceInsensitiveIds(texts: readonly string[]): Int32Array {
+  const byText = new Map<string, number>();
+  texts.forEach((t, id) => t && !byText.has(t) && byText.set(t, id));
+  const out = new Int32Array(texts.length);
+  texts.forEach((t, id) => (out[id] = t.length > 1 && t[0] === ' ' ? (byText.get(t.slice(1)) ?? id) : id));
+  return out;
 }
 
 /** Index of the last lower bound ≤ x. */
@@ -162,12 +184,17 @@ export function bucket(bounds: readonly number[], x: number): number {
   return i;
 }
 
+/** λ for a prediction, given the model's probability of its first candidate. */
+export function lambdaOf(pred: CachePrediction, support: number): number {
+  return pred.lambdas.weights[bucket(pred.lambdas.support, support)];
+}
+
 /** A parsed copy_cache.json, or null when it is not a valid table. */
 export function parseCopyTable(json: unknown): CopyCacheTable | null {
   if (typeof json !== 'object' || json === null) return null;
   const t = json as Partial<CopyCacheTable>;
-  const nums = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !Array.isArray(t.weights)) return null;
-  if (t.weights.length !== t.lengthBuckets.length || !t.weights.every((row) => nums(row) && row.length === t.purityBuckets!.length && row.every((w) => w >= 0 && w <= 1))) return null;
-  return { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, weights: t.weights };
+  const nums = (a: unknown, n?: number): a is number[] => Array.isArray(a) && a.length > 0 && (n === undefined || a.length === n) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !nums(t.supportBuckets) || !Array.isArray(t.weights) || t.weights.length !== t.lengthBuckets.length) return null;
+  const ok = t.weights.every((row) => Array.isArray(row) && row.length === t.purityBuckets!.length && row.every((cell) => nums(cell, t.supportBuckets!.length) && cell.every((w) => w >= 0 && w <= 1)));
+  return ok ? { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, supportBuckets: t.supportBuckets, weights: t.weights } : null;
 }

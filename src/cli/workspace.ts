@@ -1,0 +1,70 @@
+/**
+ * `glassbox complete` with the extension's pipeline: the window around the cursor, the workspace
+ * (the file's git root unless --workspace names another folder) scanned into a snippet index,
+ * prompt snippets and copy sources, then the engine with its guards and confidence gate.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_MIN_CONFIDENCE, type CompletionResult } from '../engine/completion';
+import { answerQueries, cursorQueries, stringSource } from '../engine/context/cursorContext';
+import { SnippetIndex } from '../engine/context/snippetIndex';
+import { isInside, scanWorkspace, type ScanReport } from '../engine/context/workspaceScan';
+import type { Engine } from '../engine/engine';
+import { offsetOf } from './textFile';
+
+export interface WorkspaceContextInfo {
+  workspace: string | null;
+  path: string;
+  scan?: Pick<ScanReport, 'files' | 'entries' | 'stopped'> & { ms: number };
+  snippets: { path: string; startLine: number; endLine: number; score: number }[];
+  copySources: { path: string; startLine: number }[];
+}
+
+export interface CompleteOptions {
+  /** Folder to use as the workspace; undefined: the file's git root or folder; null: none. */
+  workspace: string | null | undefined;
+  maxNewTokens: number;
+  minConfidence?: number;
+}
+
+export async function completeInWorkspace(engine: Engine, file: string, text: string, line: number, column: number, o: CompleteOptions): Promise<CompletionResult & { context: WorkspaceContextInfo }> {
+  text = text.replace(/\r\n?/g, '\n');
+  const at = offsetOf(text, line, column);
+  const root = o.workspace === null ? null : path.resolve(o.workspace ?? gitRoot(path.dirname(path.resolve(file))));
+  const abs = fs.realpathSync(path.resolve(file));
+  const rel = root && isInside(fs.realpathSync(root), abs) ? path.relative(fs.realpathSync(root), abs).split(path.sep).join('/') : path.basename(file);
+  const index = new SnippetIndex();
+  let scan: ScanReport | undefined;
+  if (root) scan = await scanWorkspace({ root }, (p, t) => index.setFile(p, t));
+  index.setFile(rel, text); // what was passed, even if the scan skipped it
+  const { window: w, queries } = cursorQueries(stringSource(text), line - 1, at, rel, 1024);
+  const found = answerQueries(index, queries);
+  const r = await engine.complete({
+    prefix: w.prefix,
+    suffix: w.suffix,
+    path: rel,
+    startLine: w.startLine,
+    snippets: found.snippets,
+    copySources: found.copySources,
+    maxNewTokens: o.maxNewTokens,
+    minConfidence: o.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
+  });
+  return {
+    ...r,
+    context: {
+      workspace: root,
+      path: rel,
+      scan: scan && { files: scan.files, entries: scan.entries, stopped: scan.stopped, ms: Math.round(scan.ms) },
+      snippets: found.snippets.map((s) => ({ path: s.path, startLine: s.startLine, endLine: s.endLine, score: Math.round(s.score * 1000) / 1000 })),
+      copySources: found.copySources.map((s) => ({ path: s.path, startLine: s.startLine })),
+    },
+  };
+}
+
+/** The nearest folder at or above `dir` that holds a .git, else `dir`. */
+function gitRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return d;
+    if (path.dirname(d) === d) return dir;
+  }
+}

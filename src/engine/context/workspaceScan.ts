@@ -1,0 +1,169 @@
+/**
+ * Reads a workspace folder's code files for the snippet index: breadth first, honouring
+ * `.gitignore` files (every level, with git's own pattern rules via the `ignore` package) and the
+ * user's exclude globs (`files.exclude`), skipping version-control and dependency folders, binary
+ * files and huge ones, never following a symbolic link out of the folder (or into a loop), and
+ * stopping at a cap on entries visited and on time. Unreadable files and files that vanish while
+ * being read are counted and skipped; nothing is ever thrown for one file.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import picomatch from 'picomatch';
+
+/** Extensions worth indexing: code the model may be asked to complete. */
+export const CODE_EXTENSIONS = new Set(
+  'py pyi ts tsx mts cts js jsx mjs cjs go rs java kt scala c h cc cpp hpp cs rb php swift lua sh vue svelte'.split(' '),
+);
+
+/** Folders never entered (besides what .gitignore and the excludes say). */
+const SKIP_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', '.tox', '.mypy_cache', '.pytest_cache']);
+
+export interface ScanOptions {
+  /** Absolute path of the workspace folder. */
+  root: string;
+  /** Prepended to every relative path (a multi-root workspace's folder name + '/'), default ''. */
+  prefix?: string;
+  /** Glob patterns relative to the folder (`files.exclude` keys whose value is true). */
+  exclude?: readonly string[];
+  /** Directory entries looked at before the scan stops (a workspace of 100,000 files). */
+  maxEntries?: number;
+  /** Files larger than this are skipped, bytes. */
+  maxFileBytes?: number;
+  /** The scan stops after this long, ms. */
+  timeBudgetMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ScanReport {
+  files: number;
+  entries: number;
+  skipped: { ignored: number; binary: number; tooLarge: number; unreadable: number; outside: number; notCode: number; refused: number };
+  /** Why the scan ended early, if it did. */
+  stopped?: 'entries' | 'time' | 'full' | 'aborted';
+  ms: number;
+}
+
+const DEFAULTS = { maxEntries: 100_000, maxFileBytes: 512 * 1024, timeBudgetMs: 20_000 };
+/** Bytes looked at for a NUL when deciding a file is binary. */
+const SNIFF_BYTES = 8000;
+
+/**
+ * Walks the folder and calls `onFile(relativePath, text)` for each code file; `onFile` returns false
+ * when the index is full, which ends the scan.
+ */
+export async function scanWorkspace(opts: ScanOptions, onFile: (relPath: string, text: string) => boolean): Promise<ScanReport> {
+  const start = performance.now();
+  const o = { ...DEFAULTS, ...opts };
+  const root = await fs.promises.realpath(o.root);
+  const excluded = o.exclude?.length ? picomatch(o.exclude as string[], { dot: true }) : () => false;
+  const report: ScanReport = { files: 0, entries: 0, skipped: { ignored: 0, binary: 0, tooLarge: 0, unreadable: 0, outside: 0, notCode: 0, refused: 0 }, ms: 0 };
+  // each queued folder carries the .gitignore rules of its ancestors (folder relative path, rules)
+  const queue: { rel: string; rules: { base: string; ig: Ignore }[] }[] = [{ rel: '', rules: [] }];
+  const stop = (why: ScanReport['stopped']) => {
+    report.stopped = why;
+    report.ms = performance.now() - start;
+    return report;
+  };
+  while (queue.length > 0) {
+    const dir = queue.shift()!;
+    const abs = path.join(root, dir.rel);
+    const rules = [...dir.rules];
+    const gitignore = await readText(path.join(abs, '.gitignore'), 256 * 1024);
+    if (gitignore !== undefined) rules.push({ base: dir.rel, ig: ignore().add(gitignore) });
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(abs, { withFileTypes: true });
+    } catch {
+      report.skipped.unreadable++;
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (o.signal?.aborted) return stop('aborted');
+      if (++report.entries > o.maxEntries) return stop('entries');
+      if (performance.now() - start > o.timeBudgetMs) return stop('time');
+      const rel = dir.rel ? `${dir.rel}/${e.name}` : e.name;
+      const isDir = e.isDirectory();
+      if ((isDir && SKIP_DIRS.has(e.name)) || excluded(rel) || isIgnored(rules, rel, isDir)) {
+        report.skipped.ignored++;
+        continue;
+      }
+      if (isDir) {
+        queue.push({ rel, rules });
+        continue;
+      }
+      if (e.isSymbolicLink()) {
+        // a link is read only when it points at a file inside the folder; linked folders are never entered
+        const target = await fs.promises.realpath(path.join(abs, e.name)).catch(() => undefined);
+        const stat = target ? await fs.promises.stat(target).catch(() => undefined) : undefined;
+        if (!target || !stat?.isFile() || !isInside(root, target)) {
+          report.skipped.outside++;
+          continue;
+        }
+      } else if (!e.isFile()) continue; // FIFOs, sockets, devices
+      const ext = path.extname(e.name).slice(1).toLowerCase();
+      if (!CODE_EXTENSIONS.has(ext)) {
+        report.skipped.notCode++;
+        continue;
+      }
+      const result = await readCode(path.join(abs, e.name), o.maxFileBytes);
+      if (typeof result !== 'string') {
+        report.skipped[result]++;
+        continue;
+      }
+      if (!onFile(`${o.prefix ?? ''}${rel}`, result)) {
+        report.skipped.refused++;
+        return stop('full');
+      }
+      report.files++;
+      // a slice of the event loop for everything else after each file
+      if (report.files % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+  }
+  report.ms = performance.now() - start;
+  return report;
+}
+
+function isIgnored(rules: readonly { base: string; ig: Ignore }[], rel: string, isDir: boolean): boolean {
+  for (const r of rules) {
+    const sub = r.base ? rel.slice(r.base.length + 1) : rel;
+    if (sub && r.ig.ignores(isDir ? `${sub}/` : sub)) return true;
+  }
+  return false;
+}
+
+export function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+async function readText(file: string, maxBytes: number): Promise<string | undefined> {
+  const r = await readCode(file, maxBytes);
+  return typeof r === 'string' ? r : undefined;
+}
+
+/** The file's text, or why it was skipped. Reads at most maxBytes + 1 bytes, whatever the file claims. */
+export async function readCode(file: string, maxBytes: number): Promise<string | 'binary' | 'tooLarge' | 'unreadable'> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(file, 'r');
+    const stat = await handle.stat();
+    if (!stat.isFile()) return 'unreadable';
+    if (stat.size > maxBytes) return 'tooLarge';
+    const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > maxBytes) return 'tooLarge'; // it grew while being read
+    const bytes = buf.subarray(0, bytesRead);
+    if (bytes.subarray(0, SNIFF_BYTES).includes(0)) return 'binary';
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\r\n?/g, '\n');
+    } catch {
+      return 'binary';
+    }
+  } catch {
+    return 'unreadable';
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
