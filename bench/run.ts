@@ -17,6 +17,7 @@ import { activationTime } from './activation';
 import { codeText } from './contexts';
 import { decodeFlops, matmulPeakGflops, modelFlops, prefillFlops } from './hardware';
 import { completionLatency } from './latency';
+import { copyDecodingRows } from './copyDecoding';
 import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
 import { peerComparison } from './peer';
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
 
   log('optimisations: before / after');
   report.sections.optimisations = await optimisations(modelDir, path.relative(modelDir, model.files.onnxPath), ids, code, quick);
+  log('repository context and copy cache');
+  report.sections.optimisations.push(...(await copyDecodingRows(modelDir, root, quick)));
 
   log('quantization variants');
   report.sections.quantization = await quantizationVariants(modelDir, ids, Math.min(512, model.contextLength), quick ? 2 : 8);

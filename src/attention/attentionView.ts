@@ -9,6 +9,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { AttentionCapture } from '../engine/attention/types';
+import type { TokenProvenance } from '../engine/completion';
 import { GlassboxError, isCancellation } from '../engine/errors';
 import type { EngineHost, ServedRequest } from '../engineHost';
 import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
@@ -27,6 +28,8 @@ interface Source {
   generated: number[];
   /** The document the prompt came from: the anchor is the cursor or selection start. */
   doc?: { uri: vscode.Uri; anchor: number; exactStart?: number };
+  /** A completion's per-token provenance (model or copy cache). */
+  provenance?: TokenProvenance[];
 }
 
 export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -196,6 +199,8 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
       case 'run':
         await vscode.commands.executeCommand(msg.command);
         return;
+      case 'openSource':
+        return this.tint.showSource(msg.path, msg.line);
     }
   }
 
@@ -224,7 +229,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   private postCapture(): void {
     const c = this.capture!;
     const s = this.source!;
-    this.post({ type: 'capture', capture: summarize(c, this.captureId, s.kind, s.title) });
+    this.post({ type: 'capture', capture: summarize(c, this.captureId, s.kind, s.title, s.provenance) });
   }
 
   private postStatus(): void {
@@ -286,5 +291,6 @@ function sourceOfServed(r: ServedRequest, doc: Source['doc']): Source {
     prompt,
     generated: r.result.tokens,
     doc,
+    provenance: 'provenance' in r.result ? (r.result as { provenance: TokenProvenance[] }).provenance : undefined,
   };
 }

@@ -11,6 +11,13 @@ const TINT_KEY = 'glassbox.attention.tint';
 export class EditorTint implements vscode.Disposable {
   private readonly types: vscode.TextEditorDecorationType[];
   private tinted: vscode.TextEditor | undefined;
+  /** The line a copied token came from (the copy cache's source), shown on request. */
+  private readonly copySource = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
+    isWholeLine: true,
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.findMatchForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
+  });
 
   constructor(private readonly state: vscode.Memento) {
     this.types = Array.from({ length: LEVELS }, (_, i) => {
@@ -52,6 +59,24 @@ export class EditorTint implements vscode.Disposable {
     this.tinted = editor;
   }
 
+  /**
+   * Opens the workspace file a copied token came from at its line, and highlights the line. Only
+   * paths inside the workspace's folders are opened.
+   */
+  async showSource(relativePath: string, line: number): Promise<void> {
+    const uri = await findInWorkspace(relativePath);
+    if (!uri) {
+      void vscode.window.showInformationMessage(`Glassbox: ${relativePath} is not in this workspace any more.`);
+      return;
+    }
+    const editor = await vscode.window.showTextDocument(uri, { preview: true, preserveFocus: false, viewColumn: vscode.ViewColumn.Beside });
+    const at = Math.min(line, editor.document.lineCount - 1);
+    const range = editor.document.lineAt(at).range;
+    editor.setDecorations(this.copySource, [{ range, hoverMessage: 'Glassbox: the copy cache copied from this line' }]);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    editor.selection = new vscode.Selection(range.start, range.start);
+  }
+
   clear(): void {
     if (this.tinted) for (const t of this.types) this.tinted.setDecorations(t, []);
     this.tinted = undefined;
@@ -60,5 +85,23 @@ export class EditorTint implements vscode.Disposable {
   dispose(): void {
     this.clear();
     for (const t of this.types) t.dispose();
+    this.copySource.dispose();
   }
+}
+
+/** The file at a workspace-relative path (the form completions use), in the folder that has it. */
+async function findInWorkspace(relativePath: string): Promise<vscode.Uri | undefined> {
+  if (relativePath.includes('..') || relativePath.startsWith('/') || relativePath.includes('\\')) return undefined;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  for (const f of folders) {
+    // in a multi-root workspace the path starts with the folder's name
+    const rest = folders.length > 1 && relativePath.startsWith(`${f.name}/`) ? relativePath.slice(f.name.length + 1) : relativePath;
+    const uri = vscode.Uri.joinPath(f.uri, ...rest.split('/'));
+    const found = await vscode.workspace.fs.stat(uri).then(
+      () => true,
+      () => false,
+    );
+    if (found) return uri;
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
 import { lineEdges, queryView } from '../engine/attention/analysis';
 import { FINAL_TOP_LABELS, type AttentionCapture } from '../engine/attention/types';
 import { topIndices } from '../engine/sampling';
-import type { AttentionSource, CaptureSummary, LensData, LinesData, QueryData } from '../../webview/attention/protocol';
+import type { AttentionSource, CaptureSummary, LensData, LinesData, QueryData, TokenOrigin } from '../../webview/attention/protocol';
 
 const MB = 1024 * 1024;
 
@@ -17,7 +17,7 @@ export function methodText(c: AttentionCapture): string {
     : `${m.op} ×${m.nodes.length}: recomputed softmax(QKᵀ·scale + causal mask) from the op's Q and K`;
 }
 
-export function summarize(c: AttentionCapture, id: number, source: AttentionSource, title: string): CaptureSummary {
+export function summarize(c: AttentionCapture, id: number, source: AttentionSource, title: string, provenance: readonly Omit<TokenOrigin, 'position'>[] = []): CaptureSummary {
   const initial = c.generatedFrom < c.seqLen ? c.generatedFrom : c.seqLen - 1;
   return {
     id,
@@ -42,6 +42,8 @@ export function summarize(c: AttentionCapture, id: number, source: AttentionSour
     captureMs: c.timings.totalMs,
     initial,
     restore: { source, title, model: c.model, ids: c.ids, generatedFrom: c.generatedFrom },
+    // the capture's generated tokens are the request's, in order; provenance covers those shown
+    origins: provenance.slice(0, c.seqLen - c.generatedFrom).map((t, i) => ({ position: c.generatedFrom + i, kind: t.kind, weight: t.weight, p: t.p, ...(t.source ? { source: t.source } : {}) })),
   };
 }
 

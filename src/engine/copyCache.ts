@@ -83,7 +83,7 @@ export class CopyCache {
    * is known. A common token ("\n") has thousands of occurrences; the longer keys find the few
    * that match far back.
    */
-  private readonly positions = KEY_ORDERS.map(() => new Map<string, number[]>());
+  private readonly positions = KEY_ORDERS.map(() => new Map<number, number[]>());
 
   /**
    * @param tokens the prompt the model reads.
@@ -133,7 +133,7 @@ export class CopyCache {
       if (!list) continue;
       for (let j = list.length - 1, seen = 0; j >= 0 && seen < MAX_OCCURRENCES; j--, seen++) {
         const p = list[j];
-        if (visited.has(p)) continue;
+        if (visited.has(p) || seq[p] !== seq[n - 1]) continue; // keys are hashes: check the token itself
         visited.add(p);
         const next = this.raw[p + 1];
         if (this.exclude.has(next)) continue;
@@ -157,10 +157,12 @@ export class CopyCache {
     return { candidates, length: longest, purity, lambdas: { support: t.supportBuckets, weights: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)] } };
   }
 
-  /** The k tokens ending at index p, as a map key (null before the sequence's start). */
-  private key(p: number, k: number): string | null {
+  /** A hash of the k tokens ending at index p, as a map key (null before the sequence's start). */
+  private key(p: number, k: number): number | null {
     if (p - k + 1 < 0) return null;
-    return k === 1 ? String(this.seq[p]) : this.seq.slice(p - k + 1, p + 1).join(',');
+    let h = 0;
+    for (let i = p - k + 1; i <= p; i++) h = (Math.imul(h, 0x9e3779b1) + this.seq[i] + 1) | 0;
+    return h;
   }
 
 }

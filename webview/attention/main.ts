@@ -13,7 +13,7 @@ import { HeadGrid } from './headGrid';
 import { distributionBars, lensTable, samplingControls } from './lensView';
 import { drawLines, lineWindow } from './lineView';
 import { isHostToView, type CaptureSummary, type HeatMode, type HostToView, type LinesData, type QueryData, type RestoreSource, type ViewCommand, type ViewToHost } from './protocol';
-import { TokenStrip } from './strip';
+import { originText, TokenStrip } from './strip';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
@@ -47,6 +47,7 @@ const message = el('div', 'message');
 const notices = el('ul', 'notices');
 const controls = el('div', 'controls');
 const heatNote = el('p', 'muted small');
+const originNote = el('p', 'origin small');
 const strip = new TokenStrip(onHover, pick);
 const grid = new HeadGrid((layer, head) => {
   Object.assign(ui, { layer, head, mode: 'head' });
@@ -72,7 +73,7 @@ const content = el('div', 'content');
 content.hidden = true;
 content.append(
   controls,
-  section('Tokens', [heatNote, strip.el]),
+  section('Tokens', [heatNote, originNote, strip.el]),
   section('Heads', [el('p', 'muted small', 'Layer × head; one pixel per token pair (max-pooled past 512 tokens). Click a head to show it alone.'), grid.el]),
   section('Lines', [thresholdControl(), linesNote, linesBox], false),
   section('Logit lens', [lensBox]),
@@ -178,7 +179,23 @@ function paint(): void {
   const tok = JSON.stringify(capture.labels[p]);
   heatNote.textContent = `Token #${p} ${tok}${p >= capture.generatedFrom ? ' (generated)' : ''} attends to the shaded tokens: ${what}. Shade ∝ √(weight ÷ row max); hover a token for its weight.`;
   if (p === ui.pinned && weights) send({ type: 'heat', captureId: capture.id, position: p, weights: Float32Array.from(weights), what });
+  renderOrigin(capture, p);
   renderLens();
+}
+
+/** The copy cache's part in a generated token: copied from where (with a link to the line), or the model's. */
+function renderOrigin(c: CaptureSummary, p: number): void {
+  const o = c.origins.find((x) => x.position === p);
+  originNote.replaceChildren();
+  originNote.hidden = !o;
+  if (!o) return;
+  originNote.append(el('span', o.kind === 'cache' ? 'copied-label' : '', `Token #${p}: ${originText(o)}.`));
+  const src = o.source;
+  if (o.kind === 'cache' && src?.path && src.line !== undefined) {
+    const link = el('vscode-link', 'open-source', 'Show the source');
+    link.addEventListener('click', () => send({ type: 'openSource', path: src.path!, line: src.line! }));
+    originNote.append(' ', link);
+  }
 }
 
 function renderLens(): void {

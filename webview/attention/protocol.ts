@@ -17,6 +17,19 @@ export interface HeadInfo {
   scores: { previousToken: number; sink: number; local: number; induction: number };
 }
 
+/** Where a generated token came from: the model, or the copy cache (restated from the engine's TokenProvenance). */
+export interface TokenOrigin {
+  /** Index of the token in the capture. */
+  position: number;
+  kind: 'model' | 'cache';
+  /** The cache's weight λ in the mixture at this step. */
+  weight: number;
+  /** Probability of the token under the mixture that chose it. */
+  p: number;
+  /** For copies: the copied text's file and 0-based line ('output' when the suggestion repeats itself). */
+  source?: { kind: string; path?: string; line?: number };
+}
+
 /** What a capture was run on, enough to run it again after a window reload. */
 export interface RestoreSource {
   source: AttentionSource;
@@ -53,6 +66,8 @@ export interface CaptureSummary {
   /** Position selected first (the first generated token, else the last). */
   initial: number;
   restore: RestoreSource;
+  /** Per generated token of a completion: model or copy cache, and what was copied. */
+  origins: TokenOrigin[];
 }
 
 export interface LensData {
@@ -118,7 +133,9 @@ export type ViewToHost =
   | { type: 'heat'; captureId: number; position: number; weights: Float32Array; what: string }
   | { type: 'export'; format: 'png'; dataUrl: string }
   | { type: 'export'; format: 'json'; json: string }
-  | { type: 'run'; command: ViewCommand };
+  | { type: 'run'; command: ViewCommand }
+  /** Show the place a copied token came from (a workspace-relative path, 0-based line). */
+  | { type: 'openSource'; path: string; line: number };
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
@@ -143,6 +160,8 @@ export function isViewToHost(x: unknown): x is ViewToHost {
       return (m.format === 'png' && typeof m.dataUrl === 'string' && m.dataUrl.startsWith('data:image/png;base64,')) || (m.format === 'json' && typeof m.json === 'string');
     case 'run':
       return (VIEW_COMMANDS as readonly unknown[]).includes(m.command);
+    case 'openSource':
+      return typeof m.path === 'string' && m.path.length > 0 && m.path.length < 4096 && isNum(m.line) && m.line >= 0;
     default:
       return false;
   }

@@ -3,7 +3,7 @@
  * the selected token attends to it. Hover previews a token's attention; a click pins it.
  */
 import { el } from '../shared/toolkit';
-import type { CaptureSummary } from './protocol';
+import type { CaptureSummary, TokenOrigin } from './protocol';
 
 /** Whitespace made visible without losing the code's layout. */
 export function displayToken(label: string): string {
@@ -43,13 +43,16 @@ export class TokenStrip {
 
   setTokens(c: CaptureSummary): void {
     const recorded = c.queries.length === 0 ? null : new Set(c.queries);
+    const origins = new Map(c.origins.map((o) => [o.position, o]));
     this.spans = c.labels.map((label, i) => {
       const s = el('span', 'tok', displayToken(label));
       s.dataset.i = String(i);
       if (i >= c.generatedFrom) s.classList.add('gen');
       if (c.special[i]) s.classList.add('special');
       if (recorded && !recorded.has(i)) s.classList.add('norows');
-      s.dataset.base = `#${i} ${JSON.stringify(label)}${i >= c.generatedFrom ? ' (generated)' : ''}`;
+      const origin = origins.get(i);
+      if (origin?.kind === 'cache') s.classList.add('copied');
+      s.dataset.base = `#${i} ${JSON.stringify(label)}${i >= c.generatedFrom ? ' (generated)' : ''}${origin ? ` — ${originText(origin)}` : ''}`;
       return s;
     });
     this.el.replaceChildren(...this.spans);
@@ -86,4 +89,12 @@ export class TokenStrip {
     const t = target as HTMLElement | null;
     return t?.dataset?.i !== undefined ? Number(t.dataset.i) : -1;
   }
+}
+
+/** Where a generated token came from, in words: "copied from src/util.ts:42 (cache weight 0.81)". */
+export function originText(o: TokenOrigin): string {
+  const weight = `cache weight ${o.weight.toFixed(2)}`;
+  if (o.kind === 'model') return `from the model (p ${o.p.toFixed(2)}, ${weight})`;
+  const where = o.source?.kind === 'output' ? 'earlier in this suggestion' : o.source?.path ? `${o.source.path}${o.source.line !== undefined ? `:${o.source.line + 1}` : ''}` : 'the prompt';
+  return `copied from ${where} (${weight}, p ${o.p.toFixed(2)})`;
 }

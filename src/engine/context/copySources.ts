@@ -17,6 +17,8 @@ export interface CopyQuery {
   maxSources: number;
   /** Files worth searching besides those that share a rare name with the text (the prompt's snippet files, open editors). */
   related?: string[];
+  /** The name being typed at the cursor: files with a longer name that starts with it are searched too. */
+  partial?: string;
 }
 
 /** Text before the cursor compared with each occurrence, characters. */
@@ -40,7 +42,8 @@ export function findCopySources(index: SnippetIndex, q: CopyQuery): ContextSnipp
   if (!needle) return [];
   const family = languageFamily(q.path);
   const hits: { path: string; line: number; match: number }[] = [];
-  for (const path of new Set([q.path, ...rareNameFiles(index, before, family), ...(q.related ?? [])])) {
+  const named = q.partial && q.partial.length >= 3 ? index.filesWithPrefix(q.partial, family, MAX_FILES) : [];
+  for (const path of new Set([q.path, ...named, ...rareNameFiles(index, before, family), ...(q.related ?? [])])) {
     const text = index.text(path);
     if (text === undefined) continue;
     const lines = new LineCounter(text);

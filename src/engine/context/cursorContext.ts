@@ -5,7 +5,8 @@
  * 50,000-line file), and the prefix starts on a line boundary that moves in steps of 16 lines,
  * so that typing keeps the same prompt start and the engine's prefix-KV reuse keeps working.
  * The snippet query uses only the lines above the cursor's line, so typing along a line keeps
- * the same snippets (and the KV cache of everything before the prefix).
+ * the same snippets (and the KV cache of everything before the prefix); what changes with every
+ * keystroke (the name being typed) only steers the copy sources, which never enter the prompt.
  */
 import { DEFAULT_CONTEXT_SHARE } from '../fimPrompt';
 import { findCopySources, type CopyQuery } from './copySources';
@@ -79,13 +80,7 @@ export function snippetQuery(w: ContextWindow, path: string, maxChars: number): 
   const lineStart = w.prefix.lastIndexOf('\n') + 1;
   let from = lineStart;
   for (let n = 0; n < QUERY_LINES && from > 0; n++) from = w.prefix.lastIndexOf('\n', from - 2) + 1;
-  return {
-    path,
-    text: w.prefix.slice(from, lineStart),
-    partial: partialIdentifier(w.prefix.slice(lineStart)),
-    exclude: { startLine: w.startLine, endLine: w.endLine },
-    maxChars,
-  };
+  return { path, text: w.prefix.slice(from, lineStart), exclude: { startLine: w.startLine, endLine: w.endLine }, maxChars };
 }
 
 /** A TextSource over a string (the CLI, the eval, tests). */
@@ -113,7 +108,8 @@ export function cursorQueries(doc: TextSource, line: number, offset: number, pat
     window: w,
     queries: {
       snippets: snippetQuery(w, path, snippetChars(budgetTokens, contextShare)),
-      copies: { path, before: w.prefix.slice(-400), exclude, maxSources: MAX_COPY_SOURCES },
+      // the name being typed finds its definition among the copy sources, which may change per keystroke
+      copies: { path, before: w.prefix.slice(-400), exclude, maxSources: MAX_COPY_SOURCES, partial: partialIdentifier(w.prefix.slice(w.prefix.lastIndexOf('\n') + 1)) },
     },
   };
 }

@@ -23,8 +23,6 @@ export interface SnippetQuery {
   path: string;
   /** Code the snippets should resemble: the lines before the cursor's line. */
   text: string;
-  /** The identifier being typed at the cursor: chunks that define or use a longer name with this start rank first. */
-  partial?: string;
   /** Lines of the current file already in the prompt (never returned as snippets). */
   exclude?: { startLine: number; endLine: number };
   /** Most characters of snippet text in all. */
@@ -55,8 +53,6 @@ export const DEFAULT_INDEX_LIMITS: IndexLimits = {
 
 /** Below this similarity a chunk is noise, not context. */
 const MIN_SCORE = 0.08;
-/** A chunk that contains a longer name starting with the identifier being typed. */
-const PARTIAL_BONUS = 0.35;
 /** Identifiers in more than this share of the chunks say little about any one of them (and cost most). */
 const COMMON_SHARE = 0.05;
 const MAX_SNIPPET_CHARS = 1200;
@@ -183,17 +179,13 @@ export class SnippetIndex {
       if (!list || list.length > common) continue;
       for (const id of list) scores.set(id, (scores.get(id) ?? 0) + 1);
     }
-    const partialHits = this.partialMatches(q.partial ?? '');
     const ranked: { id: number; score: number }[] = [];
-    const consider = new Set([...scores.keys(), ...partialHits]);
-    for (const id of consider) {
+    for (const id of scores.keys()) {
       const c = this.chunks[id];
       if (!c.file || c.file.family !== family) continue;
       if (c.file.path === q.path && q.exclude && c.startLine < q.exclude.endLine && c.endLine > q.exclude.startLine) continue;
       const shared = scores.get(id) ?? 0;
-      let score = shared / (query.size + c.size - shared || 1);
-      if (partialHits.has(id)) score += PARTIAL_BONUS;
-      score *= q.boosts?.get(c.file.path) ?? 1;
+      const score = (shared / (query.size + c.size - shared || 1)) * (q.boosts?.get(c.file.path) ?? 1);
       if (score >= MIN_SCORE) ranked.push({ id, score });
     }
     ranked.sort((a, b) => b.score - a.score || this.order(a.id, b.id));
@@ -213,9 +205,9 @@ export class SnippetIndex {
     return picked.reverse();
   }
 
-  /** Chunks with a name that starts with `partial` and is longer (so there is something to complete). */
-  private partialMatches(partial: string): Set<number> {
-    const out = new Set<number>();
+  /** Files of `family` with a name that starts with `partial` and is longer (so there is something to complete), at most `max`. */
+  filesWithPrefix(partial: string, family: string, max: number): string[] {
+    const out: string[] = [];
     if (partial.length < 3) return out;
     this.sortedNames ??= [...this.postings.keys()].sort();
     const names = this.sortedNames;
@@ -226,9 +218,9 @@ export class SnippetIndex {
       if (names[mid] < partial) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo, seen = 0; i < names.length && names[i].startsWith(partial) && seen < 64; i++, seen++) {
+    for (let i = lo, seen = 0; i < names.length && names[i].startsWith(partial) && seen < 64 && out.length < max; i++, seen++) {
       if (names[i] === partial) continue;
-      for (const id of this.postings.get(names[i])!.slice(0, 32)) out.add(id);
+      for (const p of this.filesWith(names[i], family, max)) if (!out.includes(p) && out.length < max) out.push(p);
     }
     return out;
   }

@@ -1,0 +1,2 @@
+// Arithmetic for the sample workspace.
+
