@@ -165,8 +165,10 @@ async function main(): Promise<void> {
     scores.set(system, { all: byKind('all'), mid: byKind('mid'), start: byKind('start') } as SystemScores);
   }
   const final = `${label}: ${STAGES[STAGES.length - 1].name}`;
-  const gate = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
-  const gateMin = gateTable(outputs.get(final)!, cases, 'min', GATE_THRESHOLDS);
+  const gate = gateTable(outputs.get(final)!, cases, 'min', GATE_THRESHOLDS);
+  const gateMean = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
+  const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
+  const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
   const chosen = gate.find((r) => r.editSimilarity >= GATE_TARGET)?.threshold;
   const examples = cases.slice(0, 12).map((c, i) => ({ kind: c.kind, target: c.target, ...Object.fromEntries([...outputs].filter(([k]) => !k.includes(':') || k === final).map(([k, o]) => [k, o[i].text])) }));
 
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
     transformer: tm?.model,
     ngram: tm?.ngram,
     line_completion: Object.fromEntries(scores),
-    gate: { statistic: 'geometric-mean token probability of the shown tokens (mixture)', target_edit_similarity: GATE_TARGET, default_threshold: chosen ?? null, rows: gate, by_min_probability: gateMin },
+    gate: { statistic: 'least token probability of the shown tokens (under the mixture that chose them)', target_edit_similarity: GATE_TARGET, default_threshold: chosen ?? null, rows: gate, by_mean_probability: gateMean, by_first_probability: gateFirst, by_mean_and_first: gateBoth },
     examples,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
@@ -191,8 +193,9 @@ async function main(): Promise<void> {
     tm ? `\nTest split: ${tm.bytes.toLocaleString('en')} bytes, ${tm.tokens.toLocaleString('en')} tokens in ${tokenFiles.length} files. Model file: \`${result.onnx}\`.\n` : '',
     `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
     lineTable(scores, cases),
-    `\n### Confidence gate (${final})\n\nA suggestion is shown when the geometric mean of its tokens' probabilities reaches the threshold; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,
+    `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,
     gateMarkdown(gate, chosen),
+    `\nThe same with other statistics (shown / edit similarity of shown): ${GATE_THRESHOLDS.map((t, i) => `${t.toFixed(1)}: geometric mean ${(100 * gateMean[i].coverage).toFixed(0)}% / ${gateMean[i].editSimilarity.toFixed(3)}, first ${(100 * gateFirst[i].coverage).toFixed(0)}% / ${gateFirst[i].editSimilarity.toFixed(3)}, mean and first ${(100 * gateBoth[i].coverage).toFixed(0)}% / ${gateBoth[i].editSimilarity.toFixed(3)}`).join('; ')}.\n`,
     '',
   ].join('\n');
   if (write) {

@@ -17,8 +17,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
-import { bucket, CopyCache, DEFAULT_COPY_TABLE, spaceInsensitiveIds, type CopyCacheTable } from '../src/engine/copyCache';
-import { vocabularyTexts } from '../src/engine/tokenChoice';
+import { matchIdsOf } from '../src/engine/completion';
+import { bucket, CopyCache, DEFAULT_COPY_TABLE, type CopyCacheTable } from '../src/engine/copyCache';
 import { embeddedModelDir } from '../src/engine/embedded';
 import { Engine } from '../src/engine/engine';
 import { buildFimPrompt } from '../src/engine/fimPrompt';
@@ -69,24 +69,24 @@ async function main(): Promise<void> {
     const seq = [...prompt.ids, ...target];
     if (seq.length >= model.contextLength) continue;
     const rows = await model.logits(seq.slice(0, -1));
-    const cache = new CopyCache([...sources, ...prompt.ids], tok.specialIds, table, spaceInsensitiveIds(vocabularyTexts(tok)));
+    const cache = new CopyCache([...sources, ...prompt.ids], tok.specialIds, table, matchIdsOf(tok));
     for (let j = 0; j < target.length; j++) {
       const row = rows[prompt.ids.length - 1 + j];
       const pModel = Math.exp(row[target[j]] - logSumExp(row));
       const pred = cache.predict();
       if (pred) {
         const pCache = pred.candidates.find((x) => x.id === target[j])?.p ?? 0;
-        const support = Math.exp(row[pred.candidates[0].id] - logSumExp(row));
-        obs.push({ cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity), bucket(table.supportBuckets, support)], pModel, pCache });
+        obs.push({ cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity), pred.echo ? 1 : 0], pModel, pCache });
       }
-      cache.push(target[j]);
+      cache.push(target[j], true);
     }
     if ((i + 1) % 50 === 0) console.error(`${i + 1}/${cases.length} cases, ${obs.length} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const fitted = fit(obs, table);
-  const out = { format: 'glassbox-copy-cache/1', fitted_on: `corpus valid split, ${cases.length} line cases (seed ${SEED}), ${obs.length} tokens with a cache prediction`, measured: new Date().toISOString(), ...fitted.table, tokens: fitted.counts };
+  const out = { format: 'glassbox-copy-cache/1', fitted_on: `corpus valid split, ${cases.length} line cases (seed ${SEED}), ${obs.length} tokens with a cache prediction`, measured: new Date().toISOString(), ...fitted.table, echo_factor: fitted.echoFactor, tokens: fitted.counts };
   fs.writeFileSync(path.join(dir, 'copy_cache.json'), JSON.stringify(out, null, 1) + '\n');
-  console.log(`length \\ purity ${table.purityBuckets.join(' / ')}, each: λ by support ${table.supportBuckets.join(' / ')} (tokens)`);
+  console.log(`echoes of the output: λ × ${fitted.echoFactor} where their bucket is small`);
+  console.log(`length \\ purity ${table.purityBuckets.join(' / ')}, each: λ for a match reaching into the prompt / an echo of the output (tokens)`);
   table.lengthBuckets.forEach((l, a) => console.log(`${l}+\t`, fitted.table.weights[a].map((ws, b) => ws.map((w, c) => `${w.toFixed(2)}(${fitted.counts[a][b][c]})`).join(' ')).join(' | ')));
   await engine.dispose();
 }
@@ -105,21 +105,29 @@ function em(cell: readonly Observation[]): number {
   return Math.round(Math.min(0.98, Math.max(0, lambda)) * 1000) / 1000;
 }
 
-/** EM per bucket, falling back to the (length, purity) cell and then to the default. */
-function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable; counts: number[][][] } {
+/**
+ * EM per bucket for matches that reach into the prompt, falling back to the default where a bucket
+ * is small. Echoes of the output are fewer: where their bucket is small, its λ is the other
+ * bucket's times one factor, the factor that makes the mixture likeliest over all echoes.
+ */
+function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable; counts: number[][][]; echoFactor: number } {
   const counts = base.weights.map((row) => row.map((cell) => cell.map(() => 0)));
-  const weights = base.weights.map((row, a) =>
-    row.map((cell, b) => {
-      const plane = obs.filter((o) => o.cell[0] === a && o.cell[1] === b);
-      const planeLambda = plane.length >= MIN_TOKENS ? em(plane) : undefined;
-      return cell.map((w, c) => {
-        const here = plane.filter((o) => o.cell[2] === c);
-        counts[a][b][c] = here.length;
-        return here.length >= MIN_TOKENS ? em(here) : (planeLambda ?? w);
-      });
-    }),
-  );
-  return { table: { ...base, weights }, counts };
+  for (const o of obs) counts[o.cell[0]][o.cell[1]][o.cell[2]]++;
+  const cellOf = (a: number, b: number, c: number) => obs.filter((o) => o.cell[0] === a && o.cell[1] === b && o.cell[2] === c);
+  const known = base.weights.map((row, a) => row.map((cell, b) => (counts[a][b][0] >= MIN_TOKENS ? em(cellOf(a, b, 0)) : cell[0])));
+  const echoes = obs.filter((o) => o.cell[2] === 1);
+  let echoFactor = 1;
+  let best = -Infinity;
+  for (let f = 0; f <= 1.0001; f += 0.02) {
+    let ll = 0;
+    for (const o of echoes) {
+      const l = f * known[o.cell[0]][o.cell[1]];
+      ll += Math.log(Math.max(1e-12, (1 - l) * o.pModel + l * o.pCache));
+    }
+    if (ll > best) [best, echoFactor] = [ll, Math.round(f * 100) / 100];
+  }
+  const weights = known.map((row, a) => row.map((k, b) => [k, counts[a][b][1] >= MIN_TOKENS ? em(cellOf(a, b, 1)) : Math.round(k * echoFactor * 1000) / 1000]));
+  return { table: { ...base, weights }, counts, echoFactor };
 }
 
 main().catch((err: unknown) => {

@@ -49,8 +49,8 @@ export const STAGES: Stage[] = [
 /** One system's output on one case, with what the gate and the guards need. */
 export interface CaseOutput {
   text: string;
-  /** Geometric-mean and least token probability of the shown tokens (model systems). */
-  confidence?: { mean: number; min: number };
+  /** Geometric-mean, least and first token probability of the shown tokens (model systems). */
+  confidence?: { mean: number; min: number; first: number };
   /** A token trigram occurs three times in the output. */
   repeats: boolean;
 }
@@ -115,7 +115,7 @@ async function runStage(engine: Engine, stage: Stage, files: TestFile[], ws: Wor
     copy: stage.copy,
     guards: stage.guards,
   });
-  return { text: firstLine(r.text), confidence: { mean: r.confidence.mean, min: r.confidence.min }, repeats: hasRepeatedNgram(engine.model.tokenizer.encode(r.text)) };
+  return { text: firstLine(r.text), confidence: { mean: r.confidence.mean, min: r.confidence.min, first: r.confidence.first }, repeats: hasRepeatedNgram(engine.model.tokenizer.encode(r.text)) };
 }
 
 function ngramLine(ngram: KneserNey4, tok: TextTokenizer, prefix: string): string {
@@ -191,13 +191,15 @@ export interface GateRow {
 }
 
 /** Precision and coverage of the confidence gate at each threshold, on a stage's outputs. */
-export function gateTable(outputs: readonly CaseOutput[], cases: readonly LineCase[], stat: 'mean' | 'min', thresholds: number[]): GateRow[] {
+export function gateTable(outputs: readonly CaseOutput[], cases: readonly LineCase[], stat: 'mean' | 'min' | 'first' | 'both', thresholds: number[]): GateRow[] {
   return thresholds.map((threshold) => {
     let shown = 0;
     let es = 0;
     let em = 0;
     outputs.forEach((o, i) => {
-      if (!o.text || (o.confidence?.[stat] ?? 0) < threshold) return;
+      const c = o.confidence;
+      const value = !c ? 0 : stat === 'both' ? Math.min(c.mean, c.first) : c[stat];
+      if (!o.text || value < threshold) return;
       shown++;
       es += editSimilarity(o.text, cases[i].target);
       em += o.text === cases[i].target ? 1 : 0;

@@ -66,7 +66,7 @@ export class Config {
     return this.int('contextTokens', 1024, { min: 64, max: 32768 });
   }
 
-  /** Hide suggestions whose confidence (geometric-mean token probability) is below this; 0 shows all. */
+  /** Hide a suggestion when any of its tokens is less likely than this; 0 shows all. */
   get minConfidence(): number {
     return this.number('completion.minConfidence', DEFAULT_MIN_CONFIDENCE, { min: 0, max: 1 });
   }

@@ -3,7 +3,7 @@
  * path, FIM with token healing), copy-aware greedy decoding, the editor's shaping, the guards,
  * the confidence gate, and each token's provenance (model or cache, and the copied line).
  */
-import { completionRule, trimAgainstSuffix } from './completionText';
+import { completionRule, isMultilineSpot, trimAgainstSuffix } from './completionText';
 import type { ContextSnippet } from './context/snippetIndex';
 import { CopyCache, spaceInsensitiveIds, type CopyCacheTable } from './copyCache';
 import type { DecoderModel } from './decoder';
@@ -23,7 +23,7 @@ export interface CompletionRequest extends RequestOptions {
   /** Most prompt tokens (default: what the context leaves after maxNewTokens). */
   budgetTokens?: number;
   prefixShare?: number;
-  /** Default: multi-line when only whitespace stands right of the cursor. */
+  /** Default: multi-line at a blank line or after a block opener with nothing right of the cursor (isMultilineSpot). */
   multiline?: boolean;
   /** Line/block stopping and suffix trimming (default true; benchmarks turn it off for fixed lengths). */
   shaping?: boolean;
@@ -43,8 +43,10 @@ export interface CompletionRequest extends RequestOptions {
   heal?: boolean;
   /** The repetition, line-length and retype guards (default true). */
   guards?: boolean;
-  /** Hide a suggestion whose confidence (geometric-mean token probability) is below this (default 0: show all). */
+  /** Hide a suggestion when any of its tokens is less likely than this (default 0: show all). */
   minConfidence?: number;
+  /** End the suggestion before its first token less likely than this (default 0: never). */
+  cutBelow?: number;
 }
 
 /** Where one token of a suggestion came from. */
@@ -77,7 +79,7 @@ const DEFAULT_COMPLETION_TOKENS = 64;
  * The confidence gate's default (the setting glassbox.completion.minConfidence, the CLI's
  * --min-confidence): from the precision/coverage table of `npm run eval` (models/glassbox-code/eval.md).
  */
-export const DEFAULT_MIN_CONFIDENCE = 0.5;
+export const DEFAULT_MIN_CONFIDENCE = 0.2;
 
 /** Runs one completion on `model` (the caller serializes requests: they share the KV cache). */
 export async function complete(model: DecoderModel, fim: FimTemplate, copyTable: CopyCacheTable, req: CompletionRequest): Promise<CompletionResult> {
@@ -96,10 +98,10 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   const linePrefix = req.prefix.slice(req.prefix.lastIndexOf('\n') + 1);
   const shaping = req.shaping ?? true;
   const guards = req.guards ?? true;
-  const shape = { linePrefix, multiline: req.multiline ?? req.suffix.split('\n')[0].trim() === '' };
+  const shape = { linePrefix, multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix) };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
   const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
-  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIds(tokenizer)) : undefined;
+  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIdsOf(tokenizer)) : undefined;
   const result = await generate(model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules, copyCache, healText: prompt.healText, repetitionGuard: guards });
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
@@ -110,16 +112,22 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
     if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
     if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
   }
-  const provenance = provenanceOf(model, prompt, sources, result, text.length);
+  let { provenance, ends } = provenanceOf(model, prompt, sources, result, text.length);
+  if (req.cutBelow && text) {
+    // what follows the first unsure token is a guess built on a guess
+    const first = provenance.findIndex((t) => t.p < req.cutBelow!);
+    if (first >= 0) [text, provenance] = [text.slice(0, first > 0 ? ends[first - 1] : 0).replace(/\s+$/, ''), provenance.slice(0, first)];
+  }
   const confidence = confidenceOf(provenance.map((t) => t.p));
-  if (text && req.minConfidence && confidence.mean < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
+  // the least likely token, not the mean: a confident tail (a copy) cannot vouch for an unsure start
+  if (text && req.minConfidence && confidence.min < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
   return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
 }
 
 const MATCH_IDS = new WeakMap<TextTokenizer, Int32Array>();
 
 /** The copy cache's space-insensitive ids for this tokenizer, computed once. */
-function matchIds(tokenizer: TextTokenizer): Int32Array {
+export function matchIdsOf(tokenizer: TextTokenizer): Int32Array {
   let ids = MATCH_IDS.get(tokenizer);
   if (!ids) MATCH_IDS.set(tokenizer, (ids = spaceInsensitiveIds(vocabularyTexts(tokenizer))));
   return ids;
@@ -139,21 +147,27 @@ function copySequence(model: DecoderModel, sources: readonly ContextSnippet[]): 
   return { ids, segments };
 }
 
-/** Provenance of the generated tokens whose text is within the first `shown` characters of the output. */
-function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, result: GenerationResult, shown: number): TokenProvenance[] {
+/**
+ * Provenance of the generated tokens whose text is within the first `shown` characters of the
+ * output, and where each one's text ends in it.
+ */
+function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, result: GenerationResult, shown: number): { provenance: TokenProvenance[]; ends: number[] } {
   const out: TokenProvenance[] = [];
+  const ends: number[] = [];
   const offset = sources?.ids.length ?? 0; // the cache's sequence is sources, then the prompt, then the output
   let at = -prompt.healText.length; // the healed text is generated again but not shown
   for (const step of result.steps) {
     if (at >= shown) break;
     const text = model.tokenizer.tokenText(step.id);
     at += text.length;
+    if (at <= 0) continue; // all of it re-types what the user typed: not the model's suggestion
     const s = step.source;
     const entry: TokenProvenance = { text, kind: s?.kind ?? 'model', weight: s?.weight ?? 0, p: s?.p ?? Math.exp(step.logprob) };
     if (s?.from !== undefined) entry.source = sourceOf(model, prompt, sources, s.from - offset);
     out.push(entry);
+    ends.push(Math.min(at, shown));
   }
-  return out;
+  return { provenance: out, ends };
 }
 
 /** Where the cache's sequence position `at` (relative to the prompt's start) came from. */

@@ -11,11 +11,23 @@ export type TextRule = (text: string) => { cut: number } | { hold: number };
 export interface CompletionShape {
   /** The cursor line's text before the cursor. */
   linePrefix: string;
-  /** Multi-line when nothing but whitespace stands right of the cursor. */
+  /** Multi-line completions are allowed (see isMultilineSpot). */
   multiline: boolean;
 }
 
 const OPEN = '([{';
+
+/**
+ * Whether a completion here may run over several lines: only when nothing stands right of the
+ * cursor and the line so far is blank or opens a block (`{`, `(`, `[`, `:`, `=>`), as after Enter
+ * or at `def f():`. In the middle of a statement (`const label = formatDu`) the rest of the line
+ * is what a person wants; a block there is a guess.
+ */
+export function isMultilineSpot(linePrefix: string, suffix: string): boolean {
+  if (suffix.split('\n')[0].trim() !== '') return false;
+  const line = linePrefix.trimEnd();
+  return line.trim() === '' || /(?:[{([:]|=>)$/.test(line);
+}
 const CLOSE = ')]}';
 
 function indentWidth(s: string): number {

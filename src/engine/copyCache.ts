@@ -11,10 +11,12 @@
  * then the tokens generated so far) whose tokens match the latest ones, and at the token that
  * followed there. Longer matches weigh exponentially more (the nested n-gram: the longest
  * context that was seen decides). λ depends on how sure the cache is: the longest match's length
- * the share of the cache's mass on its first choice ("purity"), and how likely the model itself
- * finds that choice ("support": a copy the model finds absurd is often the wrong copy), bucketed,
- * one weight per bucket fitted by EM on held-out code (bench/fitCopyCache.ts); the table lives in
- * the model folder's copy_cache.json when the model has one.
+ * the share of the cache's mass on its first choice ("purity"), and whether the match lies wholly in
+ * the output ("echo": after a generated `(`, the `(a: number, …` of the signature above is no
+ * evidence at all; a copy's own tokens match its source too, so without this any copy that once
+ * started, on however little evidence, would grow surer with every token), bucketed, one weight
+ * per bucket fitted by EM on held-out code (bench/fitCopyCache.ts); the table lives in the model
+ * folder's copy_cache.json when the model has one.
  */
 
 export interface CopyCacheTable {
@@ -22,9 +24,7 @@ export interface CopyCacheTable {
   lengthBuckets: number[];
   /** Lower bounds of the purity buckets, ascending (the first is 0). */
   purityBuckets: number[];
-  /** Lower bounds of the model's probability of the cache's first choice, ascending (the first is 0). */
-  supportBuckets: number[];
-  /** λ for [length bucket][purity bucket][support bucket]. */
+  /** λ for [length bucket][purity bucket][0: the match reaches into the prompt, 1: it lies wholly in the output]. */
   weights: number[][][];
 }
 
@@ -38,13 +38,14 @@ const DEFAULT_2D = [
   [0.3, 0.5, 0.7, 0.85],
 ];
 
-/** Before a fit: trust the cache more as its match grows and its choice is clear, whatever the model says. */
+/** Before a fit: trust the cache more as its match grows and its choice is clear, less for an echo of the output. */
 export const DEFAULT_COPY_TABLE: CopyCacheTable = {
   lengthBuckets: [1, 2, 3, 4, 6, 9, 16],
   purityBuckets: [0, 0.5, 0.8, 0.99],
-  supportBuckets: [0, 0.001, 0.01, 0.1],
-  weights: DEFAULT_2D.map((row) => row.map((w) => [w, w, w, w])),
+  weights: DEFAULT_2D.map((row) => row.map((w) => [w, w / 2])),
 };
+
+
 
 /** Matches are followed back at most this far (longer ones are all "long"). */
 const MAX_MATCH = 32;
@@ -69,8 +70,10 @@ export interface CachePrediction {
   length: number;
   /** p_cache of the first candidate. */
   purity: number;
-  /** λ, the cache's share of the mixture, by the model's probability of the first candidate (lower bounds). */
-  lambdas: { support: number[]; weights: number[] };
+  /** Every matched token is in the output (none reaches back into the prompt). */
+  echo: boolean;
+  /** λ, the cache's share of the mixture. */
+  weight: number;
 }
 
 export class CopyCache {
@@ -100,12 +103,16 @@ export class CopyCache {
     for (const t of tokens) this.push(t);
   }
 
+  /** Tokens before the first generated one. */
+  private promptEnd = Infinity;
+
   get length(): number {
     return this.seq.length;
   }
 
-  /** Appends a token (prompt or generated). */
-  push(id: number): void {
+  /** Appends a token (the prompt's, or a generated one). */
+  push(id: number, generated = false): void {
+    if (generated) this.promptEnd = Math.min(this.promptEnd, this.seq.length);
     const n = this.seq.length;
     for (let k = 0; k < KEY_ORDERS.length; k++) {
       const key = this.key(n - 1, KEY_ORDERS[k]);
@@ -127,6 +134,7 @@ export class CopyCache {
     const mass = new Map<number, { w: number; from: number; len: number }>();
     let total = 0;
     let longest = 0;
+    let reach = 0; // the most matched tokens of any occurrence that lie in the prompt
     for (let k = 0; k < KEY_ORDERS.length; k++) {
       const key = this.key(n - 1, KEY_ORDERS[k]);
       const list = key === null ? undefined : this.positions[k].get(key);
@@ -142,6 +150,8 @@ export class CopyCache {
         const w = Math.exp(BETA * len);
         total += w;
         longest = Math.max(longest, len);
+        // of the matched tokens seq[n - len .. n - 1], those in the prompt
+        reach = Math.max(reach, Math.min(len, Math.max(0, this.promptEnd - (n - len))));
         const m = mass.get(next);
         if (!m) mass.set(next, { w, from: p + 1, len });
         else {
@@ -153,8 +163,9 @@ export class CopyCache {
     if (total === 0) return null;
     const candidates = [...mass].map(([id, m]) => ({ id, p: m.w / total, from: m.from })).sort((a, b) => b.p - a.p);
     const purity = candidates[0].p;
+    const echo = reach === 0;
     const t = this.table;
-    return { candidates, length: longest, purity, lambdas: { support: t.supportBuckets, weights: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)] } };
+    return { candidates, length: longest, purity, echo, weight: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)][echo ? 1 : 0] };
   }
 
   /** A hash of the k tokens ending at index p, as a map key (null before the sequence's start). */
@@ -186,17 +197,12 @@ export function bucket(bounds: readonly number[], x: number): number {
   return i;
 }
 
-/** λ for a prediction, given the model's probability of its first candidate. */
-export function lambdaOf(pred: CachePrediction, support: number): number {
-  return pred.lambdas.weights[bucket(pred.lambdas.support, support)];
-}
-
 /** A parsed copy_cache.json, or null when it is not a valid table. */
 export function parseCopyTable(json: unknown): CopyCacheTable | null {
   if (typeof json !== 'object' || json === null) return null;
   const t = json as Partial<CopyCacheTable>;
   const nums = (a: unknown, n?: number): a is number[] => Array.isArray(a) && a.length > 0 && (n === undefined || a.length === n) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !nums(t.supportBuckets) || !Array.isArray(t.weights) || t.weights.length !== t.lengthBuckets.length) return null;
-  const ok = t.weights.every((row) => Array.isArray(row) && row.length === t.purityBuckets!.length && row.every((cell) => nums(cell, t.supportBuckets!.length) && cell.every((w) => w >= 0 && w <= 1)));
-  return ok ? { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, supportBuckets: t.supportBuckets, weights: t.weights } : null;
+  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !Array.isArray(t.weights) || t.weights.length !== t.lengthBuckets.length) return null;
+  const ok = t.weights.every((row) => Array.isArray(row) && row.length === t.purityBuckets!.length && row.every((cell) => nums(cell, 2) && cell.every((w) => w >= 0 && w <= 1)));
+  return ok ? { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, weights: t.weights } : null;
 }

@@ -157,7 +157,7 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
       break;
     }
     ids.push(next);
-    copy?.push(next);
+    copy?.push(next, true);
     healing?.advance(tokenizer.tokenText(next));
     let text = decoder.push(next);
     if (healLeft) {

@@ -70,16 +70,18 @@ export function onlyRetypesSuffix(completion: string, suffix: string): boolean {
 export interface Confidence {
   mean: number;
   min: number;
+  /** Probability of the first token shown (a confident tail cannot vouch for an unsure start). */
+  first: number;
   tokens: number;
 }
 
 export function confidenceOf(probabilities: readonly number[]): Confidence {
-  if (probabilities.length === 0) return { mean: 0, min: 0, tokens: 0 };
+  if (probabilities.length === 0) return { mean: 0, min: 0, first: 0, tokens: 0 };
   let logSum = 0;
   let min = 1;
   for (const p of probabilities) {
     logSum += Math.log(Math.max(p, 1e-12));
     min = Math.min(min, p);
   }
-  return { mean: Math.exp(logSum / probabilities.length), min, tokens: probabilities.length };
+  return { mean: Math.exp(logSum / probabilities.length), min, first: probabilities[0], tokens: probabilities.length };
 }

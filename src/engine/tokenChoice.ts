@@ -3,7 +3,7 @@
  * cache's mixture (copyCache.ts) and token healing's constraint (fimPrompt.ts), for greedy
  * decoding. Also records where each chosen token came from, for the glass box.
  */
-import { lambdaOf, type CachePrediction } from './copyCache';
+import type { CachePrediction } from './copyCache';
 import type { TextTokenizer } from './tokenizer';
 
 /** Where a generated token came from. */
@@ -90,7 +90,7 @@ export function chooseGreedy(logits: Float32Array, lse: number, best: number, ca
     for (const id of allowed) if (logits[id] > logits[modelBest]) modelBest = id;
   }
   const pModel = (id: number) => Math.exp(logits[id] - lse);
-  const lambda = cache ? lambdaOf(cache, pModel(cache.candidates[0].id)) : 0;
+  const lambda = cache?.weight ?? 0;
   const pCache = (id: number) => cache?.candidates.find((c) => c.id === id)?.p ?? 0;
   let choice = modelBest;
   let pBest = (1 - lambda) * pModel(modelBest) + lambda * pCache(modelBest);

@@ -42,7 +42,7 @@ describe('completion at the edges of a document', () => {
 
   it('in an empty file', async () => {
     const { window } = await completeAt('', 0);
-    assert.deepEqual(window, { prefix: '', suffix: '' });
+    assert.deepEqual(window, { prefix: '', suffix: '', startLine: 0, endLine: 1 });
   });
 
   it('in a 50,000-line file, reading only a window around the cursor', async () => {

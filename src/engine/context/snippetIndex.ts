@@ -75,6 +75,8 @@ interface FileEntry {
   lineStarts: number[];
   family: string;
   chunks: number[];
+  /** Names in its chunks (whose postings list these chunks). */
+  names: Set<string>;
 }
 
 interface Chunk {
@@ -109,9 +111,9 @@ export class SnippetIndex {
   /** Adds or replaces a file. False when the index is full (the file is not held). */
   setFile(path: string, text: string): boolean {
     this.deleteFile(path);
-    const body = text.length > this.limits.maxFileChars ? text.slice(0, text.lastIndexOf('\n', this.limits.maxFileChars) + 1) : text;
+    const body = text.length > this.limits.maxFileChars ? text.slice(0, text.lastIndexOf('\n', this.limits.maxFileChars - 1) + 1) : text;
     if (this.files.size >= this.limits.maxFiles || this.totalChars + body.length > this.limits.maxTotalChars) return false;
-    const entry: FileEntry = { path, text: body, lineStarts: lineStarts(body), family: languageFamily(path), chunks: [] };
+    const entry: FileEntry = { path, text: body, lineStarts: lineStarts(body), family: languageFamily(path), chunks: [], names: new Set() };
     const lines = entry.lineStarts.length - 1;
     const { windowLines, strideLines } = this.limits;
     for (let start = 0; start < lines; start += strideLines) {
@@ -122,6 +124,7 @@ export class SnippetIndex {
         this.chunks.push({ file: entry, startLine: start, endLine: end, size: ids.size });
         entry.chunks.push(id);
         for (const name of ids) {
+          entry.names.add(name);
           let list = this.postings.get(name);
           if (!list) {
             this.postings.set(name, (list = []));
@@ -141,6 +144,15 @@ export class SnippetIndex {
     const entry = this.files.get(path);
     if (!entry) return;
     for (const id of entry.chunks) this.chunks[id].file = null;
+    // postings hold live chunks only: a file edited many times must not look like a common name
+    for (const name of entry.names) {
+      const live = this.postings.get(name)!.filter((id) => this.chunks[id].file !== null);
+      if (live.length) this.postings.set(name, live);
+      else {
+        this.postings.delete(name);
+        this.sortedNames = null;
+      }
+    }
     this.deadChunks += entry.chunks.length;
     this.totalChars -= entry.text.length;
     this.files.delete(path);

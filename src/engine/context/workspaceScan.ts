@@ -108,11 +108,11 @@ export async function scanWorkspace(opts: ScanOptions, onFile: (relPath: string,
         continue;
       }
       const result = await readCode(path.join(abs, e.name), o.maxFileBytes);
-      if (typeof result !== 'string') {
-        report.skipped[result]++;
+      if ('skipped' in result) {
+        report.skipped[result.skipped]++;
         continue;
       }
-      if (!onFile(`${o.prefix ?? ''}${rel}`, result)) {
+      if (!onFile(`${o.prefix ?? ''}${rel}`, result.text)) {
         report.skipped.refused++;
         return stop('full');
       }
@@ -125,44 +125,52 @@ export async function scanWorkspace(opts: ScanOptions, onFile: (relPath: string,
   return report;
 }
 
+/** As git decides: the deepest .gitignore with a rule for the path wins (a `!pattern` there re-includes it). */
 function isIgnored(rules: readonly { base: string; ig: Ignore }[], rel: string, isDir: boolean): boolean {
-  for (const r of rules) {
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const r = rules[i];
     const sub = r.base ? rel.slice(r.base.length + 1) : rel;
-    if (sub && r.ig.ignores(isDir ? `${sub}/` : sub)) return true;
+    if (!sub) continue;
+    const t = r.ig.test(isDir ? `${sub}/` : sub);
+    if (t.ignored) return true;
+    if (t.unignored) return false;
   }
   return false;
 }
 
+/** Whether `target` is strictly inside `root` (a name like `..config` is inside). */
 export function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return rel !== '' && rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel);
 }
 
 async function readText(file: string, maxBytes: number): Promise<string | undefined> {
   const r = await readCode(file, maxBytes);
-  return typeof r === 'string' ? r : undefined;
+  return 'text' in r ? r.text : undefined;
 }
 
+export type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' };
+
 /** The file's text, or why it was skipped. Reads at most maxBytes + 1 bytes, whatever the file claims. */
-export async function readCode(file: string, maxBytes: number): Promise<string | 'binary' | 'tooLarge' | 'unreadable'> {
+export async function readCode(file: string, maxBytes: number): Promise<ReadResult> {
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(file, 'r');
     const stat = await handle.stat();
-    if (!stat.isFile()) return 'unreadable';
-    if (stat.size > maxBytes) return 'tooLarge';
+    if (!stat.isFile()) return { skipped: 'unreadable' };
+    if (stat.size > maxBytes) return { skipped: 'tooLarge' };
     const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > maxBytes) return 'tooLarge'; // it grew while being read
+    if (bytesRead > maxBytes) return { skipped: 'tooLarge' }; // it grew while being read
     const bytes = buf.subarray(0, bytesRead);
-    if (bytes.subarray(0, SNIFF_BYTES).includes(0)) return 'binary';
+    if (bytes.subarray(0, SNIFF_BYTES).includes(0)) return { skipped: 'binary' };
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\r\n?/g, '\n');
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\r\n?/g, '\n') };
     } catch {
-      return 'binary';
+      return { skipped: 'binary' };
     }
   } catch {
-    return 'unreadable';
+    return { skipped: 'unreadable' };
   } finally {
     await handle?.close().catch(() => undefined);
   }

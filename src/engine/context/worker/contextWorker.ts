@@ -45,7 +45,7 @@ function handle(msg: HostToContext): void {
     case 'refresh':
       for (const f of msg.files) {
         fromEditor.delete(f.path); // saved, closed, or changed on disk: the file's text is the truth again
-        void readCode(f.file, MAX_FILE_BYTES).then((text) => (typeof text === 'string' ? index.setFile(f.path, text) : index.deleteFile(f.path)));
+        void readCode(f.file, MAX_FILE_BYTES).then((r) => ('text' in r ? index.setFile(f.path, r.text) : index.deleteFile(f.path)));
       }
       return;
     case 'deleteFile':
