@@ -112,7 +112,9 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
     if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
     if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
   }
-  let { provenance, ends } = provenanceOf(model, prompt, sources, result, text.length);
+  const traced = provenanceOf(model, prompt, sources, result, text.length);
+  const ends = traced.ends;
+  let provenance = traced.provenance;
   if (req.cutBelow && text) {
     // what follows the first unsure token is a guess built on a guess
     const first = provenance.findIndex((t) => t.p < req.cutBelow!);
