@@ -6,7 +6,9 @@
 #   models/recipe/build_all.sh                 every stage, in order
 #   models/recipe/build_all.sh STAGE...        only those stages (each one's inputs must exist)
 #
-# Stages: corpus data pretrain explain lora export quantize scaling eval card
+# Stages: corpus data pretrain repo explain lora export quantize scaling fit eval card
+#   repo   repository-level rows (repo_examples.ts) and the continued run `repo` on them
+#   fit    the copy cache's mixing weights (bench/fitCopyCache.ts -> copy_cache.json)
 # Every stage is resumable or idempotent: pretrain and scaling continue their checkpoints
 # (models/recipe/runs/, git-ignored); rerunning `pretrain` after it finished does nothing.
 # Run it niced on a shared machine; PYTHON overrides the interpreter (Debian's, with torch).
@@ -15,9 +17,9 @@ cd "$(dirname "$0")/../.."
 PY="${PYTHON:-/usr/bin/python3}"
 NICE="nice -n ${NICE_LEVEL:-19}"
 R=models/recipe
-RUN=runs/main
+RUN=runs/repo
 STAGES=("$@")
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(corpus data pretrain explain lora export quantize scaling eval card)
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(corpus data pretrain repo explain lora export quantize scaling fit eval card)
 
 for stage in "${STAGES[@]}"; do
   echo "== $stage" >&2
@@ -25,13 +27,22 @@ for stage in "${STAGES[@]}"; do
     corpus)   $NICE $PY $R/corpus.py ;;
     data)     $NICE $PY $R/prepare_data.py ;;
     pretrain) $NICE $PY $R/pretrain.py --run main --resume ;;
+    repo)     npx tsc -p . && mkdir -p $R/data/repo
+              $NICE node out/models/recipe/repo_examples.js --split valid --rows 48 --seed 7
+              $NICE node out/models/recipe/repo_examples.js --split train --rows 14000 --seed 1
+              # the shipped model was made from main's weights with the explain fine-tune merged in;
+              # a rebuild from nothing starts from main's final weights
+              init=$R/runs/main/final.pt; [ -f "$init" ] || init=models/glassbox-code
+              $NICE $PY $R/pretrain.py --run repo --resume --init-from "$init" --seq-len 1024 --long-frac 0 \
+                --repo-rate 0.7 --max-tokens 10e6 --lr 6e-4 --warmup-tokens 2e5 ;;
     explain)  $NICE $PY $R/explain_pairs.py ;;
     lora)     $NICE $PY $R/lora.py --base $R/$RUN/final.pt ;;
     export)   $NICE $PY $R/export_model.py --weights $R/runs/lora/merged.pt --run-dir $R/$RUN \
-                --lora-log $R/runs/lora/log.jsonl ;;
+                --lora-log $R/runs/lora/log.jsonl --prior-log models/glassbox-code/training_log.json ;;
     quantize) $NICE $PY $R/quantize.py
               npm run --silent eval -- --quant ;;
     scaling)  $NICE $PY $R/scaling.py ;;
+    fit)      npx tsc -p . && $NICE node out/bench/fitCopyCache.js --cases 1000 ;;
     eval)     npm run --silent eval ;;
     card)     $NICE $PY $R/model_card.py ;;
     *) echo "unknown stage: $stage" >&2; exit 2 ;;

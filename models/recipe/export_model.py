@@ -15,8 +15,11 @@ Writes, in the models/test-tiny layout (models/README.md):
                             through a Transpose instead of a second copy of the matrix
   golden.json               PyTorch reference (golden.py) + prompts for FIM and explain; checked in
                             onnxruntime-node (check_onnx.mjs), atol 1e-4 (1e-3 if that fails)
-  training_log.json         {"pretrain": [...], "lora": [...]} records: step, tokens, train_loss,
-                            val_loss, lr, seq_len, tok_per_s, wall_s, cpu_s
+  training_log.json         {"pretrain": [...], "repo": [...], "lora": [...]} records: step, tokens,
+                            train_loss, val_loss (val_repo_loss), lr, seq_len, tok_per_s, wall_s, cpu_s;
+                            "events": each run's start / extend / done lines (the card reads them when
+                            the run's log.jsonl is not on the machine). A run other than `main`
+                            continues a committed model: --prior-log keeps that model's records.
 """
 import argparse
 import json
@@ -87,13 +90,20 @@ def read_log(path, phase):
             if "event" in r or "loss" not in r:
                 continue
             rec = {"step": r["step"], "tokens": r["tokens"], "train_loss": round(r["loss"], 5)}
-            if "val_loss" in r:
-                rec["val_loss"] = round(r["val_loss"], 5)
+            for k in ("val_loss", "val_repo_loss"):
+                if k in r:
+                    rec[k] = round(r[k], 5)
             for k in ("lr", "seq_len", "tok_per_s", "wall_s", "cpu_s", "replay_lm_loss"):
                 if k in r:
                     rec[k] = round(r[k], 8) if isinstance(r[k], float) else r[k]
             out.append(rec)
     return out
+
+
+def read_events(path):
+    """The start / extend / done lines of a run's log.jsonl."""
+    with open(path) as f:
+        return [r for r in map(json.loads, f) if "event" in r]
 
 
 def log_summary(path):
@@ -133,6 +143,8 @@ def main():
     ap.add_argument("--weights", required=True, help="HF state dict (.pt), e.g. runs/main/final.pt or runs/lora/merged.pt")
     ap.add_argument("--run-dir", default=os.path.join(RECIPE_DIR, "runs", "main"), help="pretraining run (config.json, log.jsonl)")
     ap.add_argument("--lora-log", default=None)
+    ap.add_argument("--prior-log", default=None,
+                    help="training_log.json of the model a run other than main continued (its records and events are kept)")
     ap.add_argument("--tokenizer", default=TOKENIZER_DIR)
     ap.add_argument("--out", default=OUT_DIR)
     ap.add_argument("--skip-checks", action="store_true")
@@ -179,8 +191,22 @@ def main():
         assert report["max_diff"] <= atol, report["max_diff"]
     golden.write_golden(os.path.join(out, "golden.json"), "onnx/model.onnx", atol, cases)
 
-    log = {"format": "glassbox-training-log/1",
-           "pretrain": read_log(os.path.join(args.run_dir, "log.jsonl"), "pretrain")}
+    run = os.path.basename(os.path.normpath(args.run_dir))
+    run_log = os.path.join(args.run_dir, "log.jsonl")
+    log = {"format": "glassbox-training-log/1"}
+    prior = json.load(open(args.prior_log)) if args.prior_log and run != "main" else None
+    if prior:
+        log["pretrain"] = prior["pretrain"]
+        log[run] = read_log(run_log, run)
+        log["events"] = {**prior.get("events", {}), run: read_events(run_log)}
+        if "events_note" in prior:
+            log["events_note"] = prior["events_note"]
+    else:
+        log["pretrain"] = read_log(run_log, "pretrain")
+        log["events"] = {"main": read_events(run_log)}
+    repo_data = os.path.join(RECIPE_DIR, "data", "repo", "train.json")
+    if run == "repo" and os.path.exists(repo_data):
+        log["repo_data"] = json.load(open(repo_data))
     if args.lora_log:
         log["lora"] = read_log(args.lora_log, "lora")
     write_json(os.path.join(out, "training_log.json"), log, indent=None)

@@ -192,7 +192,7 @@ def parse_args(argv=None):
     ap.add_argument("--run", default="main")
     ap.add_argument("--preset", default="glassbox-code")
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--init-from", default=None, help="model folder whose onnx/model.onnx weights start the run")
+    ap.add_argument("--init-from", default=None, help="model folder whose onnx/model.onnx weights start the run, or an HF state dict (.pt)")
     ap.add_argument("--probe", type=float, default=0, help="seconds; print tokens/s only")
     ap.add_argument("--data", default=DATA_DIR)
     ap.add_argument("--max-tokens", type=float, default=20e6, help="training tokens (targets)")
@@ -267,7 +267,8 @@ def main(argv=None):
             return
     elif (args.init_from or (args.resume and args.preset == "glassbox-code" and args.run in ("main", "repo"))) and not args.probe:
         # only the shipped model's own run falls back to the committed weights (not the scaling runs)
-        sd = weights_from_export(args.init_from or SHIPPED_DIR)
+        src = args.init_from or SHIPPED_DIR
+        sd = torch.load(src, map_location="cpu") if src.endswith(".pt") else weights_from_export(src)
         if sd is not None:
             lm.load_hf_state_dict(sd)
             st["init"] = f"weights of {os.path.relpath(args.init_from or SHIPPED_DIR, ROOT)}"
