@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { EngineClient } from '../../src/engine/worker/client';
-import { TEST_MODEL } from './helpers';
+import { copyModel, TEST_MODEL } from './helpers';
 
 type Coded = Error & { code?: string };
 
@@ -64,5 +67,50 @@ describe('engine worker', () => {
     await assert.rejects(client.load({ modelDir: '/nonexistent' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND');
     const info = await client.call('info', {});
     assert.ok(info && info.numLayers === 2, 'a failed load keeps the model that was loaded');
+  });
+});
+
+describe('engine worker recovery', () => {
+  it('a worker that exits before it is ready fails the call instead of leaving it pending', async () => {
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-worker-')), 'exits.js');
+    fs.writeFileSync(script, 'process.exit(3);\n');
+    const client = new EngineClient({ workerPath: script });
+    try {
+      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'WORKER_CRASHED' && /before it was ready/.test(e.message));
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('retries a failed reload after a crash once the model folder is back', async () => {
+    const dir = copyModel(TEST_MODEL);
+    const client = new EngineClient({ testHooks: true });
+    try {
+      await client.load({ modelDir: dir });
+      const crashed = client.call('generate', { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] }, { onToken: () => client.crashForTest() });
+      await assert.rejects(crashed, (e: Coded) => e.code === 'WORKER_CRASHED');
+      fs.renameSync(dir, `${dir}-away`);
+      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND', 'the reload fails while the folder is gone');
+      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND', 'and is tried again, not skipped');
+      fs.renameSync(`${dir}-away`, dir);
+      const r = await client.call('tokenize', { text: 'hello' });
+      assert.ok(r.ids.length > 0, 'the next call reloads the model');
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('two calls right after a crash both wait for the reload', async () => {
+    const client = new EngineClient({ testHooks: true });
+    try {
+      await client.load({ modelDir: TEST_MODEL });
+      const crashed = client.call('generate', { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] }, { onToken: () => client.crashForTest() });
+      await assert.rejects(crashed, (e: Coded) => e.code === 'WORKER_CRASHED');
+      const [a, b] = await Promise.all([client.call('tokenize', { text: 'one' }), client.call('generate', { prompt: 'x = ', maxNewTokens: 2, stopTokenIds: [] })]);
+      assert.ok(a.ids.length > 0);
+      assert.equal(b.tokens.length, 2);
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -30,9 +30,17 @@ interface Pending {
   cleanup: () => void;
 }
 
+/** How long a new worker may take to say it is ready, ms. */
+const START_TIMEOUT_MS = 30_000;
+
 export class EngineClient {
   private worker: Worker | null = null;
-  private ready: Promise<void> | null = null;
+  /** The worker's start, resolved by its 'ready' message. */
+  private started: Promise<void> | null = null;
+  /** A reload of the last model into a restarted worker, shared by every call that arrives meanwhile. */
+  private reloading: Promise<void> | null = null;
+  /** A worker died since the last model load succeeded: the next call reloads it first. */
+  private needsReload = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private lastLoad: LoadParams | null = null;
@@ -44,6 +52,7 @@ export class EngineClient {
   async load(params: LoadParams, opts: CallOptions = {}): Promise<Result<'load'>> {
     const info = await this.call('load', params, opts);
     this.lastLoad = params;
+    this.needsReload = false;
     return info;
   }
 
@@ -51,9 +60,8 @@ export class EngineClient {
   async call<M extends Method>(method: M, params: Params<M>, opts: CallOptions = {}): Promise<Result<M>> {
     if (this.disposed) throw new GlassboxError('NOT_LOADED', 'The engine has been shut down.');
     if (opts.signal?.aborted) throw cancelled();
-    const restarted = !this.worker;
     await this.start();
-    if (restarted && this.lastLoad && method !== 'load') await this.send('load', this.lastLoad, {});
+    if (method !== 'load') await this.reloadIfNeeded();
     return this.send(method, params, opts);
   }
 
@@ -92,21 +100,50 @@ export class EngineClient {
     });
   }
 
+  /**
+   * After a crash, loads the last model into the new worker before anything else runs there. Every
+   * call that arrives meanwhile waits for the same reload; a reload that fails fails those calls and
+   * is tried again by the next one (the user may have fixed the model folder).
+   */
+  private reloadIfNeeded(): Promise<void> {
+    if (!this.needsReload || !this.lastLoad) return Promise.resolve();
+    this.reloading ??= this.send('load', this.lastLoad, {})
+      .then(() => {
+        this.needsReload = false;
+      })
+      .finally(() => {
+        this.reloading = null;
+      });
+    return this.reloading;
+  }
+
   private start(): Promise<void> {
-    if (this.worker && this.ready) return this.ready;
+    if (this.worker && this.started) return this.started;
     const data: WorkerData = { testHooks: this.options.testHooks };
     const worker = new Worker(this.options.workerPath ?? path.join(__dirname, 'engineWorker.js'), { workerData: data });
     this.worker = worker;
-    this.ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
+    this.started = new Promise<void>((resolve, reject) => {
+      // a worker that dies or hangs before 'ready' must not leave its callers waiting forever
+      const timer = setTimeout(() => {
+        reject(new GlassboxError('WORKER_CRASHED', `The model worker did not start within ${START_TIMEOUT_MS / 1000} s.`, 'Try again; if it keeps happening, reload the window.'));
+        void worker.terminate();
+      }, START_TIMEOUT_MS);
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      worker.once('message', () => settle());
+      worker.once('error', (err) => settle(new GlassboxError('WORKER_CRASHED', `The model worker failed to start: ${err.message}.`)));
+      worker.once('exit', (code) => settle(new GlassboxError('WORKER_CRASHED', `The model worker exited (code ${code}) before it was ready.`, 'Try again; if it keeps happening, reload the window.')));
     });
+    this.started.catch(() => undefined); // observed by the callers; never an unhandled rejection
     worker.on('message', (msg: unknown) => {
       if (isWorkerToHost(msg)) this.onMessage(msg);
     });
     worker.on('error', (err) => this.onExit(worker, err));
     worker.on('exit', (code) => this.onExit(worker, code));
-    return this.ready;
+    return this.started;
   }
 
   private onMessage(msg: WorkerToHost): void {
@@ -128,7 +165,8 @@ export class EngineClient {
   private onExit(worker: Worker, reason: number | Error): void {
     if (this.worker !== worker) return; // an old worker, already replaced or disposed
     this.worker = null;
-    this.ready = null;
+    this.started = null;
+    if (this.lastLoad) this.needsReload = true;
     const detail = typeof reason === 'number' ? `exit code ${reason}` : reason.message;
     this.failAll(new GlassboxError('WORKER_CRASHED', `The model worker stopped unexpectedly (${detail}).`, 'The request failed; the next one restarts the worker and reloads the model.'));
     this.options.onCrash?.(typeof reason === 'number' ? reason : -1);
