@@ -164,7 +164,36 @@ export async function appendToLedger(file: string, entries: UsageEntry[], accept
   if (!text) return;
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const fresh = !(await exists(file));
-  await fsp.appendFile(file, (fresh ? JSON.stringify(HEADER) + '\n' : '') + text, 'utf8');
+  // a torn last line (a crash mid-write) would swallow the first new entry: start on a new line
+  const lead = fresh ? JSON.stringify(HEADER) + '\n' : (await endsWithoutNewline(file)) ? '\n' : '';
+  await fsp.appendFile(file, lead + text, 'utf8');
+}
+
+/** Whether a non-empty file's last byte is not a newline. */
+async function endsWithoutNewline(file: string): Promise<boolean> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
+function endsWithoutNewlineSync(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The same, synchronously: for the last flush when the extension deactivates. */
@@ -173,7 +202,8 @@ export function appendToLedgerSync(file: string, entries: UsageEntry[], accepts:
   if (!text) return;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fresh = !fs.existsSync(file);
-  fs.appendFileSync(file, (fresh ? JSON.stringify(HEADER) + '\n' : '') + text, 'utf8');
+  const lead = fresh ? JSON.stringify(HEADER) + '\n' : endsWithoutNewlineSync(file) ? '\n' : '';
+  fs.appendFileSync(file, lead + text, 'utf8');
 }
 
 /** Empties the ledger (a new file with only its header). */

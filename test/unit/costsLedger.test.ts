@@ -113,6 +113,20 @@ describe('usage ledger', () => {
     assert.deepEqual(again.entries.map((e) => e.id), ['ok-1', 'ok-2', 'after-1']);
   });
 
+  it('an entry appended after a torn last line (a crash mid-write) is kept', async () => {
+    const file = ledgerFile();
+    const rec = new UsageRecorder({ file });
+    rec.record(served('before'));
+    await rec.flush();
+    rec.dispose();
+    const entry = (await readLedger(file)).entries[0];
+    fs.appendFileSync(file, '{"id":"torn'); // no newline: the write stopped here
+    await appendToLedger(file, [{ ...entry, id: 'after' }]);
+    const { entries, recovered } = await readLedger(file);
+    assert.deepEqual(entries.map((e) => e.id), ['before', 'after'], 'the new entry starts on its own line');
+    assert.equal(recovered?.badLines, 1, 'only the torn line is lost');
+  });
+
   it('resets to an empty ledger', async () => {
     const file = ledgerFile();
     const rec = new UsageRecorder({ file });
