@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { DownloadError, formatBytes } from './errors';
 import { fetchFile } from './fetchFile';
 import type { HubClient, HubFile } from './hubClient';
+import { insideFolder } from './safePath';
 import { fileSize, INSTALL_MARKER, modelSlug, ModelStore, type DownloadManifest, type InstalledModel, type InstallMarker } from './store';
 import { verifyFile } from './verify';
 
@@ -109,7 +110,7 @@ export class Downloader {
       };
       for (const [i, file] of req.files.entries()) {
         const entry = manifest.files[i];
-        const final = path.join(staging, localPath(req, file.path));
+        const final = insideFolder(staging, localPath(req, file.path)); // the listing is untrusted
         const base = { file: file.path, fileIndex: i, fileCount: req.files.length };
         if (entry.verified && fileSize(final) === file.size) {
           done += file.size;

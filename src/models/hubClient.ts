@@ -9,6 +9,7 @@
  */
 import { DownloadError } from './errors';
 import { checkHubUrl, hubGet, readJsonBody, statusError, type NetOptions } from './http';
+import { unsafeRepoPath } from './safePath';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
 
@@ -72,7 +73,10 @@ export class HubClient {
       if (!Array.isArray(body)) throw new DownloadError('HUB_HTTP', `${res.url.href} did not answer a file list.`);
       for (const entry of body) {
         const file = parseEntry(entry);
-        if (file) files.push(file);
+        if (!file) continue;
+        const why = unsafeRepoPath(file.path);
+        if (why) throw new DownloadError('INVALID', `${repo} lists the file "${file.path}", which cannot be downloaded safely: ${why}.`, 'Choose another model, or download its files by hand and point glassbox.modelPath at the folder.');
+        files.push(file);
       }
       next = nextLink(typeof link === 'string' ? link : undefined, res.url);
     }
@@ -82,7 +86,8 @@ export class HubClient {
   /** Where to download one file from. */
   fileUrl(repo: string, revision: string, file: string): URL {
     checkRepoId(repo);
-    if (file.split('/').some((part) => part === '..' || part === '')) throw new DownloadError('INVALID', `Unsafe file path "${file}" in ${repo}.`);
+    const why = unsafeRepoPath(file);
+    if (why) throw new DownloadError('INVALID', `Unsafe file path "${file}" in ${repo}: ${why}.`);
     const encoded = file.split('/').map(encodeURIComponent).join('/');
     return new URL(`${this.baseUrl}/${repo}/resolve/${encodeURIComponent(revision)}/${encoded}`);
   }

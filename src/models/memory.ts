@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { locateModelFiles, readModelConfig } from '../engine/modelFolder';
 import { formatBytes } from './errors';
+import { unsafeRepoPath } from './safePath';
 
 /** The architecture numbers the estimate needs (config.json names in comments). */
 export interface ArchNumbers {
@@ -57,7 +58,7 @@ export function kvBytesForFile(onnxFile: string): 2 | 4 {
 
 /** External data files that belong to an .onnx (model.onnx_data, model.onnx.data, model.onnx_data_1, …). */
 export function isExternalDataOf(onnxFile: string, candidate: string): boolean {
-  if (path.posix.dirname(onnxFile) !== path.posix.dirname(candidate)) return false;
+  if (unsafeRepoPath(candidate) || path.posix.dirname(onnxFile) !== path.posix.dirname(candidate)) return false;
   const base = path.posix.basename(onnxFile);
   const name = path.posix.basename(candidate);
   return name !== base && (name.startsWith(`${base}_data`) || name.startsWith(`${base}.data`));

@@ -50,6 +50,15 @@ describe('model download from a local hub', () => {
     fs.rmSync(storage, { recursive: true, force: true });
   });
 
+  it('refuses a listing with a path that would leave the staging folder (a Windows traversal)', async () => {
+    const hostile = 'glassbox-test/hostile';
+    const repo = hub.addRepo(hostile, TEST_MODEL);
+    repo.files.set('onnx/model.onnx_data\\..\\..\\evil.bat', path.join(TEST_MODEL, 'config.json'));
+    const commit = await client.resolveRevision(hostile, 'main');
+    await assert.rejects(client.listFiles(hostile, commit), failsWith('INVALID', /evil\.bat/, /backslash/));
+    assert.deepEqual(fs.readdirSync(storage), [], 'nothing was written');
+  });
+
   /** The catalogue's test-tiny entry resolved against the hub, as the quick pick does it. */
   async function request(): Promise<DownloadRequest> {
     const entry = CATALOGUE.find((e) => e.repo === REPO)!;
