@@ -13,7 +13,7 @@ export function unsafeRepoPath(p: string): string | undefined {
   if (p.startsWith('/')) return 'it is absolute';
   if (/^[A-Za-z]:/.test(p)) return 'it starts with a drive letter';
   if (p.includes(':')) return 'it contains a colon';
-  if (/[\u0000-\u001f]/.test(p)) return 'it contains a control character';
+  if ([...p].some((ch) => ch.charCodeAt(0) < 0x20)) return 'it contains a control character';
   if (p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return 'it has an empty, "." or ".." segment';
   return undefined;
 }
