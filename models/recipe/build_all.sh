@@ -34,7 +34,7 @@ for stage in "${STAGES[@]}"; do
               # a rebuild from nothing starts from main's final weights
               init=$R/runs/main/final.pt; [ -f "$init" ] || init=models/glassbox-code
               $NICE $PY $R/pretrain.py --run repo --resume --init-from "$init" --seq-len 1024 --long-frac 0 \
-                --repo-rate 0.7 --max-tokens 9e6 --lr 6e-4 --warmup-tokens 2e5 ;;
+                --repo-rate 0.7 --max-tokens 6e6 --lr 6e-4 --warmup-tokens 2e5 ;;
     explain)  $NICE $PY $R/explain_pairs.py ;;
     lora)     $NICE $PY $R/lora.py --base $R/$RUN/final.pt ;;
     export)   $NICE $PY $R/export_model.py --weights $R/runs/lora/merged.pt --run-dir $R/$RUN \
