@@ -105,12 +105,23 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
   } catch (err) {
     // The caller measures the part file next: let pending writes finish and the file close first.
     if (!out.closed) await once(out, 'close').catch(() => undefined);
-    throw err instanceof DownloadError ? err : networkError(err, res.url, o.signal);
+    throw err instanceof DownloadError ? err : (localWriteError(err, o.partPath) ?? networkError(err, res.url, o.signal));
   }
   if (written < o.size && res.body.complete) {
     // The server closed the response cleanly but short (no Content-Length): retry the rest.
     throw new DownloadError('HUB_HTTP', `${o.label}: the response ended at byte ${written} of ${o.size}.`);
   }
+}
+
+/**
+ * A failure to write the part file (disk full, a read-only or forbidden folder), or undefined for
+ * anything else. These are never the network's fault, so they are reported at once, not retried.
+ */
+export function localWriteError(err: unknown, file: string): DownloadError | undefined {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new DownloadError('DISK_FULL', `The disk is full: ${file} could not be written.`, 'Free some space (or set glassbox.hub.storageFolder to another disk) and download again; what was downloaded is kept.');
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new DownloadError('READ_ONLY', `${file} cannot be written (${code}).`, 'Set glassbox.hub.storageFolder to a folder you can write to.');
+  return undefined;
 }
 
 function changed(o: FetchFileOptions, actual: number, body?: NodeJS.ReadableStream & { destroy(): void }): DownloadError {

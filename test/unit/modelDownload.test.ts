@@ -11,6 +11,7 @@ import { DecoderModel } from '../../src/engine/decoder';
 import { generate } from '../../src/engine/generate';
 import { CATALOGUE, type CatalogueEntry } from '../../src/models/catalogue';
 import { Downloader, type DownloadProgress, type DownloadRequest } from '../../src/models/download';
+import { fetchFile } from '../../src/models/fetchFile';
 import { DownloadError } from '../../src/models/errors';
 import { HubClient } from '../../src/models/hubClient';
 import { downloadRequest, resolveVariant } from '../../src/models/resolve';
@@ -57,6 +58,17 @@ describe('model download from a local hub', () => {
     const commit = await client.resolveRevision(hostile, 'main');
     await assert.rejects(client.listFiles(hostile, commit), failsWith('INVALID', /evil\.bat/, /backslash/));
     assert.deepEqual(fs.readdirSync(storage), [], 'nothing was written');
+  });
+
+  it('a full disk is reported as a full disk at once, not retried as a network problem', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    const commit = await client.resolveRevision(REPO, 'main');
+    const retries: Error[] = [];
+    // /dev/full accepts the open and fails every write with ENOSPC, as a full disk does
+    await assert.rejects(
+      fetchFile({ url: client.fileUrl(REPO, commit, 'config.json'), partPath: '/dev/full', size: fs.statSync(path.join(TEST_MODEL, 'config.json')).size, label: 'config.json', net: client.net, retries: 5, retryDelayMs: 1, onRetry: (_n, e) => retries.push(e) }),
+      failsWith('DISK_FULL', /disk is full/, /storageFolder/),
+    );
+    assert.deepEqual(retries, [], 'no retries');
   });
 
   /** The catalogue's test-tiny entry resolved against the hub, as the quick pick does it. */
