@@ -3,8 +3,8 @@
  * explanation (EngineHost.onDidServe) — only while the view is visible, debounced — it captures
  * attention on the prompt plus the generated tokens, on the worker's separate capture session.
  * "Show Attention for Selection" captures the selected code. The webview keeps its UI state;
- * the host re-sends the capture whenever the webview (re)loads, and recaptures after a window
- * reload from the token ids the webview saved.
+ * the host re-sends the capture whenever the webview (re)loads. Nothing of the code is saved in
+ * the webview's state, so after a window reload the view waits for the next completion.
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
@@ -13,7 +13,7 @@ import type { TokenProvenance } from '../engine/completion';
 import { GlassboxError, isCancellation } from '../engine/errors';
 import type { EngineHost, ServedRequest } from '../engineHost';
 import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
-import { isViewToHost, type AttentionSource, type HostToView, type RestoreSource, type ViewToHost } from '../../webview/attention/protocol';
+import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
 import { EditorTint } from './editorTint';
 import { mapBySearch, mapFromStart, type TokenRange } from './sourceMap';
 import { linesData, queryData, summarize } from './viewData';
@@ -180,7 +180,6 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
         this.post({ type: 'tint', enabled: this.tint.enabled });
         if (this.capture) this.postCapture();
         else if (this.problem) this.post(this.problem);
-        else if (msg.restore && this.host.state.kind !== 'error') await this.restore(msg.restore);
         else this.postStatus();
         if (this.pendingServe && this.view?.visible) this.schedule();
         return;
@@ -218,12 +217,6 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
       const keep = [...c.queries, position].slice(-64);
       void this.run({ ...this.source, prompt: ids.slice(0, c.generatedFrom), generated: ids.slice(c.generatedFrom) }, keep);
     }
-  }
-
-  private async restore(r: RestoreSource): Promise<void> {
-    const info = this.host.info ?? (await this.host.ensureLoaded().catch(() => null));
-    if (!info || info.name !== r.model) return this.postStatus();
-    await this.run({ kind: r.source, title: r.title, prompt: r.ids.slice(0, r.generatedFrom), generated: r.ids.slice(r.generatedFrom) });
   }
 
   private postCapture(): void {

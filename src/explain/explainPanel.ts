@@ -24,7 +24,11 @@ export class ExplainPanel {
 
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
-  private queue: HostToView[] = [];
+  /**
+   * The current explanation's messages, in memory only: the webview keeps no code in its state, so
+   * each time it loads (shown again after being hidden) they are replayed to it.
+   */
+  private transcript: HostToView[] = [];
   private running: AbortController | null = null;
 
   private constructor(
@@ -51,7 +55,7 @@ export class ExplainPanel {
     return ExplainPanel.currentPanel;
   }
 
-  /** Restores a panel VS Code kept across a window reload; the webview redraws from its own state. */
+  /** Restores a panel VS Code kept across a window reload; the webview says the explanation was not kept. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost): void {
     ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
   }
@@ -107,16 +111,16 @@ export class ExplainPanel {
     if (!isViewToHost(msg)) return;
     if (msg.type === 'ready') {
       this.ready = true;
-      for (const m of this.queue) void this.panel.webview.postMessage(m);
-      this.queue = [];
+      for (const m of this.transcript) void this.panel.webview.postMessage(m);
     } else if (msg.type === 'stop') {
       this.running?.abort();
     }
   }
 
-  /** Messages wait for the webview's `ready`, so none are lost while it loads. */
+  /** Every message joins the transcript; before the webview's `ready` it only waits there. */
   private post(msg: HostToView): void {
+    if (msg.type === 'start') this.transcript = [];
+    this.transcript.push(msg);
     if (this.ready) void this.panel.webview.postMessage(msg);
-    else this.queue.push(msg);
   }
 }

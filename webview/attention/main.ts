@@ -12,7 +12,7 @@ import { exportJson, exportPng, type Screen } from './exportView';
 import { HeadGrid } from './headGrid';
 import { distributionBars, lensTable, samplingControls } from './lensView';
 import { drawLines, lineWindow } from './lineView';
-import { isHostToView, type CaptureSummary, type HeatMode, type HostToView, type LinesData, type QueryData, type RestoreSource, type ViewCommand, type ViewToHost } from './protocol';
+import { isHostToView, viewSettingsOnly, type CaptureSummary, type HeatMode, type HostToView, type LinesData, type QueryData, type ViewCommand, type ViewToHost } from './protocol';
 import { originText, TokenStrip } from './strip';
 
 registerToolkit();
@@ -26,11 +26,14 @@ interface UiState {
   pinned: number | null;
   threshold: number;
   sampling: Sampling;
-  restore?: RestoreSource;
 }
 
 const DEFAULTS: UiState = { mode: 'mean', layer: 0, head: 0, pinned: null, threshold: 0.1, sampling: { temperature: 1, topK: 0, topP: 1 } };
-const ui: UiState = { ...DEFAULTS, ...(loadState<UiState>() ?? {}) };
+// The saved state holds view settings only: never the prompt's tokens (that is the user's code, and
+// VS Code writes webview state to workspace storage). An older version saved them as `restore`.
+const ui: UiState = { ...DEFAULTS, ...viewSettingsOnly(loadState<UiState>()) };
+/** The tokens of the capture on screen (in memory only), to keep the pin when the same capture returns. */
+let shownIds: number[] | null = null;
 let capture: CaptureSummary | null = null;
 let query: QueryData | null = null;
 let lines: LinesData | null = null;
@@ -274,11 +277,11 @@ function screen(): Screen {
 }
 
 function onCapture(c: CaptureSummary): void {
-  const same = ui.restore && ui.restore.ids.length === c.restore.ids.length && ui.restore.ids.every((id, i) => id === c.restore.ids[i]);
+  const same = shownIds !== null && shownIds.length === c.restore.ids.length && shownIds.every((id, i) => id === c.restore.ids[i]);
   capture = c;
   query = null;
   lines = null;
-  ui.restore = c.restore;
+  shownIds = c.restore.ids;
   ui.layer = Math.min(ui.layer, c.numLayers - 1);
   ui.head = Math.min(ui.head, c.numHeads - 1);
   if (!same || ui.pinned === null || ui.pinned >= c.seqLen) ui.pinned = c.initial;
@@ -330,4 +333,4 @@ function apply(msg: HostToView): void {
 
 onMessage(isHostToView, apply);
 setStatus('Waiting for the extension…', true);
-send({ type: 'ready', restore: ui.restore });
+send({ type: 'ready' });

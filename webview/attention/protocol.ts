@@ -30,7 +30,7 @@ export interface TokenOrigin {
   source?: { kind: string; path?: string; line?: number };
 }
 
-/** What a capture was run on, enough to run it again after a window reload. */
+/** What a capture was run on (kept in memory by the view; never saved in its state). */
 export interface RestoreSource {
   source: AttentionSource;
   title: string;
@@ -125,7 +125,7 @@ export const VIEW_COMMANDS = ['glassbox.showAttentionForSelection', 'glassbox.tr
 export type ViewCommand = (typeof VIEW_COMMANDS)[number];
 
 export type ViewToHost =
-  | { type: 'ready'; restore?: RestoreSource }
+  | { type: 'ready' }
   /** pin: a click (the editor tint follows it); otherwise a hover preview. */
   | { type: 'select'; captureId: number; position: number; pin: boolean; rollout: boolean }
   | { type: 'lines'; captureId: number; layer: number; head: number; start: number; end: number; threshold: number }
@@ -137,19 +137,24 @@ export type ViewToHost =
   /** Show the place a copied token came from (a workspace-relative path, 0-based line). */
   | { type: 'openSource'; path: string; line: number };
 
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-
-function isRestore(x: unknown): x is RestoreSource {
-  const r = x as Partial<RestoreSource> | null;
-  return !!r && typeof r.title === 'string' && typeof r.model === 'string' && Array.isArray(r.ids) && r.ids.every(isNum) && isNum(r.generatedFrom) && (r.source === 'completion' || r.source === 'explain' || r.source === 'selection');
+/**
+ * The view's saved settings without anything of the code: VS Code writes webview state to workspace
+ * storage. (An older version saved the prompt's token ids as `restore`; they are dropped.)
+ */
+export function viewSettingsOnly<S extends object>(saved: S | undefined): Omit<S, 'restore'> | Record<string, never> {
+  if (!saved) return {};
+  const { restore: _dropped, ...rest } = saved as S & { restore?: unknown };
+  return rest;
 }
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 export function isViewToHost(x: unknown): x is ViewToHost {
   const m = x as Record<string, unknown> | null;
   if (!m || typeof m !== 'object') return false;
   switch (m.type) {
     case 'ready':
-      return m.restore === undefined || isRestore(m.restore);
+      return true;
     case 'select':
       return isNum(m.captureId) && isNum(m.position) && typeof m.pin === 'boolean' && typeof m.rollout === 'boolean';
     case 'lines':

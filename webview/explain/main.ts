@@ -1,14 +1,14 @@
 /** The Explain panel: streamed explanation coloured by the model's confidence, Stop, and details. */
 import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
-import { isHostToView, type ExplainViewState, type HostToView, type StreamedToken, type ViewToHost } from './protocol';
+import { isHostToView, savedState, type ExplainSavedState, type ExplainViewState, type HostToView, type StreamedToken, type ViewToHost } from './protocol';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
 
-let state: ExplainViewState | undefined = loadState<ExplainViewState>();
-// Restored after a reload: whatever was streaming then is not running any more.
-if (state?.status === 'streaming') state.status = 'stopped';
+let state: ExplainViewState | undefined;
+/** After a window reload: what the panel showed, without the code (which is not stored). */
+const saved = loadState<ExplainSavedState>();
 const app = document.getElementById('app')!;
 
 /** Five confidence bands; CSS colours them from the theme. */
@@ -25,7 +25,10 @@ function tokenSpan(t: StreamedToken): HTMLElement {
 function render(): void {
   app.replaceChildren();
   if (!state) {
-    app.append(el('p', 'muted', 'Run "Glassbox: Explain" on a selection or inside a function.'));
+    if (saved?.source) {
+      app.append(el('h2', '', `Explaining ${saved.source}`));
+      app.append(el('p', 'muted', 'The explanation was not kept across the reload: Glassbox does not store your code in the workspace state. Run "Glassbox: Explain" again.'));
+    } else app.append(el('p', 'muted', 'Run "Glassbox: Explain" on a selection or inside a function.'));
     return;
   }
   const header = el('header', 'row');
@@ -110,7 +113,7 @@ function apply(msg: HostToView): void {
       render();
       break;
   }
-  saveState(state);
+  if (state) saveState<ExplainSavedState>(savedState(state));
 }
 
 onMessage(isHostToView, apply);

@@ -25,7 +25,7 @@ export type HostToView =
 
 export type ViewToHost = { type: 'ready' } | { type: 'stop' };
 
-/** What the panel keeps in its webview state, to redraw after a hide or a reload. */
+/** What the panel draws from (in memory only: it holds the user's code). */
 export interface ExplainViewState {
   code: string;
   language: string;
@@ -34,6 +34,21 @@ export interface ExplainViewState {
   done?: { text: string; details: ExplainDetails };
   status: 'streaming' | 'done' | 'stopped' | 'error';
   error?: string;
+}
+
+/**
+ * What the panel keeps in its webview state, which VS Code writes to workspace storage: no code, no
+ * prompt, no explanation. While the window is open the host replays the explanation when the panel
+ * is shown again; after a reload the panel says it was not kept.
+ */
+export interface ExplainSavedState {
+  source: string;
+  language: string;
+}
+
+/** The part of the view's state that may be saved. */
+export function savedState(s: ExplainViewState): ExplainSavedState {
+  return { source: s.source, language: s.language };
 }
 
 export function isViewToHost(x: unknown): x is ViewToHost {
