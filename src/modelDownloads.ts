@@ -14,6 +14,7 @@ import { DownloadError, formatBytes, isDownloadCancel } from './models/errors';
 import { HubClient } from './models/hubClient';
 import { describeEstimate, estimateFolderMemory, type MemoryEstimate } from './models/memory';
 import { ModelStore, type InstalledModel } from './models/store';
+import { netOptions } from './netSettings';
 
 export interface ModelUiContext {
   extension: vscode.ExtensionContext;
@@ -25,8 +26,7 @@ export interface ModelUiContext {
 export function modelServices(ctx: ModelUiContext): { store: ModelStore; hub: () => HubClient; downloader: () => Downloader } {
   const root = ctx.config.modelStorageFolder ?? path.join(ctx.extension.globalStorageUri.fsPath, 'models');
   const store = new ModelStore(root);
-  const http = vscode.workspace.getConfiguration('http');
-  const hub = () => new HubClient(ctx.config.hubBaseUrl, { proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL') ?? true });
+  const hub = () => new HubClient(ctx.config.hubBaseUrl, netOptions());
   return { store, hub, downloader: () => new Downloader({ store, hub: hub() }) };
 }
 

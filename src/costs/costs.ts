@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
+import { netOptions } from '../netSettings';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
 import { PriceUpdateError } from './litellm';
@@ -109,7 +110,7 @@ export class Costs implements vscode.Disposable {
       const controller = new AbortController();
       const sub = token.onCancellationRequested(() => controller.abort());
       try {
-        const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), { signal: controller.signal, timeoutMs: UPDATE_TIMEOUT_MS });
+        const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), { signal: controller.signal, timeoutMs: UPDATE_TIMEOUT_MS, net: netOptions() });
         this.log.info(`Prices updated from ${url}: ${r.updated.length} models; missing ${r.missing.join(', ') || 'none'}; skipped ${r.skipped.join('; ') || 'none'}`);
         const kept = [...r.missing, ...r.skipped.map((s) => s.split(' ')[0])];
         void vscode.window.showInformationMessage(

@@ -5,6 +5,8 @@
  * not read. Anything wrong (URL, network, status, size, JSON, schema) throws a PriceUpdateError,
  * and the caller keeps the prices it had.
  */
+import { DownloadError } from '../models/errors';
+import { hubGet, type NetOptions } from '../models/http';
 import { MAX_PRICE_PER_M, isRecord, validatePriceFile, type ModelPrice, type PriceFile, type PriceTier } from './priceFile';
 
 export type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';
@@ -31,6 +33,8 @@ export interface UpdateResult {
 
 export interface FetchOptions {
   signal?: AbortSignal;
+  /** Proxy and TLS settings, as the model downloads use them. */
+  net?: NetOptions;
   /** Whole download, ms. */
   timeoutMs?: number;
   maxBytes?: number;
@@ -62,20 +66,26 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
   const failure = (err: unknown): PriceUpdateError => {
     if (opts.signal?.aborted) return new PriceUpdateError('cancelled', 'The price update was cancelled.');
     if (timeout.aborted) return new PriceUpdateError('timeout', `No complete answer from ${target.host} within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s.`);
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return new PriceUpdateError('network', `Could not reach ${target.host}: ${cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))}.`);
+    return new PriceUpdateError('network', `Could not reach ${target.host}: ${err instanceof Error ? err.message : String(err)}.`);
   };
   let text: string;
   try {
-    const res = await fetch(target, { signal, headers: { accept: 'application/json' } });
-    if (!res.ok) throw new PriceUpdateError('http', `${target.host} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} for ${target.pathname}.`);
-    const length = Number(res.headers.get('content-length'));
-    if (length > maxBytes) throw new PriceUpdateError('size', `The price file is ${length} bytes, more than the ${maxBytes} allowed.`);
-    text = await res.text();
+    // the model downloads' client: proxy-aware, and every redirect hop is checked for https again
+    const res = await hubGet(target, { headers: { accept: 'application/json' }, signal, net: opts.net });
+    if (res.status !== 200) {
+      res.body.resume();
+      throw new PriceUpdateError('http', `${target.host} answered HTTP ${res.status}${res.body.statusMessage ? ` ${res.body.statusMessage}` : ''} for ${target.pathname}.`);
+    }
+    const length = Number(res.headers['content-length']);
+    if (length > maxBytes) {
+      res.body.destroy();
+      throw new PriceUpdateError('size', `The price file is ${length} bytes, more than the ${maxBytes} allowed.`);
+    }
+    text = await readCapped(res.body, maxBytes);
   } catch (err) {
+    if (err instanceof DownloadError && err.code === 'INSECURE_URL') throw new PriceUpdateError('url', `The price download was redirected to a plain http address; prices are downloaded over https only. (${err.message})`);
     throw err instanceof PriceUpdateError ? err : failure(err);
   }
-  if (text.length > maxBytes) throw new PriceUpdateError('size', `The price file is over ${maxBytes} bytes.`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -83,6 +93,21 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
     throw new PriceUpdateError('json', `The download is not valid JSON (${err instanceof Error ? err.message : String(err)}).`);
   }
   return mapLiteLlm(raw, base, target.toString(), opts.now ?? new Date());
+}
+
+/** A body as text, stopped as soon as it passes `maxBytes` (whatever Content-Length said, or if it said nothing). */
+async function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += (chunk as Buffer).length;
+    if (n > maxBytes) {
+      body.destroy();
+      throw new PriceUpdateError('size', `The price file is over ${maxBytes} bytes.`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Maps LiteLLM entries onto `base`'s models; models without a usable entry keep their prices. */

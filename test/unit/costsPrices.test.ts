@@ -101,6 +101,8 @@ function litellmFile(): Record<string, unknown> {
   return file;
 }
 
+let endlessClosed = false;
+
 describe('Update Prices against a local HTTP server', () => {
   let server: http.Server;
   let base = '';
@@ -111,6 +113,18 @@ describe('Update Prices against a local HTTP server', () => {
       else if (req.url === '/bad-json') res.end('{"gpt-4o": {"input_cost_per_token": 3e-6,');
       else if (req.url === '/not-litellm') res.end(JSON.stringify({ hello: 'world' }));
       else if (req.url === '/slow') setTimeout(() => res.end(JSON.stringify(litellmFile())), 20_000).unref();
+      else if (req.url === '/to-http') res.writeHead(302, { location: 'http://prices.example/prices.json' }).end();
+      else if (req.url === '/endless') {
+        // chunked, no Content-Length: only a streamed cap can stop it
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => (endlessClosed = true));
+        pump();
+      }
       else {
         res.statusCode = 404;
         res.end('Not Found');
@@ -123,6 +137,13 @@ describe('Update Prices against a local HTTP server', () => {
   after(() => {
     for (const s of sockets) s.destroy();
     server.close();
+  });
+
+  it('refuses a redirect to plain http, and stops a body without Content-Length at the size cap', async () => {
+    await failsWith(updatePricesFile(`${base}/to-http`, path.join(tmp, 'redirect.json')), 'url', /redirected to a plain http address/);
+    await failsWith(updatePricesFile(`${base}/endless`, path.join(tmp, 'endless.json'), { maxBytes: 1024 * 1024 }), 'size', /over 1048576 bytes/);
+    for (let i = 0; i < 50 && !endlessClosed; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(endlessClosed, 'the connection was closed, not read to the end');
   });
 
   const failsWith = async (p: Promise<unknown>, reason: string, message: RegExp) =>
