@@ -3,7 +3,7 @@
  *
  *   glassbox complete --file F --line L --column C [--workspace DIR | --no-workspace] [--min-confidence X] [--model DIR] [--max-tokens N] [--json]
  *   glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
- *   glassbox tokenize --text TEXT [--model DIR] [--json]
+ *   glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
  *   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
  *   glassbox info [--model DIR] [--json]
  */
@@ -15,10 +15,11 @@ import { readTextFile } from './textFile';
 const USAGE = `Usage:
   glassbox complete --file F --line L --column C [--workspace DIR | --no-workspace] [--min-confidence X] [--model DIR] [--max-tokens N] [--json]
   glassbox generate (--prompt TEXT | --prompt-file F) [--model DIR] [--max-tokens N] [--greedy] [--no-cache] [--json]
-  glassbox tokenize --text TEXT [--model DIR] [--json]
+  glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
   glassbox info [--model DIR] [--json]
-Lines and columns are 1-based. The default model is the one embedded in Glassbox.
+Lines and columns are 1-based. The default model is the one embedded in Glassbox. A file argument of - reads
+standard input: pass long text that way (ONNX Runtime crashes on command lines of about 29,000 bytes).
 complete reads the workspace for context like the extension (default: the file's git root, else its folder).`;
 
 const OPTIONS = {
@@ -31,6 +32,7 @@ const OPTIONS = {
   prompt: { type: 'string' },
   'prompt-file': { type: 'string' },
   text: { type: 'string' },
+  'text-file': { type: 'string' },
   'max-tokens': { type: 'string' },
   temperature: { type: 'string' },
   seed: { type: 'string' },
@@ -137,7 +139,7 @@ async function run(argv: string[]): Promise<void> {
         break;
       }
       case 'tokenize': {
-        const t = engine.tokenize(need(args, 'text'));
+        const t = engine.tokenize(args['text-file'] ? readTextFile(args['text-file']) : need(args, 'text'));
         process.stdout.write(args.json ? JSON.stringify(t) + '\n' : t.ids.join(' ') + '\n');
         break;
       }

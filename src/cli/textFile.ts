@@ -3,13 +3,22 @@ import * as fs from 'node:fs';
 import { GlassboxError } from '../engine';
 
 const MAX_BYTES = 16 * 1024 * 1024;
+const LIMIT = '16 MB';
 
+/** A UTF-8 text file (`-`: standard input), at most 16 MB. */
 export function readTextFile(file: string): string {
   let bytes: Buffer;
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_BYTES) throw new GlassboxError('INPUT_NOT_TEXT', `${file} is ${(size / 1e6).toFixed(1)} MB; the limit is ${MAX_BYTES / 1e6} MB.`, 'Pass a smaller file or a part of it.');
-    bytes = fs.readFileSync(file);
+    if (file === '-') bytes = readStdin();
+    else {
+      const stat = fs.statSync(file);
+      // a FIFO or device reports size 0 whatever it holds: those are read with the cap as they come
+      if (!stat.isFile()) bytes = readCapped(file);
+      else {
+        if (stat.size > MAX_BYTES) throw new GlassboxError('INPUT_NOT_TEXT', `${file} is ${(stat.size / 1e6).toFixed(1)} MB; the limit is ${LIMIT}.`, 'Pass a smaller file or a part of it.');
+        bytes = fs.readFileSync(file);
+      }
+    }
   } catch (err) {
     if (err instanceof GlassboxError) throw err;
     throw new GlassboxError('INPUT_NOT_TEXT', `Cannot read ${file}: ${(err as Error).message}.`);
@@ -21,6 +30,41 @@ export function readTextFile(file: string): string {
   } catch {
     throw new GlassboxError('INPUT_NOT_TEXT', `${file} is not valid UTF-8 text.`, 'Convert it to UTF-8 first (e.g. iconv -t UTF-8).');
   }
+}
+
+function readStdin(): Buffer {
+  return readFd(0, 'standard input');
+}
+
+function readCapped(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    return readFd(fd, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads until the end, failing once past MAX_BYTES. */
+function readFd(fd: number, label: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
+      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_BYTES) throw new GlassboxError('INPUT_NOT_TEXT', `${label} holds more than ${LIMIT}.`, 'Pass a smaller text.');
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Character offset of a 1-based line and column (columns count UTF-16 code units, as VS Code does). */

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RUN_FAILED'
   | 'CANCELLED'
   | 'WORKER_CRASHED'
+  | 'COMMAND_LINE_TOO_LONG'
   | 'INTERNAL';
 
 /** An error the engine raises on purpose: `message` says what happened, `hint` what to do next. */

@@ -33,6 +33,32 @@ export interface CreateOptions extends SessionOptions {
   saveOptimizedTo?: string;
 }
 
+/**
+ * onnxruntime-node 1.30 (Linux) kills the whole process with SIGSEGV while creating a session when
+ * the process's command line (/proc/self/cmdline) is about 28,950 bytes or longer, as when a CLI
+ * is given a long text as one argument (measured: 28,937-byte argument fine, 28,944 crashes, with
+ * `node script.js` before it). In the extension that would take down the extension host, since the
+ * worker is a thread of it. So no session is created past this many bytes; the CLI takes long text
+ * from a file or stdin instead.
+ */
+export const MAX_COMMAND_LINE_BYTES = 24_000;
+
+let commandLineBytes: number | undefined;
+
+/** Throws before a session is created in a process whose command line would crash ONNX Runtime. */
+export function checkCommandLine(): void {
+  if (commandLineBytes === undefined) {
+    try {
+      commandLineBytes = fs.readFileSync('/proc/self/cmdline').length;
+    } catch {
+      commandLineBytes = 0; // not Linux: the crash was seen only there
+    }
+  }
+  if (commandLineBytes > MAX_COMMAND_LINE_BYTES) {
+    throw new GlassboxError('COMMAND_LINE_TOO_LONG', `This process's command line is ${commandLineBytes} bytes; ONNX Runtime ${ortVersion()} crashes when it is about 29,000 or more, so no model is loaded.`, 'Pass long text in a file (--text-file, --prompt-file) or on stdin (-) instead of as an argument.');
+  }
+}
+
 /** The onnxruntime-node version: optimized graphs saved by one version are not reused by another. */
 export function ortVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common;
@@ -63,6 +89,7 @@ export class OrtSession {
 
   /** Load from a file path (external data resolves next to it) or from bytes (graph surgery). */
   static async create(model: string | Uint8Array, opts: CreateOptions = {}, label?: string): Promise<OrtSession> {
+    checkCommandLine();
     const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
     if (typeof model === 'string') checkOnnxFile(model);
     const options: ort.InferenceSession.SessionOptions = {

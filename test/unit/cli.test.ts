@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,8 +9,12 @@ import { ROOT } from './helpers';
 const BIN = path.join(ROOT, 'bin', 'glassbox.js');
 
 function glassbox(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return glassboxWith(undefined, ...args);
+}
+
+function glassboxWith(input: string | undefined, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, input });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 function tmpFile(name: string, content: string | Buffer): string {
@@ -79,5 +83,29 @@ describe('glassbox CLI (bundled)', () => {
     const u = glassbox('complete', '--line', '1');
     assert.equal(u.code, 2);
     assert.match(u.stderr, /--file is required/);
+  });
+
+  it('a ~30,000-character argument gets a clear error, not a crash; the same text on stdin works', () => {
+    // onnxruntime-node 1.30 segfaults creating a session when the command line is ~29,000 bytes
+    const long = 'x = 1 '.repeat(5000);
+    const r = glassbox('tokenize', '--text', long, '--json');
+    assert.equal(r.signal, null, `killed by ${r.signal}`);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /command line is \d+ bytes.*stdin/s);
+    const ok = glassboxWith(long, 'tokenize', '--text-file', '-', '--json');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok((JSON.parse(ok.stdout) as { ids: number[] }).ids.length > 1000);
+  });
+
+  it('a FIFO cannot get past the 16 MB limit', { skip: process.platform === 'win32' && 'no mkfifo' }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-cli-'));
+    const fifo = path.join(dir, 'pipe');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return;
+    // a writer that would send 17 MB; the reader must stop at the cap
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const b=Buffer.alloc(1<<20,97);const fd=fs.openSync(${JSON.stringify(fifo)},'w');try{for(let i=0;i<17;i++)fs.writeSync(fd,b)}catch{}`]);
+    const r = glassbox('tokenize', '--text-file', fifo);
+    writer.kill();
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /more than 16 MB/);
   });
 });
