@@ -70,6 +70,12 @@ function int(args: Args, name: keyof Args, fallback?: number): number {
   return n;
 }
 
+function nonNegative(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number ≥ 0 (0 is greedy), got ${JSON.stringify(v)}.`);
+  return n;
+}
+
 function fraction(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
@@ -108,6 +114,7 @@ async function run(argv: string[]): Promise<void> {
   }
   const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo'];
   if (!known.includes(command)) throw new UsageError(`Unknown command "${command}".`);
+  if (args.model !== undefined && args.model.trim() === '') throw new UsageError('--model is empty: give a model folder, or leave the option out for the embedded model.');
   const engine = await Engine.load(args.model ?? embeddedModelDir());
   const loadMs = engine.model.loadMs;
   try {
@@ -125,7 +132,7 @@ async function run(argv: string[]): Promise<void> {
       }
       case 'generate': {
         const prompt = args['prompt-file'] ? readTextFile(args['prompt-file']) : need(args, 'prompt');
-        const temperature = args.greedy ? 0 : args.temperature !== undefined ? Number(args.temperature) : 0.8;
+        const temperature = args.greedy ? 0 : args.temperature !== undefined ? nonNegative(args.temperature, 'temperature') : 0.8;
         const r = await engine.generate(prompt, {
           maxNewTokens: int(args, 'max-tokens', 64),
           temperature,
@@ -148,7 +155,7 @@ async function run(argv: string[]): Promise<void> {
         const lines = text.split('\n');
         const start = int(args, 'start', 1);
         const end = int(args, 'end', lines.length);
-        if (start < 1 || end < start || start > lines.length) throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
+        if (start < 1 || end < start || start > lines.length || end > lines.length) throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
         let streamed = 0;
         const r = await engine.explain({
           code: lines.slice(start - 1, end).join('\n'),

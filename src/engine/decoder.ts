@@ -34,6 +34,8 @@ const MAX_REWRITE_BYTES = 256 * 1024 * 1024;
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
 /** Used when neither the config nor the tokenizer says how long a context the model takes. */
+/** Fewer positions than this leave no room for a prompt and a completion. */
+const MIN_CONTEXT = 16;
 const FALLBACK_CONTEXT = 2048;
 
 export class DecoderModel {
@@ -77,6 +79,9 @@ export class DecoderModel {
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.cache = new KvCache(io, kvHeads, headDim);
+    if (config.contextLength !== undefined && config.contextLength < MIN_CONTEXT) {
+      throw new GlassboxError('CONFIG_INVALID', `${files.configPath ?? files.genaiConfigPath}: the context length (max_position_embeddings) is ${config.contextLength}; a decoder for code needs at least ${MIN_CONTEXT} positions.`, 'Fix the model\'s config.json.');
+    }
     this.contextLength = config.contextLength ?? FALLBACK_CONTEXT;
     const eos = config.eosTokenIds.length ? config.eosTokenIds : [tokenizer.eosToken && tokenizer.tokenId(tokenizer.eosToken)].filter((x): x is number => x !== undefined);
     this.eosTokenIds = eos;

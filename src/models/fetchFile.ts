@@ -105,6 +105,7 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
   } catch (err) {
     // The caller measures the part file next: let pending writes finish and the file close first.
     if (!out.closed) await once(out, 'close').catch(() => undefined);
+    if (res.timedOut() && !o.signal?.aborted) throw new DownloadError('HUB_UNREACHABLE', `${o.label}: no data from ${res.url.host} for ${(o.net?.idleTimeoutMs ?? 30_000) / 1000} s.`, 'The download resumes where it stopped.');
     throw err instanceof DownloadError ? err : (localWriteError(err, o.partPath) ?? networkError(err, res.url, o.signal));
   }
   if (written < o.size && res.body.complete) {

@@ -25,6 +25,8 @@ export interface HubResponse {
   body: http.IncomingMessage;
   /** The URL that answered, after redirects. */
   url: URL;
+  /** Whether the connection was closed for staying silent too long (the body's error then says only "aborted"). */
+  timedOut: () => boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -89,6 +91,9 @@ export async function hubGet(
 function requestOnce(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, net: NetOptions): Promise<HubResponse> {
   if (signal?.aborted) return Promise.reject(new DownloadError('CANCELLED', 'The download was cancelled.'));
   const lib = url.protocol === 'https:' ? https : http;
+  const idleMs = net.idleTimeoutMs ?? 30_000;
+  let idle = false;
+  const silence = () => new DownloadError('HUB_UNREACHABLE', `No data from ${url.host} for ${idleMs / 1000} s.`, 'Check the network and the proxy (http.proxy); the download resumes where it stopped.');
   return new Promise((resolve, reject) => {
     const req = lib.request(url, {
       method: 'GET',
@@ -97,9 +102,12 @@ function requestOnce(url: URL, headers: Record<string, string>, signal: AbortSig
       rejectUnauthorized: net.strictSSL !== false,
       signal,
     });
-    req.setTimeout(net.idleTimeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error(`no data from ${url.host} for ${(net.idleTimeoutMs ?? 30_000) / 1000} s`), { code: 'ETIMEDOUT' })));
-    req.once('response', (body) => resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url }));
-    req.once('error', (err) => reject(networkError(err, url, signal)));
+    req.setTimeout(idleMs, () => {
+      idle = true;
+      req.destroy(silence());
+    });
+    req.once('response', (body) => resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url, timedOut: () => idle }));
+    req.once('error', (err) => reject(idle ? silence() : networkError(err, url, signal)));
     req.end();
   });
 }

@@ -108,4 +108,18 @@ describe('glassbox CLI (bundled)', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /more than 16 MB/);
   });
+
+  it('refuses a temperature that is not a number ≥ 0, an empty --model and an --end past the file', () => {
+    for (const t of ['NaN', '-1', 'warm']) {
+      const r = glassbox('generate', '--prompt', 'x = ', `--temperature=${t}`);
+      assert.equal(r.code, 2, t);
+      assert.match(r.stderr, /--temperature must be a number ≥ 0/);
+    }
+    const m = glassbox('tokenize', '--text', 'x', '--model', '');
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /--model is empty/);
+    const e = glassbox('explain', '--file', sample, '--start', '1', '--end', '99');
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /within 1\.\.\d+/);
+  });
 });

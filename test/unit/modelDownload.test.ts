@@ -71,6 +71,16 @@ describe('model download from a local hub', () => {
     assert.deepEqual(retries, [], 'no retries');
   });
 
+  it('a hub that goes silent is reported as silent, not as "ECONNRESET: aborted"', async () => {
+    const commit = await client.resolveRevision(REPO, 'main');
+    hub.faults.slow.set(ONNX, 4096); // 8 KB, then two seconds of silence
+    const quiet = new HubClient(client.baseUrl, { idleTimeoutMs: 300 });
+    await assert.rejects(
+      fetchFile({ url: quiet.fileUrl(REPO, commit, ONNX), partPath: path.join(storage, 'model.onnx.part'), size: ONNX_BYTES, label: ONNX, net: quiet.net, retries: 0 }),
+      failsWith('HUB_UNREACHABLE', /no data from 127\.0\.0\.1:\d+ for 0\.3 s/i),
+    );
+  });
+
   /** The catalogue's test-tiny entry resolved against the hub, as the quick pick does it. */
   async function request(): Promise<DownloadRequest> {
     const entry = CATALOGUE.find((e) => e.repo === REPO)!;

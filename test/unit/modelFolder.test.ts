@@ -110,6 +110,13 @@ describe('bad model folders', () => {
     await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', '7 layers', 'for 2'));
   });
 
+  it('a context length too short for any completion is a config error, not "the prompt is empty"', async () => {
+    const dir = copyModel(TEST_MODEL);
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), max_position_embeddings: 1 }));
+    await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', 'max_position_embeddings', 'is 1'));
+  });
+
   it('a graph with inputs the engine cannot feed', async () => {
     const dir = path.join(FIXTURES, 'bad-unexpected-input');
     await assert.rejects(DecoderModel.load(dir), fails('GRAPH_UNSUPPORTED', /cannot feed|has no/));
