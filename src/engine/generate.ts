@@ -83,6 +83,9 @@ export interface GenerationResult {
   timings: GenerationTimings;
 }
 
+/** Prompt tokens per prefill run (a cancellation is noticed between runs). */
+export const PREFILL_CHUNK = 512;
+
 /** Length of the longest common prefix of two id lists. */
 export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
@@ -118,7 +121,14 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   cache.truncate(reused);
   throwIfAborted(o.signal);
 
-  let logits = await model.forward(prompt.slice(reused), cache);
+  // A long prefill runs in chunks, so a cancelled request (the user typed on) frees the worker
+  // within one chunk instead of after the whole prompt.
+  const fresh = prompt.slice(reused);
+  let logits!: Float32Array;
+  for (let at = 0; at < fresh.length; at += PREFILL_CHUNK) {
+    if (at > 0) throwIfAborted(o.signal);
+    logits = await model.forward(fresh.slice(at, at + PREFILL_CHUNK), cache);
+  }
   const prefillMs = performance.now() - start;
 
   const greedy = !o.temperature || o.temperature <= 0;

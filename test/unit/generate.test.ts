@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DecoderModel } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
-import { maxAbsDiff, readGolden, TEST_MODEL, type Golden } from './helpers';
+import { generate, PREFILL_CHUNK } from '../../src/engine/generate';
+import { maxAbsDiff, readGolden, ROOT, TEST_MODEL, type Golden } from './helpers';
 
 describe('generation on the test model', () => {
   let model: DecoderModel;
@@ -117,6 +118,27 @@ describe('generation on the test model', () => {
     const t = await generate(model, ids, { maxNewTokens: 64, stopTokenIds: [], timeBudgetMs: 0 });
     assert.equal(t.stopReason, 'time_budget');
     assert.equal(t.tokens.length, 1, 'the budget is checked after each token');
+  });
+
+  it('a long prefill notices a cancellation between its chunks', async () => {
+    // the shipped model: test-tiny's 512 positions hold only one chunk
+    const big = await DecoderModel.load(path.join(ROOT, 'models', 'glassbox-code'));
+    const ctrl = new AbortController();
+    const prompt = Array.from({ length: 3 * PREFILL_CHUNK }, (_, i) => 10 + (i % 200));
+    const forward = big.forward.bind(big);
+    let runs = 0;
+    big.forward = async (...args: Parameters<typeof big.forward>) => {
+      runs++;
+      const out = await forward(...args);
+      ctrl.abort(); // the user typed on while the first chunk ran
+      return out;
+    };
+    try {
+      await assert.rejects(generate(big, prompt, { maxNewTokens: 4, stopTokenIds: [], signal: ctrl.signal }), (e: Error & { code?: string }) => e.code === 'CANCELLED');
+      assert.equal(runs, 1, 'the rest of the prompt was not run');
+    } finally {
+      await big.dispose();
+    }
   });
 
   it('cancels between steps through an AbortSignal', async () => {
