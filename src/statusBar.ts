@@ -1,6 +1,7 @@
 /** The status bar item: model name and state, and the last completion's latency and speed. */
 import * as vscode from 'vscode';
 import type { Config } from './config';
+import type { CompletionResult } from './engine/completion';
 import type { EngineHost, EngineState, ServedRequest } from './engineHost';
 
 export class StatusBar implements vscode.Disposable {
@@ -39,6 +40,7 @@ export class StatusBar implements vscode.Disposable {
         `**Glassbox** — ${model}: ${label}`,
         state.kind === 'error' ? `\n\n${state.message}` : '',
         this.last ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens` : '',
+        this.last ? whatWasShown(this.last) : '',
         '\n\nClick for the Glassbox menu.',
       ].join(''),
     );
@@ -66,6 +68,18 @@ const LABELS: Record<EngineState['kind'], string> = {
   generating: 'generating',
   error: 'error',
 };
+
+/** For a completion: how much of it the copy cache wrote, and why nothing was shown when it was hidden. */
+function whatWasShown(r: ServedRequest): string {
+  if (r.kind !== 'completion' || !('confidence' in r.result)) return '';
+  const c: CompletionResult = r.result;
+  if (c.hidden) {
+    const why = { confidence: `its least likely token had probability ${c.confidence.min.toFixed(2)}, under glassbox.completion.minConfidence`, retype: 'it only retyped the text after the cursor', line_length: 'its line ran too long' }[c.hidden.reason];
+    return `\n\nNot shown: ${why}.`;
+  }
+  const copied = c.provenance.filter((t) => t.kind === 'cache').length;
+  return c.provenance.length ? `\n\n${copied} of ${c.provenance.length} tokens copied by the cache; least likely token p ${c.confidence.min.toFixed(2)}.` : '';
+}
 
 function formatStats(r: ServedRequest): string {
   const t = r.result.timings;
