@@ -20,11 +20,10 @@ export type EngineState =
   | { kind: 'error'; message: string };
 
 export interface ServedRequest {
-  /** Unique across sessions; `servedId(result)` finds it again (ties an accepted completion to its request). */
+  /** Unique across sessions (ties an accepted completion to its request in the usage ledger). */
   id: string;
   kind: 'completion' | 'explain';
   model: string;
-  promptText?: string;
   result: CompletionResult | ExplainResult;
   /** Wall time from request to result, ms (includes queueing and worker transfer). */
   latencyMs: number;
@@ -38,7 +37,6 @@ export class EngineHost implements vscode.Disposable {
   private infoValue: ModelInfo | null = null;
   private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
   private readonly servedEmitter = new vscode.EventEmitter<ServedRequest>();
-  private readonly servedIds = new WeakMap<object, string>();
   private servedCount = 0;
   private readonly session = Date.now().toString(36);
   readonly onDidChangeState = this.stateEmitter.event;
@@ -83,11 +81,11 @@ export class EngineHost implements vscode.Disposable {
     return this.ensureLoaded();
   }
 
-  async complete(params: Params<'complete'>, opts: CallOptions = {}): Promise<CompletionResult> {
+  async complete(params: Params<'complete'>, opts: CallOptions = {}): Promise<CompletionResult & { requestId: string }> {
     return this.serve('completion', () => this.worker().call('complete', params, opts));
   }
 
-  async explain(params: Params<'explain'>, opts: CallOptions = {}): Promise<ExplainResult> {
+  async explain(params: Params<'explain'>, opts: CallOptions = {}): Promise<ExplainResult & { requestId: string }> {
     return this.serve('explain', () => this.worker().call('explain', params, opts));
   }
 
@@ -95,11 +93,6 @@ export class EngineHost implements vscode.Disposable {
   async captureAttention(params: Params<'captureAttention'>, opts: CallOptions = {}): Promise<Result<'captureAttention'>> {
     await this.ensureLoaded();
     return this.worker().call('captureAttention', params, opts);
-  }
-
-  /** The id `onDidServe` announced for this result, if it was served here. */
-  servedId(result: object): string | undefined {
-    return this.servedIds.get(result);
   }
 
   dispose(): void {
@@ -138,18 +131,17 @@ export class EngineHost implements vscode.Disposable {
     }
   }
 
-  private async serve<T extends CompletionResult | ExplainResult>(kind: ServedRequest['kind'], call: () => Promise<T>): Promise<T> {
+  /** Runs a request; its result carries the id `onDidServe` announced for it. */
+  private async serve<T extends CompletionResult | ExplainResult>(kind: ServedRequest['kind'], call: () => Promise<T>): Promise<T & { requestId: string }> {
     const info = await this.ensureLoaded();
     const start = performance.now();
     this.active++;
     this.setState({ kind: 'generating' });
     try {
       const result = await call();
-      const promptText = 'promptText' in result ? result.promptText : undefined;
       const id = `${this.session}-${++this.servedCount}`;
-      this.servedIds.set(result, id);
-      this.servedEmitter.fire({ id, kind, model: info.name, promptText, result, latencyMs: performance.now() - start });
-      return result;
+      this.servedEmitter.fire({ id, kind, model: info.name, result, latencyMs: performance.now() - start });
+      return { ...result, requestId: id };
     } finally {
       if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });
     }

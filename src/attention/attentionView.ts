@@ -277,13 +277,13 @@ function cursorOf(editor: vscode.TextEditor | undefined): Source['doc'] {
 
 function sourceOfServed(r: ServedRequest, doc: Source['doc']): Source {
   const time = new Date().toLocaleTimeString();
-  const prompt = r.promptText ?? ('promptText' in r.result ? String((r.result as { promptText?: unknown }).promptText ?? '') : '');
+  const prompt = r.result.promptText;
   return {
     kind: r.kind,
     title: `${r.kind === 'completion' ? 'Completion' : 'Explanation'} at ${time} (${r.result.tokens.length} generated)`,
     prompt,
     generated: r.result.tokens,
     doc,
-    provenance: 'provenance' in r.result ? (r.result as { provenance: TokenProvenance[] }).provenance : undefined,
+    provenance: 'provenance' in r.result ? r.result.provenance : undefined,
   };
 }

@@ -7,7 +7,7 @@ interface Entry {
   prefix: string;
   suffix: string;
   text: string;
-  /** The served request the text came from (EngineHost.servedId), for the usage ledger. */
+  /** The served request the text came from (its result's requestId), for the usage ledger. */
   requestId?: string;
 }
 

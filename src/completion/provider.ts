@@ -80,7 +80,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
         },
         { signal: controller.signal },
       );
-      const requestId = this.host.servedId(result);
+      const requestId = result.requestId;
       this.cache.set(prefix, suffix, result.text, requestId);
       return this.items(result.text, position, requestId);
     } catch (err) {

@@ -12,8 +12,7 @@ export interface Served {
   id: string;
   kind: 'completion' | 'explain';
   model: string;
-  promptText?: string;
-  result: { text: string; timings: { promptTokens: number; reusedTokens?: number; generatedTokens: number; prefillMs: number; decodeMs: number } };
+  result: { text: string; promptText?: string; timings: { promptTokens: number; reusedTokens?: number; generatedTokens: number; prefillMs: number; decodeMs: number } };
   latencyMs: number;
 }
 
@@ -67,7 +66,7 @@ export class UsageRecorder {
   record(r: Served): void {
     if (this.disposed) return;
     const t = r.result.timings;
-    const promptText = r.promptText ?? '';
+    const promptText = r.result.promptText ?? '';
     this.pending.push({
       entry: {
         id: r.id,

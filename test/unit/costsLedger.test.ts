@@ -27,8 +27,7 @@ function served(id: string, over: Partial<Served> = {}): Served {
     id,
     kind: 'completion',
     model: 'test-tiny',
-    promptText: `<|fim_prefix|>${SECRET}\n  return<|fim_suffix|>\n}<|fim_middle|>`,
-    result: { text: ' apiKey.length;', timings: { promptTokens: 30, reusedTokens: 12, generatedTokens: 5, prefillMs: 40.25, decodeMs: 60.5 } },
+    result: { text: ' apiKey.length;', promptText: `<|fim_prefix|>${SECRET}\n  return<|fim_suffix|>\n}<|fim_middle|>`, timings: { promptTokens: 30, reusedTokens: 12, generatedTokens: 5, prefillMs: 40.25, decodeMs: 60.5 } },
     latencyMs: 120,
     ...over,
   };
@@ -41,8 +40,8 @@ describe('usage ledger', () => {
     // First session: three requests, one accepted, written by a flush.
     const first = new UsageRecorder({ file, counter, flushMs: 60_000 });
     first.record(served('s1-1'));
-    first.record(served('s1-2', { kind: 'explain', promptText: `Explain:\n${SECRET}`, result: { text: 'It checks the key.', timings: { promptTokens: 20, generatedTokens: 6, prefillMs: 10, decodeMs: 30 } } }));
-    first.record(served('s1-3', { result: { text: '', timings: { promptTokens: 30, generatedTokens: 1, prefillMs: 40, decodeMs: 5 } } }));
+    first.record(served('s1-2', { kind: 'explain', result: { text: 'It checks the key.', promptText: `Explain:\n${SECRET}`, timings: { promptTokens: 20, generatedTokens: 6, prefillMs: 10, decodeMs: 30 } } }));
+    first.record(served('s1-3', { result: { text: '', promptText: served('x').result.promptText, timings: { promptTokens: 30, generatedTokens: 1, prefillMs: 40, decodeMs: 5 } } }));
     first.accept('s1-1');
     first.accept(undefined); // a cached item without an id: ignored
     await first.flush();
@@ -65,7 +64,7 @@ describe('usage ledger', () => {
     assert.ok(a.prompt.o200k! > 10 && a.prompt.cl100k! > 10, 'exact counts from the worker');
     assert.equal(a.output.o200k, 4);
     assert.equal(d.prompt.o200k, undefined, 'no time to count at shutdown: lengths only');
-    assert.equal(d.prompt.chars, served('x').promptText!.length);
+    assert.equal(d.prompt.chars, served('x').result.promptText!.length);
     const raw = fs.readFileSync(file, 'utf8');
     assert.ok(!raw.includes('secretBusinessLogic') && !raw.includes('apiKey'), 'the ledger holds counts, never code');
     assert.ok(raw.length / 5 < 250, `about ${Math.round(raw.length / 5)} bytes per line`);
