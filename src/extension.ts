@@ -13,7 +13,7 @@ import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
 import { EngineHost } from './engineHost';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
-import { ArchitecturePanel } from './panels/architecturePanel';
+import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './panels/architecturePanel';
 import { SIDEBAR_VIEW_ID, SidebarView } from './panels/sidebarView';
 import { webviewOptions } from './panels/webviewHtml';
 import { StatusBar } from './statusBar';
@@ -62,7 +62,12 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
           CostsPanel.revive(panel, context.extensionUri, costs);
         },
       }),
-      ...ArchitecturePanel.register(context, host, config),
+      ArchitecturePanel.register(context, host),
+      vscode.window.registerWebviewPanelSerializer(ARCHITECTURE_VIEW_TYPE, {
+        async deserializeWebviewPanel(panel) {
+          ArchitecturePanel.revive(panel, context.extensionUri, host, config);
+        },
+      }),
       ...registerCommands({ extension: context, host, config, costs }),
       reloadOnSettingsChange(host, log),
       host.onDidChangeState((s) => s.kind === 'error' && log.error(s.message)),

@@ -6,13 +6,12 @@
  * the host re-sends the capture whenever the webview (re)loads. Nothing of the code is saved in
  * the webview's state, so after a window reload the view waits for the next completion.
  */
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { AttentionCapture } from '../engine/attention/types';
 import type { TokenProvenance } from '../engine/completion';
 import { GlassboxError, isCancellation } from '../engine/errors';
 import type { EngineHost, ServedRequest } from '../engineHost';
-import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
+import { saveExport, WebviewChannel } from '../panels/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
 import { EditorTint } from './editorTint';
 import { mapBySearch, mapFromStart, type TokenRange } from './sourceMap';
@@ -36,7 +35,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   static current: AttentionView | undefined;
 
   private view: vscode.WebviewView | undefined;
-  private ready = false;
+  private channel: WebviewChannel<HostToView, ViewToHost> | undefined;
   private capture: AttentionCapture | null = null;
   private captureId = 0;
   private source: Source | null = null;
@@ -76,14 +75,13 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    this.ready = false;
-    view.webview.options = webviewOptions(this.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'attention', 'Glassbox: Attention');
-    view.webview.onDidReceiveMessage((msg: unknown) => isViewToHost(msg) && void this.onMessage(msg), null, this.disposables);
+    this.channel?.dispose();
+    const channel = new WebviewChannel<HostToView, ViewToHost>(view.webview, { extensionUri: this.extensionUri, view: 'attention', title: 'Glassbox: Attention', accepts: isViewToHost, onMessage: (m) => void this.onMessage(m) });
+    this.channel = channel;
     view.onDidChangeVisibility(() => view.visible && this.pendingServe && this.schedule(), null, this.disposables);
     view.onDidDispose(() => {
-      this.view = undefined;
-      this.ready = false;
+      channel.dispose();
+      if (this.channel === channel) [this.view, this.channel] = [undefined, undefined];
     }, null, this.disposables);
   }
 
@@ -176,7 +174,6 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   private async onMessage(msg: ViewToHost): Promise<void> {
     switch (msg.type) {
       case 'ready':
-        this.ready = true;
         this.post({ type: 'tint', enabled: this.tint.enabled });
         if (this.capture) this.postCapture();
         else if (this.problem) this.post(this.problem);
@@ -255,19 +252,11 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   }
 
   private async save(ext: 'png' | 'json', data: Uint8Array): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-    const uri = await vscode.window.showSaveDialog({
-      title: 'Export attention',
-      defaultUri: vscode.Uri.joinPath(folder, `glassbox-attention.${ext}`),
-      filters: ext === 'png' ? { 'PNG image': ['png'] } : { JSON: ['json'] },
-    });
-    if (!uri) return;
-    await vscode.workspace.fs.writeFile(uri, data);
-    void vscode.window.showInformationMessage(`Glassbox: saved ${vscode.workspace.asRelativePath(uri)}`);
+    await saveExport({ title: 'Export attention', name: `glassbox-attention.${ext}`, filters: ext === 'png' ? { 'PNG image': ['png'] } : { JSON: ['json'] }, bytes: () => data });
   }
 
   private post(msg: HostToView): void {
-    if (this.view && this.ready) void this.view.webview.postMessage(msg);
+    this.channel?.post(msg);
   }
 }
 

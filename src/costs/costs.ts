@@ -9,6 +9,7 @@ import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { netOptions } from '../netSettings';
+import { saveExport } from '../panels/webviewChannel';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
 import { PriceUpdateError } from './litellm';
@@ -89,16 +90,14 @@ export class Costs implements vscode.Disposable {
       void vscode.window.showInformationMessage('The Glassbox usage ledger is empty: nothing to export yet.');
       return;
     }
-    const name = `glassbox-usage-${new Date().toISOString().slice(0, 10)}.csv`;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const target = await vscode.window.showSaveDialog({
+    const target = await saveExport({
       title: 'Export Glassbox usage',
-      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      name: `glassbox-usage-${new Date().toISOString().slice(0, 10)}.csv`,
       filters: { CSV: ['csv'], JSON: ['json'] },
+      bytes: (uri) => Buffer.from(uri.path.toLowerCase().endsWith('.json') ? ledgerToJson(entries) : ledgerToCsv(entries), 'utf8'),
+      announce: false,
     });
     if (!target) return;
-    const json = target.path.toLowerCase().endsWith('.json');
-    await vscode.workspace.fs.writeFile(target, Buffer.from(json ? ledgerToJson(entries) : ledgerToCsv(entries), 'utf8'));
     const open = await vscode.window.showInformationMessage(`Exported ${entries.length} requests to ${target.fsPath}.`, 'Open');
     if (open) await vscode.window.showTextDocument(target);
   }

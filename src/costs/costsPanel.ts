@@ -4,8 +4,9 @@
  * the prices, the cost settings or the what-if inputs change.
  */
 import * as vscode from 'vscode';
-import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
-import { isViewToHost, type HostToView, type ScaleInputs } from '../../webview/costs/protocol';
+import { WebviewChannel } from '../panels/webviewChannel';
+import { webviewOptions } from '../panels/webviewHtml';
+import { isViewToHost, type HostToView, type ScaleInputs, type ViewToHost } from '../../webview/costs/protocol';
 import type { Costs } from './costs';
 
 export const COSTS_VIEW_TYPE = 'glassbox.costs';
@@ -15,7 +16,7 @@ export class CostsPanel {
   static currentPanel: CostsPanel | undefined;
 
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
+  private readonly channel: WebviewChannel<HostToView, ViewToHost>;
   private inputs: ScaleInputs | undefined;
   /** A refresh asked for while one runs: one more follows it. */
   private refreshing: Promise<void> | null = null;
@@ -26,10 +27,9 @@ export class CostsPanel {
     extensionUri: vscode.Uri,
     private readonly costs: Costs,
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'costs', TITLE);
+    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'costs', title: TITLE, accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
     panel.onDidChangeViewState(() => panel.visible && this.refresh(), null, this.disposables);
     costs.onDidChange(() => this.refresh(), null, this.disposables);
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox.costs') && this.refresh(), null, this.disposables);
@@ -56,11 +56,9 @@ export class CostsPanel {
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 
-  private onMessage(msg: unknown): void {
-    if (!isViewToHost(msg)) return;
+  private onMessage(msg: ViewToHost): void {
     switch (msg.type) {
       case 'ready':
-        this.ready = true;
         void this.refresh();
         break;
       case 'scale':
@@ -76,7 +74,7 @@ export class CostsPanel {
 
   /** Rebuilds the report; calls during a rebuild are folded into one more. */
   private refresh(): Promise<void> {
-    if (!this.ready || !this.panel.visible) return Promise.resolve();
+    if (!this.channel.isReady || !this.panel.visible) return Promise.resolve();
     if (this.refreshing) {
       this.again = true;
       return this.refreshing;
@@ -95,6 +93,6 @@ export class CostsPanel {
   }
 
   private post(msg: HostToView): void {
-    void this.panel.webview.postMessage(msg);
+    this.channel.post(msg);
   }
 }

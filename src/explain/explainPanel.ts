@@ -6,8 +6,9 @@
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
 import type { EngineHost } from '../engineHost';
-import { webviewHtml, webviewOptions } from '../panels/webviewHtml';
-import { isViewToHost, type HostToView, type StreamedToken } from '../../webview/explain/protocol';
+import { WebviewChannel } from '../panels/webviewChannel';
+import { webviewOptions } from '../panels/webviewHtml';
+import { isViewToHost, type HostToView, type StreamedToken, type ViewToHost } from '../../webview/explain/protocol';
 
 export const EXPLAIN_VIEW_TYPE = 'glassbox.explain';
 const BATCH_MS = 30; // tokens are sent to the webview at most this often
@@ -23,7 +24,9 @@ export class ExplainPanel {
   static currentPanel: ExplainPanel | undefined;
 
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
+  private readonly channel: WebviewChannel<HostToView, ViewToHost>;
+  /** How many times the page has loaded (each load after the first needs the transcript again). */
+  private loads = 0;
   /**
    * The current explanation's messages, in memory only: the webview keeps no code in its state, so
    * each time it loads (shown again after being hidden) they are replayed to it.
@@ -36,10 +39,9 @@ export class ExplainPanel {
     extensionUri: vscode.Uri,
     private readonly host: EngineHost,
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'explain', 'Glassbox: Explain');
+    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'explain', title: 'Glassbox: Explain', accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
   }
 
   static createOrShow(extensionUri: vscode.Uri, host: EngineHost): ExplainPanel {
@@ -107,20 +109,19 @@ export class ExplainPanel {
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 
-  private onMessage(msg: unknown): void {
-    if (!isViewToHost(msg)) return;
+  private onMessage(msg: ViewToHost): void {
     if (msg.type === 'ready') {
-      this.ready = true;
-      for (const m of this.transcript) void this.panel.webview.postMessage(m);
+      // the first load got what was posted meanwhile from the channel; a page loaded again gets it all
+      if (this.loads++ > 0) for (const m of this.transcript) this.channel.post(m);
     } else if (msg.type === 'stop') {
       this.running?.abort();
     }
   }
 
-  /** Every message joins the transcript; before the webview's `ready` it only waits there. */
+  /** Every message joins the transcript, and goes to the page (or waits for it). */
   private post(msg: HostToView): void {
     if (msg.type === 'start') this.transcript = [];
     this.transcript.push(msg);
-    if (this.ready) void this.panel.webview.postMessage(msg);
+    this.channel.post(msg);
   }
 }

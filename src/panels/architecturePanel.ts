@@ -4,14 +4,14 @@
  * sends the summary and drill-down views to the webview, passes on the decode speed Glassbox
  * measured, re-reads the graph when the model changes, and saves exported diagrams.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { saveExport, WebviewChannel } from './webviewChannel';
+import { webviewOptions } from './webviewHtml';
 
 export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
 const TITLE = 'Glassbox: Model Architecture';
@@ -26,8 +26,7 @@ export class ArchitecturePanel {
   private static inspectorValue: GraphInspector | undefined;
 
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private queue: HostToView[] = [];
+  private readonly channel: WebviewChannel<HostToView, ViewToHost>;
   private shown: string | null = null;
   private loading: Promise<void> | null = null;
 
@@ -38,27 +37,19 @@ export class ArchitecturePanel {
     private readonly config: Config,
     private readonly inspector: GraphInspector,
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'architecture', TITLE);
+    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'architecture', title: TITLE, accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
     inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
     // a model switch (settings, Select Model) shows the new model once it has loaded
     host.onDidChangeState((s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(), null, this.disposables);
   }
 
   /** The inspector and the speed tracker live as long as the extension; call once from activate. */
-  static register(context: vscode.ExtensionContext, host: EngineHost, config: Config): vscode.Disposable[] {
+  static register(context: vscode.ExtensionContext, host: EngineHost): vscode.Disposable {
     const inspector = new GraphInspector(context.asAbsolutePath(path.join('dist', 'engineWorker.js')), host);
     ArchitecturePanel.inspectorValue = inspector;
-    return [
-      inspector,
-      vscode.window.registerWebviewPanelSerializer(ARCHITECTURE_VIEW_TYPE, {
-        async deserializeWebviewPanel(panel) {
-          ArchitecturePanel.revive(panel, context.extensionUri, host, config);
-        },
-      }),
-    ];
+    return inspector;
   }
 
   static createOrShow(extensionUri: vscode.Uri, host: EngineHost, config: Config): ArchitecturePanel {
@@ -109,14 +100,9 @@ export class ArchitecturePanel {
     return this.loading;
   }
 
-  private onMessage(raw: unknown): void {
-    if (!isViewToHost(raw)) return;
-    const msg: ViewToHost = raw;
+  private onMessage(msg: ViewToHost): void {
     switch (msg.type) {
       case 'ready':
-        this.ready = true;
-        for (const m of this.queue) void this.panel.webview.postMessage(m);
-        this.queue = [];
         this.post({ type: 'measured', speed: this.inspector.measured });
         void this.load();
         break;
@@ -143,27 +129,22 @@ export class ArchitecturePanel {
 
   /** Writes an exported diagram where the user chooses. */
   private async save(format: ExportFormat, data: string, name: string): Promise<void> {
-    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(process.env.HOME ?? '.');
-    const safe = name.replace(/[^\w.-]+/g, '-');
-    const uri = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(base, `${safe}-architecture.${format}`),
-      filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
-      title: `Export the architecture diagram as ${format.toUpperCase()}`,
-    });
-    if (!uri) return;
     try {
-      const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data);
-      await fs.promises.writeFile(uri.fsPath, bytes);
-      this.post({ type: 'exported', file: uri.fsPath });
+      const uri = await saveExport({
+        title: `Export the architecture diagram as ${format.toUpperCase()}`,
+        name: `${name.replace(/[^\w.-]+/g, '-')}-architecture.${format}`,
+        filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+        bytes: () => (format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data)),
+        announce: false, // the panel says where it went
+      });
+      if (uri) this.post({ type: 'exported', file: uri.fsPath });
     } catch (err) {
       this.post({ type: 'exported', file: null, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
-  /** Messages wait for the webview's `ready`, so none are lost while it loads. */
   private post(msg: HostToView): void {
-    if (this.ready) void this.panel.webview.postMessage(msg);
-    else this.queue.push(msg);
+    this.channel.post(msg);
   }
 }
 

@@ -2,14 +2,13 @@
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { EngineHost, ServedRequest } from '../engineHost';
-import { isViewToHost, type HostToView, type SidebarModel } from '../../webview/sidebar/protocol';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { isViewToHost, type HostToView, type SidebarModel, type ViewToHost } from '../../webview/sidebar/protocol';
+import { WebviewChannel } from './webviewChannel';
 
 export const SIDEBAR_VIEW_ID = 'glassbox.model';
 
 export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposable {
-  private view: vscode.WebviewView | undefined;
-  private ready = false;
+  private channel: WebviewChannel<HostToView, ViewToHost> | undefined;
   private last: ServedRequest | null = null;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -29,28 +28,29 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.view = view;
-    this.ready = false;
-    view.webview.options = webviewOptions(this.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'sidebar', 'Glassbox');
-    view.webview.onDidReceiveMessage((msg: unknown) => {
-      if (!isViewToHost(msg)) return;
-      if (msg.type === 'ready') {
-        this.ready = true;
-        this.update();
-      } else void vscode.commands.executeCommand(msg.command);
+    this.channel?.dispose();
+    const channel = new WebviewChannel<HostToView, ViewToHost>(view.webview, {
+      extensionUri: this.extensionUri,
+      view: 'sidebar',
+      title: 'Glassbox',
+      accepts: isViewToHost,
+      onMessage: (msg) => (msg.type === 'ready' ? this.update() : void vscode.commands.executeCommand(msg.command)),
     });
-    view.onDidDispose(() => (this.view = undefined));
+    this.channel = channel;
+    view.onDidDispose(() => {
+      channel.dispose();
+      if (this.channel === channel) this.channel = undefined;
+    });
   }
 
   dispose(): void {
+    this.channel?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 
+  /** The latest snapshot (only once the page is ready: each `ready` asks for a fresh one). */
   private update(): void {
-    if (!this.view || !this.ready) return;
-    const msg: HostToView = { type: 'update', model: this.snapshot() };
-    void this.view.webview.postMessage(msg);
+    if (this.channel?.isReady) this.channel.post({ type: 'update', model: this.snapshot() });
   }
 
   private snapshot(): SidebarModel {

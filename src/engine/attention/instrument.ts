@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { decodeModelProto, encodeModelProto, onnx, readModelProto, tensorDims, tensorValues } from '../graph/onnxFile';
 import { GlassboxError } from '../errors';
 import { OrtSession } from '../ort';
-import { extractLensGraph, findFusedSites, findResidualStream, findSoftmaxSites, indexGraph, type AttentionSite, type FusedSite } from './graphScan';
+import { indexGraph, initializerProtos } from '../graph/graphIndex';
+import { extractLensGraph, findFusedSites, findResidualStream, findSoftmaxSites, type AttentionSite, type FusedSite } from './graphScan';
 import type { CaptureMethod } from './types';
 
 export interface RotaryTables {
@@ -69,8 +70,8 @@ export async function instrumentModel(onnxPath: string, numLayers: number, logit
 /** Decides the capture path from the graph alone (exported for tests). */
 export function planCapture(model: onnx.IModelProto, numLayers: number, logits: string, source: string): CapturePlan {
   const idx = indexGraph(model);
-  const softmax = findSoftmaxSites(idx);
-  const fused = findFusedSites(idx);
+  const softmax = findSoftmaxSites(idx, model);
+  const fused = findFusedSites(idx, model);
   let sites: AttentionSite[];
   let method: CaptureMethod;
   if (softmax.length === numLayers) {
@@ -93,7 +94,7 @@ export function planCapture(model: onnx.IModelProto, numLayers: number, logits: 
   }
   const fetches = sites.map((s) => (s.kind === 'softmax' ? [s.probs] : [s.query, s.presentKey]));
   const residuals = findResidualStream(idx, sites, logits);
-  const rotary = sites.map((s) => (s.kind === 'fused' && s.rotary ? rotaryTables(idx.inits, s, source) : undefined));
+  const rotary = sites.map((s) => (s.kind === 'fused' && s.rotary ? rotaryTables(initializerProtos(model), s, source) : undefined));
   return typeof residuals === 'string'
     ? { method, sites, fetches, residuals: null, lensProblem: residuals, rotary }
     : { method, sites, fetches, residuals, rotary };
@@ -137,8 +138,7 @@ function addOutputs(model: onnx.IModelProto, plan: CapturePlan): Uint8Array {
 
 /** The final norm and LM head as a model of their own (input: the last residual), or why not. */
 function lensModel(model: onnx.IModelProto, residual: string, logits: string, type: 'float32' | 'float16'): Uint8Array | string {
-  const idx = indexGraph(model);
-  const sub = extractLensGraph(idx, residual, logits);
+  const sub = extractLensGraph(indexGraph(model), model, residual, logits);
   if (typeof sub === 'string') return sub;
   const logitsInfo = (model.graph!.output ?? []).find((o) => o.name === logits);
   const graph = onnx.GraphProto.create({

@@ -1,7 +1,10 @@
 /**
- * A compact, proto-free index of an ONNX graph: nodes with their name scopes, initializers with
- * shapes, dtypes and storage, who produces and who consumes each tensor, and the small constant
- * values shape inference needs. Built once per file; weight data is never copied into it.
+ * The one index of an ONNX graph, shared by everything that walks one: nodes with their name
+ * scopes, initializers with shapes, dtypes and storage, who produces and who consumes each tensor,
+ * and the small constant values shape inference needs. Proto-free, so the architecture explorer
+ * can cache it without keeping the decoded model (and its inline weights) alive; weight data is
+ * never copied into it. Graph surgery (attention capture, last-position logits) keeps the decoded
+ * model beside it: node `i` of the index is `model.graph.node[i]`.
  */
 import type { TensorInfo } from './architectureTypes';
 import { attributeValue, DTYPE_NAMES, externalRef, type onnx, tensorBytes, tensorDims, tensorValues, toNumber, valueInfoType } from './onnxFile';
@@ -67,8 +70,11 @@ function attrs(node: onnx.INodeProto): Record<string, AttrValue> {
   return out;
 }
 
-/** Indexes a decoded model; `dir` is the folder external data paths are relative to. */
-export function indexGraph(model: onnx.IModelProto, file: string, dir: string): GraphIndex {
+/**
+ * Indexes a decoded model. `dir` is the folder external data paths are relative to; without it
+ * (surgery on a model in memory) small external initializers get `values: null` and no file is read.
+ */
+export function indexGraph(model: onnx.IModelProto, file = '', dir?: string): GraphIndex {
   const g = model.graph!;
   const nodes: GNode[] = (g.node ?? []).map((n, index) => {
     const name = n.name || `${n.opType ?? 'node'}_${index}`;
@@ -145,4 +151,36 @@ export function constantValue(g: GraphIndex, tensor: string): number[] | null {
   if (Array.isArray(n.attrs.value_ints)) return n.attrs.value_ints as number[];
   if (typeof n.attrs.value_float === 'number') return [n.attrs.value_float];
   return null;
+}
+
+/** A node of the default ONNX domain (custom domains such as com.microsoft reuse op names). */
+export function isStandard(n: GNode): boolean {
+  return !n.domain || n.domain === 'ai.onnx';
+}
+
+/** A tensor that does not depend on any graph input (initializers, Constant nodes and what follows). */
+export function constChecker(g: GraphIndex): (tensor: string) => boolean {
+  const inputs = new Set(g.inputs.map((i) => i.name));
+  const memo = new Map<string, boolean>();
+  const check = (t: string): boolean => {
+    if (!t) return true;
+    const known = memo.get(t);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (g.inits.has(t)) result = true;
+    else if (inputs.has(t)) result = false;
+    else {
+      const p = g.producer.get(t);
+      memo.set(t, false); // cycle guard (graphs are acyclic, but be safe)
+      result = p !== undefined ? g.nodes[p].inputs.every(check) : false;
+    }
+    memo.set(t, result);
+    return result;
+  };
+  return check;
+}
+
+/** The initializer protos by name: what surgery copies and large values are read from (the index keeps summaries only). */
+export function initializerProtos(model: onnx.IModelProto): Map<string, onnx.ITensorProto> {
+  return new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
 }

@@ -6,26 +6,30 @@
  * logits become [batch, 1, vocab]. The file on disk is untouched; the engine keeps it for the
  * callers that want every position's logits (evaluation, golden checks).
  */
-import { findLastResidual, indexGraph } from '../attention/graphScan';
+import { indexGraph } from './graphIndex';
 import { encodeModelProto, onnx } from './onnxFile';
+import { findLastResidual } from './residual';
 
 const INT64_MAX = '9223372036854775807';
 
 /** Model bytes whose `logits` output holds the last position only, or undefined when the graph's final norm can't be found. */
 export function lastPositionLogits(model: onnx.ModelProto, logits: string): Uint8Array | undefined {
   const graph = model.graph as onnx.GraphProto; // decoded: repeated fields are arrays
-  const idx = indexGraph(model);
+  const idx = indexGraph(model); // node i is graph.node[i] until the Slice goes in below
   const last = findLastResidual(idx, logits);
   const producer = last ? idx.producer.get(last) : undefined;
-  if (!last || !producer || idx.outputs.has(last)) return undefined;
+  if (!last || producer === undefined || idx.outputs.some((o) => o.name === last)) return undefined;
   const sliced = `${last}/glassbox_last_position`;
   const consts = { starts: `${sliced}/starts`, ends: `${sliced}/ends`, axes: `${sliced}/axes` };
   const int64 = (name: string, value: string) =>
     onnx.TensorProto.create({ name, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer) });
   graph.initializer.push(int64(consts.starts, '-1'), int64(consts.ends, INT64_MAX), int64(consts.axes, '1'));
-  for (const n of idx.consumers.get(last) ?? []) n.input = (n.input ?? []).map((x) => (x === last ? sliced : x));
+  for (const i of idx.consumers.get(last) ?? []) {
+    const n = graph.node[i];
+    n.input = (n.input ?? []).map((x) => (x === last ? sliced : x));
+  }
   // [batch, seq, hidden] → [batch, 1, hidden], right after the node that computes it (topological order).
   const slice = onnx.NodeProto.create({ name: '/glassbox/last_position/Slice', opType: 'Slice', input: [last, consts.starts, consts.ends, consts.axes], output: [sliced] });
-  graph.node.splice(idx.order.get(producer)! + 1, 0, slice);
+  graph.node.splice(producer + 1, 0, slice);
   return encodeModelProto(model);
 }
