@@ -94,7 +94,8 @@ export function planCapture(model: onnx.IModelProto, numLayers: number, logits: 
   }
   const fetches = sites.map((s) => (s.kind === 'softmax' ? [s.probs] : [s.query, s.presentKey]));
   const residuals = findResidualStream(idx, sites, logits);
-  const rotary = sites.map((s) => (s.kind === 'fused' && s.rotary ? rotaryTables(initializerProtos(model), s, source) : undefined));
+  const inits = initializerProtos(model);
+  const rotary = sites.map((s) => (s.kind === 'fused' && s.rotary ? rotaryTables(inits, s, source) : undefined));
   return typeof residuals === 'string'
     ? { method, sites, fetches, residuals: null, lensProblem: residuals, rotary }
     : { method, sites, fetches, residuals, rotary };
