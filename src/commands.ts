@@ -6,9 +6,9 @@ import type { Costs } from './costs/costs';
 import { CostsPanel } from './costs/costsPanel';
 import type { EngineHost } from './engineHost';
 import { explainCommand } from './explain/explainCommand';
-import { manageModels } from './manageModels';
-import { ArchitecturePanel } from './panels/architecturePanel';
-import { selectModel } from './selectModel';
+import { manageModels } from './modelHub/manageModels';
+import { ArchitecturePanel } from './architecture/architecturePanel';
+import { selectModel } from './modelHub/selectModel';
 
 export interface CommandContext {
   extension: vscode.ExtensionContext;

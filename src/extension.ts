@@ -13,9 +13,9 @@ import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
 import { EngineHost } from './engineHost';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
-import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './panels/architecturePanel';
-import { SIDEBAR_VIEW_ID, SidebarView } from './panels/sidebarView';
-import { webviewOptions } from './panels/webviewHtml';
+import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './architecture/architecturePanel';
+import { SIDEBAR_VIEW_ID, SidebarView } from './sidebar/sidebarView';
+import { webviewOptions } from './webviews/webviewHtml';
 import { StatusBar } from './statusBar';
 
 /** What activate() returns: used by the integration tests (and open to other extensions). */

@@ -11,7 +11,7 @@ import type { AttentionCapture } from '../engine/attention/types';
 import type { TokenProvenance } from '../engine/completion';
 import { GlassboxError, isCancellation } from '../engine/errors';
 import type { EngineHost, ServedRequest } from '../engineHost';
-import { saveExport, WebviewChannel } from '../panels/webviewChannel';
+import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
 import { EditorTint } from './editorTint';
 import { mapBySearch, mapFromStart, type TokenRange } from './sourceMap';

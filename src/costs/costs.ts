@@ -9,7 +9,7 @@ import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { netOptions } from '../netSettings';
-import { saveExport } from '../panels/webviewChannel';
+import { saveExport } from '../webviews/webviewChannel';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
 import { PriceUpdateError } from './litellm';

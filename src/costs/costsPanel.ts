@@ -4,8 +4,8 @@
  * the prices, the cost settings or the what-if inputs change.
  */
 import * as vscode from 'vscode';
-import { WebviewChannel } from '../panels/webviewChannel';
-import { webviewOptions } from '../panels/webviewHtml';
+import { WebviewChannel } from '../webviews/webviewChannel';
+import { webviewOptions } from '../webviews/webviewHtml';
 import { isViewToHost, type HostToView, type ScaleInputs, type ViewToHost } from '../../webview/costs/protocol';
 import type { Costs } from './costs';
 

@@ -5,8 +5,8 @@
  * not read. Anything wrong (URL, network, status, size, JSON, schema) throws a PriceUpdateError,
  * and the caller keeps the prices it had.
  */
-import { DownloadError } from '../models/errors';
-import { hubGet, type NetOptions } from '../models/http';
+import { DownloadError } from '../modelHub/errors';
+import { hubGet, type NetOptions } from '../modelHub/http';
 import { MAX_PRICE_PER_M, isRecord, validatePriceFile, type ModelPrice, type PriceFile, type PriceTier } from './priceFile';
 
 export type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';

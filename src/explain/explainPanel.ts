@@ -6,8 +6,8 @@
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
 import type { EngineHost } from '../engineHost';
-import { WebviewChannel } from '../panels/webviewChannel';
-import { webviewOptions } from '../panels/webviewHtml';
+import { WebviewChannel } from '../webviews/webviewChannel';
+import { webviewOptions } from '../webviews/webviewHtml';
 import { isViewToHost, type HostToView, type StreamedToken, type ViewToHost } from '../../webview/explain/protocol';
 
 export const EXPLAIN_VIEW_TYPE = 'glassbox.explain';

@@ -3,9 +3,9 @@
  * or a closed VS Code would. Does nothing unless GLASSBOX_DOWNLOAD_CHILD holds its job as JSON
  * (node --test also loads this file, as it loads every .js under test/).
  */
-import { Downloader, type DownloadRequest } from '../../src/models/download';
-import { HubClient } from '../../src/models/hubClient';
-import { ModelStore } from '../../src/models/store';
+import { Downloader, type DownloadRequest } from '../../src/modelHub/download';
+import { HubClient } from '../../src/modelHub/hubClient';
+import { ModelStore } from '../../src/modelHub/store';
 
 interface ChildJob {
   hubUrl: string;

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { isExternalDataOf } from '../../src/models/memory';
-import { insideFolder, unsafeRepoPath } from '../../src/models/safePath';
+import { isExternalDataOf } from '../../src/modelHub/memory';
+import { insideFolder, unsafeRepoPath } from '../../src/modelHub/safePath';
 
 const HOSTILE = [
   'onnx/model.onnx_data\\..\\..\\evil.bat',

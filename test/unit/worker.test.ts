@@ -4,8 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
+import { PREFILL_CHUNK } from '../../src/engine/generate';
 import { EngineClient } from '../../src/engine/worker/client';
-import { copyModel, TEST_MODEL } from './helpers';
+import { copyModel, ROOT, TEST_MODEL } from './helpers';
+
+/** The shipped model: 2,048 positions and a prefill long enough to measure. */
+const SHIPPED_MODEL = path.join(ROOT, 'models', 'glassbox-code');
 
 type Coded = Error & { code?: string };
 
@@ -24,13 +28,42 @@ describe('engine worker', () => {
   });
 
   it('keeps the host event loop free while generating', async (t) => {
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    h.enable();
-    for (let i = 0; i < 5; i++) await client.call('generate', { prompt: 'import os\n'.repeat(40), maxNewTokens: 32, stopTokenIds: [], reuseCache: false });
-    h.disable();
-    // Reported, not asserted: timings on shared machines are noise (bench/ measures the real model).
-    t.diagnostic(`host event-loop delay while generating: p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
-    assert.ok(h.count > 0);
+    // Each generation below is one long ORT run (the prefill of one PREFILL_CHUNK of prompt, on the
+    // shipped model: test-tiny's is too short to tell from noise) and one short decode step. Run
+    // on this thread, that prefill is a single event-loop gap of most of the generation's wall time
+    // (80-90 % measured in-process: the sum below came to 0.8 of the wall time, and the test
+    // failed); from the worker the host sees only timer, GC and scheduler noise (a few ms, now and
+    // then 50-150 ms on a loaded 2-core machine). So: each generation's worst gap, added up over
+    // five, stays under half of their wall time (one noisy generation cannot trip it), and no gap
+    // reaches 250 ms (a stall a typist would notice).
+    const big = new EngineClient();
+    try {
+      await big.load({ modelDir: SHIPPED_MODEL });
+      const prompt = Array.from({ length: PREFILL_CHUNK }, (_, i) => 10 + (i % 200));
+      // Not measured: a fresh worker's first run maps its memory, and the page faults of a busy
+      // thread can hold up the other threads of the process, the host's too.
+      await big.call('generate', { prompt, maxNewTokens: 2, stopTokenIds: [], reuseCache: false });
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      const gaps: number[] = [];
+      const walls: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        h.reset();
+        h.enable();
+        const t0 = performance.now();
+        const r = await big.call('generate', { prompt, maxNewTokens: 2, stopTokenIds: [], reuseCache: false });
+        walls.push(performance.now() - t0);
+        h.disable();
+        assert.equal(r.timings.promptTokens, PREFILL_CHUNK, 'the whole prompt was prefilled');
+        assert.ok(h.count > 0, 'the delay monitor sampled during the generation');
+        gaps.push(h.max / 1e6); // ns → ms
+      }
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      t.diagnostic(`host event-loop worst gap per generation: ${gaps.map((g) => g.toFixed(1)).join(', ')} ms; generation wall: ${walls.map((w) => w.toFixed(0)).join(', ')} ms`);
+      assert.ok(sum(gaps) < sum(walls) / 2, `worst gaps add up to ${sum(gaps).toFixed(0)} ms of ${sum(walls).toFixed(0)} ms generating`);
+      assert.ok(Math.max(...gaps) < 250, `worst gap ${Math.max(...gaps).toFixed(0)} ms`);
+    } finally {
+      await big.dispose();
+    }
   });
 
   it('cancels a request through an AbortSignal and serves the next one', async () => {

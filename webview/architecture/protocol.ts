@@ -1,6 +1,6 @@
 /**
  * Messages between the architecture explorer (webview/architecture) and its host
- * (src/panels/architecturePanel.ts). The summary and graph views are the engine's plain data types.
+ * (src/architecture/architecturePanel.ts). The summary and graph views are the engine's plain data types.
  */
 import type { ArchitectureSummary, GraphView } from '../../src/engine/graph/architectureTypes';
 

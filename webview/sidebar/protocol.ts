@@ -1,4 +1,4 @@
-/** Messages between the side panel's "Model" view (webview/sidebar) and src/panels/sidebarView.ts. */
+/** Messages between the side panel's "Model" view (webview/sidebar) and src/sidebar/sidebarView.ts. */
 
 /** Commands the view may ask the host to run; anything else is ignored. */
 export const SIDEBAR_COMMANDS = [

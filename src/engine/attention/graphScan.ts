@@ -8,6 +8,9 @@
  *   Q after RoPE and the present K are read, and softmax(QKᵀ·scale + causal mask) is recomputed.
  * - Residual stream: walking back from the logits through the final norm to the last residual
  *   Add (two computed inputs), then along the skip inputs of the residual Adds.
+ *
+ * The wiring comes from the shared graph index (graph/graphIndex.ts); attributes and the sites'
+ * nodes are read from the decoded model beside it, since capture copies and edits that model.
  */
 import { constChecker, type GNode, type GraphIndex, initializerProtos, isStandard } from '../graph/graphIndex';
 import { onnx, toNumber } from '../graph/onnxFile';

@@ -10,8 +10,8 @@ import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
-import { saveExport, WebviewChannel } from './webviewChannel';
-import { webviewOptions } from './webviewHtml';
+import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
+import { webviewOptions } from '../webviews/webviewHtml';
 
 export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
 const TITLE = 'Glassbox: Model Architecture';

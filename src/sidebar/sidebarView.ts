@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { EngineHost, ServedRequest } from '../engineHost';
 import { isViewToHost, type HostToView, type SidebarModel, type ViewToHost } from '../../webview/sidebar/protocol';
-import { WebviewChannel } from './webviewChannel';
+import { WebviewChannel } from '../webviews/webviewChannel';
 
 export const SIDEBAR_VIEW_ID = 'glassbox.model';
 

@@ -6,16 +6,16 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EMBEDDED_MODEL } from './engine/embedded';
-import { listOnnxFiles } from './engine/modelFolder';
+import { EMBEDDED_MODEL } from '../engine/embedded';
+import { listOnnxFiles } from '../engine/modelFolder';
 import { contextForEstimate, downloadWithProgress, modelServices, useModel, type ModelUiContext } from './modelDownloads';
-import { catalogueFor, type CatalogueEntry, type CatalogueVariant } from './models/catalogue';
-import { formatBytes } from './models/errors';
-import { isLoopback } from './models/http';
-import type { HubClient } from './models/hubClient';
-import { describeEstimate } from './models/memory';
-import { downloadRequest, resolveVariant, variantMemory, type ResolvedVariant } from './models/resolve';
-import { modelSlug, type InstalledModel, type PartialDownload } from './models/store';
+import { catalogueFor, type CatalogueEntry, type CatalogueVariant } from './catalogue';
+import { formatBytes } from './errors';
+import { isLoopback } from './http';
+import type { HubClient } from './hubClient';
+import { describeEstimate } from './memory';
+import { downloadRequest, resolveVariant, variantMemory, type ResolvedVariant } from './resolve';
+import { modelSlug, type InstalledModel, type PartialDownload } from './store';
 
 /** What the hub said about one catalogue repository. */
 type HubCheck = { state: 'checking' } | { state: 'listed'; commit: string; variants: Map<string, ResolvedVariant> } | { state: 'failed'; message: string };

@@ -6,15 +6,15 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Config } from './config';
-import { SECTION } from './config';
-import type { EngineHost } from './engineHost';
-import { Downloader, type DownloadPlan, type DownloadRequest } from './models/download';
-import { DownloadError, formatBytes, isDownloadCancel } from './models/errors';
-import { HubClient } from './models/hubClient';
-import { describeEstimate, estimateFolderMemory, type MemoryEstimate } from './models/memory';
-import { ModelStore, type InstalledModel } from './models/store';
-import { netOptions } from './netSettings';
+import type { Config } from '../config';
+import { SECTION } from '../config';
+import type { EngineHost } from '../engineHost';
+import { Downloader, type DownloadPlan, type DownloadRequest } from './download';
+import { DownloadError, formatBytes, isDownloadCancel } from './errors';
+import { HubClient } from './hubClient';
+import { describeEstimate, estimateFolderMemory, type MemoryEstimate } from './memory';
+import { ModelStore, type InstalledModel } from './store';
+import { netOptions } from '../netSettings';
 
 export interface ModelUiContext {
   extension: vscode.ExtensionContext;

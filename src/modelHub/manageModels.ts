@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { downloadWithProgress, modelServices, useModel, type ModelUiContext } from './modelDownloads';
-import { requestFromManifest } from './models/download';
-import { formatBytes } from './models/errors';
-import type { InstalledModel, PartialDownload } from './models/store';
+import { requestFromManifest } from './download';
+import { formatBytes } from './errors';
+import type { InstalledModel, PartialDownload } from './store';
 
 type Item = vscode.QuickPickItem & ({ model: InstalledModel } | { partial: PartialDownload } | { storage: string });
 
