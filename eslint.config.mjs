@@ -17,6 +17,27 @@ export default tseslint.config(
   {
     // The engine runs in plain Node (CLI, worker, benchmarks, unit tests): it must never see vscode.
     files: ['src/engine/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/engine runs outside VS Code.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/engine runs outside VS Code.' }], patterns: [{ regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' }] },
+      ],
+    },
+  },
+  {
+    // The host side sees a webview only through its protocol.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/engine/**', 'src/shared/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' }] }] },
+  },
+  {
+    // src/shared is the ground floor both sides stand on: it imports nothing else of the project.
+    files: ['src/shared/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }] }] },
+  },
+  {
+    // A webview bundle runs in the browser: of src/ it may use only src/shared.
+    files: ['webview/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)src/(?!shared/)', message: 'webview/ imports only src/shared from src/.' }] }] },
   },
 );

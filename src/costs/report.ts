@@ -5,7 +5,7 @@
  */
 import type { CostsReport, HostedCost, ModelRow, PeriodKey, PeriodReport, PriceLayer, ScaleInputs } from '../../webview/costs/protocol';
 import { DAYS_PER_MONTH, electricityCost, generationMs, hardwareMonthly, hostedUsage, ratesFor, requestCost } from './costMath';
-import { count, num, perM, usd } from './format';
+import { count, num, perMillion as perM, usd } from '../shared/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice, PriceFile } from './priceFile';
 import { breakEvenView, latencyView, resolveScale, whatIfView } from './scale';

@@ -5,7 +5,7 @@
  */
 import type { BreakEven, LatencyReport, ScaleInputs, WhatIf } from '../../webview/costs/protocol';
 import { breakEvenRequestsPerDay, electricityCost, generationMs, hardwareMonthly, hostedUsage, logSpace, percentile, requestCost } from './costMath';
-import { count, num, usd } from './format';
+import { count, num, usd } from '../shared/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice } from './priceFile';
 import type { CostSettings } from './settings';

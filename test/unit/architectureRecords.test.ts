@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, describe, it } from 'node:test';
-import type { CostInputs } from '../../src/engine/graph/architectureTypes';
-import { decodeTokensPerSecondBound, formatBytes, formatCount, memoryAtContext } from '../../src/engine/graph/figures';
+import type { CostInputs } from '../../src/shared/architectureTypes';
+import { decodeTokensPerSecondBound, formatBytes, formatCount, memoryAtContext } from '../../src/shared/figures';
 import { cardParameterCount, fitPowerLaw, parseLossLog, parseQuantization, parseScaling, readTrainingInfo } from '../../src/engine/graph/trainingRecords';
 import { scratchFolder } from './onnxBuild';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { architectureGraph, clearArchitectureCache, inspectArchitecture } from '../../src/engine/graph/architecture';
-import type { GraphView, ViewNode } from '../../src/engine/graph/architectureTypes';
+import type { GraphView, ViewNode } from '../../src/shared/architectureTypes';
 import { FIXTURES, TEST_MODEL } from './helpers';
 
 const GQA = path.join(FIXTURES, 'tiny-gqa');

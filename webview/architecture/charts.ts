@@ -4,8 +4,8 @@
  * from VS Code's --vscode-charts-* variables. Absent records say so instead of drawing nothing.
  */
 import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip } from 'chart.js';
-import type { TrainingInfo } from '../../src/engine/graph/architectureTypes';
-import { formatBytes, formatCount } from '../../src/engine/graph/figures';
+import type { TrainingInfo } from '../../src/shared/architectureTypes';
+import { formatBytes, formatCount } from '../../src/shared/figures';
 import { el } from '../shared/toolkit';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);

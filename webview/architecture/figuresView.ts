@@ -3,8 +3,8 @@
  * context-length slider and a bandwidth input. Each card's tooltip gives its formula with this
  * model's numbers; moving a control recomputes the cards in place.
  */
-import type { ArchitectureSummary } from '../../src/engine/graph/architectureTypes';
-import { decodeTokensPerSecondBound, type Figure, flopsPerGeneratedToken, flopsPerPromptToken, formatBytes, formatCount, kvBytesPerToken, kvCacheBytes, memoryAtContext } from '../../src/engine/graph/figures';
+import type { ArchitectureSummary } from '../../src/shared/architectureTypes';
+import { decodeTokensPerSecondBound, type Figure, flopsPerGeneratedToken, flopsPerPromptToken, formatBytes, formatCount, kvBytesPerToken, kvCacheBytes, memoryAtContext } from '../../src/shared/figures';
 import { el } from '../shared/toolkit';
 import type { MeasuredSpeed } from './protocol';
 

@@ -2,7 +2,7 @@
  * Messages between the architecture explorer (webview/architecture) and its host
  * (src/architecture/architecturePanel.ts). The summary and graph views are the engine's plain data types.
  */
-import type { ArchitectureSummary, GraphView } from '../../src/engine/graph/architectureTypes';
+import type { ArchitectureSummary, GraphView } from '../../src/shared/architectureTypes';
 
 export type { ArchitectureSummary, GraphView };
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GlassboxError } from '../errors';
 import { findOnnx, type ModelConfig, type ModelFiles, readModelConfig } from '../modelFolder';
-import type { ArchitectureSummary, CostInputs, GraphView, GraphViewRequest, OpCount } from './architectureTypes';
+import type { ArchitectureSummary, CostInputs, GraphView, GraphViewRequest, OpCount } from '../../shared/architectureTypes';
 import { buildGraphView } from './graphView';
 import { indexGraph, type GraphIndex } from './graphIndex';
 import { type onnx, readModelProto, tensorValues } from './onnxFile';

@@ -3,7 +3,7 @@
  * LayerNorm, fused or spelled out), the attention (fused operator or MatMul + Softmax; query and
  * KV heads, head dim, RoPE), the MLP (SwiGLU, GELU, …; hidden size) and the residual additions.
  */
-import type { AttentionInfo, BlockInfo, ComponentSize, MlpInfo, NormInfo } from './architectureTypes';
+import type { AttentionInfo, BlockInfo, ComponentSize, MlpInfo, NormInfo } from '../../shared/architectureTypes';
 import { attrNumber, type GNode, type GraphIndex } from './graphIndex';
 import type { LogicalParam } from './params';
 import type { ShapeInfo } from './shapes';

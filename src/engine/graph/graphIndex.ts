@@ -6,7 +6,7 @@
  * never copied into it. Graph surgery (attention capture, last-position logits) keeps the decoded
  * model beside it: node `i` of the index is `model.graph.node[i]`.
  */
-import type { TensorInfo } from './architectureTypes';
+import type { TensorInfo } from '../../shared/architectureTypes';
 import { attributeValue, DTYPE_NAMES, externalRef, type onnx, tensorBytes, tensorDims, tensorValues, toNumber, valueInfoType } from './onnxFile';
 
 export type AttrValue = number | string | number[] | string[] | { dims: number[]; dtype: string; values: number[] | null };

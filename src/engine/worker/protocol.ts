@@ -6,7 +6,7 @@ import type { CompletionRequest, CompletionResult, ExplainResult, ModelInfo, Req
 import type { SerializedError } from '../errors';
 import type { GeneratedToken, GenerationResult } from '../generate';
 import type { ExplainRequest } from '../prompts';
-import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../graph/architectureTypes';
+import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../shared/architectureTypes';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */
