@@ -3,7 +3,6 @@
  * belongs, a negative token count) fall back to the default and are reported once.
  */
 import * as vscode from 'vscode';
-import { readCostSettings, type CostSettings, type RejectedSetting } from './costs/settings';
 import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
 
 export const SECTION = 'glassbox';
@@ -105,11 +104,9 @@ export class Config {
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
   }
 
-  /** Local-cost settings (glassbox.costs.*); out-of-range values are rejected, reported once, and listed. */
-  get costs(): { settings: CostSettings; rejected: RejectedSetting[] } {
-    const read = readCostSettings((key) => this.cfg.get<unknown>(`costs.${key}`));
-    for (const r of read.rejected) this.invalid(`costs.${r.key}`, r.expected);
-    return read;
+  /** A setting's raw value, for a feature that parses its own settings (the costs' glassbox.costs.*). */
+  raw(key: string): unknown {
+    return this.cfg.get<unknown>(key);
   }
 
   async setEnabled(value: boolean): Promise<void> {
@@ -134,7 +131,8 @@ export class Config {
     return Math.round(this.number(key, fallback, range));
   }
 
-  private invalid(key: string, expected: string): void {
+  /** Says once that a setting was not usable and its default is in effect. */
+  invalid(key: string, expected: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.onInvalid(`Setting ${SECTION}.${key} should be ${expected}; using the default.`);

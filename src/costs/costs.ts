@@ -15,6 +15,7 @@ import { ledgerToCsv, ledgerToJson } from './ledgerExport';
 import { PriceUpdateError } from './litellm';
 import { loadPriceSet, UPDATED_PRICES_FILE, updatePricesFile, type PriceSet } from './priceStore';
 import { buildReport } from './report';
+import { readCostSettings, type CostSettings, type RejectedSetting } from './settings';
 import { TokenCounter } from './tokenCounter';
 import { UsageRecorder } from './usageRecorder';
 
@@ -54,7 +55,7 @@ export class Costs implements vscode.Disposable {
   }
 
   prices(): PriceSet {
-    const file = this.config.costs.settings.priceFile;
+    const file = this.costSettings().settings.priceFile;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const overrideFile = file ? (path.isAbsolute(file) || !folder ? file : path.join(folder, file)) : undefined;
     const set = loadPriceSet({ updatedFile: path.join(this.storage, UPDATED_PRICES_FILE), overrideFile });
@@ -66,7 +67,7 @@ export class Costs implements vscode.Disposable {
     const read = await this.recorder.read();
     if (read.recovered) this.tellRecovered(read.recovered);
     const { prices, layers } = this.prices();
-    const { settings, rejected } = this.config.costs;
+    const { settings, rejected } = this.costSettings();
     const recovered = read.recovered ? `The ledger was damaged (${read.recovered.badLines} unreadable lines); it was backed up to ${read.recovered.backup} and a new one started with the ${read.recovered.kept} readable requests.` : undefined;
     return buildReport({ entries: read.entries, prices, layers, settings, rejected, inputs, now: Date.now(), ledgerFile: this.recorder.file, recovered });
   }
@@ -104,7 +105,7 @@ export class Costs implements vscode.Disposable {
 
   /** Downloads LiteLLM's prices (only now, on request); any failure keeps the prices in effect. */
   async updatePrices(): Promise<void> {
-    const url = this.config.costs.settings.pricesUrl;
+    const url = this.costSettings().settings.pricesUrl;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glassbox: downloading prices from LiteLLM…', cancellable: true }, async (_progress, token) => {
       const controller = new AbortController();
       const sub = token.onCancellationRequested(() => controller.abort());
@@ -128,6 +129,13 @@ export class Costs implements vscode.Disposable {
         sub.dispose();
       }
     });
+  }
+
+  /** glassbox.costs.*: out-of-range values are rejected, reported once, and listed in the report. */
+  private costSettings(): { settings: CostSettings; rejected: RejectedSetting[] } {
+    const read = readCostSettings((key) => this.config.raw(`costs.${key}`));
+    for (const r of read.rejected) this.config.invalid(`costs.${r.key}`, r.expected);
+    return read;
   }
 
   dispose(): void {
