@@ -101,9 +101,12 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.runCommand('Glassbox: Toggle Inline Completions');
     await wb.openFile('src/math.ts');
     await wb.cursorTo(18, 1);
+    await wb.page.locator('.statusbar-item', { hasText: 'Glassbox: off' }).waitFor({ timeout: 30_000 });
     await wb.typeInEditor('\nexport const half = ', { delayMs: 40 });
-    await new Promise((r) => setTimeout(r, 4000)); // well past the longest debounce and a completion
-    assert.equal(await wb.ghostText(), '', 'no ghost text while completions are off');
+    // an absence can only be watched for: past the longest debounce (400 ms) and a warm completion
+    for (const deadline = Date.now() + 4000; Date.now() < deadline; await wb.page.waitForTimeout(250)) {
+      assert.equal(await wb.ghostText(), '', 'no ghost text while completions are off');
+    }
     await wb.screenshot('toggled-off');
     await wb.runCommand('Glassbox: Toggle Inline Completions');
   });
@@ -127,14 +130,12 @@ describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
     await typeUntilGhost(wb, ['\nexport const first = ']); // loads the model; the baseline includes it
     await wb.press('Escape');
     const ledger = wb.globalStorageFile('glassbox.glassbox', 'usage-ledger.jsonl');
-    await new Promise((r) => setTimeout(r, 6000)); // let the ledger flush
-    const servedBefore = countLines(ledger);
+    const servedBefore = await settledLines(ledger); // the ledger has flushed the first request
     const rssBefore = wb.extensionHostRssMB();
     // 20 keystrokes a second for 10 seconds.
     const text = '\n' + 'const value = compute(alpha, beta) + 1;\n'.repeat(5);
     await wb.typeInEditor(text.slice(0, 200), { delayMs: 50 });
-    await new Promise((r) => setTimeout(r, 8000)); // the last request finishes and the ledger flushes
-    const served = countLines(ledger) - servedBefore;
+    const served = (await settledLines(ledger)) - servedBefore; // the last request finished and was flushed
     const rssAfter = wb.extensionHostRssMB();
     await wb.screenshot('rapid-typing');
     assert.ok(served < 40, `${served} completions were served for 200 keystrokes: requests must be superseded, not queued`);
@@ -150,6 +151,23 @@ describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
     assert.ok(inserted > 0 && inserted <= r.ghost.length, `accept-line inserted ${inserted} of ${r.ghost.length} characters`);
   });
 });
+
+/**
+ * The ledger's line count once it has something and stopped changing: the recorder writes every 5 s,
+ * so it must hold still for longer than that.
+ */
+async function settledLines(file: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const n = countLines(file);
+    if (n !== last) [last, since] = [n, Date.now()];
+    else if (n > 0 && Date.now() - since > 6000) return n;
+    if (Date.now() > deadline) throw new Error(`the ledger did not settle in ${timeoutMs} ms (${n} lines)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 function countLines(file: string): number {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
