@@ -54,7 +54,14 @@ async function main() {
   const views = webviewEntries();
   if (Object.keys(views).length > 0) {
     contexts.push(
-      await esbuild.context({ ...common, entryPoints: views, platform: 'browser', target: 'es2022', format: 'iife', loader: { '.css': 'text' } }),
+      await esbuild.context({
+        ...common,
+        entryPoints: views,
+        platform: 'browser',
+        target: 'es2022',
+        format: 'iife',
+        loader: { '.css': 'text' },
+      }),
     );
   }
   if (watch) {

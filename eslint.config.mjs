@@ -3,11 +3,32 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'test-results/', '.vscode-test/', '.e2e/', 'models/**/*.mjs', '**/*.js', '!esbuild.js', '!bin/*.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'out/',
+      'test-results/',
+      '.vscode-test/',
+      '.e2e/',
+      'models/**/*.mjs',
+      '**/*.js',
+      '!esbuild.js',
+      '!bin/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
@@ -20,7 +41,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'vscode', message: 'src/engine runs outside VS Code.' }], patterns: [{ regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' }] },
+        {
+          paths: [{ name: 'vscode', message: 'src/engine runs outside VS Code.' }],
+          patterns: [
+            { regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' },
+          ],
+        },
       ],
     },
   },
@@ -28,16 +54,35 @@ export default tseslint.config(
     // The host side sees a webview only through its protocol.ts.
     files: ['src/**/*.ts'],
     ignores: ['src/engine/**', 'src/shared/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' },
+          ],
+        },
+      ],
+    },
   },
   {
     // src/shared is the ground floor both sides stand on: it imports nothing else of the project.
     files: ['src/shared/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }] },
+      ],
+    },
   },
   {
     // A webview bundle runs in the browser: of src/ it may use only src/shared.
     files: ['webview/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)src/(?!shared/)', message: 'webview/ imports only src/shared from src/.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)src/(?!shared/)', message: 'webview/ imports only src/shared from src/.' }] },
+      ],
+    },
   },
 );

@@ -14,7 +14,8 @@ const ACTIVATED = /Glassbox activated in ([\d.]+) ms/;
 export async function activationTime(reloads: number): Promise<ActivationResult> {
   const missing = missingPrerequisites();
   const vsix = findGlassboxVsix();
-  if (missing.length > 0 || !vsix) return { skipped: missing.length ? missing.join('; ') : 'no .vsix (npm run package)' };
+  if (missing.length > 0 || !vsix)
+    return { skipped: missing.length ? missing.join('; ') : 'no .vsix (npm run package)' };
   const wb = await Workbench.start({ name: 'bench-activation', vsix });
   try {
     const times: number[] = [];
@@ -23,7 +24,10 @@ export async function activationTime(reloads: number): Promise<ActivationResult>
       await wb.waitForCommands('Glassbox:');
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
-        const lines = wb.outputChannelLines('Glassbox').map((l) => ACTIVATED.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+        const lines = wb
+          .outputChannelLines('Glassbox')
+          .map((l) => ACTIVATED.exec(l))
+          .filter((m): m is RegExpExecArray => m !== null);
         if (lines.length > i) {
           times.push(Number(lines[i][1]));
           break;

@@ -24,7 +24,12 @@ export function codeText(root: string): string {
  * `count` different cursor positions, each with about `prefixChars` before it, cut at a line
  * start + a few characters in (like a user typing). Distinct prefixes: no cache reuse between them.
  */
-export function cursorContexts(text: string, count: number, prefixChars: number, suffixChars: number): { prefix: string; suffix: string }[] {
+export function cursorContexts(
+  text: string,
+  count: number,
+  prefixChars: number,
+  suffixChars: number,
+): { prefix: string; suffix: string }[] {
   const out: { prefix: string; suffix: string }[] = [];
   const stride = Math.max(1, Math.floor((text.length - prefixChars - suffixChars) / count));
   for (let i = 0; i < count; i++) {

@@ -39,7 +39,10 @@ function cursors(root: string, count: number): { index: SnippetIndex; cursors: C
   };
   walk(path.join(root, 'src'));
   const index = new SnippetIndex();
-  const texts = files.map((f) => ({ path: path.relative(root, f).split(path.sep).join('/'), text: fs.readFileSync(f, 'utf8') }));
+  const texts = files.map((f) => ({
+    path: path.relative(root, f).split(path.sep).join('/'),
+    text: fs.readFileSync(f, 'utf8'),
+  }));
   for (const t of texts) index.setFile(t.path, t.text);
   const big = texts.filter((t) => t.text.split('\n').length > 120);
   const out: Cursor[] = [];
@@ -60,11 +63,30 @@ type Mode = 'plain' | 'product' | 'decoding';
 function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newTokens: number): CompletionRequest {
   const doc = c.text.slice(0, c.offset) + typed + c.text.slice(c.offset);
   const lineShift = typed.split('\n').length - 1;
-  const { window: w, queries } = cursorQueries(stringSource(doc), c.line + lineShift, c.offset + typed.length, c.path, 1024);
-  const base = { prefix: w.prefix, suffix: w.suffix, budgetTokens: 1024, maxNewTokens: newTokens, stopTokenIds: [], shaping: false };
+  const { window: w, queries } = cursorQueries(
+    stringSource(doc),
+    c.line + lineShift,
+    c.offset + typed.length,
+    c.path,
+    1024,
+  );
+  const base = {
+    prefix: w.prefix,
+    suffix: w.suffix,
+    budgetTokens: 1024,
+    maxNewTokens: newTokens,
+    stopTokenIds: [],
+    shaping: false,
+  };
   if (mode === 'plain') return { ...base, copy: false, heal: false, guards: false };
   const found = answerQueries(index, queries);
-  const product = { ...base, path: c.path, startLine: w.startLine, snippets: found.snippets, copySources: found.copySources };
+  const product = {
+    ...base,
+    path: c.path,
+    startLine: w.startLine,
+    snippets: found.snippets,
+    copySources: found.copySources,
+  };
   return mode === 'product' ? product : { ...product, copy: false, heal: false, guards: false };
 }
 
@@ -88,15 +110,36 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         enter[mode].push(e.timings.promptTokens - e.timings.reusedTokens);
       }
     }
-    const note = 'model alone → repository context (snippets, path), copy cache with copy sources, token healing, guards';
-    const row = (figure: string, unit: string, v: Record<Mode, number[]>, from: Mode = 'plain', rowNote = note): OptimisationRow => {
+    const note =
+      'model alone → repository context (snippets, path), copy cache with copy sources, token healing, guards';
+    const row = (
+      figure: string,
+      unit: string,
+      v: Record<Mode, number[]>,
+      from: Mode = 'plain',
+      rowNote = note,
+    ): OptimisationRow => {
       const [before, after] = [summarize(v[from]), summarize(v.product)];
-      return { name: 'Repository context and copy cache', figure, unit, before, after, ratio: after.median / Math.max(before.median, 1e-9), note: rowNote };
+      return {
+        name: 'Repository context and copy cache',
+        figure,
+        unit,
+        before,
+        after,
+        ratio: after.median / Math.max(before.median, 1e-9),
+        note: rowNote,
+      };
     };
     return [
       row('one keystroke: prompt tokens recomputed', 'tokens', recomputed),
       row('Enter (a new line): prompt tokens recomputed', 'tokens', enter),
-      row('decode step, same prompt', 'ms', stepMs, 'decoding', 'the same prompt (with context): greedy → copy cache, token healing and guards'),
+      row(
+        'decode step, same prompt',
+        'ms',
+        stepMs,
+        'decoding',
+        'the same prompt (with context): greedy → copy cache, token healing and guards',
+      ),
       row('warm completion, 16 new tokens (in-process)', 'ms', warmMs),
     ];
   } finally {

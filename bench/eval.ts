@@ -60,7 +60,11 @@ const GATE_THRESHOLDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const GATE_TARGET = 0.5;
 
 function readJsonl<T>(file: string): T[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** Bits per byte and top-1 for the transformer (through the engine) and the n-gram, same positions. */
@@ -106,7 +110,16 @@ async function quantStage(dir: string, recipeData: string): Promise<void> {
       const speed = await engineSpeed(model, ids, 5, 32);
       const p = await perplexity(model, windows);
       const prefill = speed.prefill[String(WINDOW)] ?? Object.values(speed.prefill).at(-1)!;
-      rows.push({ variant: dtypeOf[file] ?? file, file, bytes: fs.statSync(path.join(dir, file)).size, prefill_tok_s: Math.round(prefill.tokensPerSecond), prefill_1024_ms: Math.round(prefill.median), decode_tok_s: Math.round(speed.decode.tokensPerSecond), val_ppl: Number(p.ppl.toFixed(4)), val_tokens: p.tokens });
+      rows.push({
+        variant: dtypeOf[file] ?? file,
+        file,
+        bytes: fs.statSync(path.join(dir, file)).size,
+        prefill_tok_s: Math.round(prefill.tokensPerSecond),
+        prefill_1024_ms: Math.round(prefill.median),
+        decode_tok_s: Math.round(speed.decode.tokensPerSecond),
+        val_ppl: Number(p.ppl.toFixed(4)),
+        val_tokens: p.tokens,
+      });
       console.error(JSON.stringify(rows.at(-1)));
     } finally {
       await model.dispose();
@@ -116,8 +129,21 @@ async function quantStage(dir: string, recipeData: string): Promise<void> {
   if (!fp32) throw new Error(`${dir}: no fp32 onnx/model.onnx to compare with`);
   const ok = rows.filter((r) => r.val_ppl <= fp32.val_ppl * 1.03).sort((a, b) => a.bytes - b.bytes);
   const chosen = ok[0];
-  for (const r of rows) Object.assign(r, { ppl_vs_fp32: `${(100 * (r.val_ppl / fp32.val_ppl - 1)).toFixed(2)}%`, default: r === chosen });
-  fs.writeFileSync(path.join(dir, 'quantization.json'), JSON.stringify({ format: 'glassbox-quantization/1', rule: 'default = smallest variant with validation perplexity within 3% of fp32', measured: new Date().toISOString(), variants: rows }, null, 1) + '\n');
+  for (const r of rows)
+    Object.assign(r, { ppl_vs_fp32: `${(100 * (r.val_ppl / fp32.val_ppl - 1)).toFixed(2)}%`, default: r === chosen });
+  fs.writeFileSync(
+    path.join(dir, 'quantization.json'),
+    JSON.stringify(
+      {
+        format: 'glassbox-quantization/1',
+        rule: 'default = smallest variant with validation perplexity within 3% of fp32',
+        measured: new Date().toISOString(),
+        variants: rows,
+      },
+      null,
+      1,
+    ) + '\n',
+  );
   const cfgPath = path.join(dir, 'config.json');
   const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
   cfg['transformers.js_config'] = { dtype: chosen.variant };
@@ -126,21 +152,35 @@ async function quantStage(dir: string, recipeData: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, before: { type: 'string' }, data: { type: 'string' }, quick: { type: 'boolean' }, quant: { type: 'boolean' }, cases: { type: 'string' }, 'no-tokens': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      before: { type: 'string' },
+      data: { type: 'string' },
+      quick: { type: 'boolean' },
+      quant: { type: 'boolean' },
+      cases: { type: 'string' },
+      'no-tokens': { type: 'boolean' },
+    },
+  });
   const root = path.resolve(__dirname, '..', '..');
   const dir = path.resolve(values.model ?? embeddedModelDir(__dirname));
   const data = path.resolve(values.data ?? path.join(root, 'models', 'recipe', 'data'));
   const testPath = path.join(data, 'corpus', 'test.jsonl');
   const trainBin = path.join(data, 'tokens', 'train.bin');
   for (const f of [testPath, trainBin]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: build the corpus and tokens first (models/recipe/build_all.sh corpus data).`);
+    if (!fs.existsSync(f))
+      throw new Error(`${f} is missing: build the corpus and tokens first (models/recipe/build_all.sh corpus data).`);
   }
   if (values.quant) return quantStage(dir, data);
   const quick = values.quick ?? false;
   const write = !quick && !values.cases && !values['no-tokens'];
   const allFiles = readJsonl<TestFile>(testPath);
   const perKind = Number(values.cases ?? (quick ? 100 : CASES));
-  const cases = [...sampleLineCases(allFiles, perKind, SEED, 'mid'), ...sampleLineCases(allFiles, perKind, SEED + 1, 'start')];
+  const cases = [
+    ...sampleLineCases(allFiles, perKind, SEED, 'mid'),
+    ...sampleLineCases(allFiles, perKind, SEED + 1, 'start'),
+  ];
   const tokenFiles = quick ? allFiles.slice(0, 40) : allFiles;
 
   const t0 = performance.now();
@@ -148,20 +188,39 @@ async function main(): Promise<void> {
   const engine = await Engine.load(dir);
   const model = engine.model;
   const train = fs.readFileSync(trainBin);
-  const ngram = KneserNey4.train(new Uint16Array(train.buffer, train.byteOffset, train.length / 2), model.tokenizer.vocabSize);
-  console.error(`n-gram: ${ngram.sizes.join(' / ')} distinct 1- to 4-grams from ${train.length / 2} tokens (${elapsed()})`);
+  const ngram = KneserNey4.train(
+    new Uint16Array(train.buffer, train.byteOffset, train.length / 2),
+    model.tokenizer.vocabSize,
+  );
+  console.error(
+    `n-gram: ${ngram.sizes.join(' / ')} distinct 1- to 4-grams from ${train.length / 2} tokens (${elapsed()})`,
+  );
   const tm = values['no-tokens'] ? null : await tokenMetrics(model, ngram, tokenFiles);
   if (tm) console.error(`token metrics on ${tm.tokens} tokens, ${tm.bytes} bytes (${elapsed()})`);
 
   const label = path.basename(dir);
   const models: ModelUnderTest[] = [{ label, engine }];
-  if (values.before) models.unshift({ label: `${path.basename(values.before)} (before)`, engine: await Engine.load(path.resolve(values.before)) });
+  if (values.before)
+    models.unshift({
+      label: `${path.basename(values.before)} (before)`,
+      engine: await Engine.load(path.resolve(values.before)),
+    });
   const outputs = await runLineCases(models, ngram, allFiles, cases, (done) => {
     if (done % 100 === 0) console.error(`  line completion ${done}/${cases.length} (${elapsed()})`);
   });
   const scores = new Map<string, SystemScores>();
   for (const [system, outs] of outputs) {
-    const byKind = (k: CutKind | 'all') => Object.fromEntries((['all', ...LANGS] as const).map((lang) => [lang, score(outs, cases, (c) => (k === 'all' || c.kind === k) && (lang === 'all' || allFiles[c.file].lang === lang))]));
+    const byKind = (k: CutKind | 'all') =>
+      Object.fromEntries(
+        (['all', ...LANGS] as const).map((lang) => [
+          lang,
+          score(
+            outs,
+            cases,
+            (c) => (k === 'all' || c.kind === k) && (lang === 'all' || allFiles[c.file].lang === lang),
+          ),
+        ]),
+      );
     scores.set(system, { all: byKind('all'), mid: byKind('mid'), start: byKind('start') } as SystemScores);
   }
   const final = `${label}: ${STAGES[STAGES.length - 1].name}`;
@@ -170,7 +229,13 @@ async function main(): Promise<void> {
   const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
   const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
   const chosen = gate.find((r) => r.editSimilarity >= GATE_TARGET)?.threshold;
-  const examples = cases.slice(0, 12).map((c, i) => ({ kind: c.kind, target: c.target, ...Object.fromEntries([...outputs].filter(([k]) => !k.includes(':') || k === final).map(([k, o]) => [k, o[i].text])) }));
+  const examples = cases.slice(0, 12).map((c, i) => ({
+    kind: c.kind,
+    target: c.target,
+    ...Object.fromEntries(
+      [...outputs].filter(([k]) => !k.includes(':') || k === final).map(([k, o]) => [k, o[i].text]),
+    ),
+  }));
 
   const result = {
     format: 'glassbox-eval/2',
@@ -179,18 +244,44 @@ async function main(): Promise<void> {
     before: values.before ? path.basename(values.before) : undefined,
     measured: new Date().toISOString(),
     cpu: os.cpus()[0]?.model,
-    test_split: { files: tokenFiles.length, tokens: tm?.tokens, bytes: tm?.bytes, line_cases: cases.length, line_case_files: allFiles.length, seed: SEED },
-    settings: { window: WINDOW, stride: STRIDE, prompt_budget_tokens: BUDGET, max_line_tokens: MAX_LINE_TOKENS, ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin', ngram_sizes: ngram.sizes, workspace: 'the package\'s files in the test split', stages: STAGES },
+    test_split: {
+      files: tokenFiles.length,
+      tokens: tm?.tokens,
+      bytes: tm?.bytes,
+      line_cases: cases.length,
+      line_case_files: allFiles.length,
+      seed: SEED,
+    },
+    settings: {
+      window: WINDOW,
+      stride: STRIDE,
+      prompt_budget_tokens: BUDGET,
+      max_line_tokens: MAX_LINE_TOKENS,
+      ngram: 'interpolated Kneser–Ney 4-gram on models/recipe/data/tokens/train.bin',
+      ngram_sizes: ngram.sizes,
+      workspace: "the package's files in the test split",
+      stages: STAGES,
+    },
     transformer: tm?.model,
     ngram: tm?.ngram,
     line_completion: Object.fromEntries(scores),
-    gate: { statistic: 'least token probability of the shown tokens (under the mixture that chose them)', target_edit_similarity: GATE_TARGET, default_threshold: chosen ?? null, rows: gate, by_mean_probability: gateMean, by_first_probability: gateFirst, by_mean_and_first: gateBoth },
+    gate: {
+      statistic: 'least token probability of the shown tokens (under the mixture that chose them)',
+      target_edit_similarity: GATE_TARGET,
+      default_threshold: chosen ?? null,
+      rows: gate,
+      by_mean_probability: gateMean,
+      by_first_probability: gateFirst,
+      by_mean_and_first: gateBoth,
+    },
     examples,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
   const md = [
     tm ? tokenTable(tm.model, tm.ngram, label) : '',
-    tm ? `\nTest split: ${tm.bytes.toLocaleString('en')} bytes, ${tm.tokens.toLocaleString('en')} tokens in ${tokenFiles.length} files. Model file: \`${result.onnx}\`.\n` : '',
+    tm
+      ? `\nTest split: ${tm.bytes.toLocaleString('en')} bytes, ${tm.tokens.toLocaleString('en')} tokens in ${tokenFiles.length} files. Model file: \`${result.onnx}\`.\n`
+      : '',
     `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
     lineTable(scores, cases),
     `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,

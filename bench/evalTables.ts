@@ -14,9 +14,13 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 export function tokenTable(model: TokenRow, ngram: TokenRow, label: string): string {
   const lines = [`| metric | ${label} | 4-gram KN | transformer vs n-gram |`, '|---|---|---|---|'];
   const d = model.bitsPerByte - ngram.bitsPerByte;
-  lines.push(`| bits per byte (lower is better) | ${model.bitsPerByte.toFixed(3)} | ${ngram.bitsPerByte.toFixed(3)} | ${d.toFixed(3)} (${((100 * d) / ngram.bitsPerByte).toFixed(1)}%)${d < 0 ? '' : ' — NOT better'} |`);
+  lines.push(
+    `| bits per byte (lower is better) | ${model.bitsPerByte.toFixed(3)} | ${ngram.bitsPerByte.toFixed(3)} | ${d.toFixed(3)} (${((100 * d) / ngram.bitsPerByte).toFixed(1)}%)${d < 0 ? '' : ' — NOT better'} |`,
+  );
   const t = model.top1 - ngram.top1;
-  lines.push(`| next-token top-1 accuracy | ${pct(model.top1)} | ${pct(ngram.top1)} | ${t >= 0 ? '+' : ''}${(100 * t).toFixed(1)} points${t > 0 ? '' : ' — NOT better'} |`);
+  lines.push(
+    `| next-token top-1 accuracy | ${pct(model.top1)} | ${pct(ngram.top1)} | ${t >= 0 ? '+' : ''}${(100 * t).toFixed(1)} points${t > 0 ? '' : ' — NOT better'} |`,
+  );
   return lines.join('\n');
 }
 
@@ -42,6 +46,9 @@ export function lineTable(scores: Map<string, SystemScores>, cases: LineCase[]):
 
 export function gateMarkdown(rows: GateRow[], chosen: number | undefined): string {
   const lines = ['| min. confidence | shown | edit sim. of shown | exact match of shown |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} |`,
+    );
   return lines.join('\n');
 }

@@ -37,10 +37,16 @@ interface Observation {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, cases: { type: 'string', default: '300' }, data: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { model: { type: 'string' }, cases: { type: 'string', default: '300' }, data: { type: 'string' } },
+  });
   const dir = path.resolve(values.model ?? embeddedModelDir(__dirname));
   const data = path.resolve(values.data ?? path.join(__dirname, '..', '..', 'models', 'recipe', 'data'));
-  const files = fs.readFileSync(path.join(data, 'corpus', 'valid.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TestFile);
+  const files = fs
+    .readFileSync(path.join(data, 'corpus', 'valid.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TestFile);
   const n = Number(values.cases);
   const cases = [...sampleLineCases(files, n, SEED, 'mid'), ...sampleLineCases(files, n, SEED + 1, 'start')];
   const engine = await Engine.load(dir);
@@ -59,9 +65,22 @@ async function main(): Promise<void> {
       indexes.clear();
       indexes.set(f.package, index);
     }
-    const { window: w, queries } = cursorQueries(stringSource(c.prefix + c.suffix), c.line, c.prefix.length, f.path, BUDGET);
+    const { window: w, queries } = cursorQueries(
+      stringSource(c.prefix + c.suffix),
+      c.line,
+      c.prefix.length,
+      f.path,
+      BUDGET,
+    );
     const found = answerQueries(index, queries);
-    const prompt = buildFimPrompt(tok, engine.fim, { prefix: w.prefix, suffix: w.suffix, budgetTokens: BUDGET, path: f.path, snippets: found.snippets, heal: true });
+    const prompt = buildFimPrompt(tok, engine.fim, {
+      prefix: w.prefix,
+      suffix: w.suffix,
+      budgetTokens: BUDGET,
+      path: f.path,
+      snippets: found.snippets,
+      heal: true,
+    });
     const target = tok.encode(prompt.healText + c.target).slice(0, 64);
     if (target.length === 0) continue;
     const sources: number[] = [];
@@ -76,18 +95,41 @@ async function main(): Promise<void> {
       const pred = cache.predict();
       if (pred) {
         const pCache = pred.candidates.find((x) => x.id === target[j])?.p ?? 0;
-        obs.push({ cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity), pred.echo ? 1 : 0], pModel, pCache });
+        obs.push({
+          cell: [bucket(table.lengthBuckets, pred.length), bucket(table.purityBuckets, pred.purity), pred.echo ? 1 : 0],
+          pModel,
+          pCache,
+        });
       }
       cache.push(target[j], true);
     }
-    if ((i + 1) % 50 === 0) console.error(`${i + 1}/${cases.length} cases, ${obs.length} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((i + 1) % 50 === 0)
+      console.error(
+        `${i + 1}/${cases.length} cases, ${obs.length} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
   }
   const fitted = fit(obs, table);
-  const out = { format: 'glassbox-copy-cache/1', fitted_on: `corpus valid split, ${cases.length} line cases (seed ${SEED}), ${obs.length} tokens with a cache prediction`, measured: new Date().toISOString(), ...fitted.table, echo_factor: fitted.echoFactor, tokens: fitted.counts };
+  const out = {
+    format: 'glassbox-copy-cache/1',
+    fitted_on: `corpus valid split, ${cases.length} line cases (seed ${SEED}), ${obs.length} tokens with a cache prediction`,
+    measured: new Date().toISOString(),
+    ...fitted.table,
+    echo_factor: fitted.echoFactor,
+    tokens: fitted.counts,
+  };
   fs.writeFileSync(path.join(dir, 'copy_cache.json'), JSON.stringify(out, null, 1) + '\n');
   console.log(`echoes of the output: λ × ${fitted.echoFactor} where their bucket is small`);
-  console.log(`length \\ purity ${table.purityBuckets.join(' / ')}, each: λ for a match reaching into the prompt / an echo of the output (tokens)`);
-  table.lengthBuckets.forEach((l, a) => console.log(`${l}+\t`, fitted.table.weights[a].map((ws, b) => ws.map((w, c) => `${w.toFixed(2)}(${fitted.counts[a][b][c]})`).join(' ')).join(' | ')));
+  console.log(
+    `length \\ purity ${table.purityBuckets.join(' / ')}, each: λ for a match reaching into the prompt / an echo of the output (tokens)`,
+  );
+  table.lengthBuckets.forEach((l, a) =>
+    console.log(
+      `${l}+\t`,
+      fitted.table.weights[a]
+        .map((ws, b) => ws.map((w, c) => `${w.toFixed(2)}(${fitted.counts[a][b][c]})`).join(' '))
+        .join(' | '),
+    ),
+  );
   await engine.dispose();
 }
 
@@ -110,11 +152,17 @@ function em(cell: readonly Observation[]): number {
  * is small. Echoes of the output are fewer: where their bucket is small, its λ is the other
  * bucket's times one factor, the factor that makes the mixture likeliest over all echoes.
  */
-function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable; counts: number[][][]; echoFactor: number } {
+function fit(
+  obs: Observation[],
+  base: CopyCacheTable,
+): { table: CopyCacheTable; counts: number[][][]; echoFactor: number } {
   const counts = base.weights.map((row) => row.map((cell) => cell.map(() => 0)));
   for (const o of obs) counts[o.cell[0]][o.cell[1]][o.cell[2]]++;
-  const cellOf = (a: number, b: number, c: number) => obs.filter((o) => o.cell[0] === a && o.cell[1] === b && o.cell[2] === c);
-  const known = base.weights.map((row, a) => row.map((cell, b) => (counts[a][b][0] >= MIN_TOKENS ? em(cellOf(a, b, 0)) : cell[0])));
+  const cellOf = (a: number, b: number, c: number) =>
+    obs.filter((o) => o.cell[0] === a && o.cell[1] === b && o.cell[2] === c);
+  const known = base.weights.map((row, a) =>
+    row.map((cell, b) => (counts[a][b][0] >= MIN_TOKENS ? em(cellOf(a, b, 0)) : cell[0])),
+  );
   const echoes = obs.filter((o) => o.cell[2] === 1);
   let echoFactor = 1;
   let best = -Infinity;
@@ -126,7 +174,12 @@ function fit(obs: Observation[], base: CopyCacheTable): { table: CopyCacheTable;
     }
     if (ll > best) [best, echoFactor] = [ll, Math.round(f * 100) / 100];
   }
-  const weights = known.map((row, a) => row.map((k, b) => [k, counts[a][b][1] >= MIN_TOKENS ? em(cellOf(a, b, 1)) : Math.round(k * echoFactor * 1000) / 1000]));
+  const weights = known.map((row, a) =>
+    row.map((k, b) => [
+      k,
+      counts[a][b][1] >= MIN_TOKENS ? em(cellOf(a, b, 1)) : Math.round(k * echoFactor * 1000) / 1000,
+    ]),
+  );
   return { table: { ...base, weights }, counts, echoFactor };
 }
 

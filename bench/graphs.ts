@@ -26,11 +26,15 @@ interface Figure {
 
 async function main(): Promise<void> {
   const [dir, beforeFile, afterFile] = process.argv.slice(2);
-  if (!dir || !beforeFile || !afterFile) throw new Error('usage: node out/bench/graphs.js MODEL_DIR BEFORE.onnx AFTER.onnx [--rounds N]');
+  if (!dir || !beforeFile || !afterFile)
+    throw new Error('usage: node out/bench/graphs.js MODEL_DIR BEFORE.onnx AFTER.onnx [--rounds N]');
   const ri = process.argv.indexOf('--rounds');
   const rounds = ri > 0 ? Number(process.argv[ri + 1]) : 10;
   const root = path.resolve(__dirname, '..', '..');
-  const models = [await DecoderModel.load(dir, { onnxFile: beforeFile }), await DecoderModel.load(dir, { onnxFile: afterFile })];
+  const models = [
+    await DecoderModel.load(dir, { onnxFile: beforeFile }),
+    await DecoderModel.load(dir, { onnxFile: afterFile }),
+  ];
   const ids = models[0].tokenizer.encode(codeText(root)).slice(0, 1200);
   const samples = models.map(() => ({ prefill: [] as number[], d256: [] as number[], d1024: [] as number[] }));
   for (let r = 0; r < rounds; r++) {
@@ -42,8 +46,16 @@ async function main(): Promise<void> {
   }
   const figures: Figure[] = [
     { name: 'Prefill 1,024 tokens (ms)', before: summarize(samples[0].prefill), after: summarize(samples[1].prefill) },
-    { name: 'Decode step, 256-token cache (ms)', before: summarize(samples[0].d256), after: summarize(samples[1].d256) },
-    { name: 'Decode step, 1,024-token cache (ms)', before: summarize(samples[0].d1024), after: summarize(samples[1].d1024) },
+    {
+      name: 'Decode step, 256-token cache (ms)',
+      before: summarize(samples[0].d256),
+      after: summarize(samples[1].d256),
+    },
+    {
+      name: 'Decode step, 1,024-token cache (ms)',
+      before: summarize(samples[0].d1024),
+      after: summarize(samples[1].d1024),
+    },
   ];
   for (const m of models) await m.dispose();
   const f = (s: Summary) => `${s.median.toFixed(2)} (p95 ${s.p95.toFixed(2)}, n=${s.runs})`;
@@ -53,7 +65,9 @@ async function main(): Promise<void> {
     '',
     '| figure | before | after | after ÷ before |',
     '|---|---|---|---|',
-    ...figures.map((x) => `| ${x.name} | ${f(x.before)} | ${f(x.after)} | ${(x.after.median / x.before.median).toFixed(2)} |`),
+    ...figures.map(
+      (x) => `| ${x.name} | ${f(x.before)} | ${f(x.after)} | ${(x.after.median / x.before.median).toFixed(2)} |`,
+    ),
     '',
   ].join('\n');
   const out = path.join(root, 'bench', 'results', `${stamp}-graphs`);

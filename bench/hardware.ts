@@ -22,13 +22,17 @@ export function modelFlops(c: ModelConfig): ModelFlops {
   const hd = c.headDim ?? d / h;
   const ff = c.intermediateSize!;
   const perLayer = 2 * (d * h * hd + 2 * d * kv * hd + h * hd * d + 3 * d * ff);
-  return { matmulPerToken: c.numLayers! * perLayer + 2 * d * c.vocabSize!, attentionPerPosition: 4 * c.numLayers! * h * hd };
+  return {
+    matmulPerToken: c.numLayers! * perLayer + 2 * d * c.vocabSize!,
+    attentionPerPosition: 4 * c.numLayers! * h * hd,
+  };
 }
 
 /** FLOPs to decode one token with `context` positions before it. */
 export const decodeFlops = (f: ModelFlops, context: number) => f.matmulPerToken + f.attentionPerPosition * context;
 /** FLOPs to prefill `n` tokens (causal: position t attends to t+1 positions). */
-export const prefillFlops = (f: ModelFlops, n: number) => n * f.matmulPerToken + (f.attentionPerPosition * n * (n + 1)) / 2;
+export const prefillFlops = (f: ModelFlops, n: number) =>
+  n * f.matmulPerToken + (f.attentionPerPosition * n * (n + 1)) / 2;
 
 /** Peak fp32 GFLOP/s of ONNX Runtime's MatMul on this machine, all cores. */
 export async function matmulPeakGflops(n = 512, runs = 30): Promise<{ gflops: number; n: number; runs: number }> {
@@ -36,11 +40,20 @@ export async function matmulPeakGflops(n = 512, runs = 30): Promise<{ gflops: nu
   const graph = onnx.GraphProto.create({
     name: 'matmul',
     node: [onnx.NodeProto.create({ opType: 'MatMul', input: ['a', 'b'], output: ['c'], name: 'mm' })],
-    initializer: [onnx.TensorProto.create({ name: 'b', dims: [n, n], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(weights.buffer) })],
+    initializer: [
+      onnx.TensorProto.create({
+        name: 'b',
+        dims: [n, n],
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(weights.buffer),
+      }),
+    ],
     input: [valueInfo('a', n)],
     output: [valueInfo('c', n)],
   });
-  const bytes = encodeModelProto(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph }));
+  const bytes = encodeModelProto(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph }),
+  );
   const session = await OrtSession.create(bytes, {}, 'matmul micro-benchmark');
   const a = makeTensor('float32', weights.slice(), [n, n]);
   const times: number[] = [];
@@ -56,6 +69,8 @@ export async function matmulPeakGflops(n = 512, runs = 30): Promise<{ gflops: nu
 function valueInfo(name: string, n: number): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: n }, { dimValue: n }] } } },
+    type: {
+      tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: n }, { dimValue: n }] } },
+    },
   };
 }

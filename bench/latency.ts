@@ -15,10 +15,24 @@ export interface LatencyResult {
   reusedTokensWarm: number;
 }
 
-export async function completionLatency(client: EngineClient, code: string, runs: number, contextTokens: number, newTokens: number): Promise<LatencyResult> {
+export async function completionLatency(
+  client: EngineClient,
+  code: string,
+  runs: number,
+  contextTokens: number,
+  newTokens: number,
+): Promise<LatencyResult> {
   const contexts = cursorContexts(code, runs, contextTokens * 6, 400);
   const request = (prefix: string, suffix: string) =>
-    client.call('complete', { prefix, suffix, maxNewTokens: newTokens, budgetTokens: contextTokens, stopTokenIds: [], shaping: false, reuseCache: true });
+    client.call('complete', {
+      prefix,
+      suffix,
+      maxNewTokens: newTokens,
+      budgetTokens: contextTokens,
+      stopTokenIds: [],
+      shaping: false,
+      reuseCache: true,
+    });
   // One unmeasured request warms the session up (first-run allocations).
   await request(contexts[0].prefix + '#', contexts[0].suffix);
   const cold: number[] = [];
@@ -38,5 +52,12 @@ export async function completionLatency(client: EngineClient, code: string, runs
   }
   const coldS = summarize(cold);
   const warmS = summarize(warm);
-  return { cold: coldS, warm: warmS, warmOverCold: warmS.median / coldS.median, promptTokens, newTokens, reusedTokensWarm: reused };
+  return {
+    cold: coldS,
+    warm: warmS,
+    warmOverCold: warmS.median / coldS.median,
+    promptTokens,
+    newTokens,
+    reusedTokensWarm: reused,
+  };
 }

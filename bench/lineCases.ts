@@ -54,7 +54,14 @@ export function sampleLineCases(files: TestFile[], count: number, seed: number, 
     const indent = line.length - line.trimStart().length;
     const body = line.trimEnd().length;
     const cut = kind === 'start' ? indent : indent + 1 + Math.floor(random() * (body - indent - 1)); // ≥ 1 char typed, ≥ 1 left
-    out.push({ file: fi, kind, line: n, prefix: text.slice(0, s + cut), suffix: text.slice(e), target: line.slice(cut).trimEnd() });
+    out.push({
+      file: fi,
+      kind,
+      line: n,
+      prefix: text.slice(0, s + cut),
+      suffix: text.slice(e),
+      target: line.slice(cut).trimEnd(),
+    });
   }
   return out;
 }
@@ -71,7 +78,8 @@ export function levenshtein(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];
@@ -98,8 +106,13 @@ export function copyBaseline(prefix: string, suffix: string, others: readonly st
     const needle = prefix.slice(prefix.length - len);
     for (const [k, text] of sources.entries()) {
       // in the prefix the most recent earlier occurrence, elsewhere the first
-      const next = (at: number) => (k === 0 ? (at <= 0 ? -1 : text.lastIndexOf(needle, at - 1)) : text.indexOf(needle, at + 1));
-      for (let at = k === 0 ? text.lastIndexOf(needle, prefix.length - len - 1) : text.indexOf(needle); at >= 0; at = next(at)) {
+      const next = (at: number) =>
+        k === 0 ? (at <= 0 ? -1 : text.lastIndexOf(needle, at - 1)) : text.indexOf(needle, at + 1);
+      for (
+        let at = k === 0 ? text.lastIndexOf(needle, prefix.length - len - 1) : text.indexOf(needle);
+        at >= 0;
+        at = next(at)
+      ) {
         const copied = firstLine(text.slice(at + len, at + len + 400));
         if (copied.trim() !== '') return copied;
       }

@@ -84,12 +84,20 @@ class Workspaces {
 
   /** The other files' texts (for the copy baseline). */
   others(file: number): string[] {
-    return (this.byPackage.get(this.files[file].package) ?? []).filter((i) => i !== file).map((i) => this.files[i].text);
+    return (this.byPackage.get(this.files[file].package) ?? [])
+      .filter((i) => i !== file)
+      .map((i) => this.files[i].text);
   }
 }
 
 /** Runs one stage of one model on a case. */
-async function runStage(engine: Engine, stage: Stage, files: TestFile[], ws: Workspaces, c: LineCase): Promise<CaseOutput> {
+async function runStage(
+  engine: Engine,
+  stage: Stage,
+  files: TestFile[],
+  ws: Workspaces,
+  c: LineCase,
+): Promise<CaseOutput> {
   const f = files[c.file];
   // the document as the user has it: the rest of the cursor's line is not typed yet
   const doc = stringSource(c.prefix + c.suffix);
@@ -115,7 +123,11 @@ async function runStage(engine: Engine, stage: Stage, files: TestFile[], ws: Wor
     copy: stage.copy,
     guards: stage.guards,
   });
-  return { text: firstLine(r.text), confidence: { mean: r.confidence.mean, min: r.confidence.min, first: r.confidence.first }, repeats: hasRepeatedNgram(engine.model.tokenizer.encode(r.text)) };
+  return {
+    text: firstLine(r.text),
+    confidence: { mean: r.confidence.mean, min: r.confidence.min, first: r.confidence.first },
+    repeats: hasRepeatedNgram(engine.model.tokenizer.encode(r.text)),
+  };
 }
 
 function ngramLine(ngram: KneserNey4, tok: TextTokenizer, prefix: string): string {
@@ -132,7 +144,13 @@ function ngramLine(ngram: KneserNey4, tok: TextTokenizer, prefix: string): strin
 }
 
 /** outputs[system][case] for the baselines and every stage of every model. */
-export async function runLineCases(models: ModelUnderTest[], ngram: KneserNey4, files: TestFile[], cases: LineCase[], progress: (done: number) => void): Promise<Map<string, CaseOutput[]>> {
+export async function runLineCases(
+  models: ModelUnderTest[],
+  ngram: KneserNey4,
+  files: TestFile[],
+  cases: LineCase[],
+  progress: (done: number) => void,
+): Promise<Map<string, CaseOutput[]>> {
   const ws = new Workspaces(files);
   const out = new Map<string, CaseOutput[]>();
   const add = (system: string, o: CaseOutput) => {
@@ -141,7 +159,9 @@ export async function runLineCases(models: ModelUnderTest[], ngram: KneserNey4, 
   };
   const tok = models[0].engine.model.tokenizer;
   // Cases grouped by package, so each package's index is built once.
-  const order = [...cases.keys()].sort((a, b) => files[cases[a].file].package.localeCompare(files[cases[b].file].package) || a - b);
+  const order = [...cases.keys()].sort(
+    (a, b) => files[cases[a].file].package.localeCompare(files[cases[b].file].package) || a - b,
+  );
   const results: Map<string, CaseOutput>[] = new Array(cases.length);
   let done = 0;
   for (const i of order) {
@@ -151,7 +171,8 @@ export async function runLineCases(models: ModelUnderTest[], ngram: KneserNey4, 
     row.set('copy (file)', text(copyBaseline(c.prefix, c.suffix)));
     row.set('copy (repository)', text(copyBaseline(c.prefix, c.suffix, ws.others(c.file))));
     row.set('4-gram KN', text(ngramLine(ngram, tok, c.prefix)));
-    for (const m of models) for (const s of STAGES) row.set(`${m.label}: ${s.name}`, await runStage(m.engine, s, files, ws, c));
+    for (const m of models)
+      for (const s of STAGES) row.set(`${m.label}: ${s.name}`, await runStage(m.engine, s, files, ws, c));
     results[i] = row;
     progress(++done);
   }
@@ -166,7 +187,11 @@ export interface LineScores {
   repeated: number;
 }
 
-export function score(outputs: readonly CaseOutput[], cases: readonly LineCase[], pick: (c: LineCase) => boolean = () => true): LineScores {
+export function score(
+  outputs: readonly CaseOutput[],
+  cases: readonly LineCase[],
+  pick: (c: LineCase) => boolean = () => true,
+): LineScores {
   let n = 0;
   let em = 0;
   let es = 0;
@@ -191,7 +216,12 @@ export interface GateRow {
 }
 
 /** Precision and coverage of the confidence gate at each threshold, on a stage's outputs. */
-export function gateTable(outputs: readonly CaseOutput[], cases: readonly LineCase[], stat: 'mean' | 'min' | 'first' | 'both', thresholds: number[]): GateRow[] {
+export function gateTable(
+  outputs: readonly CaseOutput[],
+  cases: readonly LineCase[],
+  stat: 'mean' | 'min' | 'first' | 'both',
+  thresholds: number[],
+): GateRow[] {
   return thresholds.map((threshold) => {
     let shown = 0;
     let es = 0;
@@ -204,6 +234,11 @@ export function gateTable(outputs: readonly CaseOutput[], cases: readonly LineCa
       es += editSimilarity(o.text, cases[i].target);
       em += o.text === cases[i].target ? 1 : 0;
     });
-    return { threshold, coverage: shown / outputs.length, editSimilarity: shown ? es / shown : 0, exactMatch: shown ? em / shown : 0 };
+    return {
+      threshold,
+      coverage: shown / outputs.length,
+      editSimilarity: shown ? es / shown : 0,
+      exactMatch: shown ? em / shown : 0,
+    };
   });
 }

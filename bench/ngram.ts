@@ -144,7 +144,8 @@ export class KneserNey4 {
     for (let k = 0; k < spans.length; k++) {
       const s = spans[k];
       coef = betas.slice(k + 1).reduce((a, b) => a * b, 1);
-      for (let i = s.from; i < s.to; i++) p[s.level.keys[i] - s.base] += (coef * Math.max(s.level.counts[i] - s.level.discount, 0)) / s.total;
+      for (let i = s.from; i < s.to; i++)
+        p[s.level.keys[i] - s.base] += (coef * Math.max(s.level.counts[i] - s.level.discount, 0)) / s.total;
     }
     let best = 0;
     for (let w = 1; w < this.vocab; w++) if (p[w] > p[best]) best = w;

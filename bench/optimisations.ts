@@ -36,7 +36,12 @@ export interface OptimisationRow {
   note: string;
 }
 
-async function prefillAndDecode(model: DecoderModel, ids: number[], runs: number, steps: number): Promise<{ prefill: Summary; decode: Summary }> {
+async function prefillAndDecode(
+  model: DecoderModel,
+  ids: number[],
+  runs: number,
+  steps: number,
+): Promise<{ prefill: Summary; decode: Summary }> {
   const prompt = ids.slice(0, Math.min(1024, model.contextLength - steps - 1));
   const prefill: number[] = [];
   for (let i = 0; i < runs; i++) prefill.push((await time(() => model.forward(prompt, model.newCache())))[1]);
@@ -48,26 +53,60 @@ async function decodeSteps(model: DecoderModel, ids: number[], steps: number): P
   return summarize(await decodeStepTimes(model, ids, 256, steps));
 }
 
-const rate = (s: Summary): Summary => ({ ...s, median: 1000 / s.median, p95: 1000 / s.p95, mean: 1000 / s.mean, min: 1000 / s.max, max: 1000 / s.min });
+const rate = (s: Summary): Summary => ({
+  ...s,
+  median: 1000 / s.median,
+  p95: 1000 / s.p95,
+  mean: 1000 / s.mean,
+  min: 1000 / s.max,
+  max: 1000 / s.min,
+});
 
 /** A thread that keeps one core busy until terminated. */
 function busyThread(): Worker {
   return new Worker('for (;;) {}', { eval: true });
 }
 
-async function lastPositionRows(modelDir: string, onnxFile: string, ids: number[], runs: number, steps: number): Promise<OptimisationRow[]> {
+async function lastPositionRows(
+  modelDir: string,
+  onnxFile: string,
+  ids: number[],
+  runs: number,
+  steps: number,
+): Promise<OptimisationRow[]> {
   const full = await DecoderModel.load(modelDir, { onnxFile, lastPositionLogits: false });
   const before = await prefillAndDecode(full, ids, runs, steps).finally(() => full.dispose());
   const last = await DecoderModel.load(modelDir, { onnxFile });
   const after = await prefillAndDecode(last, ids, runs, steps).finally(() => last.dispose());
   const note = 'exported graph (logits for every position) → rewritten graph (last position only)';
   return [
-    { name: 'Last-position logits', figure: 'prefill 1,024 tokens', unit: 'ms', before: before.prefill, after: after.prefill, ratio: after.prefill.median / before.prefill.median, note },
-    { name: 'Last-position logits', figure: 'decode', unit: 'tokens/s', before: rate(before.decode), after: rate(after.decode), ratio: after.decode.median / before.decode.median, note },
+    {
+      name: 'Last-position logits',
+      figure: 'prefill 1,024 tokens',
+      unit: 'ms',
+      before: before.prefill,
+      after: after.prefill,
+      ratio: after.prefill.median / before.prefill.median,
+      note,
+    },
+    {
+      name: 'Last-position logits',
+      figure: 'decode',
+      unit: 'tokens/s',
+      before: rate(before.decode),
+      after: rate(after.decode),
+      ratio: after.decode.median / before.decode.median,
+      note,
+    },
   ];
 }
 
-async function spinningRows(modelDir: string, onnxFile: string, ids: number[], steps: number): Promise<OptimisationRow[]> {
+async function spinningRows(
+  modelDir: string,
+  onnxFile: string,
+  ids: number[],
+  steps: number,
+): Promise<OptimisationRow[]> {
   const rows: OptimisationRow[] = [];
   for (const load of [false, true]) {
     const measure = async (spinning: boolean) => {
@@ -96,13 +135,25 @@ async function spinningRows(modelDir: string, onnxFile: string, ids: number[], s
   return rows;
 }
 
-async function keystroke(model: DecoderModel, template: FimTemplate, contexts: { prefix: string; suffix: string }[]): Promise<{ ms: Summary; recomputed: Summary }> {
+async function keystroke(
+  model: DecoderModel,
+  template: FimTemplate,
+  contexts: { prefix: string; suffix: string }[],
+): Promise<{ ms: Summary; recomputed: Summary }> {
   const ms: number[] = [];
   const recomputed: number[] = [];
   for (const c of contexts) {
-    const before = buildFimPrompt(model.tokenizer, template, { prefix: c.prefix, suffix: c.suffix, budgetTokens: 1024 });
+    const before = buildFimPrompt(model.tokenizer, template, {
+      prefix: c.prefix,
+      suffix: c.suffix,
+      budgetTokens: 1024,
+    });
     // typing inserts a character at the cursor: the prefix grows, the suffix stays
-    const after = buildFimPrompt(model.tokenizer, template, { prefix: c.prefix + c.suffix[0], suffix: c.suffix, budgetTokens: 1024 });
+    const after = buildFimPrompt(model.tokenizer, template, {
+      prefix: c.prefix + c.suffix[0],
+      suffix: c.suffix,
+      budgetTokens: 1024,
+    });
     await generate(model, before.ids, { maxNewTokens: 1, stopTokenIds: [] });
     const r = await generate(model, after.ids, { maxNewTokens: 1, stopTokenIds: [] });
     ms.push(r.timings.prefillMs);
@@ -119,10 +170,27 @@ async function spmRows(modelDir: string, onnxFile: string, code: string, runs: n
     const contexts = cursorContexts(code, runs, 3000, 1200);
     const psm = await keystroke(model, { ...template, order: 'psm' }, contexts);
     const spm = await keystroke(model, { ...template, order: 'spm' }, contexts);
-    const note = 'PSM `<pre> prefix <suf> suffix <mid>` → SPM `<pre><suf> suffix <mid> prefix` (the model trained on both)';
+    const note =
+      'PSM `<pre> prefix <suf> suffix <mid>` → SPM `<pre><suf> suffix <mid> prefix` (the model trained on both)';
     return [
-      { name: 'SPM prompt order', figure: 'one keystroke: prefill on a warm cache', unit: 'ms', before: psm.ms, after: spm.ms, ratio: spm.ms.median / psm.ms.median, note },
-      { name: 'SPM prompt order', figure: 'one keystroke: prompt tokens recomputed', unit: 'tokens', before: psm.recomputed, after: spm.recomputed, ratio: spm.recomputed.median / psm.recomputed.median, note },
+      {
+        name: 'SPM prompt order',
+        figure: 'one keystroke: prefill on a warm cache',
+        unit: 'ms',
+        before: psm.ms,
+        after: spm.ms,
+        ratio: spm.ms.median / psm.ms.median,
+        note,
+      },
+      {
+        name: 'SPM prompt order',
+        figure: 'one keystroke: prompt tokens recomputed',
+        unit: 'tokens',
+        before: psm.recomputed,
+        after: spm.recomputed,
+        ratio: spm.recomputed.median / psm.recomputed.median,
+        note,
+      },
     ];
   } finally {
     await model.dispose();
@@ -142,7 +210,17 @@ function lineCacheRows(modelDir: string, code: string, runs: number): Optimisati
     cached.push(timeSync(() => tokenizer.encode(typed)));
   }
   const [before, after] = [summarize(whole), summarize(cached)];
-  return [{ name: 'Line-cached tokenization', figure: 'one keystroke: encode a 6,144-character prefix', unit: 'ms', before, after, ratio: after.median / before.median, note: 'the whole prefix encoded again → only lines not seen recently encoded (src/engine/lineChunks.ts)' }];
+  return [
+    {
+      name: 'Line-cached tokenization',
+      figure: 'one keystroke: encode a 6,144-character prefix',
+      unit: 'ms',
+      before,
+      after,
+      ratio: after.median / before.median,
+      note: 'the whole prefix encoded again → only lines not seen recently encoded (src/engine/lineChunks.ts)',
+    },
+  ];
 }
 
 function timeSync(fn: () => unknown): number {
@@ -151,7 +229,13 @@ function timeSync(fn: () => unknown): number {
   return performance.now() - t0;
 }
 
-export async function optimisations(modelDir: string, onnxFile: string, ids: number[], code: string, quick: boolean): Promise<OptimisationRow[]> {
+export async function optimisations(
+  modelDir: string,
+  onnxFile: string,
+  ids: number[],
+  code: string,
+  quick: boolean,
+): Promise<OptimisationRow[]> {
   const runs = quick ? 3 : 10;
   const steps = quick ? 16 : 64;
   return [

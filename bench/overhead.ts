@@ -16,7 +16,12 @@ export interface OverheadResult {
   ratio: number;
 }
 
-export async function overheadOverOrt(model: DecoderModel, prompt: number[], newTokens: number, runs: number): Promise<OverheadResult> {
+export async function overheadOverOrt(
+  model: DecoderModel,
+  prompt: number[],
+  newTokens: number,
+  runs: number,
+): Promise<OverheadResult> {
   const raw = model.session;
   const io = model.io;
   if (io.kv.kind !== 'separate') throw new Error('overhead benchmark expects separate KV caches');
@@ -39,8 +44,17 @@ export async function overheadOverOrt(model: DecoderModel, prompt: number[], new
         [io.inputIds]: makeTensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
         ...past,
       };
-      if (io.attentionMask) feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + step.length).fill(1n), [1, pos + step.length]);
-      if (io.positionIds) feeds[io.positionIds] = makeTensor('int64', BigInt64Array.from(step, (_, i) => BigInt(pos + i)), [1, step.length]);
+      if (io.attentionMask)
+        feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + step.length).fill(1n), [
+          1,
+          pos + step.length,
+        ]);
+      if (io.positionIds)
+        feeds[io.positionIds] = makeTensor(
+          'int64',
+          BigInt64Array.from(step, (_, i) => BigInt(pos + i)),
+          [1, step.length],
+        );
       const t0 = performance.now();
       const out = await raw.run(feeds);
       sum += performance.now() - t0;

@@ -27,16 +27,30 @@ export interface PeerResult {
 /** transformers.js' dtype for one of the transformers.js file names. */
 export function dtypeOf(onnxPath: string): string {
   const base = path.basename(onnxPath, '.onnx');
-  const map: Record<string, string> = { model: 'fp32', model_quantized: 'q8', model_q4: 'q4', model_fp16: 'fp16', model_int8: 'int8' };
+  const map: Record<string, string> = {
+    model: 'fp32',
+    model_quantized: 'q8',
+    model_q4: 'q4',
+    model_fp16: 'fp16',
+    model_int8: 'int8',
+  };
   return map[base] ?? 'fp32';
 }
 
-export async function peerComparison(model: DecoderModel, prompt: number[], newTokens: number, runs: number): Promise<PeerResult> {
+export async function peerComparison(
+  model: DecoderModel,
+  prompt: number[],
+  newTokens: number,
+  runs: number,
+): Promise<PeerResult> {
   const dtype = dtypeOf(model.files.onnxPath);
   const tjs = await import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = path.dirname(model.files.dir) + path.sep;
-  const peer = await tjs.AutoModelForCausalLM.from_pretrained(path.basename(model.files.dir), { dtype: dtype as 'fp32', device: 'cpu' });
+  const peer = await tjs.AutoModelForCausalLM.from_pretrained(path.basename(model.files.dir), {
+    dtype: dtype as 'fp32',
+    device: 'cpu',
+  });
 
   const ours = { ttft: [] as number[], tps: [] as number[], tokens: [] as number[] };
   const theirs = { ttft: [] as number[], tps: [] as number[], tokens: [] as number[] };
@@ -44,7 +58,12 @@ export async function peerComparison(model: DecoderModel, prompt: number[], newT
     // Glassbox: time to the first streamed token, then the rest.
     let t0 = performance.now();
     let first = 0;
-    const g = await generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false, onToken: () => (first ||= performance.now()) });
+    const g = await generate(model, prompt, {
+      maxNewTokens: newTokens,
+      stopTokenIds: [],
+      reuseCache: false,
+      onToken: () => (first ||= performance.now()),
+    });
     let end = performance.now();
     if (r > 0) {
       ours.ttft.push(first - t0);
@@ -57,7 +76,14 @@ export async function peerComparison(model: DecoderModel, prompt: number[], newT
     const streamer = { put: () => puts.push(performance.now()), end: () => undefined };
     const input = new tjs.Tensor('int64', BigInt64Array.from(prompt, BigInt), [1, prompt.length]);
     t0 = performance.now();
-    const out = (await peer.generate({ input_ids: input, attention_mask: new tjs.Tensor('int64', new BigInt64Array(prompt.length).fill(1n), [1, prompt.length]), max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false, streamer } as never)) as { tolist(): bigint[][] };
+    const out = (await peer.generate({
+      input_ids: input,
+      attention_mask: new tjs.Tensor('int64', new BigInt64Array(prompt.length).fill(1n), [1, prompt.length]),
+      max_new_tokens: newTokens,
+      min_new_tokens: newTokens,
+      do_sample: false,
+      streamer,
+    } as never)) as { tolist(): bigint[][] };
     end = performance.now();
     const firstToken = puts[1] ?? end;
     if (r > 0) {
@@ -67,7 +93,11 @@ export async function peerComparison(model: DecoderModel, prompt: number[], newT
     theirs.tokens = out.tolist()[0].slice(prompt.length).map(Number);
   }
   await peer.dispose();
-  const mk = (s: typeof ours): PeerSide => ({ ttftMs: summarize(s.ttft), decodeTokensPerSecond: summarize(s.tps), tokens: s.tokens });
+  const mk = (s: typeof ours): PeerSide => ({
+    ttftMs: summarize(s.ttft),
+    decodeTokensPerSecond: summarize(s.tps),
+    tokens: s.tokens,
+  });
   const a = mk(ours);
   const b = mk(theirs);
   return {

@@ -29,14 +29,21 @@ export async function perplexity(model: DecoderModel, windows: number[][]): Prom
   return { ppl: Math.exp(nll / n), tokens: n };
 }
 
-export async function quantizationVariants(dir: string, ids: number[], windowTokens: number, windows: number): Promise<VariantResult[]> {
+export async function quantizationVariants(
+  dir: string,
+  ids: number[],
+  windowTokens: number,
+  windows: number,
+): Promise<VariantResult[]> {
   const out: VariantResult[] = [];
   for (const file of listOnnxFiles(dir)) {
     const model = await DecoderModel.load(dir, { onnxFile: file });
     try {
       const size = fs.statSync(path.join(dir, file)).size + dataSize(dir, file);
       const speed = await engineSpeed(model, ids, 3, 32);
-      const chunks = Array.from({ length: windows }, (_, i) => ids.slice(i * windowTokens, (i + 1) * windowTokens)).filter((c) => c.length === windowTokens);
+      const chunks = Array.from({ length: windows }, (_, i) =>
+        ids.slice(i * windowTokens, (i + 1) * windowTokens),
+      ).filter((c) => c.length === windowTokens);
       const p = await perplexity(model, chunks);
       const prefillKey = Object.keys(speed.prefill).sort((a, b) => Number(b) - Number(a))[0];
       out.push({

@@ -44,50 +44,144 @@ export function renderMarkdown(r: BenchReport): string {
   const rows: Row[] = [];
   if (s.latency) {
     const l = s.latency;
-    rows.push([`Cold completion (${l.promptTokens}-token prompt, ${l.newTokens} new)`, ms(l.cold), 'p50 ≤ 400 ms', check(l.cold.median, '<=', 400)]);
-    rows.push([`Warm completion (one more character; ${l.reusedTokensWarm} tokens reused)`, ms(l.warm), 'p50 ≤ 50 ms', check(l.warm.median, '<=', 50)]);
+    rows.push([
+      `Cold completion (${l.promptTokens}-token prompt, ${l.newTokens} new)`,
+      ms(l.cold),
+      'p50 ≤ 400 ms',
+      check(l.cold.median, '<=', 400),
+    ]);
+    rows.push([
+      `Warm completion (one more character; ${l.reusedTokensWarm} tokens reused)`,
+      ms(l.warm),
+      'p50 ≤ 50 ms',
+      check(l.warm.median, '<=', 50),
+    ]);
     rows.push(['Warm p50 ÷ cold p50', f(l.warmOverCold, 3), '≤ 0.2', check(l.warmOverCold, '<=', 0.2)]);
   }
   if (s.speed) {
-    for (const [n, p] of Object.entries(s.speed.prefill)) rows.push([`Prefill ${n} tokens`, `${f(p.tokensPerSecond, 0)} tokens/s (${ms(p)})`, '', undefined]);
-    rows.push(['Decode (256-token cache)', `${f(s.speed.decode.tokensPerSecond, 0)} tokens/s (${ms(s.speed.decode)} per token)`, '', undefined]);
+    for (const [n, p] of Object.entries(s.speed.prefill))
+      rows.push([`Prefill ${n} tokens`, `${f(p.tokensPerSecond, 0)} tokens/s (${ms(p)})`, '', undefined]);
+    rows.push([
+      'Decode (256-token cache)',
+      `${f(s.speed.decode.tokensPerSecond, 0)} tokens/s (${ms(s.speed.decode)} per token)`,
+      '',
+      undefined,
+    ]);
   }
-  if (s.overhead) rows.push(['generate() ÷ Σ raw session.run', `${f(s.overhead.ratio, 3)} (${f(s.overhead.glassboxMs.median)} vs ${f(s.overhead.rawRunMs.median)} ms, n=${s.overhead.rawRunMs.runs})`, '≤ 1.10', check(s.overhead.ratio, '<=', 1.1)]);
+  if (s.overhead)
+    rows.push([
+      'generate() ÷ Σ raw session.run',
+      `${f(s.overhead.ratio, 3)} (${f(s.overhead.glassboxMs.median)} vs ${f(s.overhead.rawRunMs.median)} ms, n=${s.overhead.rawRunMs.runs})`,
+      '≤ 1.10',
+      check(s.overhead.ratio, '<=', 1.1),
+    ]);
   if (s.peer && 'error' in s.peer) rows.push(['transformers.js peer', s.peer.error, '', false]);
   else if (s.peer) {
     const p = s.peer;
-    rows.push([`Decode tokens/s vs transformers.js (${p.dtype})`, `${f(p.decodeRatio, 2)}× (${f(p.glassbox.decodeTokensPerSecond.median, 0)} vs ${f(p.transformersJs.decodeTokensPerSecond.median, 0)} tokens/s)`, '≥ 1.5×', check(p.decodeRatio, '>=', 1.5)]);
-    rows.push([`Time to first token vs transformers.js`, `${f(p.ttftRatio, 2)}× (${f(p.glassbox.ttftMs.median)} vs ${f(p.transformersJs.ttftMs.median)} ms)`, '≤ 0.7×', check(p.ttftRatio, '<=', 0.7)]);
+    rows.push([
+      `Decode tokens/s vs transformers.js (${p.dtype})`,
+      `${f(p.decodeRatio, 2)}× (${f(p.glassbox.decodeTokensPerSecond.median, 0)} vs ${f(p.transformersJs.decodeTokensPerSecond.median, 0)} tokens/s)`,
+      '≥ 1.5×',
+      check(p.decodeRatio, '>=', 1.5),
+    ]);
+    rows.push([
+      `Time to first token vs transformers.js`,
+      `${f(p.ttftRatio, 2)}× (${f(p.glassbox.ttftMs.median)} vs ${f(p.transformersJs.ttftMs.median)} ms)`,
+      '≤ 0.7×',
+      check(p.ttftRatio, '<=', 0.7),
+    ]);
     rows.push(['Same greedy tokens as transformers.js', p.sameTokens ? 'yes' : 'no', 'yes', p.sameTokens]);
   }
   if (s.hardware) {
     const h = s.hardware;
-    rows.push(['ONNX Runtime fp32 MatMul peak', `${f(h.matmulPeakGflops)} GFLOP/s (${h.matmulSize}×${h.matmulSize})`, '', undefined]);
-    rows.push(['Decode: achieved FLOP/s ÷ peak', `${f(h.decodeShareOfPeak * 100)}% (${f(h.decodeGflops, 2)} GFLOP/s, ${f(h.flopsPerDecodeToken / 1e6, 1)} MFLOP/token)`, '', undefined]);
-    rows.push([`Prefill ${h.prefillTokens}: achieved FLOP/s ÷ peak`, `${f(h.prefillShareOfPeak * 100)}% (${f(h.prefillGflops, 2)} GFLOP/s)`, '', undefined]);
+    rows.push([
+      'ONNX Runtime fp32 MatMul peak',
+      `${f(h.matmulPeakGflops)} GFLOP/s (${h.matmulSize}×${h.matmulSize})`,
+      '',
+      undefined,
+    ]);
+    rows.push([
+      'Decode: achieved FLOP/s ÷ peak',
+      `${f(h.decodeShareOfPeak * 100)}% (${f(h.decodeGflops, 2)} GFLOP/s, ${f(h.flopsPerDecodeToken / 1e6, 1)} MFLOP/token)`,
+      '',
+      undefined,
+    ]);
+    rows.push([
+      `Prefill ${h.prefillTokens}: achieved FLOP/s ÷ peak`,
+      `${f(h.prefillShareOfPeak * 100)}% (${f(h.prefillGflops, 2)} GFLOP/s)`,
+      '',
+      undefined,
+    ]);
   }
   for (const v of s.quantization ?? []) {
-    rows.push([`Variant ${v.file}`, `${f(v.megabytes, 2)} MB, prefill ${f(v.prefillTokensPerSecond, 0)} tok/s, decode ${f(v.decodeTokensPerSecond, 0)} tok/s, perplexity ${f(v.perplexity, 3)} (${v.perplexityTokens} tokens)`, '', undefined]);
+    rows.push([
+      `Variant ${v.file}`,
+      `${f(v.megabytes, 2)} MB, prefill ${f(v.prefillTokensPerSecond, 0)} tok/s, decode ${f(v.decodeTokensPerSecond, 0)} tok/s, perplexity ${f(v.perplexity, 3)} (${v.perplexityTokens} tokens)`,
+      '',
+      undefined,
+    ]);
   }
   if (s.responsiveness) {
     const x = s.responsiveness;
-    rows.push([`Host event-loop delay while generating (${x.requests} requests)`, `p99 ${f(x.eventLoopDelayP99Ms)} ms, max ${f(x.eventLoopDelayMaxMs)} ms`, 'p99 ≤ 20 ms', check(x.eventLoopDelayP99Ms, '<=', 20)]);
-    rows.push(['Model load (new worker + session; optimized graph from the cache)', ms(x.loadMs), '≤ 300 ms', check(x.loadMs.median, '<=', 300)]);
-    rows.push(['Model load, first on this machine (optimizes and writes the cache)', `${f(x.firstLoadMs)} ms (n=1)`, '', undefined]);
-    rows.push(['Process RSS with the model loaded', `${f(x.rssWithModelMB, 0)} MB (before: ${f(x.rssBeforeMB, 0)} MB)`, '', undefined]);
+    rows.push([
+      `Host event-loop delay while generating (${x.requests} requests)`,
+      `p99 ${f(x.eventLoopDelayP99Ms)} ms, max ${f(x.eventLoopDelayMaxMs)} ms`,
+      'p99 ≤ 20 ms',
+      check(x.eventLoopDelayP99Ms, '<=', 20),
+    ]);
+    rows.push([
+      'Model load (new worker + session; optimized graph from the cache)',
+      ms(x.loadMs),
+      '≤ 300 ms',
+      check(x.loadMs.median, '<=', 300),
+    ]);
+    rows.push([
+      'Model load, first on this machine (optimizes and writes the cache)',
+      `${f(x.firstLoadMs)} ms (n=1)`,
+      '',
+      undefined,
+    ]);
+    rows.push([
+      'Process RSS with the model loaded',
+      `${f(x.rssWithModelMB, 0)} MB (before: ${f(x.rssBeforeMB, 0)} MB)`,
+      '',
+      undefined,
+    ]);
   }
   if (s.endurance) {
     const e = s.endurance;
-    rows.push([`RSS growth over ${e.requests} requests after ${e.warmup} warm-up (${e.cancelled} cancelled)`, `${f(e.growthPercent)}% (${f(e.rssStartMB, 0)} → ${f(e.rssEndMB, 0)} MB)`, '≤ 10%', check(e.growthPercent, '<=', 10)]);
-    rows.push([`RSS every ${e.traceEvery} requests from the first, MB`, e.rssTraceMB.map((x) => f(x, 0)).join(', '), '', undefined]);
+    rows.push([
+      `RSS growth over ${e.requests} requests after ${e.warmup} warm-up (${e.cancelled} cancelled)`,
+      `${f(e.growthPercent)}% (${f(e.rssStartMB, 0)} → ${f(e.rssEndMB, 0)} MB)`,
+      '≤ 10%',
+      check(e.growthPercent, '<=', 10),
+    ]);
+    rows.push([
+      `RSS every ${e.traceEvery} requests from the first, MB`,
+      e.rssTraceMB.map((x) => f(x, 0)).join(', '),
+      '',
+      undefined,
+    ]);
   }
   if (s.activation) {
     const a = s.activation;
-    rows.push('skipped' in a ? ['Activation (code-server)', `skipped: ${a.skipped.split('\n')[0]}`, '≤ 50 ms', undefined] : ['Activation in VS Code (activate() itself)', ms(a.activationMs), '≤ 50 ms', check(a.activationMs.median, '<=', 50)]);
+    rows.push(
+      'skipped' in a
+        ? ['Activation (code-server)', `skipped: ${a.skipped.split('\n')[0]}`, '≤ 50 ms', undefined]
+        : [
+            'Activation in VS Code (activate() itself)',
+            ms(a.activationMs),
+            '≤ 50 ms',
+            check(a.activationMs.median, '<=', 50),
+          ],
+    );
   }
-  const table = rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === undefined ? '' : d ? 'met' : '**not met**'} |`).join('\n');
+  const table = rows
+    .map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === undefined ? '' : d ? 'met' : '**not met**'} |`)
+    .join('\n');
   const opt = (s.optimisations ?? []).map((o) => {
-    const v = (x: Summary) => `${f(x.median, o.unit === 'tokens' ? 0 : 1)} ${o.unit} (p95 ${f(x.p95, o.unit === 'tokens' ? 0 : 1)}, n=${x.runs})`;
+    const v = (x: Summary) =>
+      `${f(x.median, o.unit === 'tokens' ? 0 : 1)} ${o.unit} (p95 ${f(x.p95, o.unit === 'tokens' ? 0 : 1)}, n=${x.runs})`;
     return `| ${o.name}: ${o.figure} | ${v(o.before)} | ${v(o.after)} | ${f(o.ratio, 2)} | ${o.note} |`;
   });
   const optimisationTable = opt.length

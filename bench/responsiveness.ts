@@ -30,7 +30,12 @@ export interface ResponsivenessResult {
 
 const MB = 1024 * 1024;
 
-export async function responsiveness(workerPath: string | undefined, modelDir: string, code: string, loads: number): Promise<ResponsivenessResult> {
+export async function responsiveness(
+  workerPath: string | undefined,
+  modelDir: string,
+  code: string,
+  loads: number,
+): Promise<ResponsivenessResult> {
   const rssBefore = process.memoryUsage().rss;
   const graphCacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-bench-graphs-'));
   let client: EngineClient | null = null;
@@ -89,7 +94,12 @@ export interface EnduranceResult {
  * their working size, which an in-process trace showed takes until about request 200 here; the
  * trace in the result shows it for every run.
  */
-export async function endurance(workerPath: string | undefined, modelDir: string, code: string, requests: number): Promise<EnduranceResult> {
+export async function endurance(
+  workerPath: string | undefined,
+  modelDir: string,
+  code: string,
+  requests: number,
+): Promise<EnduranceResult> {
   const client = new EngineClient({ workerPath });
   await client.load({ modelDir });
   const contexts = cursorContexts(code, 97, 1500, 200);
@@ -109,7 +119,11 @@ export async function endurance(workerPath: string | undefined, modelDir: string
     const ctrl = new AbortController();
     if (random() < 1 / 3) setTimeout(() => ctrl.abort(), Math.floor(random() * 20));
     try {
-      await client.call('complete', { prefix: ctx.prefix + String(i), suffix: ctx.suffix, maxNewTokens: 8 }, { signal: ctrl.signal });
+      await client.call(
+        'complete',
+        { prefix: ctx.prefix + String(i), suffix: ctx.suffix, maxNewTokens: 8 },
+        { signal: ctrl.signal },
+      );
     } catch (err) {
       if (!isCancellation(err)) throw err;
       if (i >= warmup) cancelled++;
@@ -119,5 +133,14 @@ export async function endurance(workerPath: string | undefined, modelDir: string
   const rssEnd = process.memoryUsage().rss;
   rssTrace.push(rssEnd / MB);
   await client.dispose();
-  return { requests, warmup, cancelled, rssStartMB: rssStart / MB, rssEndMB: rssEnd / MB, growthPercent: ((rssEnd - rssStart) / rssStart) * 100, rssTraceMB: rssTrace, traceEvery };
+  return {
+    requests,
+    warmup,
+    cancelled,
+    rssStartMB: rssStart / MB,
+    rssEndMB: rssEnd / MB,
+    growthPercent: ((rssEnd - rssStart) / rssStart) * 100,
+    rssTraceMB: rssTrace,
+    traceEvery,
+  };
 }

@@ -27,7 +27,9 @@ import { endurance, responsiveness } from './responsiveness';
 import { engineSpeed } from './speed';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, model: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, out: { type: 'string' } },
+  });
   const quick = values.quick ?? false;
   const root = path.resolve(__dirname, '..', '..');
   const modelDir = path.resolve(values.model ?? embeddedModelDir(__dirname));
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
   // The bundled worker, as the extension runs it (npm run bench builds it first).
   const workerPath = path.join(root, 'dist', 'engineWorker.js');
   const started = new Date();
-  const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
+  const log = (s: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
 
   const model = await DecoderModel.load(modelDir);
   const ids = model.tokenizer.encode(code);
@@ -43,7 +46,13 @@ async function main(): Promise<void> {
   const runs = quick ? 5 : 50;
   const report: BenchReport = {
     date: started.toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.platform()}-${os.arch()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGB: Math.round(os.totalmem() / 1e9),
+      node: process.version,
+      platform: `${os.platform()}-${os.arch()}`,
+    },
     model: { name: model.name, onnx: path.relative(root, model.files.onnxPath), contextLength: model.contextLength },
     conditions: `${quick ? 'quick run' : 'full run'}; other processes on the machine were not stopped (load average at start ${os.loadavg()[0].toFixed(2)})`,
     sections: {},
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
   const speed = report.sections.speed;
   const decodeGflops = (decodeFlops(flops, 256) * speed.decode.tokensPerSecond) / 1e9;
   const [prefillLen, prefillS] = Object.entries(speed.prefill).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
-  const prefillGflops = (prefillFlops(flops, Number(prefillLen)) / (prefillS.median / 1000)) / 1e9;
+  const prefillGflops = prefillFlops(flops, Number(prefillLen)) / (prefillS.median / 1000) / 1e9;
   report.sections.hardware = {
     matmulPeakGflops: peak.gflops,
     matmulSize: peak.n,
@@ -87,12 +96,23 @@ async function main(): Promise<void> {
   };
 
   log('optimisations: before / after');
-  report.sections.optimisations = await optimisations(modelDir, path.relative(modelDir, model.files.onnxPath), ids, code, quick);
+  report.sections.optimisations = await optimisations(
+    modelDir,
+    path.relative(modelDir, model.files.onnxPath),
+    ids,
+    code,
+    quick,
+  );
   log('repository context and copy cache');
   report.sections.optimisations.push(...(await copyDecodingRows(modelDir, root, quick)));
 
   log('quantization variants');
-  report.sections.quantization = await quantizationVariants(modelDir, ids, Math.min(512, model.contextLength), quick ? 2 : 8);
+  report.sections.quantization = await quantizationVariants(
+    modelDir,
+    ids,
+    Math.min(512, model.contextLength),
+    quick ? 2 : 8,
+  );
   await model.dispose();
 
   log('responsiveness');

@@ -7,7 +7,12 @@ export interface SpeedResult {
   decode: Summary & { tokensPerSecond: number };
 }
 
-export async function engineSpeed(model: DecoderModel, ids: number[], runs: number, decodeSteps: number): Promise<SpeedResult> {
+export async function engineSpeed(
+  model: DecoderModel,
+  ids: number[],
+  runs: number,
+  decodeSteps: number,
+): Promise<SpeedResult> {
   const prefill: SpeedResult['prefill'] = {};
   for (const n of [256, 1024]) {
     const len = Math.min(n, model.contextLength - decodeSteps - 1);
@@ -23,7 +28,12 @@ export async function engineSpeed(model: DecoderModel, ids: number[], runs: numb
 }
 
 /** ms of each of `steps` single-token forwards on a fresh cache that holds ids[0..past). */
-export async function decodeStepTimes(model: DecoderModel, ids: number[], past: number, steps: number): Promise<number[]> {
+export async function decodeStepTimes(
+  model: DecoderModel,
+  ids: number[],
+  past: number,
+  steps: number,
+): Promise<number[]> {
   const cache = model.newCache();
   await model.forward(ids.slice(0, past), cache);
   const t: number[] = [];

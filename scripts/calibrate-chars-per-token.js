@@ -28,7 +28,8 @@ function walk(dir, out, depth = 0) {
   for (const d of names.sort((a, b) => a.name.localeCompare(b.name))) {
     const p = path.join(dir, d.name);
     if (d.isDirectory()) {
-      if (!['.git', 'dist', 'out', '.e2e', '.vscode-test', 'test-results', 'results'].includes(d.name)) walk(p, out, depth + 1);
+      if (!['.git', 'dist', 'out', '.e2e', '.vscode-test', 'test-results', 'results'].includes(d.name))
+        walk(p, out, depth + 1);
     } else if (/\.(ts|js|py|mjs|cjs)$/.test(d.name) && !d.name.endsWith('.d.ts') && !d.name.endsWith('.min.js')) {
       out.push(p);
     }
@@ -85,6 +86,6 @@ for (const kind of Object.keys(WINDOWS)) {
   console.log(
     `${kind} windows (${WINDOWS[kind]} chars, ${t.length} held out): ` +
       `median |error| ${(100 * q(abs, 0.5)).toFixed(1)}%, p90 |error| ${(100 * q(abs, 0.9)).toFixed(1)}%, ` +
-      `mean signed ${(100 * sum(rel, (x) => x) / rel.length).toFixed(1)}%, error of the total ${(100 * total).toFixed(1)}%`,
+      `mean signed ${((100 * sum(rel, (x) => x)) / rel.length).toFixed(1)}%, error of the total ${(100 * total).toFixed(1)}%`,
   );
 }

@@ -55,13 +55,23 @@ function ignoreFileFor(target) {
 
 function vsce(args) {
   const bin = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  return execFileSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** Fails when the file list lacks what the extension needs at run time, or has what it must not ship. */
 function checkFiles(files, target) {
-  const required = ['package.json', 'dist/extension.js', 'dist/engineWorker.js', 'dist/cli.js', 'models/test-tiny/config.json',
-    'node_modules/onnxruntime-common/dist/cjs/package.json'];
+  const required = [
+    'package.json',
+    'dist/extension.js',
+    'dist/engineWorker.js',
+    'dist/cli.js',
+    'models/test-tiny/config.json',
+    'node_modules/onnxruntime-common/dist/cjs/package.json',
+  ];
   const ortFolders = target ? [ORT_FOLDERS[target]] : Object.values(ORT_FOLDERS);
   for (const folder of ortFolders) required.push(`${ORT_BIN}/${folder}/onnxruntime_binding.node`);
   const missing = required.filter((f) => !files.includes(f));
@@ -80,7 +90,9 @@ function main() {
   execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
 
   const ignoreArgs = universal ? [] : ['--ignoreFile', ignoreFileFor(target)];
-  const files = vsce(['ls', ...ignoreArgs]).split('\n').filter(Boolean);
+  const files = vsce(['ls', ...ignoreArgs])
+    .split('\n')
+    .filter(Boolean);
   checkFiles(files, universal ? undefined : target);
 
   const out = universal ? `glassbox-${version}.vsix` : `glassbox-${target}-${version}.vsix`;
@@ -88,7 +100,15 @@ function main() {
   // --allow-missing-repository: until package.json names one. --no-rewrite-relative-links: the
   // README's relative links would need a repository URL to be rewritten.
   process.stdout.write(
-    vsce(['package', ...targetArgs, ...ignoreArgs, '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links']),
+    vsce([
+      'package',
+      ...targetArgs,
+      ...ignoreArgs,
+      '--out',
+      out,
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+    ]),
   );
   const mb = (fs.statSync(path.join(root, out)).size / 1e6).toFixed(1);
   console.log(`${out}: ${files.length} files, ${mb} MB`);

@@ -33,14 +33,20 @@ if (!fs.existsSync(codeServer)) {
     console.log('No desktop VS Code found; installing code-server (VS Code in the browser) for this project…');
     run('bash', [path.join(root, 'test', 'e2e', 'setup.sh')]);
   } else {
-    console.error('No desktop VS Code (`code`) on PATH and no local code-server.\nInstall code-server with:  sudo bash test/e2e/setup.sh   then run npm start again.');
+    console.error(
+      'No desktop VS Code (`code`) on PATH and no local code-server.\nInstall code-server with:  sudo bash test/e2e/setup.sh   then run npm start again.',
+    );
     process.exit(1);
   }
 }
 
 console.log('Packaging Glassbox…');
 run('npm', ['run', '--silent', 'package']);
-const vsix = fs.readdirSync(root).filter((f) => /^glassbox-.*\.vsix$/.test(f)).map((f) => path.join(root, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+const vsix = fs
+  .readdirSync(root)
+  .filter((f) => /^glassbox-.*\.vsix$/.test(f))
+  .map((f) => path.join(root, f))
+  .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
 
 const userData = path.join(state, 'user-data');
 const extensions = path.join(state, 'extensions');
@@ -48,14 +54,30 @@ const workspace = path.join(state, 'workspace');
 fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
 if (!fs.existsSync(workspace)) fs.cpSync(sample, workspace, { recursive: true });
 const settingsFile = path.join(userData, 'User', 'settings.json');
-if (!fs.existsSync(settingsFile)) fs.writeFileSync(settingsFile, JSON.stringify({ 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none' }, null, 2));
+if (!fs.existsSync(settingsFile))
+  fs.writeFileSync(
+    settingsFile,
+    JSON.stringify({ 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none' }, null, 2),
+  );
 
 const common = ['--extensions-dir', extensions, '--user-data-dir', userData];
 execFileSync(codeServer, [...common, '--install-extension', vsix, '--force'], { stdio: 'inherit' });
 
 const port = process.env.PORT || '8080';
-const args = [...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', workspace];
-const server = spawn(codeServer, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, XDG_CONFIG_HOME: path.join(state, 'config') } });
+const args = [
+  ...common,
+  '--bind-addr',
+  `127.0.0.1:${port}`,
+  '--auth',
+  'none',
+  '--disable-telemetry',
+  '--disable-update-check',
+  workspace,
+];
+const server = spawn(codeServer, args, {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, XDG_CONFIG_HOME: path.join(state, 'config') },
+});
 let announced = false;
 server.stdout.on('data', (chunk) => {
   if (!announced && /HTTP server listening/.test(String(chunk))) {

@@ -43,7 +43,9 @@ const COMMANDS: Record<string, Factory> = {
 };
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  return Object.entries(COMMANDS).map(([name, factory]) => vscode.commands.registerCommand(`glassbox.${name}`, factory(ctx)));
+  return Object.entries(COMMANDS).map(([name, factory]) =>
+    vscode.commands.registerCommand(`glassbox.${name}`, factory(ctx)),
+  );
 }
 
 /** The status bar's quick menu. */

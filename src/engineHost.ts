@@ -69,7 +69,8 @@ export class EngineHost implements vscode.Disposable {
    */
   ensureLoaded(): Promise<ModelInfo> {
     if (this.infoValue) return Promise.resolve(this.infoValue);
-    if (this.stateValue.kind === 'error') return Promise.reject(new GlassboxError('NOT_LOADED', this.stateValue.message));
+    if (this.stateValue.kind === 'error')
+      return Promise.reject(new GlassboxError('NOT_LOADED', this.stateValue.message));
     this.loading ??= this.load().finally(() => (this.loading = null));
     return this.loading;
   }
@@ -81,7 +82,10 @@ export class EngineHost implements vscode.Disposable {
     return this.ensureLoaded();
   }
 
-  async complete(params: Params<'complete'>, opts: CallOptions = {}): Promise<CompletionResult & { requestId: string }> {
+  async complete(
+    params: Params<'complete'>,
+    opts: CallOptions = {},
+  ): Promise<CompletionResult & { requestId: string }> {
     return this.serve('completion', () => this.worker().call('complete', params, opts));
   }
 
@@ -90,7 +94,10 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** Attention capture on the worker's separate session: not a served request (no onDidServe, no state change). */
-  async captureAttention(params: Params<'captureAttention'>, opts: CallOptions = {}): Promise<Result<'captureAttention'>> {
+  async captureAttention(
+    params: Params<'captureAttention'>,
+    opts: CallOptions = {},
+  ): Promise<Result<'captureAttention'>> {
     await this.ensureLoaded();
     return this.worker().call('captureAttention', params, opts);
   }
@@ -132,7 +139,10 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** Runs a request; its result carries the id `onDidServe` announced for it. */
-  private async serve<T extends CompletionResult | ExplainResult>(kind: ServedRequest['kind'], call: () => Promise<T>): Promise<T & { requestId: string }> {
+  private async serve<T extends CompletionResult | ExplainResult>(
+    kind: ServedRequest['kind'],
+    call: () => Promise<T>,
+  ): Promise<T & { requestId: string }> {
     const info = await this.ensureLoaded();
     const start = performance.now();
     this.active++;
@@ -154,7 +164,11 @@ export class EngineHost implements vscode.Disposable {
 
   /** One notification per failure, with the two ways out. */
   private async reportLoadFailure(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(`Glassbox could not load the model: ${message}`, 'Select Model', 'Open Settings');
+    const choice = await vscode.window.showErrorMessage(
+      `Glassbox could not load the model: ${message}`,
+      'Select Model',
+      'Open Settings',
+    );
     if (choice === 'Select Model') await vscode.commands.executeCommand('glassbox.selectModel');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
   }

@@ -71,12 +71,16 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       ...registerCommands({ extension: context, host, config, costs }),
       reloadOnSettingsChange(host, log),
       host.onDidChangeState((s) => s.kind === 'error' && log.error(s.message)),
-      host.onDidServe((r) => log.debug(`${r.kind}: ${Math.round(r.latencyMs)} ms, ${r.result.timings.generatedTokens} tokens`)),
+      host.onDidServe((r) =>
+        log.debug(`${r.kind}: ${Math.round(r.latencyMs)} ms, ${r.result.timings.generatedTokens} tokens`),
+      ),
     );
     log.info(`Glassbox activated in ${(performance.now() - start).toFixed(1)} ms; the model loads on first use.`);
     return { engine: host, provider, costs };
   } catch (err) {
-    void vscode.window.showErrorMessage(`Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(
+      `Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`,
+    );
     throw err;
   }
 }

@@ -39,12 +39,15 @@ export class StatusBar implements vscode.Disposable {
       [
         `**Glassbox** — ${model}: ${label}`,
         state.kind === 'error' ? `\n\n${state.message}` : '',
-        this.last ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens` : '',
+        this.last
+          ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens`
+          : '',
         this.last ? whatWasShown(this.last) : '',
         '\n\nClick for the Glassbox menu.',
       ].join(''),
     );
-    this.item.backgroundColor = state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.backgroundColor =
+      state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 
   dispose(): void {
@@ -74,11 +77,17 @@ function whatWasShown(r: ServedRequest): string {
   if (r.kind !== 'completion' || !('confidence' in r.result)) return '';
   const c: CompletionResult = r.result;
   if (c.hidden) {
-    const why = { confidence: `its least likely token had probability ${c.confidence.min.toFixed(2)}, under glassbox.completion.minConfidence`, retype: 'it only retyped the text after the cursor', line_length: 'its line ran too long' }[c.hidden.reason];
+    const why = {
+      confidence: `its least likely token had probability ${c.confidence.min.toFixed(2)}, under glassbox.completion.minConfidence`,
+      retype: 'it only retyped the text after the cursor',
+      line_length: 'its line ran too long',
+    }[c.hidden.reason];
     return `\n\nNot shown: ${why}.`;
   }
   const copied = c.provenance.filter((t) => t.kind === 'cache').length;
-  return c.provenance.length ? `\n\n${copied} of ${c.provenance.length} tokens copied by the cache; least likely token p ${c.confidence.min.toFixed(2)}.` : '';
+  return c.provenance.length
+    ? `\n\n${copied} of ${c.provenance.length} tokens copied by the cache; least likely token p ${c.confidence.min.toFixed(2)}.`
+    : '';
 }
 
 function formatStats(r: ServedRequest): string {

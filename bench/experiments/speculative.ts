@@ -28,10 +28,21 @@ async function main(): Promise<void> {
   const engine = await Engine.load(dir);
   const model = engine.model;
   const data = path.join(__dirname, '..', '..', '..', 'models', 'recipe', 'data', 'corpus', 'test.jsonl');
-  const files = fs.readFileSync(data, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TestFile);
+  const files = fs
+    .readFileSync(data, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TestFile);
 
   // cost: k-token forwards with every position's logits vs single steps, same 1,000-token cache
-  const ids = model.tokenizer.encode(files.map((f) => f.text).join('\n').slice(0, 20000)).slice(0, 1040);
+  const ids = model.tokenizer
+    .encode(
+      files
+        .map((f) => f.text)
+        .join('\n')
+        .slice(0, 20000),
+    )
+    .slice(0, 1040);
   const cost: Record<number, number> = {};
   for (const k of [1, 2, 4, 8]) {
     const times: number[] = [];
@@ -55,8 +66,23 @@ async function main(): Promise<void> {
       for (const g of files) if (g.package === f.package) index.setFile(g.path, g.text);
       lastPkg = f.package;
     }
-    const { window: w, queries } = cursorQueries(stringSource(c.prefix + c.suffix), c.line, c.prefix.length, f.path, 1024);
-    const r = await engine.complete({ prefix: w.prefix, suffix: w.suffix, path: f.path, startLine: w.startLine, ...answerQueries(index, queries), maxNewTokens: 48, shaping: false, stopStrings: ['\n'] });
+    const { window: w, queries } = cursorQueries(
+      stringSource(c.prefix + c.suffix),
+      c.line,
+      c.prefix.length,
+      f.path,
+      1024,
+    );
+    const r = await engine.complete({
+      prefix: w.prefix,
+      suffix: w.suffix,
+      path: f.path,
+      startLine: w.startLine,
+      ...answerQueries(index, queries),
+      maxNewTokens: 48,
+      shaping: false,
+      stopStrings: ['\n'],
+    });
     // a copied token's source says where the draft would have continued: count how far the output kept copying in step
     const steps = r.steps;
     for (let i = 0; i < steps.length; i++) {
@@ -72,11 +98,17 @@ async function main(): Promise<void> {
   }
   const mean = accepted.reduce((a, b) => a + b, 0) / Math.max(1, accepted.length);
   console.log(`CPU: ${require('node:os').cpus()[0]?.model}`);
-  console.log(`forward ms on a 1,000-token cache: ${Object.entries(cost).map(([k, ms]) => `${k} token${k === '1' ? '' : 's'} ${ms.toFixed(2)}`).join(', ')}`);
+  console.log(
+    `forward ms on a 1,000-token cache: ${Object.entries(cost)
+      .map(([k, ms]) => `${k} token${k === '1' ? '' : 's'} ${ms.toFixed(2)}`)
+      .join(', ')}`,
+  );
   console.log(`draft tokens the output then followed, per step: mean ${mean.toFixed(2)} over ${accepted.length} steps`);
   for (const k of [2, 4, 8]) {
     const gain = accepted.reduce((a, acc) => a + (Math.min(acc, k - 1) + 1), 0) / accepted.length;
-    console.log(`k = ${k}: tokens per verification ${gain.toFixed(2)}, speed-up ${((gain * cost[1]) / cost[k]).toFixed(2)}×`);
+    console.log(
+      `k = ${k}: tokens per verification ${gain.toFixed(2)}, speed-up ${((gain * cost[1]) / cost[k]).toFixed(2)}×`,
+    );
   }
   await engine.dispose();
 }

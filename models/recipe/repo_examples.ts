@@ -42,25 +42,48 @@ const FILE_SEP = '<|file_sep|>';
 const ROW_CHARS = 3000;
 
 function main(): void {
-  const { values } = parseArgs({ options: { split: { type: 'string', default: 'train' }, rows: { type: 'string', default: '24000' }, 'seq-len': { type: 'string', default: '1024' }, seed: { type: 'string', default: '1' }, data: { type: 'string', default: path.join(RECIPE, 'data') } } });
+  const { values } = parseArgs({
+    options: {
+      split: { type: 'string', default: 'train' },
+      rows: { type: 'string', default: '24000' },
+      'seq-len': { type: 'string', default: '1024' },
+      seed: { type: 'string', default: '1' },
+      data: { type: 'string', default: path.join(RECIPE, 'data') },
+    },
+  });
   const split = values.split!;
   const rowsWanted = Number(values.rows);
   const T = Number(values['seq-len']) + 1;
   const data = values.data!;
   const random = seededRandom(Number(values.seed));
-  const tok = TextTokenizer.load({ tokenizerPath: path.join(data, 'tokenizer', 'tokenizer.json'), tokenizerConfigPath: path.join(data, 'tokenizer', 'tokenizer_config.json') });
+  const tok = TextTokenizer.load({
+    tokenizerPath: path.join(data, 'tokenizer', 'tokenizer.json'),
+    tokenizerConfigPath: path.join(data, 'tokenizer', 'tokenizer_config.json'),
+  });
   const fim = detectFimTemplate(tok);
-  if (fim.family !== 'glassbox' || fim.fileSep === undefined) throw new Error('data/tokenizer is not a Glassbox tokenizer');
+  if (fim.family !== 'glassbox' || fim.fileSep === undefined)
+    throw new Error('data/tokenizer is not a Glassbox tokenizer');
   const eot = tok.tokenId(EOT)!;
   const fileSep = tok.tokenId(FILE_SEP)!;
 
-  const files = fs.readFileSync(path.join(data, 'corpus', `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CorpusFile);
+  const files = fs
+    .readFileSync(path.join(data, 'corpus', `${split}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CorpusFile);
   const packages = new Map<string, CorpusFile[]>();
   for (const f of files) packages.set(f.package, [...(packages.get(f.package) ?? []), f]);
   const names = [...packages.keys()];
 
   const out = fs.openSync(path.join(data, 'repo', `${split}.bin`), 'w');
-  const counts = { rows: 0, examples: 0, kinds: { line: 0, block: 0, span: 0 } as Record<string, number>, exampleTokens: 0, sequenceTokens: 0, snippets: 0 };
+  const counts = {
+    rows: 0,
+    examples: 0,
+    kinds: { line: 0, block: 0, span: 0 } as Record<string, number>,
+    exampleTokens: 0,
+    sequenceTokens: 0,
+    snippets: 0,
+  };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   while (counts.rows < rowsWanted) {
     // packages in a new random order each pass; each gets examples in proportion to its size
@@ -98,12 +121,28 @@ function main(): void {
     }
   }
   fs.closeSync(out);
-  fs.writeFileSync(path.join(data, 'repo', `${split}.json`), JSON.stringify({ split, seq_len: T - 1, seed: Number(values.seed), context_share: DEFAULT_CONTEXT_SHARE, ...counts }, null, 1) + '\n');
+  fs.writeFileSync(
+    path.join(data, 'repo', `${split}.json`),
+    JSON.stringify(
+      { split, seq_len: T - 1, seed: Number(values.seed), context_share: DEFAULT_CONTEXT_SHARE, ...counts },
+      null,
+      1,
+    ) + '\n',
+  );
   console.log(JSON.stringify(counts));
 }
 
 /** One completion example that fits in `room` tokens: prompt + healed text + middle + <|endoftext|>. */
-function completionExample(f: CorpusFile, index: SnippetIndex, room: number, random: () => number, tok: TextTokenizer, fim: ReturnType<typeof detectFimTemplate>, eot: number, pick: <T>(xs: readonly T[]) => T) {
+function completionExample(
+  f: CorpusFile,
+  index: SnippetIndex,
+  room: number,
+  random: () => number,
+  tok: TextTokenizer,
+  fim: ReturnType<typeof detectFimTemplate>,
+  eot: number,
+  pick: <T>(xs: readonly T[]) => T,
+) {
   const text = f.text;
   const lines = text.split('\n');
   const candidates = lines.map((l, i) => [l, i] as const).filter(([l]) => l.trim().length >= 4);
@@ -140,7 +179,14 @@ function completionExample(f: CorpusFile, index: SnippetIndex, room: number, ran
   if (budget < 128) return null;
   const w = contextWindow(doc, n, prefix.length, budget);
   const snippets = index.query(snippetQuery(w, f.path, snippetChars(budget, DEFAULT_CONTEXT_SHARE)));
-  const prompt = buildFimPrompt(tok, fim, { prefix: w.prefix, suffix: w.suffix, budgetTokens: budget, path: f.path, snippets, heal: true });
+  const prompt = buildFimPrompt(tok, fim, {
+    prefix: w.prefix,
+    suffix: w.suffix,
+    budgetTokens: budget,
+    path: f.path,
+    snippets,
+    heal: true,
+  });
   const target = [...tok.encode(prompt.healText + middle), eot];
   const ids = [...prompt.ids, ...target];
   if (ids.length > room) return null;

@@ -37,12 +37,22 @@ export class ArchitecturePanel {
     private readonly config: Config,
     private readonly inspector: GraphInspector,
   ) {
-    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'architecture', title: TITLE, accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.channel = new WebviewChannel(panel.webview, {
+      extensionUri,
+      view: 'architecture',
+      title: TITLE,
+      accepts: isViewToHost,
+      onMessage: (m) => this.onMessage(m),
+    });
     this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
     // a model switch (settings, Select Model) shows the new model once it has loaded
-    host.onDidChangeState((s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(), null, this.disposables);
+    host.onDidChangeState(
+      (s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(),
+      null,
+      this.disposables,
+    );
   }
 
   /** The inspector and the speed tracker live as long as the extension; call once from activate. */
@@ -57,14 +67,29 @@ export class ArchitecturePanel {
       ArchitecturePanel.currentPanel.panel.reveal();
       return ArchitecturePanel.currentPanel;
     }
-    const panel = vscode.window.createWebviewPanel(ARCHITECTURE_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
-    ArchitecturePanel.currentPanel = new ArchitecturePanel(panel, extensionUri, host, config, ArchitecturePanel.inspector());
+    const panel = vscode.window.createWebviewPanel(ARCHITECTURE_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: false,
+    });
+    ArchitecturePanel.currentPanel = new ArchitecturePanel(
+      panel,
+      extensionUri,
+      host,
+      config,
+      ArchitecturePanel.inspector(),
+    );
     return ArchitecturePanel.currentPanel;
   }
 
   /** Restores a panel VS Code kept across a window reload; the webview redraws from its state, then gets a fresh summary. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost, config: Config): void {
-    ArchitecturePanel.currentPanel = new ArchitecturePanel(panel, extensionUri, host, config, ArchitecturePanel.inspector());
+    ArchitecturePanel.currentPanel = new ArchitecturePanel(
+      panel,
+      extensionUri,
+      host,
+      config,
+      ArchitecturePanel.inspector(),
+    );
   }
 
   private static inspector(): GraphInspector {

@@ -67,7 +67,8 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
       host.onDidChangeState((s) => {
         if (s.kind === 'generating') this.yieldToCompletion();
         else if (s.kind === 'ready' && this.view?.visible && this.pendingServe) this.schedule();
-        else if (s.kind === 'ready' && this.view?.visible && this.deferred && !this.running) void this.run(this.deferred);
+        else if (s.kind === 'ready' && this.view?.visible && this.deferred && !this.running)
+          void this.run(this.deferred);
         else if (!this.capture && !this.running) this.postStatus();
       }),
     );
@@ -76,13 +77,23 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.channel?.dispose();
-    const channel = new WebviewChannel<HostToView, ViewToHost>(view.webview, { extensionUri: this.extensionUri, view: 'attention', title: 'Glassbox: Attention', accepts: isViewToHost, onMessage: (m) => void this.onMessage(m) });
+    const channel = new WebviewChannel<HostToView, ViewToHost>(view.webview, {
+      extensionUri: this.extensionUri,
+      view: 'attention',
+      title: 'Glassbox: Attention',
+      accepts: isViewToHost,
+      onMessage: (m) => void this.onMessage(m),
+    });
     this.channel = channel;
     view.onDidChangeVisibility(() => view.visible && this.pendingServe && this.schedule(), null, this.disposables);
-    view.onDidDispose(() => {
-      channel.dispose();
-      if (this.channel === channel) [this.view, this.channel] = [undefined, undefined];
-    }, null, this.disposables);
+    view.onDidDispose(
+      () => {
+        channel.dispose();
+        if (this.channel === channel) [this.view, this.channel] = [undefined, undefined];
+      },
+      null,
+      this.disposables,
+    );
   }
 
   /** Shows the view (VS Code's generated `<id>.focus` command). */
@@ -106,7 +117,13 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     }
     const start = doc.offsetAt(range.start);
     const name = vscode.workspace.asRelativePath(doc.uri);
-    await this.run({ kind: 'selection', title: `Selection in ${name}:${range.start.line + 1}–${range.end.line + 1}`, prompt: text, generated: [], doc: { uri: doc.uri, anchor: start, exactStart: start } });
+    await this.run({
+      kind: 'selection',
+      title: `Selection in ${name}:${range.start.line + 1}–${range.end.line + 1}`,
+      prompt: text,
+      generated: [],
+      doc: { uri: doc.uri, anchor: start, exactStart: start },
+    });
   }
 
   async toggleTint(): Promise<void> {
@@ -150,9 +167,16 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     this.running = controller;
     this.runningSource = source;
     const tokens = Array.isArray(source.prompt) ? source.prompt.length + source.generated.length : undefined;
-    this.post({ type: 'status', status: this.host.info ? 'capturing' : 'loading', message: this.host.info ? `Recording attention${tokens ? ` for ${tokens} tokens` : ''}…` : 'Loading the model…' });
+    this.post({
+      type: 'status',
+      status: this.host.info ? 'capturing' : 'loading',
+      message: this.host.info ? `Recording attention${tokens ? ` for ${tokens} tokens` : ''}…` : 'Loading the model…',
+    });
     try {
-      const capture = await this.host.captureAttention({ prompt: source.prompt, generated: source.generated, queries }, { signal: controller.signal });
+      const capture = await this.host.captureAttention(
+        { prompt: source.prompt, generated: source.generated, queries },
+        { signal: controller.signal },
+      );
       this.capture = capture;
       this.source = source;
       this.deferred = null;
@@ -184,14 +208,19 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
         return this.select(msg.captureId, msg.position, msg.pin, msg.rollout);
       case 'lines':
         if (this.capture && msg.captureId === this.captureId) {
-          this.post({ type: 'lines', data: linesData(this.capture, this.captureId, msg.layer, msg.head, msg.start, msg.end, msg.threshold) });
+          this.post({
+            type: 'lines',
+            data: linesData(this.capture, this.captureId, msg.layer, msg.head, msg.start, msg.end, msg.threshold),
+          });
         }
         return;
       case 'heat':
         if (msg.captureId === this.captureId) this.tintEditor(msg.position, msg.weights, msg.what);
         return;
       case 'export':
-        return msg.format === 'png' ? this.save('png', Buffer.from(msg.dataUrl.slice(msg.dataUrl.indexOf(',') + 1), 'base64')) : this.save('json', Buffer.from(msg.json, 'utf8'));
+        return msg.format === 'png'
+          ? this.save('png', Buffer.from(msg.dataUrl.slice(msg.dataUrl.indexOf(',') + 1), 'base64'))
+          : this.save('json', Buffer.from(msg.json, 'utf8'));
       case 'run':
         await vscode.commands.executeCommand(msg.command);
         return;
@@ -212,7 +241,10 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     if (pin && this.source) {
       const ids = c.ids;
       const keep = [...c.queries, position].slice(-64);
-      void this.run({ ...this.source, prompt: ids.slice(0, c.generatedFrom), generated: ids.slice(c.generatedFrom) }, keep);
+      void this.run(
+        { ...this.source, prompt: ids.slice(0, c.generatedFrom), generated: ids.slice(c.generatedFrom) },
+        keep,
+      );
     }
   }
 
@@ -230,10 +262,19 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
       this.post(
         s.kind === 'loading'
           ? { type: 'status', status: 'loading', message: 'Loading the model…' }
-          : { type: 'status', status: 'noModel', message: 'No model has loaded yet. It loads with the first completion; or select code and run "Show Attention for Selection".' },
+          : {
+              type: 'status',
+              status: 'noModel',
+              message:
+                'No model has loaded yet. It loads with the first completion; or select code and run "Show Attention for Selection".',
+            },
       );
     } else {
-      this.post({ type: 'status', status: 'waiting', message: 'Trigger a completion or run Explain, or select code and run "Show Attention for Selection".' });
+      this.post({
+        type: 'status',
+        status: 'waiting',
+        message: 'Trigger a completion or run Explain, or select code and run "Show Attention for Selection".',
+      });
     }
   }
 
@@ -241,7 +282,11 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     const doc = s.doc && vscode.workspace.textDocuments.find((d) => d.uri.toString() === s.doc!.uri.toString());
     if (!doc || !s.doc) return [];
     const text = doc.getText();
-    if (s.doc.exactStart !== undefined && c.cut === 0) return mapFromStart(c.pieces, text, s.doc.exactStart) ?? mapBySearch(c.pieces, c.special, text, s.doc.anchor, c.generatedFrom);
+    if (s.doc.exactStart !== undefined && c.cut === 0)
+      return (
+        mapFromStart(c.pieces, text, s.doc.exactStart) ??
+        mapBySearch(c.pieces, c.special, text, s.doc.anchor, c.generatedFrom)
+      );
     return mapBySearch(c.pieces, c.special, text, s.doc.anchor, c.generatedFrom);
   }
 
@@ -252,7 +297,12 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   }
 
   private async save(ext: 'png' | 'json', data: Uint8Array): Promise<void> {
-    await saveExport({ title: 'Export attention', name: `glassbox-attention.${ext}`, filters: ext === 'png' ? { 'PNG image': ['png'] } : { JSON: ['json'] }, bytes: () => data });
+    await saveExport({
+      title: 'Export attention',
+      name: `glassbox-attention.${ext}`,
+      filters: ext === 'png' ? { 'PNG image': ['png'] } : { JSON: ['json'] },
+      bytes: () => data,
+    });
   }
 
   private post(msg: HostToView): void {

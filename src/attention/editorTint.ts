@@ -45,7 +45,13 @@ export class EditorTint implements vscode.Disposable {
   }
 
   /** Tints `editor` for query token `query` with per-token `weights`; `ranges` place tokens in it. */
-  apply(editor: vscode.TextEditor, ranges: readonly TokenRange[], weights: ArrayLike<number>, query: number, what: string): void {
+  apply(
+    editor: vscode.TextEditor,
+    ranges: readonly TokenRange[],
+    weights: ArrayLike<number>,
+    query: number,
+    what: string,
+  ): void {
     this.clear();
     if (!this.enabled) return;
     const doc = editor.document;
@@ -69,7 +75,11 @@ export class EditorTint implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Glassbox: ${relativePath} is not in this workspace any more.`);
       return;
     }
-    const editor = await vscode.window.showTextDocument(uri, { preview: true, preserveFocus: false, viewColumn: vscode.ViewColumn.Beside });
+    const editor = await vscode.window.showTextDocument(uri, {
+      preview: true,
+      preserveFocus: false,
+      viewColumn: vscode.ViewColumn.Beside,
+    });
     const at = Math.min(line, editor.document.lineCount - 1);
     const range = editor.document.lineAt(at).range;
     editor.setDecorations(this.copySource, [{ range, hoverMessage: 'Glassbox: the copy cache copied from this line' }]);
@@ -95,7 +105,10 @@ async function findInWorkspace(relativePath: string): Promise<vscode.Uri | undef
   const folders = vscode.workspace.workspaceFolders ?? [];
   for (const f of folders) {
     // in a multi-root workspace the path starts with the folder's name
-    const rest = folders.length > 1 && relativePath.startsWith(`${f.name}/`) ? relativePath.slice(f.name.length + 1) : relativePath;
+    const rest =
+      folders.length > 1 && relativePath.startsWith(`${f.name}/`)
+        ? relativePath.slice(f.name.length + 1)
+        : relativePath;
     const uri = vscode.Uri.joinPath(f.uri, ...rest.split('/'));
     const found = await vscode.workspace.fs.stat(uri).then(
       () => true,

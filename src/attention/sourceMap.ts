@@ -34,7 +34,13 @@ export function mapFromStart(pieces: readonly string[], doc: string, start: numb
  * `promptEnd` are placed: generated tokens are not in the document, and in SPM order
  * (`<pre><suf> suffix <mid> prefix`) they follow the prefix with no special token between.
  */
-export function mapBySearch(pieces: readonly string[], special: readonly boolean[], doc: string, anchor: number, promptEnd: number = pieces.length): TokenRange[] {
+export function mapBySearch(
+  pieces: readonly string[],
+  special: readonly boolean[],
+  doc: string,
+  anchor: number,
+  promptEnd: number = pieces.length,
+): TokenRange[] {
   const out: TokenRange[] = [];
   let runStart = 0;
   const flush = (end: number) => {
@@ -89,7 +95,12 @@ export interface TintLevel {
  * Groups mapped tokens into `levels` intensity bands by weight relative to the heaviest mapped
  * key (the query itself excluded); tokens under 1/16 of it are left plain.
  */
-export function tintLevels(ranges: readonly TokenRange[], weights: ArrayLike<number>, query: number, levels: number): TintLevel[] {
+export function tintLevels(
+  ranges: readonly TokenRange[],
+  weights: ArrayLike<number>,
+  query: number,
+  levels: number,
+): TintLevel[] {
   let max = 0;
   for (const r of ranges) if (r.token !== query && r.token < weights.length) max = Math.max(max, weights[r.token]);
   const out: TintLevel[] = Array.from({ length: levels }, (_, level) => ({ level, ranges: [], weights: [] }));

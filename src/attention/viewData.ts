@@ -6,7 +6,14 @@
 import { lineEdges, queryView } from '../engine/attention/analysis';
 import { FINAL_TOP_LABELS, type AttentionCapture } from '../engine/attention/types';
 import { topIndices } from '../engine/sampling';
-import type { AttentionSource, CaptureSummary, LensData, LinesData, QueryData, TokenOrigin } from '../../webview/attention/protocol';
+import type {
+  AttentionSource,
+  CaptureSummary,
+  LensData,
+  LinesData,
+  QueryData,
+  TokenOrigin,
+} from '../../webview/attention/protocol';
 
 const MB = 1024 * 1024;
 
@@ -17,7 +24,13 @@ export function methodText(c: AttentionCapture): string {
     : `${m.op} ×${m.nodes.length}: recomputed softmax(QKᵀ·scale + causal mask) from the op's Q and K`;
 }
 
-export function summarize(c: AttentionCapture, id: number, source: AttentionSource, title: string, provenance: readonly Omit<TokenOrigin, 'position'>[] = []): CaptureSummary {
+export function summarize(
+  c: AttentionCapture,
+  id: number,
+  source: AttentionSource,
+  title: string,
+  provenance: readonly Omit<TokenOrigin, 'position'>[] = [],
+): CaptureSummary {
   const initial = c.generatedFrom < c.seqLen ? c.generatedFrom : c.seqLen - 1;
   return {
     id,
@@ -35,7 +48,10 @@ export function summarize(c: AttentionCapture, id: number, source: AttentionSour
     queries: c.queries,
     thumbs: c.thumbs,
     heads: c.headStats.map((s) => ({ layer: s.layer, head: s.head, label: s.label, score: s.score, scores: s.scores })),
-    lens: 'positions' in c.lens ? { available: true, positions: c.lens.positions, layerNames: c.lens.layerNames } : { available: false, reason: c.lens.unavailable },
+    lens:
+      'positions' in c.lens
+        ? { available: true, positions: c.lens.positions, layerNames: c.lens.layerNames }
+        : { available: false, reason: c.lens.unavailable },
     notices: c.notices,
     storedMB: c.storedBytes / MB,
     budgetMB: c.budgetBytes / MB,
@@ -43,7 +59,13 @@ export function summarize(c: AttentionCapture, id: number, source: AttentionSour
     initial,
     restore: { source, title, model: c.model, ids: c.ids, generatedFrom: c.generatedFrom },
     // the capture's generated tokens are the request's, in order; provenance covers those shown
-    origins: provenance.slice(0, c.seqLen - c.generatedFrom).map((t, i) => ({ position: c.generatedFrom + i, kind: t.kind, weight: t.weight, p: t.p, ...(t.source ? { source: t.source } : {}) })),
+    origins: provenance.slice(0, c.seqLen - c.generatedFrom).map((t, i) => ({
+      position: c.generatedFrom + i,
+      kind: t.kind,
+      weight: t.weight,
+      p: t.p,
+      ...(t.source ? { source: t.source } : {}),
+    })),
   };
 }
 
@@ -52,7 +74,11 @@ export function lensAt(c: AttentionCapture, position: number): { lens: LensData 
   const lens = c.lens;
   if (!('positions' in lens)) return { lens: null, note: lens.unavailable };
   const p = lens.positions.indexOf(position);
-  if (p < 0) return { lens: null, note: 'The logit lens was computed for the selected tokens only (a long context with a large vocabulary); pick one of them, or capture a selection ending here.' };
+  if (p < 0)
+    return {
+      lens: null,
+      note: 'The logit lens was computed for the selected tokens only (a long context with a large vocabulary); pick one of them, or capture a selection ending here.',
+    };
   const layers = lens.layerNames.length;
   const span = layers * lens.k;
   const topIds = lens.topIds.slice(p * span, (p + 1) * span);
@@ -60,19 +86,63 @@ export function lensAt(c: AttentionCapture, position: number): { lens: LensData 
   const labels: Record<number, string> = {};
   for (const id of topIds) labels[id] = lens.labels[id];
   for (const id of topIndices(final, FINAL_TOP_LABELS)) labels[id] = lens.labels[id];
-  return { lens: { k: lens.k, layerNames: lens.layerNames, topIds, topProbs: lens.topProbs.slice(p * span, (p + 1) * span), final, labels } };
+  return {
+    lens: {
+      k: lens.k,
+      layerNames: lens.layerNames,
+      topIds,
+      topProbs: lens.topProbs.slice(p * span, (p + 1) * span),
+      final,
+      labels,
+    },
+  };
 }
 
 /** Everything one click repaints; null when the position's rows were not recorded (over budget). */
-export function queryData(c: AttentionCapture, captureId: number, position: number, withRollout: boolean): QueryData | null {
+export function queryData(
+  c: AttentionCapture,
+  captureId: number,
+  position: number,
+  withRollout: boolean,
+): QueryData | null {
   const v = queryView(c, position, withRollout);
   if (!v) return null;
   const { lens, note } = lensAt(c, position);
   const rollout = v.rollout ? 'computed' : c.means ? 'skipped' : 'unavailable';
-  return { captureId, position, heads: v.heads, mean: v.mean, max: v.max, rollout: v.rollout, rolloutState: rollout, lens, lensNote: note };
+  return {
+    captureId,
+    position,
+    heads: v.heads,
+    mean: v.mean,
+    max: v.max,
+    rollout: v.rollout,
+    rolloutState: rollout,
+    lens,
+    lensNote: note,
+  };
 }
 
-export function linesData(c: AttentionCapture, captureId: number, layer: number, head: number, start: number, end: number, threshold: number): LinesData {
+export function linesData(
+  c: AttentionCapture,
+  captureId: number,
+  layer: number,
+  head: number,
+  start: number,
+  end: number,
+  threshold: number,
+): LinesData {
   const e = lineEdges(c, layer, head, Math.max(0, start), Math.min(c.seqLen, end), threshold);
-  return { captureId, layer, head, start: e.start, end: e.end, threshold, query: e.query, key: e.key, heads: e.head, weight: e.weight, total: e.total };
+  return {
+    captureId,
+    layer,
+    head,
+    start: e.start,
+    end: e.end,
+    threshold,
+    query: e.query,
+    key: e.key,
+    heads: e.head,
+    weight: e.weight,
+    total: e.total,
+  };
 }

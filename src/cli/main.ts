@@ -66,25 +66,35 @@ function int(args: Args, name: keyof Args, fallback?: number): number {
     return fallback;
   }
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}.`);
   return n;
 }
 
 function nonNegative(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number ≥ 0 (0 is greedy), got ${JSON.stringify(v)}.`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} must be a number ≥ 0 (0 is greedy), got ${JSON.stringify(v)}.`);
   return n;
 }
 
 function fraction(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
   return n;
 }
 
 function completionJson(r: CompletionResult & { context: WorkspaceContextInfo }, loadMs: number): string {
   const base = JSON.parse(jsonResult(r, loadMs)) as Record<string, unknown>;
-  return JSON.stringify({ ...base, confidence: r.confidence, hidden: r.hidden, provenance: r.provenance, context: r.context, prompt: r.prompt });
+  return JSON.stringify({
+    ...base,
+    confidence: r.confidence,
+    hidden: r.hidden,
+    provenance: r.provenance,
+    context: r.context,
+    prompt: r.prompt,
+  });
 }
 
 function jsonResult(r: GenerationResult, loadMs: number): string {
@@ -114,7 +124,8 @@ async function run(argv: string[]): Promise<void> {
   }
   const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo'];
   if (!known.includes(command)) throw new UsageError(`Unknown command "${command}".`);
-  if (args.model !== undefined && args.model.trim() === '') throw new UsageError('--model is empty: give a model folder, or leave the option out for the embedded model.');
+  if (args.model !== undefined && args.model.trim() === '')
+    throw new UsageError('--model is empty: give a model folder, or leave the option out for the embedded model.');
   const engine = await Engine.load(args.model ?? embeddedModelDir());
   const loadMs = engine.model.loadMs;
   try {
@@ -124,15 +135,23 @@ async function run(argv: string[]): Promise<void> {
         const r = await completeInWorkspace(engine, file, readTextFile(file), int(args, 'line'), int(args, 'column'), {
           workspace: args['no-workspace'] ? null : args.workspace,
           maxNewTokens: int(args, 'max-tokens', 64),
-          minConfidence: args['min-confidence'] !== undefined ? fraction(args['min-confidence'], 'min-confidence') : undefined,
+          minConfidence:
+            args['min-confidence'] !== undefined ? fraction(args['min-confidence'], 'min-confidence') : undefined,
         });
-        if (r.hidden && !args.json) process.stderr.write(`glassbox: suggestion hidden (${r.hidden.reason}: confidence ${r.confidence.mean.toFixed(2)}): ${JSON.stringify(r.hidden.text)}\n`);
+        if (r.hidden && !args.json)
+          process.stderr.write(
+            `glassbox: suggestion hidden (${r.hidden.reason}: confidence ${r.confidence.mean.toFixed(2)}): ${JSON.stringify(r.hidden.text)}\n`,
+          );
         process.stdout.write(args.json ? completionJson(r, loadMs) + '\n' : r.text + '\n');
         break;
       }
       case 'generate': {
         const prompt = args['prompt-file'] ? readTextFile(args['prompt-file']) : need(args, 'prompt');
-        const temperature = args.greedy ? 0 : args.temperature !== undefined ? nonNegative(args.temperature, 'temperature') : 0.8;
+        const temperature = args.greedy
+          ? 0
+          : args.temperature !== undefined
+            ? nonNegative(args.temperature, 'temperature')
+            : 0.8;
         const r = await engine.generate(prompt, {
           maxNewTokens: int(args, 'max-tokens', 64),
           temperature,
@@ -141,7 +160,10 @@ async function run(argv: string[]): Promise<void> {
           reuseCache: !args['no-cache'],
           stopTokenIds: undefined,
         });
-        if (r.cutTokens > 0) process.stderr.write(`glassbox: the prompt was longer than the context; its first ${r.cutTokens} tokens were dropped.\n`);
+        if (r.cutTokens > 0)
+          process.stderr.write(
+            `glassbox: the prompt was longer than the context; its first ${r.cutTokens} tokens were dropped.\n`,
+          );
         process.stdout.write(args.json ? jsonResult(r, loadMs) + '\n' : r.text + '\n');
         break;
       }
@@ -155,7 +177,8 @@ async function run(argv: string[]): Promise<void> {
         const lines = text.split('\n');
         const start = int(args, 'start', 1);
         const end = int(args, 'end', lines.length);
-        if (start < 1 || end < start || start > lines.length || end > lines.length) throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
+        if (start < 1 || end < start || start > lines.length || end > lines.length)
+          throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
         let streamed = 0;
         const r = await engine.explain({
           code: lines.slice(start - 1, end).join('\n'),
@@ -182,12 +205,17 @@ async function run(argv: string[]): Promise<void> {
 
 /** `npm start` until the extension can open: one completion on a sample, with timings. */
 async function demo(engine: Engine): Promise<void> {
-  const prefix = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n    return ';
+  const prefix =
+    'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n    return ';
   const r = await engine.complete({ prefix, suffix: '\n', maxNewTokens: 24 });
   const info = engine.info();
-  process.stdout.write(`Glassbox demo: ${info.name} (${info.numLayers} layers, FIM format: ${info.fimFamily}), loaded in ${info.loadMs.toFixed(0)} ms\n\n`);
+  process.stdout.write(
+    `Glassbox demo: ${info.name} (${info.numLayers} layers, FIM format: ${info.fimFamily}), loaded in ${info.loadMs.toFixed(0)} ms\n\n`,
+  );
   process.stdout.write(prefix + '\x1b[2m' + r.text + '\x1b[0m\n\n');
-  process.stdout.write(`${r.timings.generatedTokens} tokens; prefill ${r.timings.prefillMs.toFixed(1)} ms for ${r.timings.promptTokens} prompt tokens; decode ${r.timings.decodeMs.toFixed(1)} ms\n`);
+  process.stdout.write(
+    `${r.timings.generatedTokens} tokens; prefill ${r.timings.prefillMs.toFixed(1)} ms for ${r.timings.promptTokens} prompt tokens; decode ${r.timings.decodeMs.toFixed(1)} ms\n`,
+  );
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
@@ -199,7 +227,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       process.stderr.write(`glassbox: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    const msg = err instanceof GlassboxError ? err.message : (err as Error).stack ?? String(err);
+    const msg = err instanceof GlassboxError ? err.message : ((err as Error).stack ?? String(err));
     process.stderr.write(`glassbox: ${msg}\n`);
     return 1;
   }

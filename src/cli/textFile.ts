@@ -15,7 +15,12 @@ export function readTextFile(file: string): string {
       // a FIFO or device reports size 0 whatever it holds: those are read with the cap as they come
       if (!stat.isFile()) bytes = readCapped(file);
       else {
-        if (stat.size > MAX_BYTES) throw new GlassboxError('INPUT_NOT_TEXT', `${file} is ${(stat.size / 1e6).toFixed(1)} MB; the limit is ${LIMIT}.`, 'Pass a smaller file or a part of it.');
+        if (stat.size > MAX_BYTES)
+          throw new GlassboxError(
+            'INPUT_NOT_TEXT',
+            `${file} is ${(stat.size / 1e6).toFixed(1)} MB; the limit is ${LIMIT}.`,
+            'Pass a smaller file or a part of it.',
+          );
         bytes = fs.readFileSync(file);
       }
     }
@@ -24,11 +29,20 @@ export function readTextFile(file: string): string {
     throw new GlassboxError('INPUT_NOT_TEXT', `Cannot read ${file}: ${(err as Error).message}.`);
   }
   const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new GlassboxError('INPUT_NOT_TEXT', `${file} looks binary (a NUL byte at offset ${nul}).`, 'Glassbox completes and explains text files.');
+  if (nul >= 0)
+    throw new GlassboxError(
+      'INPUT_NOT_TEXT',
+      `${file} looks binary (a NUL byte at offset ${nul}).`,
+      'Glassbox completes and explains text files.',
+    );
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch {
-    throw new GlassboxError('INPUT_NOT_TEXT', `${file} is not valid UTF-8 text.`, 'Convert it to UTF-8 first (e.g. iconv -t UTF-8).');
+    throw new GlassboxError(
+      'INPUT_NOT_TEXT',
+      `${file} is not valid UTF-8 text.`,
+      'Convert it to UTF-8 first (e.g. iconv -t UTF-8).',
+    );
   }
 }
 
@@ -61,7 +75,8 @@ function readFd(fd: number, label: string): Buffer {
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_BYTES) throw new GlassboxError('INPUT_NOT_TEXT', `${label} holds more than ${LIMIT}.`, 'Pass a smaller text.');
+    if (total > MAX_BYTES)
+      throw new GlassboxError('INPUT_NOT_TEXT', `${label} holds more than ${LIMIT}.`, 'Pass a smaller text.');
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(chunks);
@@ -75,7 +90,10 @@ export function offsetOf(text: string, line: number, column: number): number {
   }
   const lineText = lines[line - 1].replace(/\r$/, '');
   if (!Number.isInteger(column) || column < 1 || column > lineText.length + 1) {
-    throw new GlassboxError('PROMPT_EMPTY', `Column ${column} is outside line ${line} (it has ${lineText.length} characters).`);
+    throw new GlassboxError(
+      'PROMPT_EMPTY',
+      `Column ${column} is outside line ${line} (it has ${lineText.length} characters).`,
+    );
   }
   let offset = 0;
   for (let i = 0; i < line - 1; i++) offset += lines[i].length + 1;

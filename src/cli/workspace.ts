@@ -27,12 +27,22 @@ export interface CompleteOptions {
   minConfidence?: number;
 }
 
-export async function completeInWorkspace(engine: Engine, file: string, text: string, line: number, column: number, o: CompleteOptions): Promise<CompletionResult & { context: WorkspaceContextInfo }> {
+export async function completeInWorkspace(
+  engine: Engine,
+  file: string,
+  text: string,
+  line: number,
+  column: number,
+  o: CompleteOptions,
+): Promise<CompletionResult & { context: WorkspaceContextInfo }> {
   text = text.replace(/\r\n?/g, '\n');
   const at = offsetOf(text, line, column);
   const root = o.workspace === null ? null : path.resolve(o.workspace ?? gitRoot(path.dirname(path.resolve(file))));
   const abs = fs.realpathSync(path.resolve(file));
-  const rel = root && isInside(fs.realpathSync(root), abs) ? path.relative(fs.realpathSync(root), abs).split(path.sep).join('/') : path.basename(file);
+  const rel =
+    root && isInside(fs.realpathSync(root), abs)
+      ? path.relative(fs.realpathSync(root), abs).split(path.sep).join('/')
+      : path.basename(file);
   const index = new SnippetIndex();
   let scan: ScanReport | undefined;
   if (root) scan = await scanWorkspace({ root }, (p, t) => index.setFile(p, t));
@@ -55,7 +65,12 @@ export async function completeInWorkspace(engine: Engine, file: string, text: st
       workspace: root,
       path: rel,
       scan: scan && { files: scan.files, entries: scan.entries, stopped: scan.stopped, ms: Math.round(scan.ms) },
-      snippets: found.snippets.map((s) => ({ path: s.path, startLine: s.startLine, endLine: s.endLine, score: Math.round(s.score * 1000) / 1000 })),
+      snippets: found.snippets.map((s) => ({
+        path: s.path,
+        startLine: s.startLine,
+        endLine: s.endLine,
+        score: Math.round(s.score * 1000) / 1000,
+      })),
       copySources: found.copySources.map((s) => ({ path: s.path, startLine: s.startLine })),
     },
   };

@@ -29,7 +29,8 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === vscode.window.activeTextEditor?.document && e.contentChanges.length > 0) this.debounce.keystroke(performance.now());
+        if (e.document === vscode.window.activeTextEditor?.document && e.contentChanges.length > 0)
+          this.debounce.keystroke(performance.now());
       }),
     );
   }
@@ -50,7 +51,13 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
 
     const offset = document.offsetAt(position);
     const filePath = this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
-    const { window: w, queries } = cursorQueries(textSource(document), position.line, offset, filePath, this.config.contextTokens);
+    const { window: w, queries } = cursorQueries(
+      textSource(document),
+      position.line,
+      offset,
+      filePath,
+      this.config.contextTokens,
+    );
     const { prefix, suffix } = w;
     const cached = this.cache.lookup(prefix, suffix);
     if (cached !== undefined) return this.items(cached.text, position, cached.requestId);
@@ -61,7 +68,8 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     this.inflight = controller;
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
-      if (!explicit && !(await sleep(this.config.debounceMs ?? this.debounce.delay(), controller.signal))) return undefined;
+      if (!explicit && !(await sleep(this.config.debounceMs ?? this.debounce.delay(), controller.signal)))
+        return undefined;
       const context = await this.workspace.query(queries);
       if (controller.signal.aborted) return undefined;
       const result = await this.host.complete(
@@ -98,7 +106,11 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
   }
 
   /** `requestId` ties an acceptance to its served request in the usage ledger. */
-  private items(text: string, position: vscode.Position, requestId?: string): vscode.InlineCompletionItem[] | undefined {
+  private items(
+    text: string,
+    position: vscode.Position,
+    requestId?: string,
+  ): vscode.InlineCompletionItem[] | undefined {
     if (!text) return undefined;
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
     item.command = { command: ACCEPTED_COMMAND, title: 'Accepted', arguments: [text.length, requestId] };

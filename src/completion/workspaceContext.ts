@@ -46,7 +46,8 @@ export class WorkspaceContext implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => this.onDisk(d.uri)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleScan(0)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('glassbox.completion.workspaceContext')) this.scheduleScan(0);
+        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('glassbox.completion.workspaceContext'))
+          this.scheduleScan(0);
       }),
     );
     this.scheduleScan(SCAN_DELAY_MS);

@@ -33,24 +33,45 @@ export interface Rates {
  * With `assumeCaching`, the share of the prompt the local model reused from its KV cache is
  * billed as cached input (a vendor's prompt cache would hold the same prefix).
  */
-export function hostedUsage(model: Pick<ModelPrice, 'tokenizer'>, e: Pick<UsageEntry, 'prompt' | 'output' | 'promptTokens' | 'reusedTokens'>, assumeCaching = false): HostedUsage {
+export function hostedUsage(
+  model: Pick<ModelPrice, 'tokenizer'>,
+  e: Pick<UsageEntry, 'prompt' | 'output' | 'promptTokens' | 'reusedTokens'>,
+  assumeCaching = false,
+): HostedUsage {
   const input = tokensFor(model, e.prompt);
   const output = tokensFor(model, e.output);
   const reusedShare = assumeCaching && e.promptTokens > 0 ? Math.min(1, e.reusedTokens / e.promptTokens) : 0;
-  return { input: input.tokens, cachedInput: Math.round(input.tokens * reusedShare), output: output.tokens, exact: input.exact && output.exact };
+  return {
+    input: input.tokens,
+    cachedInput: Math.round(input.tokens * reusedShare),
+    output: output.tokens,
+    exact: input.exact && output.exact,
+  };
 }
 
 /** Rates for a request with `inputTokens` prompt tokens: past a tier's threshold, its rates apply to the whole request. */
-export function ratesFor(model: Pick<ModelPrice, 'inputPerM' | 'outputPerM' | 'cachedInputPerM' | 'tiers'>, inputTokens: number): Rates {
+export function ratesFor(
+  model: Pick<ModelPrice, 'inputPerM' | 'outputPerM' | 'cachedInputPerM' | 'tiers'>,
+  inputTokens: number,
+): Rates {
   let tier: PriceTier | undefined;
-  for (const t of model.tiers ?? []) if (inputTokens > t.aboveInputTokens && (!tier || t.aboveInputTokens > tier.aboveInputTokens)) tier = t;
+  for (const t of model.tiers ?? [])
+    if (inputTokens > t.aboveInputTokens && (!tier || t.aboveInputTokens > tier.aboveInputTokens)) tier = t;
   const base = tier ?? model;
   // No cached price: cached tokens cost the same as any input token.
-  return { inputPerM: base.inputPerM, outputPerM: base.outputPerM, cachedInputPerM: base.cachedInputPerM ?? base.inputPerM, tier };
+  return {
+    inputPerM: base.inputPerM,
+    outputPerM: base.outputPerM,
+    cachedInputPerM: base.cachedInputPerM ?? base.inputPerM,
+    tier,
+  };
 }
 
 /** USD for one request. */
-export function requestCost(model: Pick<ModelPrice, 'inputPerM' | 'outputPerM' | 'cachedInputPerM' | 'tiers'>, u: HostedUsage): number {
+export function requestCost(
+  model: Pick<ModelPrice, 'inputPerM' | 'outputPerM' | 'cachedInputPerM' | 'tiers'>,
+  u: HostedUsage,
+): number {
   const r = ratesFor(model, u.input);
   return ((u.input - u.cachedInput) * r.inputPerM + u.cachedInput * r.cachedInputPerM + u.output * r.outputPerM) / 1e6;
 }
@@ -66,7 +87,9 @@ export function electricityCost(ms: number, s: Pick<CostSettings, 'watts' | 'ele
 }
 
 /** Hardware amortization per month: price × α ÷ lifetime in months. */
-export function hardwareMonthly(s: Pick<CostSettings, 'hardwarePrice' | 'hardwareShare' | 'hardwareLifetimeMonths'>): number {
+export function hardwareMonthly(
+  s: Pick<CostSettings, 'hardwarePrice' | 'hardwareShare' | 'hardwareLifetimeMonths'>,
+): number {
   return (s.hardwarePrice * s.hardwareShare) / s.hardwareLifetimeMonths;
 }
 
@@ -75,7 +98,12 @@ export function hardwareMonthly(s: Pick<CostSettings, 'hardwarePrice' | 'hardwar
  * request): fixed ÷ (days × (hosted − local)). Undefined when hosted is never dearer per request;
  * 0 when there is no fixed cost (local is cheaper at any volume).
  */
-export function breakEvenRequestsPerDay(fixedMonthly: number, localPerRequest: number, hostedPerRequest: number, daysPerMonth: number): number | undefined {
+export function breakEvenRequestsPerDay(
+  fixedMonthly: number,
+  localPerRequest: number,
+  hostedPerRequest: number,
+  daysPerMonth: number,
+): number | undefined {
   const margin = hostedPerRequest - localPerRequest;
   if (!(margin > 0)) return undefined;
   return fixedMonthly / (daysPerMonth * margin);

@@ -68,8 +68,20 @@ export class Costs implements vscode.Disposable {
     if (read.recovered) this.tellRecovered(read.recovered);
     const { prices, layers } = this.prices();
     const { settings, rejected } = this.costSettings();
-    const recovered = read.recovered ? `The ledger was damaged (${read.recovered.badLines} unreadable lines); it was backed up to ${read.recovered.backup} and a new one started with the ${read.recovered.kept} readable requests.` : undefined;
-    return buildReport({ entries: read.entries, prices, layers, settings, rejected, inputs, now: Date.now(), ledgerFile: this.recorder.file, recovered });
+    const recovered = read.recovered
+      ? `The ledger was damaged (${read.recovered.badLines} unreadable lines); it was backed up to ${read.recovered.backup} and a new one started with the ${read.recovered.kept} readable requests.`
+      : undefined;
+    return buildReport({
+      entries: read.entries,
+      prices,
+      layers,
+      settings,
+      rejected,
+      inputs,
+      now: Date.now(),
+      ledgerFile: this.recorder.file,
+      recovered,
+    });
   }
 
   async resetUsage(): Promise<void> {
@@ -95,40 +107,57 @@ export class Costs implements vscode.Disposable {
       title: 'Export Glassbox usage',
       name: `glassbox-usage-${new Date().toISOString().slice(0, 10)}.csv`,
       filters: { CSV: ['csv'], JSON: ['json'] },
-      bytes: (uri) => Buffer.from(uri.path.toLowerCase().endsWith('.json') ? ledgerToJson(entries) : ledgerToCsv(entries), 'utf8'),
+      bytes: (uri) =>
+        Buffer.from(uri.path.toLowerCase().endsWith('.json') ? ledgerToJson(entries) : ledgerToCsv(entries), 'utf8'),
       announce: false,
     });
     if (!target) return;
-    const open = await vscode.window.showInformationMessage(`Exported ${entries.length} requests to ${target.fsPath}.`, 'Open');
+    const open = await vscode.window.showInformationMessage(
+      `Exported ${entries.length} requests to ${target.fsPath}.`,
+      'Open',
+    );
     if (open) await vscode.window.showTextDocument(target);
   }
 
   /** Downloads LiteLLM's prices (only now, on request); any failure keeps the prices in effect. */
   async updatePrices(): Promise<void> {
     const url = this.costSettings().settings.pricesUrl;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glassbox: downloading prices from LiteLLM…', cancellable: true }, async (_progress, token) => {
-      const controller = new AbortController();
-      const sub = token.onCancellationRequested(() => controller.abort());
-      try {
-        const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), { signal: controller.signal, timeoutMs: UPDATE_TIMEOUT_MS, net: netOptions() });
-        this.log.info(`Prices updated from ${url}: ${r.updated.length} models; missing ${r.missing.join(', ') || 'none'}; skipped ${r.skipped.join('; ') || 'none'}`);
-        const kept = [...r.missing, ...r.skipped.map((s) => s.split(' ')[0])];
-        void vscode.window.showInformationMessage(
-          `Glassbox prices updated from LiteLLM for ${r.updated.length} of ${r.prices.models.length} models.${kept.length ? ` Bundled prices kept for ${kept.join(', ')}.` : ''}`,
-        );
-        this.changeEmitter.fire();
-      } catch (err) {
-        if (err instanceof PriceUpdateError && err.reason === 'cancelled') {
-          void vscode.window.showInformationMessage('Price update cancelled; the prices are unchanged.');
-        } else {
-          const message = err instanceof Error ? err.message : String(err);
-          this.log.warn(`Price update from ${url} failed: ${message}`);
-          void vscode.window.showWarningMessage(`Glassbox kept the prices it had: ${message}`);
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'Glassbox: downloading prices from LiteLLM…',
+        cancellable: true,
+      },
+      async (_progress, token) => {
+        const controller = new AbortController();
+        const sub = token.onCancellationRequested(() => controller.abort());
+        try {
+          const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), {
+            signal: controller.signal,
+            timeoutMs: UPDATE_TIMEOUT_MS,
+            net: netOptions(),
+          });
+          this.log.info(
+            `Prices updated from ${url}: ${r.updated.length} models; missing ${r.missing.join(', ') || 'none'}; skipped ${r.skipped.join('; ') || 'none'}`,
+          );
+          const kept = [...r.missing, ...r.skipped.map((s) => s.split(' ')[0])];
+          void vscode.window.showInformationMessage(
+            `Glassbox prices updated from LiteLLM for ${r.updated.length} of ${r.prices.models.length} models.${kept.length ? ` Bundled prices kept for ${kept.join(', ')}.` : ''}`,
+          );
+          this.changeEmitter.fire();
+        } catch (err) {
+          if (err instanceof PriceUpdateError && err.reason === 'cancelled') {
+            void vscode.window.showInformationMessage('Price update cancelled; the prices are unchanged.');
+          } else {
+            const message = err instanceof Error ? err.message : String(err);
+            this.log.warn(`Price update from ${url} failed: ${message}`);
+            void vscode.window.showWarningMessage(`Glassbox kept the prices it had: ${message}`);
+          }
+        } finally {
+          sub.dispose();
         }
-      } finally {
-        sub.dispose();
-      }
-    });
+      },
+    );
   }
 
   /** glassbox.costs.*: out-of-range values are rejected, reported once, and listed in the report. */
@@ -146,7 +175,9 @@ export class Costs implements vscode.Disposable {
   }
 
   private tellRecovered(r: NonNullable<LedgerRead['recovered']>): void {
-    this.warnOnce(`Glassbox's usage ledger was damaged (${r.badLines} unreadable line${r.badLines === 1 ? '' : 's'}). It was backed up to ${r.backup}; a new ledger was started with the ${r.kept} requests that could be read.`);
+    this.warnOnce(
+      `Glassbox's usage ledger was damaged (${r.badLines} unreadable line${r.badLines === 1 ? '' : 's'}). It was backed up to ${r.backup}; a new ledger was started with the ${r.kept} requests that could be read.`,
+    );
   }
 
   private warnOnce(message: string): void {

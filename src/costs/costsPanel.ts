@@ -27,12 +27,22 @@ export class CostsPanel {
     extensionUri: vscode.Uri,
     private readonly costs: Costs,
   ) {
-    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'costs', title: TITLE, accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.channel = new WebviewChannel(panel.webview, {
+      extensionUri,
+      view: 'costs',
+      title: TITLE,
+      accepts: isViewToHost,
+      onMessage: (m) => this.onMessage(m),
+    });
     this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     panel.onDidChangeViewState(() => panel.visible && this.refresh(), null, this.disposables);
     costs.onDidChange(() => this.refresh(), null, this.disposables);
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox.costs') && this.refresh(), null, this.disposables);
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => e.affectsConfiguration('glassbox.costs') && this.refresh(),
+      null,
+      this.disposables,
+    );
   }
 
   static createOrShow(extensionUri: vscode.Uri, costs: Costs): CostsPanel {
@@ -40,7 +50,10 @@ export class CostsPanel {
       CostsPanel.currentPanel.panel.reveal();
       return CostsPanel.currentPanel;
     }
-    const panel = vscode.window.createWebviewPanel(COSTS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(COSTS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: false,
+    });
     CostsPanel.currentPanel = new CostsPanel(panel, extensionUri, costs);
     return CostsPanel.currentPanel;
   }
@@ -66,7 +79,8 @@ export class CostsPanel {
         void this.refresh();
         break;
       case 'run':
-        if (msg.command === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.costs');
+        if (msg.command === 'openSettings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.costs');
         else void vscode.commands.executeCommand(`glassbox.${msg.command}`);
         break;
     }

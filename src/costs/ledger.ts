@@ -65,7 +65,8 @@ export interface LedgerRead {
 }
 
 export function encodeEntry(e: UsageEntry): string {
-  const counts = (c: TextCounts): [number, number?, number?] => (c.o200k === undefined ? [c.chars] : [c.chars, c.o200k, c.cl100k]);
+  const counts = (c: TextCounts): [number, number?, number?] =>
+    c.o200k === undefined ? [c.chars] : [c.chars, c.o200k, c.cl100k];
   const line: EntryLine = {
     id: e.id,
     t: Math.round(e.time),
@@ -85,7 +86,9 @@ export function encodeEntry(e: UsageEntry): string {
 }
 
 /** One parsed line: an entry, an acceptance, the header, or undefined when unreadable. */
-export function decodeLine(text: string): { entry: UsageEntry } | { accept: Acceptance } | { header: true } | undefined {
+export function decodeLine(
+  text: string,
+): { entry: UsageEntry } | { accept: Acceptance } | { header: true } | undefined {
   let x: unknown;
   try {
     x = JSON.parse(text);
@@ -97,7 +100,13 @@ export function decodeLine(text: string): { entry: UsageEntry } | { accept: Acce
   if (r.glassboxUsageLedger === 1) return { header: true };
   if (typeof r.acc === 'string' && isNum(r.t)) return { accept: { id: r.acc, time: r.t } };
   const nums = ['t', 'pt', 'rt', 'gt', 'pf', 'dc', 'lat'] as const;
-  if (typeof r.id !== 'string' || (r.k !== 'c' && r.k !== 'e') || typeof r.m !== 'string' || !nums.every((k) => isNum(r[k]))) return undefined;
+  if (
+    typeof r.id !== 'string' ||
+    (r.k !== 'c' && r.k !== 'e') ||
+    typeof r.m !== 'string' ||
+    !nums.every((k) => isNum(r[k]))
+  )
+    return undefined;
   const prompt = decodeCounts(r.p);
   const output = decodeCounts(r.o);
   if (!prompt || !output) return undefined;
@@ -220,7 +229,9 @@ async function writeFresh(file: string, entries: UsageEntry[]): Promise<void> {
 }
 
 function linesOf(entries: UsageEntry[], accepts: Acceptance[]): string {
-  return [...entries.map(encodeEntry), ...accepts.map((a) => JSON.stringify({ acc: a.id, t: Math.round(a.time) }))].map((l) => l + '\n').join('');
+  return [...entries.map(encodeEntry), ...accepts.map((a) => JSON.stringify({ acc: a.id, t: Math.round(a.time) }))]
+    .map((l) => l + '\n')
+    .join('');
 }
 
 function decodeCounts(x: unknown): TextCounts | undefined {

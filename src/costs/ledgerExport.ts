@@ -29,7 +29,17 @@ export function ledgerToCsv(entries: readonly UsageEntry[]): string {
 }
 
 export function ledgerToJson(entries: readonly UsageEntry[], exportedAt = new Date()): string {
-  return JSON.stringify({ glassboxUsage: 1, exportedAt: exportedAt.toISOString(), entries: entries.map((e) => ({ ...e, time: new Date(e.time).toISOString() })) }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        glassboxUsage: 1,
+        exportedAt: exportedAt.toISOString(),
+        entries: entries.map((e) => ({ ...e, time: new Date(e.time).toISOString() })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** RFC 4180: quote fields with commas, quotes or line breaks; empty for unknown counts. */

@@ -7,7 +7,14 @@
  */
 import { DownloadError } from '../modelHub/errors';
 import { hubGet, type NetOptions } from '../modelHub/http';
-import { MAX_PRICE_PER_M, isRecord, validatePriceFile, type ModelPrice, type PriceFile, type PriceTier } from './priceFile';
+import {
+  MAX_PRICE_PER_M,
+  isRecord,
+  validatePriceFile,
+  type ModelPrice,
+  type PriceFile,
+  type PriceTier,
+} from './priceFile';
 
 export type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';
 
@@ -65,8 +72,15 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   const failure = (err: unknown): PriceUpdateError => {
     if (opts.signal?.aborted) return new PriceUpdateError('cancelled', 'The price update was cancelled.');
-    if (timeout.aborted) return new PriceUpdateError('timeout', `No complete answer from ${target.host} within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s.`);
-    return new PriceUpdateError('network', `Could not reach ${target.host}: ${err instanceof Error ? err.message : String(err)}.`);
+    if (timeout.aborted)
+      return new PriceUpdateError(
+        'timeout',
+        `No complete answer from ${target.host} within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s.`,
+      );
+    return new PriceUpdateError(
+      'network',
+      `Could not reach ${target.host}: ${err instanceof Error ? err.message : String(err)}.`,
+    );
   };
   let text: string;
   try {
@@ -74,7 +88,10 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
     const res = await hubGet(target, { headers: { accept: 'application/json' }, signal, net: opts.net });
     if (res.status !== 200) {
       res.body.resume();
-      throw new PriceUpdateError('http', `${target.host} answered HTTP ${res.status}${res.body.statusMessage ? ` ${res.body.statusMessage}` : ''} for ${target.pathname}.`);
+      throw new PriceUpdateError(
+        'http',
+        `${target.host} answered HTTP ${res.status}${res.body.statusMessage ? ` ${res.body.statusMessage}` : ''} for ${target.pathname}.`,
+      );
     }
     const length = Number(res.headers['content-length']);
     if (length > maxBytes) {
@@ -83,14 +100,21 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
     }
     text = await readCapped(res.body, maxBytes);
   } catch (err) {
-    if (err instanceof DownloadError && err.code === 'INSECURE_URL') throw new PriceUpdateError('url', `The price download was redirected to a plain http address; prices are downloaded over https only. (${err.message})`);
+    if (err instanceof DownloadError && err.code === 'INSECURE_URL')
+      throw new PriceUpdateError(
+        'url',
+        `The price download was redirected to a plain http address; prices are downloaded over https only. (${err.message})`,
+      );
     throw err instanceof PriceUpdateError ? err : failure(err);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new PriceUpdateError('json', `The download is not valid JSON (${err instanceof Error ? err.message : String(err)}).`);
+    throw new PriceUpdateError(
+      'json',
+      `The download is not valid JSON (${err instanceof Error ? err.message : String(err)}).`,
+    );
   }
   return mapLiteLlm(raw, base, target.toString(), opts.now ?? new Date());
 }
@@ -112,10 +136,17 @@ async function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, max
 
 /** Maps LiteLLM entries onto `base`'s models; models without a usable entry keep their prices. */
 export function mapLiteLlm(raw: unknown, base: PriceFile, url: string, now: Date): UpdateResult {
-  if (!isRecord(raw)) throw new PriceUpdateError('schema', 'The download is not a JSON object of model entries, as LiteLLM\'s price file is.');
+  if (!isRecord(raw))
+    throw new PriceUpdateError(
+      'schema',
+      "The download is not a JSON object of model entries, as LiteLLM's price file is.",
+    );
   const priced = Object.values(raw).filter((v) => isRecord(v) && typeof v.input_cost_per_token === 'number').length;
   if (priced < MIN_PRICED_ENTRIES) {
-    throw new PriceUpdateError('schema', `The download does not look like LiteLLM's price file: ${priced} entries have a numeric "input_cost_per_token".`);
+    throw new PriceUpdateError(
+      'schema',
+      `The download does not look like LiteLLM's price file: ${priced} entries have a numeric "input_cost_per_token".`,
+    );
   }
   const date = now.toISOString().slice(0, 10);
   const updated: string[] = [];
@@ -151,16 +182,26 @@ export function mapLiteLlm(raw: unknown, base: PriceFile, url: string, now: Date
       const input = perM(`input_cost_per_token_above_${k}k_tokens`, false);
       const output = perM(`output_cost_per_token_above_${k}k_tokens`, false);
       if (input !== undefined && output !== undefined) {
-        tiers.push({ aboveInputTokens: threshold, inputPerM: input, outputPerM: output, cachedInputPerM: perM(`cache_read_input_token_cost_above_${k}k_tokens`, false) });
+        tiers.push({
+          aboveInputTokens: threshold,
+          inputPerM: input,
+          outputPerM: output,
+          cachedInputPerM: perM(`cache_read_input_token_cost_above_${k}k_tokens`, false),
+        });
       }
     }
     if (problems.length || inputPerM === undefined || outputPerM === undefined) {
       skipped.push(`${m.id} (LiteLLM "${key}": ${problems.join(', ')})`);
       return m;
     }
-    const window = [e.max_input_tokens, e.max_tokens].find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0);
+    const window = [e.max_input_tokens, e.max_tokens].find(
+      (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0,
+    );
     updated.push(m.id);
-    const kept = [cachedInputPerM === undefined && m.cachedInputPerM !== undefined ? 'cached-input price' : '', !tiers.length && m.tiers ? 'long-context tiers' : ''].filter(Boolean);
+    const kept = [
+      cachedInputPerM === undefined && m.cachedInputPerM !== undefined ? 'cached-input price' : '',
+      !tiers.length && m.tiers ? 'long-context tiers' : '',
+    ].filter(Boolean);
     return {
       ...m,
       inputPerM,
@@ -176,9 +217,18 @@ export function mapLiteLlm(raw: unknown, base: PriceFile, url: string, now: Date
       },
     };
   });
-  if (updated.length === 0) throw new PriceUpdateError('schema', `None of the ${base.models.length} models Glassbox prices has a usable entry in the download.`);
+  if (updated.length === 0)
+    throw new PriceUpdateError(
+      'schema',
+      `None of the ${base.models.length} models Glassbox prices has a usable entry in the download.`,
+    );
   const prices = validatePriceFile(
-    { ...base, version: `LiteLLM ${date}`, note: `Prices of ${updated.length} models from ${url} on ${date}; the rest from the bundled table (${base.version}).`, models },
+    {
+      ...base,
+      version: `LiteLLM ${date}`,
+      note: `Prices of ${updated.length} models from ${url} on ${date}; the rest from the bundled table (${base.version}).`,
+      models,
+    },
     url,
   );
   return { prices, updated, missing, skipped };

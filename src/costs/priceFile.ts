@@ -70,7 +70,9 @@ export class PriceFileError extends Error {
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`${file}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+    super(
+      `${file}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`,
+    );
     this.name = 'PriceFileError';
   }
 }
@@ -111,7 +113,13 @@ export function validatePriceFile(raw: unknown, file: string): PriceFile {
     });
   }
   if (problems.length) throw new PriceFileError(file, problems);
-  return { schemaVersion: PRICE_SCHEMA_VERSION, version: raw.version as string, currency: 'USD', note: typeof raw.note === 'string' ? raw.note : undefined, models };
+  return {
+    schemaVersion: PRICE_SCHEMA_VERSION,
+    version: raw.version as string,
+    currency: 'USD',
+    note: typeof raw.note === 'string' ? raw.note : undefined,
+    models,
+  };
 }
 
 /**
@@ -125,7 +133,8 @@ export function applyOverride(base: PriceFile, overrideText: string, file: strin
   } catch (err) {
     throw new PriceFileError(file, [`not valid JSON (${err instanceof Error ? err.message : String(err)})`]);
   }
-  if (!isRecord(raw) || !Array.isArray(raw.models)) throw new PriceFileError(file, ['expected a JSON object with a "models" array']);
+  if (!isRecord(raw) || !Array.isArray(raw.models))
+    throw new PriceFileError(file, ['expected a JSON object with a "models" array']);
   const byId = new Map(base.models.map((m) => [m.id, m]));
   const problems: string[] = [];
   raw.models.forEach((m, i) => {
@@ -134,12 +143,18 @@ export function applyOverride(base: PriceFile, overrideText: string, file: strin
       return;
     }
     const known = byId.get(m.id);
-    const merged = known ? { ...known, ...m, source: isRecord(m.source) ? m.source : { ...known.source, note: `overridden in ${file}` } } : m;
+    const merged = known
+      ? { ...known, ...m, source: isRecord(m.source) ? m.source : { ...known.source, note: `overridden in ${file}` } }
+      : m;
     const model = checkModel(merged, `models[${i}] (${m.id})`, problems);
     if (model) byId.set(model.id, model);
   });
   if (problems.length) throw new PriceFileError(file, problems);
-  return { ...base, version: typeof raw.version === 'string' ? `${base.version} + ${raw.version}` : `${base.version} + override`, models: [...byId.values()] };
+  return {
+    ...base,
+    version: typeof raw.version === 'string' ? `${base.version} + ${raw.version}` : `${base.version} + override`,
+    models: [...byId.values()],
+  };
 }
 
 function checkModel(m: unknown, where: string, problems: string[]): ModelPrice | undefined {
@@ -156,7 +171,9 @@ function checkModel(m: unknown, where: string, problems: string[]): ModelPrice |
   const price = (k: string, v: unknown = m[k], optional = false): number | undefined => {
     if (v === undefined && optional) return undefined;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_PRICE_PER_M) {
-      problems.push(`${at}: ${v === undefined ? 'missing' : 'bad'} "${k}" (USD per 1M tokens, 0 to ${MAX_PRICE_PER_M})`);
+      problems.push(
+        `${at}: ${v === undefined ? 'missing' : 'bad'} "${k}" (USD per 1M tokens, 0 to ${MAX_PRICE_PER_M})`,
+      );
     }
     return v as number;
   };
@@ -166,9 +183,11 @@ function checkModel(m: unknown, where: string, problems: string[]): ModelPrice |
   const inputPerM = price('inputPerM')!;
   const outputPerM = price('outputPerM')!;
   const cachedInputPerM = price('cachedInputPerM', m.cachedInputPerM, true);
-  if (typeof m.contextWindow !== 'number' || !Number.isInteger(m.contextWindow) || m.contextWindow <= 0) problems.push(`${at}: missing "contextWindow" (tokens, a positive integer)`);
+  if (typeof m.contextWindow !== 'number' || !Number.isInteger(m.contextWindow) || m.contextWindow <= 0)
+    problems.push(`${at}: missing "contextWindow" (tokens, a positive integer)`);
   const tokenizer = m.tokenizer ?? 'estimate';
-  if (tokenizer !== 'o200k_base' && tokenizer !== 'cl100k_base' && tokenizer !== 'estimate') problems.push(`${at}: "tokenizer" should be o200k_base, cl100k_base or estimate`);
+  if (tokenizer !== 'o200k_base' && tokenizer !== 'cl100k_base' && tokenizer !== 'estimate')
+    problems.push(`${at}: "tokenizer" should be o200k_base, cl100k_base or estimate`);
   const source = checkProvenance(m.source, `${at}.source`, problems);
   const tiers: PriceTier[] = [];
   if (m.tiers !== undefined) {
@@ -190,7 +209,12 @@ function checkModel(m: unknown, where: string, problems: string[]): ModelPrice |
   let latency: HostedLatency | undefined;
   if (m.latency !== undefined) {
     const l = m.latency;
-    if (!isRecord(l) || typeof l.ttftMs !== 'number' || !(l.ttftMs > 0) || (l.outputTokensPerSec !== undefined && !(typeof l.outputTokensPerSec === 'number' && l.outputTokensPerSec > 0))) {
+    if (
+      !isRecord(l) ||
+      typeof l.ttftMs !== 'number' ||
+      !(l.ttftMs > 0) ||
+      (l.outputTokensPerSec !== undefined && !(typeof l.outputTokensPerSec === 'number' && l.outputTokensPerSec > 0))
+    ) {
       problems.push(`${at}: "latency" needs "ttftMs" (> 0) and optionally "outputTokensPerSec" (> 0)`);
     } else {
       const src = checkProvenance(l.source, `${at}.latency.source`, problems);
@@ -216,7 +240,14 @@ function checkModel(m: unknown, where: string, problems: string[]): ModelPrice |
 }
 
 function checkProvenance(s: unknown, where: string, problems: string[]): Provenance | undefined {
-  if (!isRecord(s) || typeof s.url !== 'string' || !/^https?:\/\//.test(s.url) || typeof s.date !== 'string' || !/^\d{4}-\d{2}(-\d{2})?$/.test(s.date) || typeof s.verified !== 'boolean') {
+  if (
+    !isRecord(s) ||
+    typeof s.url !== 'string' ||
+    !/^https?:\/\//.test(s.url) ||
+    typeof s.date !== 'string' ||
+    !/^\d{4}-\d{2}(-\d{2})?$/.test(s.date) ||
+    typeof s.verified !== 'boolean'
+  ) {
     problems.push(`${where}: needs "url" (http or https), "date" (YYYY-MM or YYYY-MM-DD) and "verified" (true/false)`);
     return undefined;
   }

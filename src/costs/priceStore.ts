@@ -27,7 +27,9 @@ export function bundledPrices(): PriceFile {
 
 export function loadPriceSet(opts: { updatedFile?: string; overrideFile?: string }): PriceSet {
   let prices = bundledPrices();
-  const layers: PriceLayer[] = [{ name: 'Bundled table', status: 'ok', detail: `${prices.version}: ${prices.models.length} models` }];
+  const layers: PriceLayer[] = [
+    { name: 'Bundled table', status: 'ok', detail: `${prices.version}: ${prices.models.length} models` },
+  ];
   const errors: string[] = [];
   const layer = (name: string, file: string | undefined, load: (text: string, file: string) => PriceFile) => {
     if (!file) {
@@ -39,7 +41,8 @@ export function loadPriceSet(opts: { updatedFile?: string; overrideFile?: string
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      if (missing && name === 'Downloaded prices') layers.push({ name, status: 'off', detail: 'not downloaded ("Glassbox: Update Prices")' });
+      if (missing && name === 'Downloaded prices')
+        layers.push({ name, status: 'off', detail: 'not downloaded ("Glassbox: Update Prices")' });
       else {
         const message = `${file}: ${missing ? 'file not found' : (err as Error).message}`;
         layers.push({ name, status: 'error', detail: `${message}; not applied` });

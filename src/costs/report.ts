@@ -3,8 +3,24 @@
  * period priced on every hosted model next to the local cost, and (in scale.ts) the what-if,
  * break-even and latency views. Every figure carries the formula and inputs behind it.
  */
-import type { CostsReport, HostedCost, ModelRow, PeriodKey, PeriodReport, PriceLayer, ScaleInputs } from '../../webview/costs/protocol';
-import { DAYS_PER_MONTH, electricityCost, generationMs, hardwareMonthly, hostedUsage, ratesFor, requestCost } from './costMath';
+import type {
+  CostsReport,
+  HostedCost,
+  ModelRow,
+  PeriodKey,
+  PeriodReport,
+  PriceLayer,
+  ScaleInputs,
+} from '../../webview/costs/protocol';
+import {
+  DAYS_PER_MONTH,
+  electricityCost,
+  generationMs,
+  hardwareMonthly,
+  hostedUsage,
+  ratesFor,
+  requestCost,
+} from './costMath';
 import { count, num, perMillion as perM, usd } from '../shared/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice, PriceFile } from './priceFile';
@@ -54,7 +70,14 @@ export function buildReport(input: ReportInput): CostsReport {
   };
 }
 
-function period(key: PeriodKey, label: string, since: number, days: number, input: ReportInput, assumeCaching: boolean): PeriodReport {
+function period(
+  key: PeriodKey,
+  label: string,
+  since: number,
+  days: number,
+  input: ReportInput,
+  assumeCaching: boolean,
+): PeriodReport {
   const s = input.settings;
   const es = input.entries.filter((e) => e.time >= since && e.time <= input.now);
   const n = es.length;
@@ -81,10 +104,22 @@ function period(key: PeriodKey, label: string, since: number, days: number, inpu
     local: {
       electricity: { value: electricity, formula: elFormula },
       hardware: { value: hardware, formula: hwFormula },
-      total: { value: total, formula: `Local = electricity + hardware = ${usd(electricity)} + ${usd(hardware)} = ${usd(total)}\n${elFormula}\n${hwFormula}` },
-      perRequest: { value: n ? total / n : 0, formula: n ? `${usd(total)} ÷ ${count(n)} requests = ${usd(total / n)}` : 'No requests in this period.' },
-      perDay: { value: total / days, formula: `${usd(total)} ÷ ${days} day${days === 1 ? '' : 's'} = ${usd(total / days)}` },
-      perMonth: { value: (total / days) * DAYS_PER_MONTH, formula: `${usd(total / days)} per day × ${num(DAYS_PER_MONTH)} days = ${usd((total / days) * DAYS_PER_MONTH)} (at this period's rate)` },
+      total: {
+        value: total,
+        formula: `Local = electricity + hardware = ${usd(electricity)} + ${usd(hardware)} = ${usd(total)}\n${elFormula}\n${hwFormula}`,
+      },
+      perRequest: {
+        value: n ? total / n : 0,
+        formula: n ? `${usd(total)} ÷ ${count(n)} requests = ${usd(total / n)}` : 'No requests in this period.',
+      },
+      perDay: {
+        value: total / days,
+        formula: `${usd(total)} ÷ ${days} day${days === 1 ? '' : 's'} = ${usd(total / days)}`,
+      },
+      perMonth: {
+        value: (total / days) * DAYS_PER_MONTH,
+        formula: `${usd(total / days)} per day × ${num(DAYS_PER_MONTH)} days = ${usd((total / days) * DAYS_PER_MONTH)} (at this period's rate)`,
+      },
     },
     hosted: input.prices.models.map((m) => hostedCost(m, es, assumeCaching)),
   };
@@ -107,8 +142,12 @@ function hostedCost(m: ModelPrice, es: readonly UsageEntry[], assumeCaching: boo
     if (ratesFor(m, u.input).tier) tiered++;
   }
   const cachedPart = cached ? ` (${count(cached)} of them cached, at ${perM(m.cachedInputPerM ?? m.inputPerM)})` : '';
-  const tierPart = tiered ? `\n${count(tiered)} request${tiered === 1 ? '' : 's'} over ${count(m.tiers![0].aboveInputTokens)} input tokens billed entirely at the long-context rates.` : '';
-  const counting = exact ? `Token counts: exact (${m.tokenizer}, on the same text the local model saw).` : `Token counts: ${ESTIMATE_ERROR}`;
+  const tierPart = tiered
+    ? `\n${count(tiered)} request${tiered === 1 ? '' : 's'} over ${count(m.tiers![0].aboveInputTokens)} input tokens billed entirely at the long-context rates.`
+    : '';
+  const counting = exact
+    ? `Token counts: exact (${m.tokenizer}, on the same text the local model saw).`
+    : `Token counts: ${ESTIMATE_ERROR}`;
   const formula =
     `${m.name}: ${count(es.length)} requests; input ${count(inTok)} tokens × ${perM(m.inputPerM)}${cachedPart} + output ${count(outTok)} tokens × ${perM(m.outputPerM)} = ${usd(cost)}` +
     `${tierPart}\n${counting}\nPrices: ${m.source.verified ? `checked ${m.source.date}` : `unverified, as of ${m.source.date}`} (${m.source.url}).`;
@@ -116,7 +155,12 @@ function hostedCost(m: ModelPrice, es: readonly UsageEntry[], assumeCaching: boo
 }
 
 function modelRow(m: ModelPrice): ModelRow {
-  const tiers = (m.tiers ?? []).map((t) => `> ${count(t.aboveInputTokens)} input tokens: ${perM(t.inputPerM)} in / ${perM(t.outputPerM)} out (whole request)`).join('; ');
+  const tiers = (m.tiers ?? [])
+    .map(
+      (t) =>
+        `> ${count(t.aboveInputTokens)} input tokens: ${perM(t.inputPerM)} in / ${perM(t.outputPerM)} out (whole request)`,
+    )
+    .join('; ');
   return {
     id: m.id,
     name: m.name,

@@ -4,7 +4,16 @@
  * user's own (means over the ledger); while it is empty, a stated assumption stands in.
  */
 import type { BreakEven, LatencyReport, ScaleInputs, WhatIf } from '../../webview/costs/protocol';
-import { breakEvenRequestsPerDay, electricityCost, generationMs, hardwareMonthly, hostedUsage, logSpace, percentile, requestCost } from './costMath';
+import {
+  breakEvenRequestsPerDay,
+  electricityCost,
+  generationMs,
+  hardwareMonthly,
+  hostedUsage,
+  logSpace,
+  percentile,
+  requestCost,
+} from './costMath';
 import { count, num, usd } from '../shared/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice } from './priceFile';
@@ -33,21 +42,32 @@ const ASSUMED: UsageEntry = {
   shown: true,
   accepted: false,
 };
-const ASSUMED_BASIS = 'No requests recorded yet: sizes are assumed (a 1,024-token completion prompt, about 4,200 characters; 24 tokens generated in 0.75 s) until your ledger has some.';
+const ASSUMED_BASIS =
+  'No requests recorded yet: sizes are assumed (a 1,024-token completion prompt, about 4,200 characters; 24 tokens generated in 0.75 s) until your ledger has some.';
 
 /** Checks the panel's inputs; missing ones default to a team of 10 at your own daily rate. */
-export function resolveScale(requested: ScaleInputs | undefined, entries: readonly UsageEntry[]): { inputs: ScaleInputs; problems: string[] } {
+export function resolveScale(
+  requested: ScaleInputs | undefined,
+  entries: readonly UsageEntry[],
+): { inputs: ScaleInputs; problems: string[] } {
   const days = new Set(entries.map((e) => new Date(e.time).toDateString())).size;
   const ownRate = days ? Math.max(1, Math.round(entries.length / days)) : 200;
   const inputs: ScaleInputs = { teamSize: 10, requestsPerDevPerDay: ownRate, assumeCaching: false };
   const problems: string[] = [];
   if (!requested) return { inputs, problems };
   inputs.assumeCaching = requested.assumeCaching;
-  if (Number.isInteger(requested.teamSize) && requested.teamSize >= 1 && requested.teamSize <= MAX_TEAM) inputs.teamSize = requested.teamSize;
-  else problems.push(`Team size ${requested.teamSize} was rejected: it should be a whole number from 1 to ${count(MAX_TEAM)}. Using ${inputs.teamSize}.`);
+  if (Number.isInteger(requested.teamSize) && requested.teamSize >= 1 && requested.teamSize <= MAX_TEAM)
+    inputs.teamSize = requested.teamSize;
+  else
+    problems.push(
+      `Team size ${requested.teamSize} was rejected: it should be a whole number from 1 to ${count(MAX_TEAM)}. Using ${inputs.teamSize}.`,
+    );
   const r = requested.requestsPerDevPerDay;
   if (Number.isFinite(r) && r > 0 && r <= MAX_REQUESTS_PER_DEV_PER_DAY) inputs.requestsPerDevPerDay = r;
-  else problems.push(`Requests per developer per day ${r} was rejected: it should be above 0 and at most ${count(MAX_REQUESTS_PER_DEV_PER_DAY)}. Using ${inputs.requestsPerDevPerDay}.`);
+  else
+    problems.push(
+      `Requests per developer per day ${r} was rejected: it should be above 0 and at most ${count(MAX_REQUESTS_PER_DEV_PER_DAY)}. Using ${inputs.requestsPerDevPerDay}.`,
+    );
   return { inputs, problems };
 }
 
@@ -60,7 +80,12 @@ interface Means {
   hosted: Map<string, { cost: number; exact: boolean; outputTokens: number }>;
 }
 
-function means(entries: readonly UsageEntry[], models: readonly ModelPrice[], s: CostSettings, assumeCaching: boolean): Means {
+function means(
+  entries: readonly UsageEntry[],
+  models: readonly ModelPrice[],
+  s: CostSettings,
+  assumeCaching: boolean,
+): Means {
   const es = entries.length ? entries : [ASSUMED];
   const n = es.length;
   const genMs = es.reduce((a, e) => a + generationMs(e), 0) / n;
@@ -77,11 +102,18 @@ function means(entries: readonly UsageEntry[], models: readonly ModelPrice[], s:
     }
     hosted.set(m.id, { cost: cost / n, exact: exact && entries.length > 0, outputTokens: out / n });
   }
-  const basis = entries.length ? `Request sizes: the mean of the ${count(n)} requests in your ledger (${count(es.reduce((a, e) => a + e.prompt.chars, 0) / n)} prompt characters, ${num(genMs / 1000, 2)} s of generation each).` : ASSUMED_BASIS;
+  const basis = entries.length
+    ? `Request sizes: the mean of the ${count(n)} requests in your ledger (${count(es.reduce((a, e) => a + e.prompt.chars, 0) / n)} prompt characters, ${num(genMs / 1000, 2)} s of generation each).`
+    : ASSUMED_BASIS;
   return { basis, electricity: electricityCost(genMs, s), generationMs: genMs, hosted };
 }
 
-export function whatIfView(entries: readonly UsageEntry[], models: readonly ModelPrice[], s: CostSettings, inputs: ScaleInputs): WhatIf {
+export function whatIfView(
+  entries: readonly UsageEntry[],
+  models: readonly ModelPrice[],
+  s: CostSettings,
+  inputs: ScaleInputs,
+): WhatIf {
   const m = means(entries, models, s, inputs.assumeCaching);
   const perMonth = inputs.teamSize * inputs.requestsPerDevPerDay * WORKDAYS_PER_MONTH;
   const volume = `${count(inputs.teamSize)} developers × ${num(inputs.requestsPerDevPerDay, 1)} requests/day × ${WORKDAYS_PER_MONTH} workdays = ${count(perMonth)} requests/month`;
@@ -100,14 +132,22 @@ export function whatIfView(entries: readonly UsageEntry[], models: readonly Mode
       const h = m.hosted.get(model.id)!;
       return {
         id: model.id,
-        monthly: { value: h.cost * perMonth, formula: `${model.name}: ${count(perMonth)} requests × ${usd(h.cost)} per request (mean) = ${usd(h.cost * perMonth)}/month\n${volume}\n${m.basis}` },
+        monthly: {
+          value: h.cost * perMonth,
+          formula: `${model.name}: ${count(perMonth)} requests × ${usd(h.cost)} per request (mean) = ${usd(h.cost * perMonth)}/month\n${volume}\n${m.basis}`,
+        },
         exact: h.exact,
       };
     }),
   };
 }
 
-export function breakEvenView(entries: readonly UsageEntry[], models: readonly ModelPrice[], s: CostSettings, inputs: ScaleInputs): BreakEven {
+export function breakEvenView(
+  entries: readonly UsageEntry[],
+  models: readonly ModelPrice[],
+  s: CostSettings,
+  inputs: ScaleInputs,
+): BreakEven {
   const m = means(entries, models, s, inputs.assumeCaching);
   const fixed = inputs.teamSize * hardwareMonthly(s);
   const xs = logSpace(1, 1e6, 61);
@@ -119,8 +159,18 @@ export function breakEvenView(entries: readonly UsageEntry[], models: readonly M
       const c = m.hosted.get(model.id)!.cost;
       const x = breakEvenRequestsPerDay(fixed, m.electricity, c, days);
       const ys = xs.map((v) => v * days * c);
-      if (x === undefined) return { id: model.id, ys, note: `${model.name} costs less per request (${usd(c)}) than your local electricity (${usd(m.electricity)}): no break-even.` };
-      if (x === 0) return { id: model.id, ys, note: `No fixed local cost (α = ${num(s.hardwareShare)}): local is cheaper than ${model.name} at any volume.` };
+      if (x === undefined)
+        return {
+          id: model.id,
+          ys,
+          note: `${model.name} costs less per request (${usd(c)}) than your local electricity (${usd(m.electricity)}): no break-even.`,
+        };
+      if (x === 0)
+        return {
+          id: model.id,
+          ys,
+          note: `No fixed local cost (α = ${num(s.hardwareShare)}): local is cheaper than ${model.name} at any volume.`,
+        };
       const monthly = fixed + x * days * m.electricity;
       return {
         id: model.id,
@@ -158,7 +208,9 @@ export function latencyView(entries: readonly UsageEntry[], models: readonly Mod
       .filter((m) => m.latency)
       .map((m) => {
         const l = m.latency!;
-        const outTokens = es.length ? es.reduce((a, e) => a + tokensFor(m, e.output).tokens, 0) / es.length : estimateTokens(meanChars);
+        const outTokens = es.length
+          ? es.reduce((a, e) => a + tokensFor(m, e.output).tokens, 0) / es.length
+          : estimateTokens(meanChars);
         const totalMs = l.outputTokensPerSec ? l.ttftMs + (outTokens / l.outputTokensPerSec) * 1000 : undefined;
         return {
           id: m.id,
@@ -166,7 +218,9 @@ export function latencyView(entries: readonly UsageEntry[], models: readonly Mod
           totalMs,
           formula:
             `${m.name}: typical time to first token ${count(l.ttftMs)} ms` +
-            (totalMs !== undefined ? `; total ≈ ${count(l.ttftMs)} ms + ${num(outTokens, 1)} output tokens ÷ ${num(l.outputTokensPerSec!)} tokens/s = ${count(totalMs)} ms` : '') +
+            (totalMs !== undefined
+              ? `; total ≈ ${count(l.ttftMs)} ms + ${num(outTokens, 1)} output tokens ÷ ${num(l.outputTokensPerSec!)} tokens/s = ${count(totalMs)} ms`
+              : '') +
             `\nSource: ${l.source.url} (${l.source.verified ? `checked ${l.source.date}` : `unverified, as of ${l.source.date}`}). Third-party measurements over the internet, network included; yours depend on where you are.`,
           source: l.source,
         };

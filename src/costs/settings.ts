@@ -27,7 +27,8 @@ export interface CostSettings {
   pricesUrl: string;
 }
 
-export const LITELLM_PRICES_URL = 'https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json';
+export const LITELLM_PRICES_URL =
+  'https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json';
 
 export interface RejectedSetting {
   key: string;
@@ -53,13 +54,17 @@ const BOUNDS: Bound[] = [
 const MAX_WATTS = 5000;
 
 /** Reads `glassbox.costs.*` through `get` (key without the prefix), rejecting what is out of range. */
-export function readCostSettings(get: (key: string) => unknown): { settings: CostSettings; rejected: RejectedSetting[] } {
+export function readCostSettings(get: (key: string) => unknown): {
+  settings: CostSettings;
+  rejected: RejectedSetting[];
+} {
   const rejected: RejectedSetting[] = [];
   const reject = (key: string, value: unknown, expected: string) => rejected.push({ key, value, expected });
 
   let deviceClass = get('deviceClass') as DeviceClass;
   if (!(typeof deviceClass === 'string' && deviceClass in DEFAULT_WATTS)) {
-    if (deviceClass !== undefined && deviceClass !== null) reject('deviceClass', deviceClass, `one of ${Object.keys(DEFAULT_WATTS).join(', ')}`);
+    if (deviceClass !== undefined && deviceClass !== null)
+      reject('deviceClass', deviceClass, `one of ${Object.keys(DEFAULT_WATTS).join(', ')}`);
     deviceClass = 'laptop';
   }
   const rawWatts = get('watts');

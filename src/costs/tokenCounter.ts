@@ -7,11 +7,19 @@ import { Worker } from 'node:worker_threads';
 import type { TextCounts } from './tokenCounts';
 
 export type CountRequest = { type: 'count'; id: number; texts: string[] };
-export type CountReply = { type: 'counts'; id: number; counts: TextCounts[] } | { type: 'error'; id: number; message: string };
+export type CountReply =
+  { type: 'counts'; id: number; counts: TextCounts[] } | { type: 'error'; id: number; message: string };
 
 export function isCountRequest(x: unknown): x is CountRequest {
   const m = x as Partial<CountRequest> | null;
-  return typeof m === 'object' && m !== null && m.type === 'count' && typeof m.id === 'number' && Array.isArray(m.texts) && m.texts.every((t) => typeof t === 'string');
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    m.type === 'count' &&
+    typeof m.id === 'number' &&
+    Array.isArray(m.texts) &&
+    m.texts.every((t) => typeof t === 'string')
+  );
 }
 
 function isCountReply(x: unknown): x is CountReply {
@@ -64,7 +72,11 @@ export class TokenCounter {
     worker.unref(); // never keeps VS Code (or a test run) alive
     worker.on('message', (msg: unknown) => {
       if (!isCountReply(msg)) return;
-      this.settle(msg.id, msg.type === 'error' ? new Error(msg.message) : undefined, msg.type === 'counts' ? msg.counts : undefined);
+      this.settle(
+        msg.id,
+        msg.type === 'error' ? new Error(msg.message) : undefined,
+        msg.type === 'counts' ? msg.counts : undefined,
+      );
     });
     worker.on('error', (err) => this.fail(worker, err));
     worker.on('exit', (code) => this.fail(worker, new Error(`token counter exited with code ${code}`)));

@@ -35,7 +35,11 @@ export function countOpenAi(text: string, encoding: OpenAiEncoding): number {
   let count = counters.get(encoding);
   if (!count) {
     // Loaded on first use: each encoding is megabytes of ranks (hence the separate worker bundle).
-    const mod = (encoding === 'o200k_base' ? require('gpt-tokenizer/encoding/o200k_base') : require('gpt-tokenizer/encoding/cl100k_base')) as {
+    const mod = (
+      encoding === 'o200k_base'
+        ? require('gpt-tokenizer/encoding/o200k_base')
+        : require('gpt-tokenizer/encoding/cl100k_base')
+    ) as {
       countTokens(text: string, opts?: { disallowedSpecial?: Set<string> }): number;
     };
     const plain = { disallowedSpecial: new Set<string>() };
@@ -55,7 +59,11 @@ export function estimateTokens(chars: number): number {
 }
 
 /** The count a model's vendor would bill for this text, and whether it is exact. */
-export function tokensFor(model: Pick<ModelPrice, 'tokenizer'>, counts: TextCounts): { tokens: number; exact: boolean } {
-  const exact = model.tokenizer === 'o200k_base' ? counts.o200k : model.tokenizer === 'cl100k_base' ? counts.cl100k : undefined;
+export function tokensFor(
+  model: Pick<ModelPrice, 'tokenizer'>,
+  counts: TextCounts,
+): { tokens: number; exact: boolean } {
+  const exact =
+    model.tokenizer === 'o200k_base' ? counts.o200k : model.tokenizer === 'cl100k_base' ? counts.cl100k : undefined;
   return exact !== undefined ? { tokens: exact, exact: true } : { tokens: estimateTokens(counts.chars), exact: false };
 }

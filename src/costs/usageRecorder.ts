@@ -4,7 +4,15 @@
  * appends one batch of lines. The last batch is written synchronously when the extension stops.
  * Plain Node (no vscode), so the tests drive it directly.
  */
-import { appendToLedger, appendToLedgerSync, readLedger, resetLedger, type Acceptance, type LedgerRead, type UsageEntry } from './ledger';
+import {
+  appendToLedger,
+  appendToLedgerSync,
+  readLedger,
+  resetLedger,
+  type Acceptance,
+  type LedgerRead,
+  type UsageEntry,
+} from './ledger';
 import type { TokenCounter } from './tokenCounter';
 
 /** The part of EngineHost's ServedRequest the ledger needs. */
@@ -12,7 +20,17 @@ export interface Served {
   id: string;
   kind: 'completion' | 'explain';
   model: string;
-  result: { text: string; promptText?: string; timings: { promptTokens: number; reusedTokens?: number; generatedTokens: number; prefillMs: number; decodeMs: number } };
+  result: {
+    text: string;
+    promptText?: string;
+    timings: {
+      promptTokens: number;
+      reusedTokens?: number;
+      generatedTokens: number;
+      prefillMs: number;
+      decodeMs: number;
+    };
+  };
   latencyMs: number;
 }
 
@@ -125,13 +143,20 @@ export class UsageRecorder {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.timer);
-    const batches: Batch[] = [...(this.inFlight && !this.inFlight.written ? [this.inFlight] : []), { entries: this.pending, accepts: this.accepts, written: false }];
+    const batches: Batch[] = [
+      ...(this.inFlight && !this.inFlight.written ? [this.inFlight] : []),
+      { entries: this.pending, accepts: this.accepts, written: false },
+    ];
     this.pending = [];
     this.accepts = [];
     for (const b of batches) {
       b.written = true;
       try {
-        appendToLedgerSync(this.opts.file, b.entries.map((p) => p.entry), b.accepts);
+        appendToLedgerSync(
+          this.opts.file,
+          b.entries.map((p) => p.entry),
+          b.accepts,
+        );
       } catch {
         // VS Code is shutting down: nowhere left to report it.
       }
@@ -159,10 +184,16 @@ export class UsageRecorder {
       }
       if (batch.written) return; // dispose wrote it meanwhile
       batch.written = true;
-      await appendToLedger(this.opts.file, batch.entries.map((p) => p.entry), batch.accepts);
+      await appendToLedger(
+        this.opts.file,
+        batch.entries.map((p) => p.entry),
+        batch.accepts,
+      );
       this.opts.onFlushed?.();
     } catch (err) {
-      this.tell(`Glassbox could not write the usage ledger (${this.opts.file}): ${err instanceof Error ? err.message : String(err)}`);
+      this.tell(
+        `Glassbox could not write the usage ledger (${this.opts.file}): ${err instanceof Error ? err.message : String(err)}`,
+      );
       if (!this.disposed) {
         // Keep the records for the next try; their texts are no longer needed once counted.
         batch.written = false;
@@ -185,7 +216,9 @@ export class UsageRecorder {
           p.entry.output = counts[2 * i + 1];
         });
       } catch (err) {
-        this.tell(`Glassbox could not count OpenAI tokens exactly (${err instanceof Error ? err.message : String(err)}); these requests are priced from estimates.`);
+        this.tell(
+          `Glassbox could not count OpenAI tokens exactly (${err instanceof Error ? err.message : String(err)}); these requests are priced from estimates.`,
+        );
       }
     }
     for (const p of todo) {

@@ -15,7 +15,9 @@ import { confidenceOf, lineLengthCut, onlyRetypesSuffix, type Confidence } from 
 import { vocabularyTexts } from './tokenChoice';
 import type { TextTokenizer } from './tokenizer';
 
-export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard'> & { maxNewTokens?: number };
+export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard'> & {
+  maxNewTokens?: number;
+};
 
 export interface CompletionRequest extends RequestOptions {
   prefix: string;
@@ -66,7 +68,16 @@ export interface CompletionResult extends GenerationResult {
   fimFamily: FimFamily;
   /** The prompt the model saw, decoded from its ids (special tokens included): for hosted-API token counts. */
   promptText: string;
-  prompt: { tokens: number; prefixTokens: number; suffixTokens: number; contextTokens: number; snippets: number; cutPrefix: number; cutSuffix: number; healed: string };
+  prompt: {
+    tokens: number;
+    prefixTokens: number;
+    suffixTokens: number;
+    contextTokens: number;
+    snippets: number;
+    cutPrefix: number;
+    cutSuffix: number;
+    healed: string;
+  };
   /** One entry per generated token that is part of the shown text. */
   provenance: TokenProvenance[];
   confidence: Confidence;
@@ -82,16 +93,44 @@ const DEFAULT_COMPLETION_TOKENS = 64;
 export const DEFAULT_MIN_CONFIDENCE = 0.2;
 
 /** Runs one completion on `model` (the caller serializes requests: they share the KV cache). */
-export async function complete(model: DecoderModel, fim: FimTemplate, copyTable: CopyCacheTable, req: CompletionRequest): Promise<CompletionResult> {
+export async function complete(
+  model: DecoderModel,
+  fim: FimTemplate,
+  copyTable: CopyCacheTable,
+  req: CompletionRequest,
+): Promise<CompletionResult> {
   const maxNewTokens = req.maxNewTokens ?? DEFAULT_COMPLETION_TOKENS;
   const budget = Math.min(req.budgetTokens ?? Infinity, model.contextLength - maxNewTokens);
-  if (budget < 8) throw new GlassboxError('PROMPT_TOO_LONG', `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${model.contextLength}.`);
+  if (budget < 8)
+    throw new GlassboxError(
+      'PROMPT_TOO_LONG',
+      `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${model.contextLength}.`,
+    );
   const tokenizer = model.tokenizer;
-  const prompt = buildFimPrompt(tokenizer, fim, { prefix: req.prefix, suffix: req.suffix, budgetTokens: budget, prefixShare: req.prefixShare, path: req.path, startLine: req.startLine, snippets: req.snippets, contextShare: req.contextShare, heal: req.heal ?? true });
+  const prompt = buildFimPrompt(tokenizer, fim, {
+    prefix: req.prefix,
+    suffix: req.suffix,
+    budgetTokens: budget,
+    prefixShare: req.prefixShare,
+    path: req.path,
+    startLine: req.startLine,
+    snippets: req.snippets,
+    contextShare: req.contextShare,
+    heal: req.heal ?? true,
+  });
   const base = {
     fimFamily: prompt.family,
     promptText: tokenizer.decode(prompt.ids),
-    prompt: { tokens: prompt.ids.length, prefixTokens: prompt.prefixTokens, suffixTokens: prompt.suffixTokens, contextTokens: prompt.contextTokens, snippets: prompt.snippetsUsed, cutPrefix: prompt.cutPrefix, cutSuffix: prompt.cutSuffix, healed: prompt.healText },
+    prompt: {
+      tokens: prompt.ids.length,
+      prefixTokens: prompt.prefixTokens,
+      suffixTokens: prompt.suffixTokens,
+      contextTokens: prompt.contextTokens,
+      snippets: prompt.snippetsUsed,
+      cutPrefix: prompt.cutPrefix,
+      cutSuffix: prompt.cutSuffix,
+      healed: prompt.healText,
+    },
   };
   if (prompt.ids.length === 0) return { ...base, ...emptyResult() }; // empty file, no FIM: nothing to continue
   const stopTokenIds = req.stopTokenIds ?? [...new Set([...model.eosTokenIds, ...prompt.stopTokenIds])];
@@ -101,8 +140,18 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   const shape = { linePrefix, multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix) };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
   const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
-  const copyCache = sources ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIdsOf(tokenizer)) : undefined;
-  const result = await generate(model, prompt.ids, { ...req, maxNewTokens, stopTokenIds, textRules, copyCache, healText: prompt.healText, repetitionGuard: guards });
+  const copyCache = sources
+    ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIdsOf(tokenizer))
+    : undefined;
+  const result = await generate(model, prompt.ids, {
+    ...req,
+    maxNewTokens,
+    stopTokenIds,
+    textRules,
+    copyCache,
+    healText: prompt.healText,
+    repetitionGuard: guards,
+  });
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
   if (shaping) text = trimAgainstSuffix(text, req.suffix);
@@ -118,11 +167,16 @@ export async function complete(model: DecoderModel, fim: FimTemplate, copyTable:
   if (req.cutBelow && text) {
     // what follows the first unsure token is a guess built on a guess
     const first = provenance.findIndex((t) => t.p < req.cutBelow!);
-    if (first >= 0) [text, provenance] = [text.slice(0, first > 0 ? ends[first - 1] : 0).replace(/\s+$/, ''), provenance.slice(0, first)];
+    if (first >= 0)
+      [text, provenance] = [
+        text.slice(0, first > 0 ? ends[first - 1] : 0).replace(/\s+$/, ''),
+        provenance.slice(0, first),
+      ];
   }
   const confidence = confidenceOf(provenance.map((t) => t.p));
   // the least likely token, not the mean: a confident tail (a copy) cannot vouch for an unsure start
-  if (text && req.minConfidence && confidence.min < req.minConfidence) [text, hidden] = ['', { reason: 'confidence', text }];
+  if (text && req.minConfidence && confidence.min < req.minConfidence)
+    [text, hidden] = ['', { reason: 'confidence', text }];
   return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
 }
 
@@ -136,14 +190,23 @@ export function matchIdsOf(tokenizer: TextTokenizer): Int32Array {
 }
 
 /** The copy sources as one token sequence (each after a separator the cache never proposes) and where each came from. */
-function copySequence(model: DecoderModel, sources: readonly ContextSnippet[]): { ids: number[]; segments: PromptSegment[] } {
+function copySequence(
+  model: DecoderModel,
+  sources: readonly ContextSnippet[],
+): { ids: number[]; segments: PromptSegment[] } {
   const ids: number[] = [];
   const segments: PromptSegment[] = [];
   const separator = model.eosTokenIds[0] ?? 0;
   for (const s of sources) {
     ids.push(separator);
     const body = model.tokenizer.encode(s.text);
-    segments.push({ kind: 'snippet', start: ids.length, end: ids.length + body.length, path: s.path, line: s.startLine });
+    segments.push({
+      kind: 'snippet',
+      start: ids.length,
+      end: ids.length + body.length,
+      path: s.path,
+      line: s.startLine,
+    });
     ids.push(...body);
   }
   return { ids, segments };
@@ -153,7 +216,13 @@ function copySequence(model: DecoderModel, sources: readonly ContextSnippet[]): 
  * Provenance of the generated tokens whose text is within the first `shown` characters of the
  * output, and where each one's text ends in it.
  */
-function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, result: GenerationResult, shown: number): { provenance: TokenProvenance[]; ends: number[] } {
+function provenanceOf(
+  model: DecoderModel,
+  prompt: FimPrompt,
+  sources: { ids: number[]; segments: PromptSegment[] } | null,
+  result: GenerationResult,
+  shown: number,
+): { provenance: TokenProvenance[]; ends: number[] } {
   const out: TokenProvenance[] = [];
   const ends: number[] = [];
   const offset = sources?.ids.length ?? 0; // the cache's sequence is sources, then the prompt, then the output
@@ -164,7 +233,12 @@ function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: nu
     at += text.length;
     if (at <= 0) continue; // all of it re-types what the user typed: not the model's suggestion
     const s = step.source;
-    const entry: TokenProvenance = { text, kind: s?.kind ?? 'model', weight: s?.weight ?? 0, p: s?.p ?? Math.exp(step.logprob) };
+    const entry: TokenProvenance = {
+      text,
+      kind: s?.kind ?? 'model',
+      weight: s?.weight ?? 0,
+      p: s?.p ?? Math.exp(step.logprob),
+    };
     if (s?.from !== undefined) entry.source = sourceOf(model, prompt, sources, s.from - offset);
     out.push(entry);
     ends.push(Math.min(at, shown));
@@ -173,13 +247,32 @@ function provenanceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: nu
 }
 
 /** Where the cache's sequence position `at` (relative to the prompt's start) came from. */
-function sourceOf(model: DecoderModel, prompt: FimPrompt, sources: { ids: number[]; segments: PromptSegment[] } | null, at: number): TokenProvenance['source'] {
+function sourceOf(
+  model: DecoderModel,
+  prompt: FimPrompt,
+  sources: { ids: number[]; segments: PromptSegment[] } | null,
+  at: number,
+): TokenProvenance['source'] {
   if (at >= prompt.ids.length) return { kind: 'output' };
-  const found = at >= 0 ? sourceOfPromptToken(model.tokenizer, prompt, at) : sources ? sourceOfPromptToken(model.tokenizer, sources, at + sources.ids.length) : undefined;
+  const found =
+    at >= 0
+      ? sourceOfPromptToken(model.tokenizer, prompt, at)
+      : sources
+        ? sourceOfPromptToken(model.tokenizer, sources, at + sources.ids.length)
+        : undefined;
   if (!found) return undefined;
   return { kind: at >= 0 ? found.kind : 'excerpt', path: found.path, line: found.line };
 }
 
 function emptyResult(): GenerationResult & { provenance: TokenProvenance[]; confidence: Confidence } {
-  return { text: '', tokens: [], logprobs: [], steps: [], stopReason: 'max_tokens', timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 }, provenance: [], confidence: confidenceOf([]) };
+  return {
+    text: '',
+    tokens: [],
+    logprobs: [],
+    steps: [],
+    stopReason: 'max_tokens',
+    timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 },
+    provenance: [],
+    confidence: confidenceOf([]),
+  };
 }

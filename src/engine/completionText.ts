@@ -98,7 +98,11 @@ function blockEnd(text: string, base: number): number {
  */
 export function trimAgainstSuffix(completion: string, suffix: string): string {
   let text = completion;
-  const nextLines = suffix.split('\n').slice(1).map((l) => l.trim()).filter((l) => l !== '');
+  const nextLines = suffix
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (nextLines.length > 0) {
     const lines = text.split('\n');
     for (let i = 1; i < lines.length; i++) {

@@ -45,8 +45,6 @@ export const DEFAULT_COPY_TABLE: CopyCacheTable = {
   weights: DEFAULT_2D.map((row) => row.map((w) => [w, w / 2])),
 };
 
-
-
 /** Matches are followed back at most this far (longer ones are all "long"). */
 const MAX_MATCH = 32;
 /** Occurrences are found by the last 1, 2 and 4 tokens; per key only the most recent are followed (bounded work per step). */
@@ -165,7 +163,13 @@ export class CopyCache {
     const purity = candidates[0].p;
     const echo = reach === 0;
     const t = this.table;
-    return { candidates, length: longest, purity, echo, weight: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)][echo ? 1 : 0] };
+    return {
+      candidates,
+      length: longest,
+      purity,
+      echo,
+      weight: t.weights[bucket(t.lengthBuckets, longest)][bucket(t.purityBuckets, purity)][echo ? 1 : 0],
+    };
   }
 
   /** A hash of the k tokens ending at index p, as a map key (null before the sequence's start). */
@@ -175,7 +179,6 @@ export class CopyCache {
     for (let i = p - k + 1; i <= p; i++) h = (Math.imul(h, 0x9e3779b1) + this.seq[i] + 1) | 0;
     return h;
   }
-
 }
 
 /**
@@ -201,8 +204,23 @@ export function bucket(bounds: readonly number[], x: number): number {
 export function parseCopyTable(json: unknown): CopyCacheTable | null {
   if (typeof json !== 'object' || json === null) return null;
   const t = json as Partial<CopyCacheTable>;
-  const nums = (a: unknown, n?: number): a is number[] => Array.isArray(a) && a.length > 0 && (n === undefined || a.length === n) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!nums(t.lengthBuckets) || !nums(t.purityBuckets) || !Array.isArray(t.weights) || t.weights.length !== t.lengthBuckets.length) return null;
-  const ok = t.weights.every((row) => Array.isArray(row) && row.length === t.purityBuckets!.length && row.every((cell) => nums(cell, 2) && cell.every((w) => w >= 0 && w <= 1)));
+  const nums = (a: unknown, n?: number): a is number[] =>
+    Array.isArray(a) &&
+    a.length > 0 &&
+    (n === undefined || a.length === n) &&
+    a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (
+    !nums(t.lengthBuckets) ||
+    !nums(t.purityBuckets) ||
+    !Array.isArray(t.weights) ||
+    t.weights.length !== t.lengthBuckets.length
+  )
+    return null;
+  const ok = t.weights.every(
+    (row) =>
+      Array.isArray(row) &&
+      row.length === t.purityBuckets!.length &&
+      row.every((cell) => nums(cell, 2) && cell.every((w) => w >= 0 && w <= 1)),
+  );
   return ok ? { lengthBuckets: t.lengthBuckets, purityBuckets: t.purityBuckets, weights: t.weights } : null;
 }

@@ -11,7 +11,13 @@ import { GraphCacheEntry, type GraphCacheState } from './graphCache';
 import { lastPositionLogits } from './graph/lastPositionLogits';
 import { onnx, readModelProto, valueInfoType } from './graph/onnxFile';
 import { KvCache } from './kvCache';
-import { locateModelFiles, readModelConfig, type LocateOptions, type ModelConfig, type ModelFiles } from './modelFolder';
+import {
+  locateModelFiles,
+  readModelConfig,
+  type LocateOptions,
+  type ModelConfig,
+  type ModelFiles,
+} from './modelFolder';
 import { checkOnnxFile, makeTensor, OrtSession, type IoInfo, type SessionOptions, type Tensor } from './ort';
 import { TextTokenizer } from './tokenizer';
 
@@ -70,20 +76,29 @@ export class DecoderModel {
       throw new GlassboxError(
         'CONFIG_INVALID',
         `${source}: cannot tell the KV heads and head size (the graph's past inputs have symbolic shapes and there is no config.json or genai_config.json saying num_key_value_heads and head_dim).`,
-        'Add the model\'s config.json to the folder.',
+        "Add the model's config.json to the folder.",
       );
     }
     if (config.numLayers !== undefined && config.numLayers !== io.numLayers) {
-      throw new GlassboxError('CONFIG_INVALID', `${files.configPath ?? files.genaiConfigPath}: says ${config.numLayers} layers but ${source} has KV caches for ${io.numLayers}.`);
+      throw new GlassboxError(
+        'CONFIG_INVALID',
+        `${files.configPath ?? files.genaiConfigPath}: says ${config.numLayers} layers but ${source} has KV caches for ${io.numLayers}.`,
+      );
     }
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.cache = new KvCache(io, kvHeads, headDim);
     if (config.contextLength !== undefined && config.contextLength < MIN_CONTEXT) {
-      throw new GlassboxError('CONFIG_INVALID', `${files.configPath ?? files.genaiConfigPath}: the context length (max_position_embeddings) is ${config.contextLength}; a decoder for code needs at least ${MIN_CONTEXT} positions.`, 'Fix the model\'s config.json.');
+      throw new GlassboxError(
+        'CONFIG_INVALID',
+        `${files.configPath ?? files.genaiConfigPath}: the context length (max_position_embeddings) is ${config.contextLength}; a decoder for code needs at least ${MIN_CONTEXT} positions.`,
+        "Fix the model's config.json.",
+      );
     }
     this.contextLength = config.contextLength ?? FALLBACK_CONTEXT;
-    const eos = config.eosTokenIds.length ? config.eosTokenIds : [tokenizer.eosToken && tokenizer.tokenId(tokenizer.eosToken)].filter((x): x is number => x !== undefined);
+    const eos = config.eosTokenIds.length
+      ? config.eosTokenIds
+      : [tokenizer.eosToken && tokenizer.tokenId(tokenizer.eosToken)].filter((x): x is number => x !== undefined);
     this.eosTokenIds = eos;
   }
 
@@ -96,9 +111,22 @@ export class DecoderModel {
     checkOnnxFile(files.onnxPath);
     const stat = fs.statSync(files.onnxPath);
     const rewrite = opts.lastPositionLogits !== false && stat.size <= MAX_REWRITE_BYTES;
-    const entry = rewrite && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, stat, opts.optimization ?? 'all') : undefined;
+    const entry =
+      rewrite && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir
+        ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, stat, opts.optimization ?? 'all')
+        : undefined;
     const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
-      new DecoderModel(files, config, tokenizer, session, io, performance.now() - t0, opts, lastPositionOnly, graphCache);
+      new DecoderModel(
+        files,
+        config,
+        tokenizer,
+        session,
+        io,
+        performance.now() - t0,
+        opts,
+        lastPositionOnly,
+        graphCache,
+      );
 
     const cached = entry && (await openCached(entry, opts, files.onnxPath, config.genaiNames));
     if (cached) return make(cached.session, cached.io, cached.lastPositionOnly, 'hit');
@@ -111,14 +139,27 @@ export class DecoderModel {
     try {
       const graphIo = proto ? protoIo(proto) : undefined;
       if (!graphIo) session = await OrtSession.create(files.onnxPath, opts);
-      const io = detectDecoderIo(graphIo?.inputs ?? session!.inputs, graphIo?.outputs ?? session!.outputs, files.onnxPath, config.genaiNames);
+      const io = detectDecoderIo(
+        graphIo?.inputs ?? session!.inputs,
+        graphIo?.outputs ?? session!.outputs,
+        files.onnxPath,
+        config.genaiNames,
+      );
       const rewritten = proto ? lastPositionLogits(proto, io.logits) : undefined;
       // Weights in external files would be copied into the saved graph: those models are not cached.
       scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
       session ??= rewritten
-        ? await OrtSession.create(rewritten, { ...opts, externalDataDir: path.dirname(files.onnxPath), saveOptimizedTo: scratch }, files.onnxPath)
+        ? await OrtSession.create(
+            rewritten,
+            { ...opts, externalDataDir: path.dirname(files.onnxPath), saveOptimizedTo: scratch },
+            files.onnxPath,
+          )
         : await OrtSession.create(files.onnxPath, { ...opts, saveOptimizedTo: scratch });
-      const graphCache: GraphCacheState = !entry ? 'off' : scratch && entry.commit(scratch, rewritten !== undefined) ? 'written' : 'failed';
+      const graphCache: GraphCacheState = !entry
+        ? 'off'
+        : scratch && entry.commit(scratch, rewritten !== undefined)
+          ? 'written'
+          : 'failed';
       return make(session, io, rewritten !== undefined, graphCache);
     } catch (err) {
       await session?.release();
@@ -139,12 +180,20 @@ export class DecoderModel {
     const past = cache.length;
     const n = tokens.length;
     if (past + n > this.contextLength) {
-      throw new GlassboxError('PROMPT_TOO_LONG', `${past + n} tokens do not fit the model's context of ${this.contextLength}.`);
+      throw new GlassboxError(
+        'PROMPT_TOO_LONG',
+        `${past + n} tokens do not fit the model's context of ${this.contextLength}.`,
+      );
     }
     const io = this.io;
     const feeds: Record<string, Tensor> = { [io.inputIds]: intTensor(io.idsType, tokens, [1, n]) };
     if (io.attentionMask) feeds[io.attentionMask] = onesTensor(io.maskType, past + n);
-    if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionsType, Array.from({ length: n }, (_, i) => past + i), [1, n]);
+    if (io.positionIds)
+      feeds[io.positionIds] = intTensor(
+        io.positionsType,
+        Array.from({ length: n }, (_, i) => past + i),
+        [1, n],
+      );
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
     const session = allPositions && this.lastPositionOnly ? await this.full() : this.session;
@@ -158,7 +207,8 @@ export class DecoderModel {
     const logits = out[io.logits];
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.dims[logits.dims.length - 2]; // n, or 1 when only the last position is computed
-    const data = logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
+    const data =
+      logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
     return allPositions ? data : data.slice((rows - 1) * vocab, rows * vocab);
   }
 
@@ -186,7 +236,12 @@ export class DecoderModel {
 }
 
 /** A session from the cached optimized graph, or undefined (a miss, or a graph the runtime refused: dropped). */
-async function openCached(entry: GraphCacheEntry, opts: LoadOptions, source: string, genaiNames: ModelConfig['genaiNames']) {
+async function openCached(
+  entry: GraphCacheEntry,
+  opts: LoadOptions,
+  source: string,
+  genaiNames: ModelConfig['genaiNames'],
+) {
   const hit = entry.lookup();
   if (!hit) return undefined;
   let session: OrtSession | undefined;
@@ -217,11 +272,17 @@ function protoIo(model: onnx.ModelProto): { inputs: IoInfo[]; outputs: IoInfo[] 
 }
 
 function onesTensor(type: IdsType, n: number): Tensor {
-  return type === 'int64' ? makeTensor('int64', new BigInt64Array(n).fill(1n), [1, n]) : makeTensor('int32', new Int32Array(n).fill(1), [1, n]);
+  return type === 'int64'
+    ? makeTensor('int64', new BigInt64Array(n).fill(1n), [1, n])
+    : makeTensor('int32', new Int32Array(n).fill(1), [1, n]);
 }
 
 function intTensor(type: IdsType, values: readonly number[], dims: number[]): Tensor {
   return type === 'int64'
-    ? makeTensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims)
+    ? makeTensor(
+        'int64',
+        BigInt64Array.from(values, (v) => BigInt(v)),
+        dims,
+      )
     : makeTensor('int32', Int32Array.from(values), dims);
 }

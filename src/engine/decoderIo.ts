@@ -52,7 +52,11 @@ function layerNames(names: readonly string[], pattern: RegExp): string[] {
 
 function countLayers(list: string[], what: string, source: string): number {
   for (let i = 0; i < list.length; i++) {
-    if (!list[i]) throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: ${what} for layer ${i} is missing (found layers ${Object.keys(list).join(', ')}).`);
+    if (!list[i])
+      throw new GlassboxError(
+        'GRAPH_UNSUPPORTED',
+        `${source}: ${what} for layer ${i} is missing (found layers ${Object.keys(list).join(', ')}).`,
+      );
   }
   return list.length;
 }
@@ -60,20 +64,31 @@ function countLayers(list: string[], what: string, source: string): number {
 function intType(info: IoInfo | undefined, role: string, source: string): IdsType {
   const t = info?.type ?? 'int64';
   if (t !== 'int64' && t !== 'int32') {
-    throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: input ${info?.name ?? role} is ${t}; expected int64 or int32.`);
+    throw new GlassboxError(
+      'GRAPH_UNSUPPORTED',
+      `${source}: input ${info?.name ?? role} is ${t}; expected int64 or int32.`,
+    );
   }
   return t;
 }
 
 function floatType(info: IoInfo, source: string): KvType {
   if (info.type !== 'float32' && info.type !== 'float16') {
-    throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: ${info.name} is ${info.type}; expected float32 or float16.`);
+    throw new GlassboxError(
+      'GRAPH_UNSUPPORTED',
+      `${source}: ${info.name} is ${info.type}; expected float32 or float16.`,
+    );
   }
   return info.type;
 }
 
 /** Works out every role from the graph's inputs and outputs (and GenAI's names when given). */
-export function detectDecoderIo(inputs: readonly IoInfo[], outputs: readonly IoInfo[], source: string, genai?: GenAiIoNames): DecoderIo {
+export function detectDecoderIo(
+  inputs: readonly IoInfo[],
+  outputs: readonly IoInfo[],
+  source: string,
+  genai?: GenAiIoNames,
+): DecoderIo {
   const inNames = inputs.map((i) => i.name);
   const outNames = outputs.map((o) => o.name);
   const input = (n: string | undefined) => (n ? inputs.find((i) => i.name === n) : undefined);
@@ -81,19 +96,32 @@ export function detectDecoderIo(inputs: readonly IoInfo[], outputs: readonly IoI
 
   const inputIds = genai?.inputIds ?? 'input_ids';
   if (!input(inputIds)) {
-    throw new GlassboxError('GRAPH_UNSUPPORTED', `${source} has no "${inputIds}" input (inputs: ${inNames.join(', ')}).`, 'Glassbox runs decoder-only language models exported with input_ids.');
+    throw new GlassboxError(
+      'GRAPH_UNSUPPORTED',
+      `${source} has no "${inputIds}" input (inputs: ${inNames.join(', ')}).`,
+      'Glassbox runs decoder-only language models exported with input_ids.',
+    );
   }
   const attentionMask = input(genai?.attentionMask ?? 'attention_mask')?.name;
   const positionIds = input(genai?.positionIds ?? 'position_ids')?.name;
   const logits = genai?.logits ?? 'logits';
   const logitsInfo = output(logits);
-  if (!logitsInfo) throw new GlassboxError('GRAPH_UNSUPPORTED', `${source} has no "${logits}" output (outputs: ${outNames.join(', ')}).`);
+  if (!logitsInfo)
+    throw new GlassboxError(
+      'GRAPH_UNSUPPORTED',
+      `${source} has no "${logits}" output (outputs: ${outNames.join(', ')}).`,
+    );
 
   const kv = detectKv(inNames, outNames, source, genai);
   const numLayers = kv.kind === 'separate' ? kv.pastKey.length : kv.past.length;
   const firstPast = input(kv.kind === 'separate' ? kv.pastKey[0] : kv.past[0])!;
 
-  const known = new Set([inputIds, attentionMask, positionIds, ...(kv.kind === 'separate' ? [...kv.pastKey, ...kv.pastValue] : kv.past)]);
+  const known = new Set([
+    inputIds,
+    attentionMask,
+    positionIds,
+    ...(kv.kind === 'separate' ? [...kv.pastKey, ...kv.pastValue] : kv.past),
+  ]);
   const unknown = inNames.filter((n) => !known.has(n));
   if (unknown.length > 0) {
     throw new GlassboxError(
@@ -124,13 +152,24 @@ export function detectDecoderIo(inputs: readonly IoInfo[], outputs: readonly IoI
 
 function detectKv(inNames: string[], outNames: string[], source: string, genai?: GenAiIoNames): KvNames {
   const requireOut = (name: string) => {
-    if (!outNames.includes(name)) throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: expected output ${name} for the KV cache (outputs: ${outNames.join(', ')}).`);
+    if (!outNames.includes(name))
+      throw new GlassboxError(
+        'GRAPH_UNSUPPORTED',
+        `${source}: expected output ${name} for the KV cache (outputs: ${outNames.join(', ')}).`,
+      );
     return name;
   };
   if (genai?.past || genai?.pastKey) {
-    const n = layerNames(inNames, new RegExp('^' + escape(genai.past ?? genai.pastKey!).replace('%d', '(\\d+)') + '$')).length;
+    const n = layerNames(
+      inNames,
+      new RegExp('^' + escape(genai.past ?? genai.pastKey!).replace('%d', '(\\d+)') + '$'),
+    ).length;
     if (genai.past) {
-      return { kind: 'combined', past: range(n, genai.past), present: range(n, genai.present ?? PRESENT_COMBINED).map(requireOut) };
+      return {
+        kind: 'combined',
+        past: range(n, genai.past),
+        present: range(n, genai.present ?? PRESENT_COMBINED).map(requireOut),
+      };
     }
     return {
       kind: 'separate',
@@ -144,12 +183,19 @@ function detectKv(inNames: string[], outNames: string[], source: string, genai?:
   if (pastKey.length > 0) {
     const n = countLayers(pastKey, 'past key', source);
     const pastValue = layerNames(inNames, /^past_key_values\.(\d+)\.value$/);
-    if (pastValue.length !== n) throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: ${n} past key inputs but ${pastValue.length} past value inputs.`);
+    if (pastValue.length !== n)
+      throw new GlassboxError(
+        'GRAPH_UNSUPPORTED',
+        `${source}: ${n} past key inputs but ${pastValue.length} past value inputs.`,
+      );
     // Optimum writes present.N.key; some exporters write present_key_values.N.key.
     const presentKey = layerNames(outNames, /^present(?:_key_values)?\.(\d+)\.key$/);
     const presentValue = layerNames(outNames, /^present(?:_key_values)?\.(\d+)\.value$/);
     if (presentKey.length !== n || presentValue.length !== n) {
-      throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: expected present.N.key/value outputs for ${n} layers (outputs: ${outNames.join(', ')}).`);
+      throw new GlassboxError(
+        'GRAPH_UNSUPPORTED',
+        `${source}: expected present.N.key/value outputs for ${n} layers (outputs: ${outNames.join(', ')}).`,
+      );
     }
     return { kind: 'separate', pastKey, pastValue, presentKey, presentValue };
   }
@@ -172,4 +218,3 @@ function range(n: number, template: string): string[] {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-

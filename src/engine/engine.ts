@@ -109,7 +109,10 @@ export class Engine {
   }
 
   /** Plain continuation of text or token ids. Over-long prompts lose their start. */
-  generate(prompt: string | readonly number[], opts: RequestOptions): Promise<GenerationResult & { cutTokens: number }> {
+  generate(
+    prompt: string | readonly number[],
+    opts: RequestOptions,
+  ): Promise<GenerationResult & { cutTokens: number }> {
     return this.exclusive(async () => {
       const ids = typeof prompt === 'string' ? this.model.tokenizer.encode(prompt) : [...prompt];
       const maxNewTokens = opts.maxNewTokens ?? DEFAULT_COMPLETION_TOKENS;

@@ -40,10 +40,34 @@ interface FamilySpec {
 
 // Order matters: Glassbox and Qwen2.5-Coder share FIM token names; Glassbox has <|explain|>.
 const FAMILIES: FamilySpec[] = [
-  { family: 'glassbox', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], marker: '<|explain|>', fileSep: '<|file_sep|>', order: 'spm', stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>'] },
-  { family: 'qwen', order: 'psm', fileSep: '<|file_sep|>', tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_pad|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'] },
-  { family: 'starcoder', order: 'psm', fileSep: '<file_sep>', tokens: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>'], stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'] },
-  { family: 'deepseek', order: 'psm', tokens: ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'], stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'] },
+  {
+    family: 'glassbox',
+    tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'],
+    marker: '<|explain|>',
+    fileSep: '<|file_sep|>',
+    order: 'spm',
+    stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>'],
+  },
+  {
+    family: 'qwen',
+    order: 'psm',
+    fileSep: '<|file_sep|>',
+    tokens: ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'],
+    stops: ['<|endoftext|>', '<|file_sep|>', '<|fim_pad|>', '<|repo_name|>', '<|im_end|>', '<|fim_prefix|>'],
+  },
+  {
+    family: 'starcoder',
+    order: 'psm',
+    fileSep: '<file_sep>',
+    tokens: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>'],
+    stops: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_pad>'],
+  },
+  {
+    family: 'deepseek',
+    order: 'psm',
+    tokens: ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'],
+    stops: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>'],
+  },
   { family: 'codellama', order: 'psm', tokens: ['▁<PRE>', '▁<SUF>', '▁<MID>'], stops: ['▁<EOT>', '</s>'] },
 ];
 
@@ -55,7 +79,16 @@ export function detectFimTemplate(tokenizer: TextTokenizer): FimTemplate {
     if (spec.marker && tokenizer.tokenId(spec.marker) === undefined) continue;
     const bos = spec.family === 'codellama' && tokenizer.bosToken ? tokenizer.tokenId(tokenizer.bosToken) : undefined;
     const fileSep = spec.fileSep ? tokenizer.tokenId(spec.fileSep) : undefined;
-    return { family: spec.family, order: spec.order, prefix: p, suffix: s, middle: m, bos, fileSep, stopTokenIds: idsOf(tokenizer, spec.stops) };
+    return {
+      family: spec.family,
+      order: spec.order,
+      prefix: p,
+      suffix: s,
+      middle: m,
+      bos,
+      fileSep,
+      stopTokenIds: idsOf(tokenizer, spec.stops),
+    };
   }
   return { family: 'none', order: 'psm', stopTokenIds: [] };
 }
@@ -63,4 +96,3 @@ export function detectFimTemplate(tokenizer: TextTokenizer): FimTemplate {
 function idsOf(tokenizer: TextTokenizer, tokens: string[]): number[] {
   return tokens.map((t) => tokenizer.tokenId(t)).filter((id): id is number => id !== undefined);
 }
-

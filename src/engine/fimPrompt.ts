@@ -121,15 +121,30 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
 
   const ids: number[] = [];
   for (const b of blocks) {
-    segments.push({ kind: 'snippet', start: ids.length + b.text, end: ids.length + b.ids.length, path: b.snippet.path, line: b.snippet.startLine });
+    segments.push({
+      kind: 'snippet',
+      start: ids.length + b.text,
+      end: ids.length + b.ids.length,
+      path: b.snippet.path,
+      line: b.snippet.startLine,
+    });
     ids.push(...b.ids);
   }
   ids.push(...header);
   const cutIds = prefixIds.slice(0, prefixIds.length - keepPrefix);
-  const prefixLine = req.startLine === undefined ? undefined : req.startLine + (cutIds.length ? countNewlines(tokenizer.decode(cutIds)) : 0);
+  const prefixLine =
+    req.startLine === undefined
+      ? undefined
+      : req.startLine + (cutIds.length ? countNewlines(tokenizer.decode(cutIds)) : 0);
   const suffixLine = req.startLine === undefined ? undefined : req.startLine + countNewlines(req.prefix);
   const pushPart = (kind: 'prefix' | 'suffix', part: number[]) => {
-    segments.push({ kind, start: ids.length, end: ids.length + part.length, path: req.path, line: kind === 'prefix' ? prefixLine : suffixLine });
+    segments.push({
+      kind,
+      start: ids.length,
+      end: ids.length + part.length,
+      path: req.path,
+      line: kind === 'prefix' ? prefixLine : suffixLine,
+    });
     ids.push(...part);
   };
   if (!hasFim) pushPart('prefix', p);
@@ -169,7 +184,12 @@ const TAIL_PIECE = / ?[A-Za-z0-9_$\u0080-\uffff]+$| ?[!-/:-@[-^`{-~]+$|[ \t]+$/;
 const MAX_HEAL_TOKENS = 6;
 
 /** Takes the tokens covering the prefix's trailing piece off `ids`, keeping at least `keep`. */
-function healTail(tokenizer: TextTokenizer, ids: number[], prefix: string, keep: number): { ids: number[]; text: string } {
+function healTail(
+  tokenizer: TextTokenizer,
+  ids: number[],
+  prefix: string,
+  keep: number,
+): { ids: number[]; text: string } {
   const want = TAIL_PIECE.exec(prefix)?.[0].length ?? 0;
   let n = 0;
   let text = '';
@@ -192,8 +212,16 @@ function countNewlines(text: string): number {
 }
 
 /** File and 0-based line of the prompt token at `index`, or undefined for special tokens and unknown lines. */
-export function sourceOfPromptToken(tokenizer: TextTokenizer, prompt: Pick<FimPrompt, 'ids' | 'segments'>, index: number): { path?: string; line: number; kind: PromptSegment['kind'] } | undefined {
+export function sourceOfPromptToken(
+  tokenizer: TextTokenizer,
+  prompt: Pick<FimPrompt, 'ids' | 'segments'>,
+  index: number,
+): { path?: string; line: number; kind: PromptSegment['kind'] } | undefined {
   const seg = prompt.segments.find((s) => index >= s.start && index < s.end);
   if (!seg || seg.line === undefined) return undefined;
-  return { path: seg.path, line: seg.line + (index > seg.start ? countNewlines(tokenizer.decode(prompt.ids.slice(seg.start, index))) : 0), kind: seg.kind };
+  return {
+    path: seg.path,
+    line: seg.line + (index > seg.start ? countNewlines(tokenizer.decode(prompt.ids.slice(seg.start, index))) : 0),
+    kind: seg.kind,
+  };
 }

@@ -6,7 +6,19 @@
  */
 import type { DecoderModel } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
-import { applyProcessors, argmax, logSumExp, repetitionPenalty, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP, type LogitsProcessor } from './sampling';
+import {
+  applyProcessors,
+  argmax,
+  logSumExp,
+  repetitionPenalty,
+  sampleFromLogits,
+  seededRandom,
+  temperature,
+  topIndices,
+  topK,
+  topP,
+  type LogitsProcessor,
+} from './sampling';
 import type { TextRule } from './completionText';
 import type { CopyCache } from './copyCache';
 import { RepetitionGuard } from './guards';
@@ -110,10 +122,19 @@ function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcesso
 }
 
 /** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
-export async function generate(model: DecoderModel, prompt: readonly number[], o: GenerateOptions): Promise<GenerationResult> {
-  if (prompt.length === 0) throw new GlassboxError('PROMPT_EMPTY', 'The prompt is empty.', 'Give the model some text to continue.');
+export async function generate(
+  model: DecoderModel,
+  prompt: readonly number[],
+  o: GenerateOptions,
+): Promise<GenerationResult> {
+  if (prompt.length === 0)
+    throw new GlassboxError('PROMPT_EMPTY', 'The prompt is empty.', 'Give the model some text to continue.');
   if (prompt.length >= model.contextLength) {
-    throw new GlassboxError('PROMPT_TOO_LONG', `The prompt is ${prompt.length} tokens; the model's context is ${model.contextLength}.`, 'Shorten the prompt (or let the caller cut it to a token budget).');
+    throw new GlassboxError(
+      'PROMPT_TOO_LONG',
+      `The prompt is ${prompt.length} tokens; the model's context is ${model.contextLength}.`,
+      'Shorten the prompt (or let the caller cut it to a token budget).',
+    );
   }
   const start = performance.now();
   const cache = model.cache;
@@ -156,7 +177,8 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
     // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
     let next: number;
     let source: TokenSource | undefined;
-    if (greedy && !penalized) ({ id: next, source } = chooseGreedy(logits, lse, top[0], copy?.predict() ?? null, allowed));
+    if (greedy && !penalized)
+      ({ id: next, source } = chooseGreedy(logits, lse, top[0], copy?.predict() ?? null, allowed));
     else {
       const scores = applyProcessors(processors, ids, logits);
       if (allowed) maskExcept(scores, allowed);
@@ -202,7 +224,14 @@ export async function generate(model: DecoderModel, prompt: readonly number[], o
   if (stopReason === 'repetition') {
     // the guard cut tokens already pushed: the text is that of the tokens kept
     const again = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
-    again.push(tokenizer.decode(steps.map((s) => s.id), { skipSpecial: true }).slice((o.healText ?? '').length));
+    again.push(
+      tokenizer
+        .decode(
+          steps.map((s) => s.id),
+          { skipSpecial: true },
+        )
+        .slice((o.healText ?? '').length),
+    );
     visible = again.visible;
   } else {
     // A tail held back (an unfinished UTF-8 sequence) still gets its stop-string check.

@@ -61,8 +61,10 @@ export class KvCache {
 
   clear(): void {
     this.tokens = [];
-    const dims = this.io.kv.kind === 'separate' ? [1, this.kvHeads, 0, this.headDim] : [2, 1, this.kvHeads, 0, this.headDim];
-    const empty = () => makeTensor(this.io.kvType, this.io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
+    const dims =
+      this.io.kv.kind === 'separate' ? [1, this.kvHeads, 0, this.headDim] : [2, 1, this.kvHeads, 0, this.headDim];
+    const empty = () =>
+      makeTensor(this.io.kvType, this.io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
     this.pasts = this.pastNames().map(empty);
   }
 

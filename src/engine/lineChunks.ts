@@ -42,7 +42,7 @@ export function lineCutRule(json: TokenizerJson): LineCutRule | undefined {
   if (json.added_tokens?.some((t) => t.lstrip || t.rstrip || t.content?.includes('\n'))) return undefined;
   const pre = json.pre_tokenizer;
   if (!pre) return undefined;
-  const parts = pre.type === 'Sequence' ? pre.pretokenizers ?? [] : [pre];
+  const parts = pre.type === 'Sequence' ? (pre.pretokenizers ?? []) : [pre];
   const byteLevel = parts.filter((p) => p.type === 'ByteLevel');
   const splits = parts.filter((p) => p.type === 'Split');
   if (byteLevel.length !== 1 || parts.length !== byteLevel.length + splits.length) return undefined;
@@ -66,7 +66,10 @@ export function cutAtLines(text: string, rule: LineCutRule): string[] {
     const next = text[i + 1];
     // GPT-2's `\s+(?!\S)` splits a whitespace run before its last character mid-text but not at
     // the end of a piece: so 'before-text' cuts only after a line break that ends no longer run.
-    const cut = rule === 'before-any-line' ? next !== '\n' && next !== '\r' : !/\s/.test(next) && (i === 0 || !/\s/.test(text[i - 1]));
+    const cut =
+      rule === 'before-any-line'
+        ? next !== '\n' && next !== '\r'
+        : !/\s/.test(next) && (i === 0 || !/\s/.test(text[i - 1]));
     if (cut) {
       pieces.push(text.slice(start, i + 1));
       start = i + 1;
@@ -92,7 +95,8 @@ export class PieceCache {
     const out: number[] = [];
     for (const piece of pieces) {
       let ids = this.map.get(piece);
-      if (ids) this.map.delete(piece); // re-inserted below as the most recent
+      if (ids)
+        this.map.delete(piece); // re-inserted below as the most recent
       else ids = encodePiece(piece);
       this.map.set(piece, ids);
       for (const id of ids) out.push(id);

@@ -85,7 +85,11 @@ export function readJson(file: string): Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
     return value as Record<string, unknown>;
   } catch (err) {
-    throw new GlassboxError('CONFIG_INVALID', `${file} is not valid JSON: ${(err as Error).message}.`, 'Fix or replace the file.');
+    throw new GlassboxError(
+      'CONFIG_INVALID',
+      `${file} is not valid JSON: ${(err as Error).message}.`,
+      'Fix or replace the file.',
+    );
   }
 }
 
@@ -133,7 +137,11 @@ export function listOnnxFiles(dir: string): string[] {
 }
 
 /** The .onnx file a folder's decoder lives in: the one named, GenAI's filename, the only one, or the config's dtype. */
-export function findOnnx(dir: string, files: Omit<ModelFiles, 'onnxPath' | 'tokenizerPath'>, opts: LocateOptions): string {
+export function findOnnx(
+  dir: string,
+  files: Omit<ModelFiles, 'onnxPath' | 'tokenizerPath'>,
+  opts: LocateOptions,
+): string {
   if (opts.onnxFile) {
     const p = path.resolve(dir, opts.onnxFile);
     if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`);
@@ -143,15 +151,23 @@ export function findOnnx(dir: string, files: Omit<ModelFiles, 'onnxPath' | 'toke
     const genai = readJson(files.genaiConfigPath);
     const name = (genai.model as { decoder?: { filename?: string } } | undefined)?.decoder?.filename;
     if (typeof name !== 'string') {
-      throw new GlassboxError('CONFIG_INVALID', `${files.genaiConfigPath} has no model.decoder.filename (expected the decoder's .onnx file name).`);
+      throw new GlassboxError(
+        'CONFIG_INVALID',
+        `${files.genaiConfigPath} has no model.decoder.filename (expected the decoder's .onnx file name).`,
+      );
     }
     const p = path.join(dir, name);
-    if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `${files.genaiConfigPath} names ${name}, but ${p} does not exist.`);
+    if (!exists(p))
+      throw new GlassboxError('ONNX_MISSING', `${files.genaiConfigPath} names ${name}, but ${p} does not exist.`);
     return p;
   }
   const candidates = listOnnxFiles(dir);
   if (candidates.length === 0) {
-    throw new GlassboxError('ONNX_MISSING', `No .onnx file in ${dir} or ${path.join(dir, 'onnx')} (found: ${listing(dir)}).`, 'Export the model to ONNX or select another folder.');
+    throw new GlassboxError(
+      'ONNX_MISSING',
+      `No .onnx file in ${dir} or ${path.join(dir, 'onnx')} (found: ${listing(dir)}).`,
+      'Export the model to ONNX or select another folder.',
+    );
   }
   if (candidates.length === 1) return path.join(dir, candidates[0]);
   const dtype = files.configPath ? preferredDtype(readJson(files.configPath)) : undefined;
@@ -201,7 +217,11 @@ export function readModelConfig(files: ModelFiles): ModelConfig {
     numKvHeads: num(c.num_key_value_heads, c.multi_query === true ? 1 : undefined, numHeads),
     headDim: num(c.head_dim, hiddenSize && numHeads ? hiddenSize / numHeads : undefined),
     hiddenSize,
-    intermediateSize: num(c.intermediate_size, c.n_inner, hiddenSize && (c.model_type === 'gpt2' ? 4 * hiddenSize : undefined)),
+    intermediateSize: num(
+      c.intermediate_size,
+      c.n_inner,
+      hiddenSize && (c.model_type === 'gpt2' ? 4 * hiddenSize : undefined),
+    ),
     vocabSize: num(c.vocab_size),
     contextLength: num(c.max_position_embeddings, c.n_positions, c.n_ctx, c.seq_length),
     ropeTheta: num(c.rope_theta),

@@ -55,7 +55,11 @@ export function checkCommandLine(): void {
     }
   }
   if (commandLineBytes > MAX_COMMAND_LINE_BYTES) {
-    throw new GlassboxError('COMMAND_LINE_TOO_LONG', `This process's command line is ${commandLineBytes} bytes; ONNX Runtime ${ortVersion()} crashes when it is about 29,000 or more, so no model is loaded.`, 'Pass long text in a file (--text-file, --prompt-file) or on stdin (-) instead of as an argument.');
+    throw new GlassboxError(
+      'COMMAND_LINE_TOO_LONG',
+      `This process's command line is ${commandLineBytes} bytes; ONNX Runtime ${ortVersion()} crashes when it is about 29,000 or more, so no model is loaded.`,
+      'Pass long text in a file (--text-file, --prompt-file) or on stdin (-) instead of as an argument.',
+    );
   }
 }
 
@@ -140,7 +144,10 @@ export class OrtSession {
       const shapes = Object.entries(feeds)
         .map(([name, t]) => `${name}: ${t.type}[${t.dims.join(', ')}]`)
         .join('; ');
-      throw new GlassboxError('RUN_FAILED', `ONNX Runtime failed running ${this.source}: ${firstLine(err)}. Feeds: ${shapes}.`);
+      throw new GlassboxError(
+        'RUN_FAILED',
+        `ONNX Runtime failed running ${this.source}: ${firstLine(err)}. Feeds: ${shapes}.`,
+      );
     }
   }
 
@@ -155,10 +162,18 @@ export function checkOnnxFile(file: string): void {
   try {
     size = fs.statSync(file).size;
   } catch {
-    throw new GlassboxError('ONNX_MISSING', `Model file not found: ${file}.`, 'Check the model folder or select another model.');
+    throw new GlassboxError(
+      'ONNX_MISSING',
+      `Model file not found: ${file}.`,
+      'Check the model folder or select another model.',
+    );
   }
   if (size === 0) {
-    throw new GlassboxError('ONNX_INVALID', `Model file is empty: ${file} (0 bytes, expected an ONNX protobuf).`, 'Re-download or re-export the model.');
+    throw new GlassboxError(
+      'ONNX_INVALID',
+      `Model file is empty: ${file} (0 bytes, expected an ONNX protobuf).`,
+      'Re-download or re-export the model.',
+    );
   }
 }
 

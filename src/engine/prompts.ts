@@ -8,7 +8,8 @@ import { GlassboxError } from './errors';
 import type { TextTokenizer } from './tokenizer';
 
 export const EXPLAIN_TOKEN = '<|explain|>';
-export const DEFAULT_EXPLAIN_TEMPLATE = 'Explain what this {language} code does, briefly.\n\n```{language}\n{code}\n```';
+export const DEFAULT_EXPLAIN_TEMPLATE =
+  'Explain what this {language} code does, briefly.\n\n```{language}\n{code}\n```';
 const BASE_MODEL_TEMPLATE = '```{language}\n{code}\n```\nIn one paragraph, the code above';
 
 export type ExplainStyle = 'glassbox' | 'chat' | 'plain';
@@ -33,7 +34,12 @@ function fill(template: string, code: string, language: string): string {
 }
 
 export function buildExplainPrompt(tokenizer: TextTokenizer, req: ExplainRequest): ExplainPrompt {
-  if (!req.code.trim()) throw new GlassboxError('PROMPT_EMPTY', 'There is no code to explain.', 'Select some code, or put the cursor inside a function.');
+  if (!req.code.trim())
+    throw new GlassboxError(
+      'PROMPT_EMPTY',
+      'There is no code to explain.',
+      'Select some code, or put the cursor inside a function.',
+    );
   const language = req.language ?? '';
   const explainId = tokenizer.tokenId(EXPLAIN_TOKEN);
   if (explainId !== undefined && !req.template) {
@@ -56,7 +62,10 @@ export function buildExplainPrompt(tokenizer: TextTokenizer, req: ExplainRequest
         eos_token: tokenizer.eosToken ?? '',
       });
     } catch (err) {
-      throw new GlassboxError('TOKENIZER_INVALID', `The model's chat_template could not be rendered: ${(err as Error).message}.`);
+      throw new GlassboxError(
+        'TOKENIZER_INVALID',
+        `The model's chat_template could not be rendered: ${(err as Error).message}.`,
+      );
     }
     return { ids: tokenizer.encode(text), style: 'chat', text, stopStrings: [] };
   }

@@ -24,7 +24,8 @@ export const repetitionPenalty =
   (penalty: number, from: number): LogitsProcessor =>
   (ids, logits) => {
     const seen = new Set(ids.slice(from));
-    for (const id of seen) if (id < logits.length) logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
+    for (const id of seen)
+      if (id < logits.length) logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
     return logits;
   };
 
@@ -64,7 +65,11 @@ export const topP =
   };
 
 /** Applies processors in order; the input array is not modified. */
-export function applyProcessors(processors: readonly LogitsProcessor[], ids: readonly number[], logits: Float32Array): Float32Array {
+export function applyProcessors(
+  processors: readonly LogitsProcessor[],
+  ids: readonly number[],
+  logits: Float32Array,
+): Float32Array {
   let out: Float32Array = Float32Array.from(logits);
   for (const p of processors) out = p(ids, out);
   return out;

@@ -60,7 +60,8 @@ export class HealingConstraint {
     for (let id = 0; id < this.vocab.length; id++) {
       const t = this.vocab[id];
       // whitespace is tokenized by what follows it ("   " + " return"), so any run of it that fits is fine
-      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || (this.rest.startsWith(t) && t.trim() === ''))) out.push(id);
+      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || (this.rest.startsWith(t) && t.trim() === '')))
+        out.push(id);
     }
     const first = this.tokenizer.encode(this.rest)[0];
     if (first !== undefined && !out.includes(first)) out.push(first);
@@ -83,7 +84,13 @@ export interface Choice {
  * The greedy choice under p = (1 − λ)·p_model + λ·p_cache, among `allowed` ids when given.
  * `best` is the model's own argmax (over all ids); `lse` is log Σ exp(logits).
  */
-export function chooseGreedy(logits: Float32Array, lse: number, best: number, cache: CachePrediction | null, allowed: readonly number[] | null): Choice {
+export function chooseGreedy(
+  logits: Float32Array,
+  lse: number,
+  best: number,
+  cache: CachePrediction | null,
+  allowed: readonly number[] | null,
+): Choice {
   let modelBest = best;
   if (allowed) {
     modelBest = allowed[0] ?? best;
@@ -109,5 +116,13 @@ export function chooseGreedy(logits: Float32Array, lse: number, best: number, ca
   }
   const cacheShare = lambda * pCache(choice);
   const kind = cacheShare > (1 - lambda) * pModel(choice) ? 'cache' : 'model';
-  return { id: choice, source: { kind, weight: lambda, p: pBest, ...(kind === 'cache' && from ? { from: from.from, match: cache!.length } : {}) } };
+  return {
+    id: choice,
+    source: {
+      kind,
+      weight: lambda,
+      p: pBest,
+      ...(kind === 'cache' && from ? { from: from.from, match: cache!.length } : {}),
+    },
+  };
 }

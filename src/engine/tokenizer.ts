@@ -50,7 +50,11 @@ export class TextTokenizer {
     try {
       json = JSON.parse(fs.readFileSync(files.tokenizerPath, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new GlassboxError('TOKENIZER_INVALID', `${files.tokenizerPath} could not be read as JSON: ${(err as Error).message}.`, 'Replace it with the tokenizer.json the model was published with.');
+      throw new GlassboxError(
+        'TOKENIZER_INVALID',
+        `${files.tokenizerPath} could not be read as JSON: ${(err as Error).message}.`,
+        'Replace it with the tokenizer.json the model was published with.',
+      );
     }
     const modelType = (json.model as { type?: unknown } | undefined)?.type;
     if (typeof modelType !== 'string' || !SUPPORTED_MODELS.includes(modelType)) {
@@ -64,13 +68,17 @@ export class TextTokenizer {
     try {
       return new TextTokenizer(new Tokenizer(json, config), config, lineCutRule(json));
     } catch (err) {
-      throw new GlassboxError('TOKENIZER_INVALID', `${files.tokenizerPath} could not be loaded: ${(err as Error).message}.`);
+      throw new GlassboxError(
+        'TOKENIZER_INVALID',
+        `${files.tokenizerPath} could not be loaded: ${(err as Error).message}.`,
+      );
     }
   }
 
   /** Token ids for `text`, with no BOS/EOS added; special-token text in `text` maps to its id. */
   encode(text: string): number[] {
-    if (this.lineCut && text.length >= MIN_CUT_CHARS) return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
+    if (this.lineCut && text.length >= MIN_CUT_CHARS)
+      return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
     return this.encodeWhole(text);
   }
 
@@ -82,7 +90,10 @@ export class TextTokenizer {
   /** Text for `ids`, exactly (no space clean-up, which would change code). */
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
     if (ids.length === 0) return ''; // the library throws on an empty list
-    return this.tok.decode(ids as number[], { skip_special_tokens: opts.skipSpecial ?? false, clean_up_tokenization_spaces: false });
+    return this.tok.decode(ids as number[], {
+      skip_special_tokens: opts.skipSpecial ?? false,
+      clean_up_tokenization_spaces: false,
+    });
   }
 
   /** The text of one token, cached: generation reports the top alternatives of every step. */
@@ -109,7 +120,11 @@ export class TextTokenizer {
     if (!text.includes('\uFFFD')) return text;
     const raw = this.idToToken(id);
     const bytes = raw === undefined ? undefined : byteLevelBytes(raw);
-    return bytes ? bytes.map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('') : text;
+    return bytes
+      ? bytes
+          .map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`))
+          .join('')
+      : text;
   }
 
   tokenId(token: string): number | undefined {
@@ -143,7 +158,8 @@ function byteLevelBytes(token: string): number[] | undefined {
 
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return undefined;
 }
 

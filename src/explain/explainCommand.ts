@@ -9,7 +9,14 @@ import type { EngineHost } from '../engineHost';
 import { enclosingBlock } from './enclosingBlock';
 import { ExplainPanel, type ExplainJob } from './explainPanel';
 
-const BLOCK_KINDS = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor, vscode.SymbolKind.Class, vscode.SymbolKind.Interface, vscode.SymbolKind.Enum]);
+const BLOCK_KINDS = new Set([
+  vscode.SymbolKind.Function,
+  vscode.SymbolKind.Method,
+  vscode.SymbolKind.Constructor,
+  vscode.SymbolKind.Class,
+  vscode.SymbolKind.Interface,
+  vscode.SymbolKind.Enum,
+]);
 
 export async function explainCommand(extensionUri: vscode.Uri, host: EngineHost, config: Config): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -17,10 +24,14 @@ export async function explainCommand(extensionUri: vscode.Uri, host: EngineHost,
     void vscode.window.showInformationMessage('Glassbox: open a file and select code to explain.');
     return;
   }
-  const range = editor.selection.isEmpty ? await enclosingRange(editor.document, editor.selection.active) : editor.selection;
+  const range = editor.selection.isEmpty
+    ? await enclosingRange(editor.document, editor.selection.active)
+    : editor.selection;
   const code = range ? editor.document.getText(range) : '';
   if (!range || code.trim() === '') {
-    void vscode.window.showInformationMessage('Glassbox: nothing to explain here. Select some code, or put the cursor inside a function.');
+    void vscode.window.showInformationMessage(
+      'Glassbox: nothing to explain here. Select some code, or put the cursor inside a function.',
+    );
     return;
   }
   const job: ExplainJob = {
@@ -29,11 +40,20 @@ export async function explainCommand(extensionUri: vscode.Uri, host: EngineHost,
     source: `${path.basename(editor.document.fileName)}:${range.start.line + 1}–${range.end.line + 1}`,
   };
   const panel = ExplainPanel.createOrShow(extensionUri, host);
-  await panel.explain(job, { maxNewTokens: config.explainMaxTokens, template: config.explainTemplate, temperature: config.temperature });
+  await panel.explain(job, {
+    maxNewTokens: config.explainMaxTokens,
+    template: config.explainTemplate,
+    temperature: config.temperature,
+  });
 }
 
 async function enclosingRange(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.Range | undefined> {
-  const symbols = await Promise.resolve(vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', doc.uri)).catch(() => undefined);
+  const symbols = await Promise.resolve(
+    vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>(
+      'vscode.executeDocumentSymbolProvider',
+      doc.uri,
+    ),
+  ).catch(() => undefined);
   const innermost = symbols ? innermostBlock(symbols, pos) : undefined;
   if (innermost) return innermost.range;
   const lines = Array.from({ length: doc.lineCount }, (_, i) => doc.lineAt(i).text);
@@ -41,7 +61,10 @@ async function enclosingRange(doc: vscode.TextDocument, pos: vscode.Position): P
   return block ? new vscode.Range(block.start, 0, block.end, lines[block.end].length) : undefined;
 }
 
-function innermostBlock(symbols: readonly vscode.DocumentSymbol[], pos: vscode.Position): vscode.DocumentSymbol | undefined {
+function innermostBlock(
+  symbols: readonly vscode.DocumentSymbol[],
+  pos: vscode.Position,
+): vscode.DocumentSymbol | undefined {
   for (const s of symbols) {
     if (!s.range.contains(pos)) continue;
     const inner = innermostBlock(s.children ?? [], pos);

@@ -39,7 +39,13 @@ export class ExplainPanel {
     extensionUri: vscode.Uri,
     private readonly host: EngineHost,
   ) {
-    this.channel = new WebviewChannel(panel.webview, { extensionUri, view: 'explain', title: 'Glassbox: Explain', accepts: isViewToHost, onMessage: (m) => this.onMessage(m) });
+    this.channel = new WebviewChannel(panel.webview, {
+      extensionUri,
+      view: 'explain',
+      title: 'Glassbox: Explain',
+      accepts: isViewToHost,
+      onMessage: (m) => this.onMessage(m),
+    });
     this.disposables.push(this.channel);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
   }
@@ -49,10 +55,15 @@ export class ExplainPanel {
       ExplainPanel.currentPanel.panel.reveal(vscode.ViewColumn.Beside, true);
       return ExplainPanel.currentPanel;
     }
-    const panel = vscode.window.createWebviewPanel(EXPLAIN_VIEW_TYPE, 'Glassbox: Explain', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: false,
-    });
+    const panel = vscode.window.createWebviewPanel(
+      EXPLAIN_VIEW_TYPE,
+      'Glassbox: Explain',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        ...webviewOptions(extensionUri),
+        retainContextWhenHidden: false,
+      },
+    );
     ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
     return ExplainPanel.currentPanel;
   }
@@ -63,7 +74,10 @@ export class ExplainPanel {
   }
 
   /** Runs one explanation, streaming into the panel. Resolves when it ends (done, stopped or failed). */
-  async explain(job: ExplainJob, opts: { maxNewTokens: number; template?: string; temperature: number }): Promise<void> {
+  async explain(
+    job: ExplainJob,
+    opts: { maxNewTokens: number; template?: string; temperature: number },
+  ): Promise<void> {
     this.running?.abort();
     const controller = new AbortController();
     this.running = controller;
@@ -77,7 +91,13 @@ export class ExplainPanel {
     };
     try {
       const r = await this.host.explain(
-        { code: job.code, language: job.language, maxNewTokens: opts.maxNewTokens, template: opts.template, temperature: opts.temperature },
+        {
+          code: job.code,
+          language: job.language,
+          maxNewTokens: opts.maxNewTokens,
+          template: opts.template,
+          temperature: opts.temperature,
+        },
         {
           signal: controller.signal,
           onToken: (t) => {
@@ -92,11 +112,23 @@ export class ExplainPanel {
       this.post({
         type: 'done',
         text: r.text,
-        details: { model: this.host.info?.name ?? '', promptText: r.promptText, promptTokens: t.promptTokens, generatedTokens: t.generatedTokens, prefillMs: t.prefillMs, decodeMs: t.decodeMs, stopReason: r.stopReason },
+        details: {
+          model: this.host.info?.name ?? '',
+          promptText: r.promptText,
+          promptTokens: t.promptTokens,
+          generatedTokens: t.generatedTokens,
+          prefillMs: t.prefillMs,
+          decodeMs: t.decodeMs,
+          stopReason: r.stopReason,
+        },
       });
     } catch (err) {
       flush();
-      this.post(isCancellation(err) ? { type: 'stopped' } : { type: 'error', message: err instanceof Error ? err.message : String(err) });
+      this.post(
+        isCancellation(err)
+          ? { type: 'stopped' }
+          : { type: 'error', message: err instanceof Error ? err.message : String(err) },
+      );
     } finally {
       if (this.running === controller) this.running = null;
     }

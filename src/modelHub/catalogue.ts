@@ -49,7 +49,13 @@ export interface CatalogueEntry {
 export const SIZE_TOLERANCE = 0.15;
 
 const MB = 1024 * 1024;
-const TRANSFORMERS_JS_FILES = ['config.json', 'generation_config.json?', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json?'];
+const TRANSFORMERS_JS_FILES = [
+  'config.json',
+  'generation_config.json?',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json?',
+];
 
 export const CATALOGUE: CatalogueEntry[] = [
   {
@@ -63,13 +69,29 @@ export const CATALOGUE: CatalogueEntry[] = [
     arch: { numLayers: 24, numHeads: 14, kvHeads: 2, headDim: 64, vocabSize: 151936, contextLength: 32768 },
     files: TRANSFORMERS_JS_FILES,
     variants: [
-      { id: 'q4f16', quantization: 'int4 (MatMulNBits), fp16 activations and cache', onnx: 'onnx/model_q4f16.onnx', approxBytes: 480 * MB },
-      { id: 'q4', quantization: 'int4 (MatMulNBits), fp32 activations', onnx: 'onnx/model_q4.onnx', approxBytes: 790 * MB },
-      { id: 'int8', quantization: 'int8 (dynamic quantization)', onnx: 'onnx/model_quantized.onnx', approxBytes: 500 * MB },
+      {
+        id: 'q4f16',
+        quantization: 'int4 (MatMulNBits), fp16 activations and cache',
+        onnx: 'onnx/model_q4f16.onnx',
+        approxBytes: 480 * MB,
+      },
+      {
+        id: 'q4',
+        quantization: 'int4 (MatMulNBits), fp32 activations',
+        onnx: 'onnx/model_q4.onnx',
+        approxBytes: 790 * MB,
+      },
+      {
+        id: 'int8',
+        quantization: 'int8 (dynamic quantization)',
+        onnx: 'onnx/model_quantized.onnx',
+        approxBytes: 500 * MB,
+      },
       { id: 'fp16', quantization: 'fp16', onnx: 'onnx/model_fp16.onnx', approxBytes: 990 * MB },
     ],
     verified: 'memory',
-    notes: 'transformers.js export (Optimum names, GQA 14/2 heads). FIM works with the Instruct model\'s tokenizer; the base model completes better.',
+    notes:
+      "transformers.js export (Optimum names, GQA 14/2 heads). FIM works with the Instruct model's tokenizer; the base model completes better.",
   },
   {
     repo: 'onnx-community/Qwen2.5-Coder-1.5B-Instruct',
@@ -82,8 +104,18 @@ export const CATALOGUE: CatalogueEntry[] = [
     arch: { numLayers: 28, numHeads: 12, kvHeads: 2, headDim: 128, vocabSize: 151936, contextLength: 32768 },
     files: TRANSFORMERS_JS_FILES,
     variants: [
-      { id: 'q4f16', quantization: 'int4 (MatMulNBits), fp16 activations and cache', onnx: 'onnx/model_q4f16.onnx', approxBytes: 1150 * MB },
-      { id: 'q4', quantization: 'int4 (MatMulNBits), fp32 activations', onnx: 'onnx/model_q4.onnx', approxBytes: 1750 * MB },
+      {
+        id: 'q4f16',
+        quantization: 'int4 (MatMulNBits), fp16 activations and cache',
+        onnx: 'onnx/model_q4f16.onnx',
+        approxBytes: 1150 * MB,
+      },
+      {
+        id: 'q4',
+        quantization: 'int4 (MatMulNBits), fp32 activations',
+        onnx: 'onnx/model_q4.onnx',
+        approxBytes: 1750 * MB,
+      },
     ],
     verified: 'memory',
   },
@@ -98,8 +130,18 @@ export const CATALOGUE: CatalogueEntry[] = [
     arch: { numLayers: 30, numHeads: 9, kvHeads: 3, headDim: 64, vocabSize: 49152, contextLength: 8192 },
     files: TRANSFORMERS_JS_FILES,
     variants: [
-      { id: 'int8', quantization: 'int8 (dynamic quantization)', onnx: 'onnx/model_quantized.onnx', approxBytes: 140 * MB },
-      { id: 'q4', quantization: 'int4 (MatMulNBits), fp32 activations', onnx: 'onnx/model_q4.onnx', approxBytes: 175 * MB },
+      {
+        id: 'int8',
+        quantization: 'int8 (dynamic quantization)',
+        onnx: 'onnx/model_quantized.onnx',
+        approxBytes: 140 * MB,
+      },
+      {
+        id: 'q4',
+        quantization: 'int4 (MatMulNBits), fp32 activations',
+        onnx: 'onnx/model_q4.onnx',
+        approxBytes: 175 * MB,
+      },
       { id: 'fp16', quantization: 'fp16', onnx: 'onnx/model_fp16.onnx', approxBytes: 270 * MB },
     ],
     verified: 'memory',
@@ -116,8 +158,18 @@ export const CATALOGUE: CatalogueEntry[] = [
     arch: { numLayers: 32, numHeads: 15, kvHeads: 5, headDim: 64, vocabSize: 49152, contextLength: 8192 },
     files: TRANSFORMERS_JS_FILES,
     variants: [
-      { id: 'int8', quantization: 'int8 (dynamic quantization)', onnx: 'onnx/model_quantized.onnx', approxBytes: 370 * MB },
-      { id: 'q4', quantization: 'int4 (MatMulNBits), fp32 activations', onnx: 'onnx/model_q4.onnx', approxBytes: 390 * MB },
+      {
+        id: 'int8',
+        quantization: 'int8 (dynamic quantization)',
+        onnx: 'onnx/model_quantized.onnx',
+        approxBytes: 370 * MB,
+      },
+      {
+        id: 'q4',
+        quantization: 'int4 (MatMulNBits), fp32 activations',
+        onnx: 'onnx/model_q4.onnx',
+        approxBytes: 390 * MB,
+      },
       { id: 'fp16', quantization: 'fp16', onnx: 'onnx/model_fp16.onnx', approxBytes: 725 * MB },
     ],
     verified: 'memory',
@@ -132,9 +184,21 @@ export const CATALOGUE: CatalogueEntry[] = [
     chat: true,
     arch: { numLayers: 32, numHeads: 32, kvHeads: 32, headDim: 96, vocabSize: 32064, contextLength: 4096 },
     subfolder: 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4',
-    files: ['genai_config.json', 'config.json?', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json?', 'added_tokens.json?'],
+    files: [
+      'genai_config.json',
+      'config.json?',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json?',
+      'added_tokens.json?',
+    ],
     variants: [
-      { id: 'int4-cpu', quantization: 'int4 (MatMulNBits, RTN block 32), external data', onnx: 'phi3-mini-4k-instruct-cpu-int4-rtn-block-32-acc-level-4.onnx', approxBytes: 2720 * MB },
+      {
+        id: 'int4-cpu',
+        quantization: 'int4 (MatMulNBits, RTN block 32), external data',
+        onnx: 'phi3-mini-4k-instruct-cpu-int4-rtn-block-32-acc-level-4.onnx',
+        approxBytes: 2720 * MB,
+      },
     ],
     verified: 'memory',
     notes: 'Larger: GenAI layout with GroupQueryAttention and an .onnx.data file of about 2.7 GB.',
@@ -149,9 +213,17 @@ export const CATALOGUE: CatalogueEntry[] = [
     chat: false,
     arch: { numLayers: 20, numHeads: 12, kvHeads: 1, headDim: 64, vocabSize: 49152, contextLength: 8192 },
     files: TRANSFORMERS_JS_FILES,
-    variants: [{ id: 'int8', quantization: 'int8 (dynamic quantization)', onnx: 'onnx/decoder_model_merged_quantized.onnx', approxBytes: 170 * MB }],
+    variants: [
+      {
+        id: 'int8',
+        quantization: 'int8 (dynamic quantization)',
+        onnx: 'onnx/decoder_model_merged_quantized.onnx',
+        approxBytes: 170 * MB,
+      },
+    ],
     verified: 'memory',
-    unsupported: 'its gpt_bigcode export keeps keys and values in one past_key_values.N.key_value tensor and has a use_cache_branch input; the engine reads separate key/value or past_N caches.',
+    unsupported:
+      'its gpt_bigcode export keeps keys and values in one past_key_values.N.key_value tensor and has a use_cache_branch input; the engine reads separate key/value or past_N caches.',
   },
   {
     repo: 'Xenova/deepseek-coder-1.3b-instruct',
@@ -163,9 +235,17 @@ export const CATALOGUE: CatalogueEntry[] = [
     chat: true,
     arch: { numLayers: 24, numHeads: 16, kvHeads: 16, headDim: 128, vocabSize: 32256, contextLength: 16384 },
     files: TRANSFORMERS_JS_FILES,
-    variants: [{ id: 'int8', quantization: 'int8 (dynamic quantization)', onnx: 'onnx/model_quantized.onnx', approxBytes: 1350 * MB }],
+    variants: [
+      {
+        id: 'int8',
+        quantization: 'int8 (dynamic quantization)',
+        onnx: 'onnx/model_quantized.onnx',
+        approxBytes: 1350 * MB,
+      },
+    ],
     verified: 'memory',
-    notes: 'File names unverified: older Xenova exports name the decoder decoder_model_merged(_quantized).onnx, which the engine cannot feed (use_cache_branch). The hub check shows which files exist.',
+    notes:
+      'File names unverified: older Xenova exports name the decoder decoder_model_merged(_quantized).onnx, which the engine cannot feed (use_cache_branch). The hub check shows which files exist.',
   },
   {
     // Glassbox's own random-weights test model, served by the fake hub in the tests.

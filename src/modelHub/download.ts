@@ -9,7 +9,15 @@ import { DownloadError, formatBytes } from './errors';
 import { fetchFile } from './fetchFile';
 import type { HubClient, HubFile } from './hubClient';
 import { insideFolder } from './safePath';
-import { fileSize, INSTALL_MARKER, modelSlug, ModelStore, type DownloadManifest, type InstalledModel, type InstallMarker } from './store';
+import {
+  fileSize,
+  INSTALL_MARKER,
+  modelSlug,
+  ModelStore,
+  type DownloadManifest,
+  type InstalledModel,
+  type InstallMarker,
+} from './store';
 import { verifyFile } from './verify';
 
 /** What to download: a repository at a revision, some of its files, under a variant name. */
@@ -91,7 +99,10 @@ export class Downloader {
   }
 
   /** Downloads, verifies and installs; resolves with the installed model. Cancel with `signal`. */
-  async download(plan: DownloadPlan, opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {}): Promise<InstalledModel> {
+  async download(
+    plan: DownloadPlan,
+    opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void } = {},
+  ): Promise<InstalledModel> {
     const { store, hub } = this.o;
     const { request: req, slug } = plan;
     const release = store.acquireLock(slug);
@@ -179,7 +190,17 @@ export class Downloader {
         if (!keep.has(name)) await fs.promises.rm(path.join(staging, rel), { force: true });
       }
     }
-    const manifest: DownloadManifest = { format: 'glassbox-download/1', repo: req.repo, commit: req.commit, variant: req.variant, title: req.title, onnxFile: req.onnxFile, subfolder: req.subfolder, files, updatedAt: '' };
+    const manifest: DownloadManifest = {
+      format: 'glassbox-download/1',
+      repo: req.repo,
+      commit: req.commit,
+      variant: req.variant,
+      title: req.title,
+      onnxFile: req.onnxFile,
+      subfolder: req.subfolder,
+      files,
+      updatedAt: '',
+    };
     await store.writeManifest(slug, manifest);
     return manifest;
   }
@@ -188,7 +209,12 @@ export class Downloader {
   private async install(slug: string, req: DownloadRequest, staging: string): Promise<InstalledModel> {
     const { store } = this.o;
     // Every file was verified against the hub: LFS files by sha256, small git files by blob id.
-    const files: InstallMarker['files'] = req.files.map((f) => ({ path: localPath(req, f.path), size: f.size, sha256: f.sha256, gitOid: f.gitOid }));
+    const files: InstallMarker['files'] = req.files.map((f) => ({
+      path: localPath(req, f.path),
+      size: f.size,
+      sha256: f.sha256,
+      gitOid: f.gitOid,
+    }));
     const marker: InstallMarker = {
       format: 'glassbox-model/1',
       repo: req.repo,
@@ -225,7 +251,9 @@ export function requestFromManifest(m: DownloadManifest): DownloadRequest {
 
 /** Where a repository file goes inside the model folder. */
 function localPath(req: DownloadRequest, repoPath: string): string {
-  return req.subfolder && repoPath.startsWith(`${req.subfolder}/`) ? repoPath.slice(req.subfolder.length + 1) : repoPath;
+  return req.subfolder && repoPath.startsWith(`${req.subfolder}/`)
+    ? repoPath.slice(req.subfolder.length + 1)
+    : repoPath;
 }
 
 function sameFile(a: { size: number; sha256?: string; gitOid?: string }, b: HubFile): boolean {

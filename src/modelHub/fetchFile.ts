@@ -57,7 +57,8 @@ export async function fetchFile(o: FetchFileOptions): Promise<void> {
       continue;
     }
     have = fileSize(o.partPath) ?? 0;
-    if (have === before) throw new DownloadError('HUB_HTTP', `${o.label}: the hub sent no bytes at offset ${have} of ${o.size}.`);
+    if (have === before)
+      throw new DownloadError('HUB_HTTP', `${o.label}: the hub sent no bytes at offset ${have} of ${o.size}.`);
   }
 }
 
@@ -70,7 +71,10 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
     if (!m || Number(m[1]) !== from) {
       res.body.destroy();
-      throw new DownloadError('HUB_HTTP', `${o.label}: asked for bytes from ${from}, got Content-Range "${res.headers['content-range'] ?? ''}".`);
+      throw new DownloadError(
+        'HUB_HTTP',
+        `${o.label}: asked for bytes from ${from}, got Content-Range "${res.headers['content-range'] ?? ''}".`,
+      );
     }
     if (m[3] !== '*' && Number(m[3]) !== o.size) throw changed(o, Number(m[3]), res.body);
     start = from;
@@ -105,8 +109,15 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
   } catch (err) {
     // The caller measures the part file next: let pending writes finish and the file close first.
     if (!out.closed) await once(out, 'close').catch(() => undefined);
-    if (res.timedOut() && !o.signal?.aborted) throw new DownloadError('HUB_UNREACHABLE', `${o.label}: no data from ${res.url.host} for ${(o.net?.idleTimeoutMs ?? 30_000) / 1000} s.`, 'The download resumes where it stopped.');
-    throw err instanceof DownloadError ? err : (localWriteError(err, o.partPath) ?? networkError(err, res.url, o.signal));
+    if (res.timedOut() && !o.signal?.aborted)
+      throw new DownloadError(
+        'HUB_UNREACHABLE',
+        `${o.label}: no data from ${res.url.host} for ${(o.net?.idleTimeoutMs ?? 30_000) / 1000} s.`,
+        'The download resumes where it stopped.',
+      );
+    throw err instanceof DownloadError
+      ? err
+      : (localWriteError(err, o.partPath) ?? networkError(err, res.url, o.signal));
   }
   if (written < o.size && res.body.complete) {
     // The server closed the response cleanly but short (no Content-Length): retry the rest.
@@ -120,14 +131,32 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
  */
 export function localWriteError(err: unknown, file: string): DownloadError | undefined {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new DownloadError('DISK_FULL', `The disk is full: ${file} could not be written.`, 'Free some space (or set glassbox.hub.storageFolder to another disk) and download again; what was downloaded is kept.');
-  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new DownloadError('READ_ONLY', `${file} cannot be written (${code}).`, 'Set glassbox.hub.storageFolder to a folder you can write to.');
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new DownloadError(
+      'DISK_FULL',
+      `The disk is full: ${file} could not be written.`,
+      'Free some space (or set glassbox.hub.storageFolder to another disk) and download again; what was downloaded is kept.',
+    );
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
+    return new DownloadError(
+      'READ_ONLY',
+      `${file} cannot be written (${code}).`,
+      'Set glassbox.hub.storageFolder to a folder you can write to.',
+    );
   return undefined;
 }
 
-function changed(o: FetchFileOptions, actual: number, body?: NodeJS.ReadableStream & { destroy(): void }): DownloadError {
+function changed(
+  o: FetchFileOptions,
+  actual: number,
+  body?: NodeJS.ReadableStream & { destroy(): void },
+): DownloadError {
   body?.destroy();
-  return new DownloadError('FILES_CHANGED', `${o.label} is ${actual} bytes on the hub now; the file list said ${o.size}.`, 'The repository changed while downloading; open the model list again to re-read it.');
+  return new DownloadError(
+    'FILES_CHANGED',
+    `${o.label} is ${actual} bytes on the hub now; the file list said ${o.size}.`,
+    'The repository changed while downloading; open the model list again to re-read it.',
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

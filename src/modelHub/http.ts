@@ -40,16 +40,24 @@ export function isLoopback(url: URL): boolean {
 export function checkHubUrl(url: URL): void {
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:' && isLoopback(url)) return;
-  throw new DownloadError('INSECURE_URL', `Refusing ${url.protocol}//${url.host}: model downloads use HTTPS only.`, 'Set glassbox.hub.baseUrl to an https:// address.');
+  throw new DownloadError(
+    'INSECURE_URL',
+    `Refusing ${url.protocol}//${url.host}: model downloads use HTTPS only.`,
+    'Set glassbox.hub.baseUrl to an https:// address.',
+  );
 }
 
 /** The proxy to use for `url`, or undefined for a direct connection (loopback, NO_PROXY). */
 export function proxyFor(url: URL, opts: NetOptions = {}): string | undefined {
   if (isLoopback(url)) return undefined;
   const env = opts.env ?? process.env;
-  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const host = url.hostname.toLowerCase();
-  if (noProxy.some((p) => p === '*' || host === p.replace(/^\./, '') || host.endsWith(p.startsWith('.') ? p : `.${p}`))) return undefined;
+  if (noProxy.some((p) => p === '*' || host === p.replace(/^\./, '') || host.endsWith(p.startsWith('.') ? p : `.${p}`)))
+    return undefined;
   const proxy = opts.proxy?.trim() || env.HTTPS_PROXY || env.https_proxy || env.ALL_PROXY || env.all_proxy;
   return proxy || undefined;
 }
@@ -88,12 +96,22 @@ export async function hubGet(
   }
 }
 
-function requestOnce(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, net: NetOptions): Promise<HubResponse> {
+function requestOnce(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  net: NetOptions,
+): Promise<HubResponse> {
   if (signal?.aborted) return Promise.reject(new DownloadError('CANCELLED', 'The download was cancelled.'));
   const lib = url.protocol === 'https:' ? https : http;
   const idleMs = net.idleTimeoutMs ?? 30_000;
   let idle = false;
-  const silence = () => new DownloadError('HUB_UNREACHABLE', `No data from ${url.host} for ${idleMs / 1000} s.`, 'Check the network and the proxy (http.proxy); the download resumes where it stopped.');
+  const silence = () =>
+    new DownloadError(
+      'HUB_UNREACHABLE',
+      `No data from ${url.host} for ${idleMs / 1000} s.`,
+      'Check the network and the proxy (http.proxy); the download resumes where it stopped.',
+    );
   return new Promise((resolve, reject) => {
     const req = lib.request(url, {
       method: 'GET',
@@ -106,7 +124,9 @@ function requestOnce(url: URL, headers: Record<string, string>, signal: AbortSig
       idle = true;
       req.destroy(silence());
     });
-    req.once('response', (body) => resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url, timedOut: () => idle }));
+    req.once('response', (body) =>
+      resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url, timedOut: () => idle }),
+    );
     req.once('error', (err) => reject(idle ? silence() : networkError(err, url, signal)));
     req.end();
   });
@@ -118,7 +138,11 @@ export function networkError(err: unknown, url: URL, signal?: AbortSignal): Down
   if (signal?.aborted) return new DownloadError('CANCELLED', 'The download was cancelled.');
   const e = err as NodeJS.ErrnoException;
   const why = e.code ? `${e.code}: ${e.message}` : e.message;
-  return new DownloadError('HUB_UNREACHABLE', `Cannot reach ${url.host} (${why}).`, 'Check the network, the proxy (http.proxy) and glassbox.hub.baseUrl.');
+  return new DownloadError(
+    'HUB_UNREACHABLE',
+    `Cannot reach ${url.host} (${why}).`,
+    'Check the network, the proxy (http.proxy) and glassbox.hub.baseUrl.',
+  );
 }
 
 /** Reads a JSON response body (at most `maxBytes`). */
@@ -144,9 +168,18 @@ export async function readJsonBody(res: HubResponse, maxBytes = 32 * 1024 * 1024
 export function statusError(res: HubResponse, what: string): DownloadError {
   res.body.resume();
   const where = `${what} (${res.url.host}, HTTP ${res.status})`;
-  if (res.status === 404) return new DownloadError('NOT_FOUND', `Not found on the hub: ${where}.`, 'The repository or file may have been renamed or removed.');
+  if (res.status === 404)
+    return new DownloadError(
+      'NOT_FOUND',
+      `Not found on the hub: ${where}.`,
+      'The repository or file may have been renamed or removed.',
+    );
   if (res.status === 401 || res.status === 403) {
-    return new DownloadError('UNAUTHORIZED', `The hub refused access to ${where}.`, 'The repository may be gated or private; download it yourself and use "Open model folder…".');
+    return new DownloadError(
+      'UNAUTHORIZED',
+      `The hub refused access to ${where}.`,
+      'The repository may be gated or private; download it yourself and use "Open model folder…".',
+    );
   }
   return new DownloadError('HUB_HTTP', `The hub answered HTTP ${res.status} for ${where}.`);
 }

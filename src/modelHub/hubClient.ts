@@ -51,7 +51,10 @@ export class HubClient {
   /** The commit a branch or tag points at, so every file comes from the same commit. */
   async resolveRevision(repo: string, revision = 'main', signal?: AbortSignal): Promise<string> {
     checkRepoId(repo);
-    const res = await hubGet(new URL(`${this.baseUrl}/api/models/${repo}/revision/${encodeURIComponent(revision)}`), { signal, net: this.net });
+    const res = await hubGet(new URL(`${this.baseUrl}/api/models/${repo}/revision/${encodeURIComponent(revision)}`), {
+      signal,
+      net: this.net,
+    });
     if (res.status !== 200) throw statusError(res, `model ${repo} at ${revision}`);
     const body = (await readJsonBody(res)) as { sha?: unknown };
     if (typeof body?.sha !== 'string' || !/^[0-9a-f]{40}$/.test(body.sha)) {
@@ -64,7 +67,9 @@ export class HubClient {
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<HubFile[]> {
     checkRepoId(repo);
     const files: HubFile[] = [];
-    let next: URL | undefined = new URL(`${this.baseUrl}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
+    let next: URL | undefined = new URL(
+      `${this.baseUrl}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`,
+    );
     for (let page = 0; next && page < 100; page++) {
       const res = await hubGet(next, { signal, net: this.net });
       if (res.status !== 200) throw statusError(res, `file list of ${repo}@${revision}`);
@@ -75,7 +80,12 @@ export class HubClient {
         const file = parseEntry(entry);
         if (!file) continue;
         const why = unsafeRepoPath(file.path);
-        if (why) throw new DownloadError('INVALID', `${repo} lists the file "${file.path}", which cannot be downloaded safely: ${why}.`, 'Choose another model, or download its files by hand and point glassbox.modelPath at the folder.');
+        if (why)
+          throw new DownloadError(
+            'INVALID',
+            `${repo} lists the file "${file.path}", which cannot be downloaded safely: ${why}.`,
+            'Choose another model, or download its files by hand and point glassbox.modelPath at the folder.',
+          );
         files.push(file);
       }
       next = nextLink(typeof link === 'string' ? link : undefined, res.url);
@@ -94,10 +104,17 @@ export class HubClient {
 }
 
 function parseEntry(raw: unknown): HubFile | undefined {
-  const e = raw as { type?: unknown; path?: unknown; size?: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } };
+  const e = raw as {
+    type?: unknown;
+    path?: unknown;
+    size?: unknown;
+    oid?: unknown;
+    lfs?: { oid?: unknown; size?: unknown };
+  };
   if (e?.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') return undefined;
   const lfs = e.lfs && typeof e.lfs.oid === 'string' ? e.lfs : undefined;
-  const hex = (v: unknown, len: number) => (typeof v === 'string' && new RegExp(`^[0-9a-f]{${len}}$`).test(v) ? v : undefined);
+  const hex = (v: unknown, len: number) =>
+    typeof v === 'string' && new RegExp(`^[0-9a-f]{${len}}$`).test(v) ? v : undefined;
   return {
     path: e.path,
     // An LFS entry's own size is the object's size; `size` at the top level is the same on the hub.

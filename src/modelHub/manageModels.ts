@@ -30,7 +30,10 @@ export async function manageModels(ctx: ModelUiContext): Promise<void> {
     })),
     { label: '$(folder) Open the storage folder', description: store.root, storage: store.root },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox: Downloaded Models', matchOnDescription: true });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Glassbox: Downloaded Models',
+    matchOnDescription: true,
+  });
   if (!pick) return;
   if ('storage' in pick) {
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(pick.storage));
@@ -47,9 +50,14 @@ export async function manageModels(ctx: ModelUiContext): Promise<void> {
   const m = pick.model;
   const action = await vscode.window.showQuickPick(['Use', 'Reveal in File Manager', 'Delete'], { title: pick.label });
   if (action === 'Use') await useModel(ctx, m.dir, m.marker.onnxFile, m.marker.title);
-  if (action === 'Reveal in File Manager') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.dir));
+  if (action === 'Reveal in File Manager')
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.dir));
   if (action === 'Delete') {
-    const sure = await vscode.window.showWarningMessage(`Delete ${m.marker.title} (${m.marker.variant}, ${formatBytes(m.bytes)})?`, { modal: true, detail: m.dir }, 'Delete');
+    const sure = await vscode.window.showWarningMessage(
+      `Delete ${m.marker.title} (${m.marker.variant}, ${formatBytes(m.bytes)})?`,
+      { modal: true, detail: m.dir },
+      'Delete',
+    );
     if (sure !== 'Delete') return;
     // Switch away first, so the worker does not hold files that are about to go.
     if (inUse(m)) await useModel(ctx, undefined, undefined, 'the embedded model');

@@ -36,14 +36,25 @@ const WEIGHTS_FACTOR = 1.1;
  * weights × 1.1 + KV cache (2 · layers · kvHeads · headDim · context · bytes per value)
  * + prefill work (context · vocab · 4 for logits, heads · context² · 4 for one layer's scores) + 150 MB.
  */
-export function estimateMemory(weightBytes: number, arch: Partial<ArchNumbers>, contextTokens: number, kvBytesPerValue: 2 | 4 = 4): MemoryEstimate {
+export function estimateMemory(
+  weightBytes: number,
+  arch: Partial<ArchNumbers>,
+  contextTokens: number,
+  kvBytesPerValue: 2 | 4 = 4,
+): MemoryEstimate {
   const t = contextTokens;
   const kvCacheBytes = 2 * (arch.numLayers ?? 0) * (arch.kvHeads ?? 0) * (arch.headDim ?? 0) * t * kvBytesPerValue;
   const logits = t * (arch.vocabSize ?? 0) * 4;
   const scores = (arch.numHeads ?? arch.kvHeads ?? 0) * t * t * 4;
   const workBytes = logits + scores + RUNTIME_OVERHEAD;
   const weightsBytes = Math.round(weightBytes * WEIGHTS_FACTOR);
-  return { weightsBytes, kvCacheBytes, workBytes, totalBytes: weightsBytes + kvCacheBytes + workBytes, contextTokens: t };
+  return {
+    weightsBytes,
+    kvCacheBytes,
+    workBytes,
+    totalBytes: weightsBytes + kvCacheBytes + workBytes,
+    contextTokens: t,
+  };
 }
 
 /** "≈ 1.3 GB (weights 0.9 GB, KV cache 96 MB at 1,088 tokens, working memory 0.3 GB)". */
@@ -75,6 +86,12 @@ export function estimateFolderMemory(dir: string, onnxFile: string | undefined, 
     if (isExternalDataOf(rel, name)) weights += fs.statSync(path.join(onnxDir, name)).size;
   }
   const context = Math.min(contextTokens, config.contextLength ?? contextTokens);
-  const arch: Partial<ArchNumbers> = { numLayers: config.numLayers, numHeads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim, vocabSize: config.vocabSize };
+  const arch: Partial<ArchNumbers> = {
+    numLayers: config.numLayers,
+    numHeads: config.numHeads,
+    kvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    vocabSize: config.vocabSize,
+  };
   return estimateMemory(weights, arch, context, kvBytesForFile(rel));
 }

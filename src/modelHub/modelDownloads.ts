@@ -23,7 +23,11 @@ export interface ModelUiContext {
 }
 
 /** The store and hub client for the current settings. */
-export function modelServices(ctx: ModelUiContext): { store: ModelStore; hub: () => HubClient; downloader: () => Downloader } {
+export function modelServices(ctx: ModelUiContext): {
+  store: ModelStore;
+  hub: () => HubClient;
+  downloader: () => Downloader;
+} {
   const root = ctx.config.modelStorageFolder ?? path.join(ctx.extension.globalStorageUri.fsPath, 'models');
   const store = new ModelStore(root);
   const hub = () => new HubClient(ctx.config.hubBaseUrl, netOptions());
@@ -39,7 +43,11 @@ export function contextForEstimate(config: Config): number {
  * Plans, asks the user to confirm the size, downloads with a progress notification, and returns
  * the installed model; undefined when the user declined or cancelled. Errors are shown here.
  */
-export async function downloadWithProgress(ctx: ModelUiContext, request: DownloadRequest, memory?: MemoryEstimate): Promise<InstalledModel | undefined> {
+export async function downloadWithProgress(
+  ctx: ModelUiContext,
+  request: DownloadRequest,
+  memory?: MemoryEstimate,
+): Promise<InstalledModel | undefined> {
   const { downloader } = modelServices(ctx);
   const d = downloader();
   let plan: DownloadPlan;
@@ -55,14 +63,24 @@ export async function downloadWithProgress(ctx: ModelUiContext, request: Downloa
     `${request.files.length} files from ${request.repo}: ${formatBytes(rest)} to download${resume}, ${formatBytes(plan.freeBytes)} free.`,
     memory ? `Running it needs ${describeEstimate(memory)}.` : '',
     `Every file is checked against the hub's hashes (sha256 for the weights) before the model is used.`,
-  ].filter(Boolean).join('\n');
-  const go = await vscode.window.showInformationMessage(`Download ${request.title} (${request.variant}, ${formatBytes(plan.totalBytes)})?`, { modal: true, detail }, 'Download');
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const go = await vscode.window.showInformationMessage(
+    `Download ${request.title} (${request.variant}, ${formatBytes(plan.totalBytes)})?`,
+    { modal: true, detail },
+    'Download',
+  );
   if (go !== 'Download') return undefined;
 
   for (;;) {
     try {
       return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Glassbox: downloading ${request.title}`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Glassbox: downloading ${request.title}`,
+          cancellable: true,
+        },
         async (progress, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
@@ -72,9 +90,13 @@ export async function downloadWithProgress(ctx: ModelUiContext, request: Downloa
               signal: abort.signal,
               onProgress: (p) => {
                 const pct = p.totalBytes ? (p.doneBytes / p.totalBytes) * 100 : 0;
-                const what = p.phase === 'verify' ? `checking ${p.file}` : p.phase === 'install' ? 'installing' : p.file;
+                const what =
+                  p.phase === 'verify' ? `checking ${p.file}` : p.phase === 'install' ? 'installing' : p.file;
                 const rate = p.phase === 'download' ? ` · ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
-                progress.report({ message: `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)}${rate} · ${what}`, increment: pct - shown });
+                progress.report({
+                  message: `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)}${rate} · ${what}`,
+                  increment: pct - shown,
+                });
                 shown = pct;
               },
             });
@@ -85,7 +107,9 @@ export async function downloadWithProgress(ctx: ModelUiContext, request: Downloa
       );
     } catch (err) {
       if (isDownloadCancel(err)) {
-        void vscode.window.showInformationMessage(`Download of ${request.title} cancelled. Starting it again resumes where it stopped.`);
+        void vscode.window.showInformationMessage(
+          `Download of ${request.title} cancelled. Starting it again resumes where it stopped.`,
+        );
         return undefined;
       }
       const again = await showDownloadError(err, request.title, 'Retry');
@@ -96,8 +120,15 @@ export async function downloadWithProgress(ctx: ModelUiContext, request: Downloa
 
 async function showDownloadError(err: unknown, title: string, ...actions: string[]): Promise<string | undefined> {
   const message = err instanceof Error ? err.message : String(err);
-  const settings = err instanceof DownloadError && ['READ_ONLY', 'DISK_FULL', 'INSECURE_URL', 'HUB_UNREACHABLE'].includes(err.code) ? ['Open Settings'] : [];
-  const choice = await vscode.window.showErrorMessage(`Glassbox could not download ${title}: ${message}`, ...actions, ...settings);
+  const settings =
+    err instanceof DownloadError && ['READ_ONLY', 'DISK_FULL', 'INSECURE_URL', 'HUB_UNREACHABLE'].includes(err.code)
+      ? ['Open Settings']
+      : [];
+  const choice = await vscode.window.showErrorMessage(
+    `Glassbox could not download ${title}: ${message}`,
+    ...actions,
+    ...settings,
+  );
   if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.hub');
   return choice;
 }
@@ -107,7 +138,12 @@ async function showDownloadError(err: unknown, title: string, ...actions: string
  * than most of this machine's memory), then writes the settings; the settings change makes the
  * engine host load it in the worker and swap it in, releasing the old one.
  */
-export async function useModel(ctx: ModelUiContext, dir: string | undefined, onnxFile: string | undefined, name: string): Promise<boolean> {
+export async function useModel(
+  ctx: ModelUiContext,
+  dir: string | undefined,
+  onnxFile: string | undefined,
+  name: string,
+): Promise<boolean> {
   if (dir) {
     let estimate: MemoryEstimate | undefined;
     try {
@@ -123,11 +159,14 @@ export async function useModel(ctx: ModelUiContext, dir: string | undefined, onn
       );
       if (go !== 'Load Anyway') return false;
     } else if (estimate) {
-      void vscode.window.showInformationMessage(`Glassbox: loading ${name}, which needs ${describeEstimate(estimate)}.`);
+      void vscode.window.showInformationMessage(
+        `Glassbox: loading ${name}, which needs ${describeEstimate(estimate)}.`,
+      );
     }
   }
   const cfg = vscode.workspace.getConfiguration(SECTION);
-  const unchanged = (cfg.get<string>('modelPath') || undefined) === dir && (cfg.get<string>('modelFile') || undefined) === onnxFile;
+  const unchanged =
+    (cfg.get<string>('modelPath') || undefined) === dir && (cfg.get<string>('modelFile') || undefined) === onnxFile;
   // One settings change triggers one reload (see extension.ts); write the file first.
   await cfg.update('modelFile', onnxFile, vscode.ConfigurationTarget.Global);
   await cfg.update('modelPath', dir, vscode.ConfigurationTarget.Global);

@@ -27,7 +27,11 @@ export interface ResolvedVariant {
 const join = (sub: string | undefined, p: string) => (sub ? `${sub}/${p}` : p);
 
 /** Matches one variant against the listing. */
-export function resolveVariant(entry: CatalogueEntry, variant: CatalogueVariant, listing: readonly HubFile[]): ResolvedVariant {
+export function resolveVariant(
+  entry: CatalogueEntry,
+  variant: CatalogueVariant,
+  listing: readonly HubFile[],
+): ResolvedVariant {
   const byPath = new Map(listing.map((f) => [f.path, f]));
   const files: HubFile[] = [];
   const missing: string[] = [];
@@ -48,14 +52,33 @@ export function resolveVariant(entry: CatalogueEntry, variant: CatalogueVariant,
   } else {
     missing.push(onnxPath);
   }
-  const changed = onnx && Math.abs(weightBytes - variant.approxBytes) > SIZE_TOLERANCE * variant.approxBytes ? [{ path: onnxPath, expected: variant.approxBytes, actual: weightBytes }] : [];
+  const changed =
+    onnx && Math.abs(weightBytes - variant.approxBytes) > SIZE_TOLERANCE * variant.approxBytes
+      ? [{ path: onnxPath, expected: variant.approxBytes, actual: weightBytes }]
+      : [];
   const dir = entry.subfolder ? `${entry.subfolder}/` : '';
-  const otherOnnx = listing.filter((f) => f.path.endsWith('.onnx') && f.path !== onnxPath && f.path.startsWith(dir)).map((f) => f.path);
-  return { entry, variant, files, weightBytes, totalBytes: files.reduce((s, f) => s + f.size, 0), missing, changed, otherOnnx };
+  const otherOnnx = listing
+    .filter((f) => f.path.endsWith('.onnx') && f.path !== onnxPath && f.path.startsWith(dir))
+    .map((f) => f.path);
+  return {
+    entry,
+    variant,
+    files,
+    weightBytes,
+    totalBytes: files.reduce((s, f) => s + f.size, 0),
+    missing,
+    changed,
+    otherOnnx,
+  };
 }
 
 /** Memory to run a variant at `contextTokens`; from the hub's sizes when known, else the catalogue's. */
-export function variantMemory(entry: CatalogueEntry, variant: CatalogueVariant, contextTokens: number, weightBytes?: number): MemoryEstimate {
+export function variantMemory(
+  entry: CatalogueEntry,
+  variant: CatalogueVariant,
+  contextTokens: number,
+  weightBytes?: number,
+): MemoryEstimate {
   const t = Math.min(contextTokens, entry.arch.contextLength);
   return estimateMemory(weightBytes ?? variant.approxBytes, entry.arch, t, kvBytesForFile(variant.onnx));
 }

@@ -14,7 +14,8 @@ export function unsafeRepoPath(p: string): string | undefined {
   if (/^[A-Za-z]:/.test(p)) return 'it starts with a drive letter';
   if (p.includes(':')) return 'it contains a colon';
   if ([...p].some((ch) => ch.charCodeAt(0) < 0x20)) return 'it contains a control character';
-  if (p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return 'it has an empty, "." or ".." segment';
+  if (p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..'))
+    return 'it has an empty, "." or ".." segment';
   return undefined;
 }
 
@@ -22,6 +23,7 @@ export function unsafeRepoPath(p: string): string | undefined {
 export function insideFolder(root: string, relative: string, flavour: path.PlatformPath = path): string {
   const target = flavour.resolve(root, relative);
   const rel = flavour.relative(flavour.resolve(root), target);
-  if (rel === '' || rel.split(flavour.sep)[0] === '..' || flavour.isAbsolute(rel)) throw new Error(`${relative} would be written outside ${root}`);
+  if (rel === '' || rel.split(flavour.sep)[0] === '..' || flavour.isAbsolute(rel))
+    throw new Error(`${relative} would be written outside ${root}`);
   return target;
 }

@@ -8,7 +8,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EMBEDDED_MODEL } from '../engine/embedded';
 import { listOnnxFiles } from '../engine/modelFolder';
-import { contextForEstimate, downloadWithProgress, modelServices, useModel, type ModelUiContext } from './modelDownloads';
+import {
+  contextForEstimate,
+  downloadWithProgress,
+  modelServices,
+  useModel,
+  type ModelUiContext,
+} from './modelDownloads';
 import { catalogueFor, type CatalogueEntry, type CatalogueVariant } from './catalogue';
 import { formatBytes } from './errors';
 import { isLoopback } from './http';
@@ -18,7 +24,10 @@ import { downloadRequest, resolveVariant, variantMemory, type ResolvedVariant } 
 import { modelSlug, type InstalledModel, type PartialDownload } from './store';
 
 /** What the hub said about one catalogue repository. */
-type HubCheck = { state: 'checking' } | { state: 'listed'; commit: string; variants: Map<string, ResolvedVariant> } | { state: 'failed'; message: string };
+type HubCheck =
+  | { state: 'checking' }
+  | { state: 'listed'; commit: string; variants: Map<string, ResolvedVariant> }
+  | { state: 'failed'; message: string };
 
 type Item = vscode.QuickPickItem &
   (
@@ -37,7 +46,9 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
     hubError = (err as Error).message;
   }
   const entries = catalogueFor(hub ? isLoopback(new URL(hub.baseUrl)) : false);
-  const checks = new Map<string, HubCheck>(entries.map((e) => [e.repo, hubError ? { state: 'failed', message: hubError } : { state: 'checking' }]));
+  const checks = new Map<string, HubCheck>(
+    entries.map((e) => [e.repo, hubError ? { state: 'failed', message: hubError } : { state: 'checking' }]),
+  );
   const installed = services.store.listInstalled();
   const partial = new Map(services.store.listPartial().map((p) => [p.slug, p]));
 
@@ -88,18 +99,40 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   }
 }
 
-function buildItems(ctx: ModelUiContext, installed: InstalledModel[], entries: CatalogueEntry[], checks: Map<string, HubCheck>, partial: Map<string, PartialDownload>): Item[] {
+function buildItems(
+  ctx: ModelUiContext,
+  installed: InstalledModel[],
+  entries: CatalogueEntry[],
+  checks: Map<string, HubCheck>,
+  partial: Map<string, PartialDownload>,
+): Item[] {
   const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
   const current = ctx.host.info?.dir;
   const items: Item[] = [
-    { label: '$(package) Embedded model', description: EMBEDDED_MODEL, detail: 'Ships with Glassbox; works offline.', action: 'embedded' },
-    { label: '$(folder-opened) Open model folder…', detail: 'A Hugging Face / Optimum / transformers.js or ONNX Runtime GenAI folder with an .onnx decoder and tokenizer.json.', action: 'folder' },
+    {
+      label: '$(package) Embedded model',
+      description: EMBEDDED_MODEL,
+      detail: 'Ships with Glassbox; works offline.',
+      action: 'embedded',
+    },
+    {
+      label: '$(folder-opened) Open model folder…',
+      detail:
+        'A Hugging Face / Optimum / transformers.js or ONNX Runtime GenAI folder with an .onnx decoder and tokenizer.json.',
+      action: 'folder',
+    },
   ];
   if (installed.length) {
     items.push(sep('Downloaded'));
     for (const m of installed) {
       const inUse = current !== undefined && path.resolve(current) === path.resolve(m.dir);
-      items.push({ label: `${inUse ? '$(check)' : '$(database)'} ${m.marker.title} · ${m.marker.variant}`, description: `${formatBytes(m.bytes)} · ${m.marker.repo}`, detail: inUse ? 'In use' : m.dir, action: 'installed', model: m });
+      items.push({
+        label: `${inUse ? '$(check)' : '$(database)'} ${m.marker.title} · ${m.marker.variant}`,
+        description: `${formatBytes(m.bytes)} · ${m.marker.repo}`,
+        detail: inUse ? 'In use' : m.dir,
+        action: 'installed',
+        model: m,
+      });
     }
     items.push({ label: '$(trash) Manage downloaded models…', action: 'manage' });
   }
@@ -110,7 +143,10 @@ function buildItems(ctx: ModelUiContext, installed: InstalledModel[], entries: C
     for (const variant of entry.variants) {
       if (installed.some((m) => m.slug === modelSlug(entry.repo, variant.id))) continue;
       const resolved = check.state === 'listed' ? check.variants.get(variant.id) : undefined;
-      const size = resolved && !resolved.missing.length ? formatBytes(resolved.totalBytes) : `≈ ${formatBytes(variant.approxBytes)}`;
+      const size =
+        resolved && !resolved.missing.length
+          ? formatBytes(resolved.totalBytes)
+          : `≈ ${formatBytes(variant.approxBytes)}`;
       const memory = variantMemory(entry, variant, context, resolved?.weightBytes || undefined);
       const part = partial.get(modelSlug(entry.repo, variant.id));
       const facts = [
@@ -139,7 +175,8 @@ function hubStatus(check: HubCheck, r: ResolvedVariant | undefined, entry: Catal
   if (check.state === 'failed') return `$(warning) hub check failed: ${check.message}`;
   if (!r) return '';
   if (r.missing.length) return `$(error) not on the hub: ${r.missing.join(', ')}`;
-  if (r.changed.length) return `$(warning) changed on the hub: ${r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} (catalogue: ≈ ${formatBytes(c.expected)})`).join(', ')}`;
+  if (r.changed.length)
+    return `$(warning) changed on the hub: ${r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} (catalogue: ≈ ${formatBytes(c.expected)})`).join(', ')}`;
   return `$(pass) on the hub (${check.commit.slice(0, 7)})`;
 }
 
@@ -148,35 +185,62 @@ async function checkEntry(hub: HubClient, entry: CatalogueEntry, signal: AbortSi
   try {
     const commit = await hub.resolveRevision(entry.repo, entry.revision, signal);
     const listing = await hub.listFiles(entry.repo, commit, signal);
-    return { state: 'listed', commit, variants: new Map(entry.variants.map((v) => [v.id, resolveVariant(entry, v, listing)])) };
+    return {
+      state: 'listed',
+      commit,
+      variants: new Map(entry.variants.map((v) => [v.id, resolveVariant(entry, v, listing)])),
+    };
   } catch (err) {
     return { state: 'failed', message: (err as Error).message };
   }
 }
 
-async function pickCatalogue(ctx: ModelUiContext, entry: CatalogueEntry, variant: CatalogueVariant, hub: HubClient | undefined, seen: HubCheck | undefined): Promise<void> {
+async function pickCatalogue(
+  ctx: ModelUiContext,
+  entry: CatalogueEntry,
+  variant: CatalogueVariant,
+  hub: HubClient | undefined,
+  seen: HubCheck | undefined,
+): Promise<void> {
   if (entry.unsupported) {
     void vscode.window.showWarningMessage(`Glassbox cannot run ${entry.title} yet: ${entry.unsupported}`);
     return;
   }
   if (!hub) return;
   // The list may have closed before the check finished: finish it (it is what the download uses).
-  const check = seen?.state === 'listed' ? seen : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${entry.repo} on the hub…` }, () => checkEntry(hub, entry, new AbortController().signal));
+  const check =
+    seen?.state === 'listed'
+      ? seen
+      : await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Checking ${entry.repo} on the hub…` },
+          () => checkEntry(hub, entry, new AbortController().signal),
+        );
   if (check.state !== 'listed') {
-    void vscode.window.showErrorMessage(`Glassbox could not read ${entry.repo} from ${hub.baseUrl}: ${check.state === 'failed' ? check.message : 'no answer'}`);
+    void vscode.window.showErrorMessage(
+      `Glassbox could not read ${entry.repo} from ${hub.baseUrl}: ${check.state === 'failed' ? check.message : 'no answer'}`,
+    );
     return;
   }
   const r = check.variants.get(variant.id)!;
   if (r.missing.length) {
     const others = r.otherOnnx.length ? ` It has: ${r.otherOnnx.join(', ')}.` : '';
-    void vscode.window.showErrorMessage(`${entry.repo} on the hub has no ${r.missing.join(', ')}; Glassbox's catalogue is out of date for it.${others}`);
+    void vscode.window.showErrorMessage(
+      `${entry.repo} on the hub has no ${r.missing.join(', ')}; Glassbox's catalogue is out of date for it.${others}`,
+    );
     return;
   }
   if (r.changed.length) {
-    const what = r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} on the hub; the catalogue expected ≈ ${formatBytes(c.expected)}`).join('; ');
+    const what = r.changed
+      .map(
+        (c) => `${c.path} is ${formatBytes(c.actual)} on the hub; the catalogue expected ≈ ${formatBytes(c.expected)}`,
+      )
+      .join('; ');
     const choice = await vscode.window.showWarningMessage(
       `The files of ${entry.title} changed on the hub since Glassbox's catalogue was written.`,
-      { modal: true, detail: `${what}. The list shows the hub's sizes; the download uses them and checks every file's sha256.` },
+      {
+        modal: true,
+        detail: `${what}. The list shows the hub's sizes; the download uses them and checks every file's sha256.`,
+      },
       `Download ${formatBytes(r.totalBytes)}`,
       'Show the List Again',
     );
@@ -189,13 +253,19 @@ async function pickCatalogue(ctx: ModelUiContext, entry: CatalogueEntry, variant
 }
 
 async function openFolder(ctx: ModelUiContext): Promise<void> {
-  const folders = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
+  const folders = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Use this model',
+  });
   if (!folders?.length) return;
   const dir = folders[0].fsPath;
   const onnx = listOnnxFiles(dir);
   let file: string | undefined;
   if (onnx.length > 1) {
-    file = await vscode.window.showQuickPick(onnx, { title: `${path.basename(dir)} holds several ONNX files: which one?` });
+    file = await vscode.window.showQuickPick(onnx, {
+      title: `${path.basename(dir)} holds several ONNX files: which one?`,
+    });
     if (!file) return;
   }
   await useModel(ctx, dir, file, path.basename(dir));

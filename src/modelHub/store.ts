@@ -90,7 +90,11 @@ export class ModelStore {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'].includes(e.code ?? '')) {
-        throw new DownloadError('READ_ONLY', `Cannot write to the model storage folder ${this.root} (${e.code}).`, 'Make it writable, or set glassbox.hub.storageFolder to a writable folder.');
+        throw new DownloadError(
+          'READ_ONLY',
+          `Cannot write to the model storage folder ${this.root} (${e.code}).`,
+          'Make it writable, or set glassbox.hub.storageFolder to a writable folder.',
+        );
       }
       throw err;
     }
@@ -121,7 +125,11 @@ export class ModelStore {
       }
       const held = readLock(file);
       if (held && isAlive(held)) {
-        throw new DownloadError('LOCKED', `${slug} is already being downloaded (process ${held.pid}, since ${held.startedAt}).`, 'Wait for that download to finish or cancel it.');
+        throw new DownloadError(
+          'LOCKED',
+          `${slug} is already being downloaded (process ${held.pid}, since ${held.startedAt}).`,
+          'Wait for that download to finish or cancel it.',
+        );
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone
     }
@@ -154,7 +162,10 @@ export class ModelStore {
       const files = path.join(base, slug, 'files');
       const sub = manifest.subfolder ? `${manifest.subfolder}/` : '';
       const local = (p: string) => path.join(files, sub && p.startsWith(sub) ? p.slice(sub.length) : p);
-      const doneBytes = manifest.files.reduce((s, f) => s + Math.min(f.size, fileSize(local(f.path)) ?? fileSize(local(f.path) + '.part') ?? 0), 0);
+      const doneBytes = manifest.files.reduce(
+        (s, f) => s + Math.min(f.size, fileSize(local(f.path)) ?? fileSize(local(f.path) + '.part') ?? 0),
+        0,
+      );
       out.push({ slug, manifest, doneBytes, totalBytes: manifest.files.reduce((s, f) => s + f.size, 0) });
     }
     return out;
@@ -168,7 +179,10 @@ export class ModelStore {
   async writeManifest(slug: string, manifest: DownloadManifest): Promise<void> {
     const file = path.join(this.stagingFor(slug), 'manifest.json');
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.writeFile(file + '.tmp', JSON.stringify({ ...manifest, updatedAt: new Date().toISOString() }, null, 1));
+    await fs.promises.writeFile(
+      file + '.tmp',
+      JSON.stringify({ ...manifest, updatedAt: new Date().toISOString() }, null, 1),
+    );
     await fs.promises.rename(file + '.tmp', file);
   }
 

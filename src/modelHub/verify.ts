@@ -36,14 +36,22 @@ export async function verifyFile(file: string, expected: HubFile, signal?: Abort
     throw err;
   }
   const problem =
-    d.size !== expected.size ? `size ${d.size}, expected ${expected.size}`
-    : expected.sha256 && d.sha256 !== expected.sha256 ? `sha256 ${d.sha256}, expected ${expected.sha256}`
-    : expected.gitOid && d.gitOid !== expected.gitOid ? `git blob id ${d.gitOid}, expected ${expected.gitOid}`
-    : !expected.sha256 && !expected.gitOid ? 'the hub gave no hash to check it against'
-    : undefined;
+    d.size !== expected.size
+      ? `size ${d.size}, expected ${expected.size}`
+      : expected.sha256 && d.sha256 !== expected.sha256
+        ? `sha256 ${d.sha256}, expected ${expected.sha256}`
+        : expected.gitOid && d.gitOid !== expected.gitOid
+          ? `git blob id ${d.gitOid}, expected ${expected.gitOid}`
+          : !expected.sha256 && !expected.gitOid
+            ? 'the hub gave no hash to check it against'
+            : undefined;
   if (problem) {
     await fs.promises.rm(file, { force: true });
-    throw new DownloadError('CHECKSUM', `${expected.path} failed verification (${problem}); the file was removed.`, 'Download it again; if it fails again, the hub or a proxy is serving different content.');
+    throw new DownloadError(
+      'CHECKSUM',
+      `${expected.path} failed verification (${problem}); the file was removed.`,
+      'Download it again; if it fails again, the hub or a proxy is serving different content.',
+    );
   }
   return d;
 }

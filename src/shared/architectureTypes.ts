@@ -154,7 +154,12 @@ export interface ScalingPoint {
 /** Training and scaling records committed beside the model (absent for most models). */
 export interface TrainingInfo {
   loss: { xLabel: string; series: Series[]; source: string } | null;
-  scaling: { points: ScalingPoint[]; fit: { a: number; alpha: number; c: number; source: string } | null; source: string; /** What N counts, as the file says. */ note: string | null } | null;
+  scaling: {
+    points: ScalingPoint[];
+    fit: { a: number; alpha: number; c: number; source: string } | null;
+    source: string;
+    /** What N counts, as the file says. */ note: string | null;
+  } | null;
   quantization: { columns: string[]; rows: (string | number | boolean | null)[][]; source: string } | null;
   notes: string[];
 }

@@ -86,7 +86,12 @@ export function formatCount(n: number | null): string {
   if (n === null) return 'unknown';
   const abs = Math.abs(n);
   if (abs < 10_000) return fmt(n);
-  for (const [div, suffix] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']] as const) {
+  for (const [div, suffix] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ] as const) {
     if (abs >= div) return `${(n / div).toFixed(n / div >= 100 ? 0 : n / div >= 10 ? 1 : 2)}${suffix}`;
   }
   return fmt(n);

@@ -14,7 +14,9 @@ export function usd(x: number): string {
 
 /** A per-1M-token price for a table cell: $2.50. */
 export function perM(x: number | undefined): string {
-  return x === undefined ? '–' : `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+  return x === undefined
+    ? '–'
+    : `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
 }
 
 export function count(x: number): string {

@@ -63,8 +63,25 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       state: s.kind,
       error: s.kind === 'error' ? s.message : undefined,
       completionsEnabled: this.config.enabled,
-      last: this.last && t ? { kind: this.last.kind, latencyMs: this.last.latencyMs, tokens: t.generatedTokens, tokensPerSecond: t.decodeMs > 0 ? (t.generatedTokens / t.decodeMs) * 1000 : 0 } : undefined,
-      details: info ? { layers: info.numLayers, kvHeads: info.kvHeads, headDim: info.headDim, context: info.contextLength, fim: info.fimFamily, kv: info.kvType } : undefined,
+      last:
+        this.last && t
+          ? {
+              kind: this.last.kind,
+              latencyMs: this.last.latencyMs,
+              tokens: t.generatedTokens,
+              tokensPerSecond: t.decodeMs > 0 ? (t.generatedTokens / t.decodeMs) * 1000 : 0,
+            }
+          : undefined,
+      details: info
+        ? {
+            layers: info.numLayers,
+            kvHeads: info.kvHeads,
+            headDim: info.headDim,
+            context: info.contextLength,
+            fim: info.fimFamily,
+            kv: info.kvType,
+          }
+        : undefined,
     };
   }
 }

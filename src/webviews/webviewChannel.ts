@@ -63,11 +63,22 @@ export class WebviewChannel<HostToView, ViewToHost extends { type: string }> imp
  * Asks where to save an export and writes it: one dialog for every view's PNG, SVG and JSON.
  * Returns the file, or undefined when the user cancelled.
  */
-export async function saveExport(o: { title: string; name: string; filters: Record<string, string[]>; bytes: (uri: vscode.Uri) => Uint8Array; announce?: boolean }): Promise<vscode.Uri | undefined> {
+export async function saveExport(o: {
+  title: string;
+  name: string;
+  filters: Record<string, string[]>;
+  bytes: (uri: vscode.Uri) => Uint8Array;
+  announce?: boolean;
+}): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-  const uri = await vscode.window.showSaveDialog({ title: o.title, defaultUri: vscode.Uri.joinPath(folder, o.name), filters: o.filters });
+  const uri = await vscode.window.showSaveDialog({
+    title: o.title,
+    defaultUri: vscode.Uri.joinPath(folder, o.name),
+    filters: o.filters,
+  });
   if (!uri) return undefined;
   await vscode.workspace.fs.writeFile(uri, o.bytes(uri));
-  if (o.announce !== false) void vscode.window.showInformationMessage(`Glassbox: saved ${vscode.workspace.asRelativePath(uri)}`);
+  if (o.announce !== false)
+    void vscode.window.showInformationMessage(`Glassbox: saved ${vscode.workspace.asRelativePath(uri)}`);
   return uri;
 }

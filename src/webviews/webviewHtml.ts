@@ -22,7 +22,9 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
   // A view may add its own stylesheet, media/<view>.css.
   const viewCssFile = vscode.Uri.joinPath(extensionUri, 'media', `${view}.css`);
-  const viewCss = fs.existsSync(viewCssFile.fsPath) ? `\n<link rel="stylesheet" href="${webview.asWebviewUri(viewCssFile)}">` : '';
+  const viewCss = fs.existsSync(viewCssFile.fsPath)
+    ? `\n<link rel="stylesheet" href="${webview.asWebviewUri(viewCssFile)}">`
+    : '';
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

@@ -17,7 +17,6 @@ import { Workbench } from './workbench';
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
-
 describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, () => {
   // What the packaged model holds, read by the engine in this process (the unit tests check the reading itself).
   const expected = inspectArchitecture({ modelDir: path.join(repoRoot, 'models', EMBEDDED_MODEL) });
@@ -36,7 +35,8 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
     assert.equal(await panel.locator('svg.diagram g.part.kind-block').count(), blocks.length);
     const total = await panel.locator('.card[data-figure="params"] .card-value').innerText();
     assert.equal(total.trim(), expected.totals.params.toLocaleString('en-US'));
-    if (expected.totals.cardParams !== null) assert.match(await panel.locator('.card[data-figure="params"] .card-sub').innerText(), /matches the model card/);
+    if (expected.totals.cardParams !== null)
+      assert.match(await panel.locator('.card[data-figure="params"] .card-sub').innerText(), /matches the model card/);
     assert.match(await panel.locator('.family').innerText(), new RegExp(`${blocks.length} × block`));
     await wb.screenshot('panel');
   });
@@ -59,12 +59,18 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
     await panel.locator(`svg.diagram g.part[data-part="${last.id}"]`).click();
     const attention = panel.locator('svg.graph g.gnode.kind-scope', { hasText: /attn|attention/ }).first();
     await attention.waitFor({ timeout: 60_000 });
-    assert.ok((await panel.locator('svg.diagram g.part.selected .component.attention').count()) === 1, 'the selected block shows its anatomy');
+    assert.ok(
+      (await panel.locator('svg.diagram g.part.selected .component.attention').count()) === 1,
+      'the selected block shows its anatomy',
+    );
     await wb.screenshot('drilldown');
     await attention.click();
     await panel.locator('svg.graph g.cluster').first().waitFor({ timeout: 60_000 });
     const ops = await panel.locator('svg.graph g.gnode.kind-op .gnode-label').allTextContents();
-    assert.ok(ops.some((o) => /Softmax|Attention/.test(o)), `attention operators drawn: ${ops.join(', ')}`);
+    assert.ok(
+      ops.some((o) => /Softmax|Attention/.test(o)),
+      `attention operators drawn: ${ops.join(', ')}`,
+    );
     await panel.locator('svg.graph g.gnode.kind-op').first().click();
     await panel.locator('.drill-details table').first().waitFor();
     await wb.screenshot('scope-open');
@@ -110,7 +116,12 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
     // A completion of a single token has no decode step to time: type until one gives a speed.
     const measuredText = /measured here: [\d,]+ tokens\/s/;
     let shown = '';
-    const lines = ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(w: number, h: number) {\n  ', '\nconst half = '];
+    const lines = [
+      '\nexport function square(x: number): number {\n  return ',
+      '\nconst total = ',
+      '\nfunction area(w: number, h: number) {\n  ',
+      '\nconst half = ',
+    ];
     for (const [i, line] of lines.entries()) {
       await wb.openFile('src/math.ts');
       if (i === 0) await wb.cursorTo(18, 1);
@@ -120,12 +131,18 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
       await wb.runCommand('Glassbox: Show Model Architecture');
       panel = await wb.webviewWith('svg.diagram');
       const sub = panel.locator('.card[data-figure="decode-bound"] .card-sub');
-      await sub.filter({ hasText: measuredText }).waitFor({ timeout: 15_000 }).catch(() => undefined);
+      await sub
+        .filter({ hasText: measuredText })
+        .waitFor({ timeout: 15_000 })
+        .catch(() => undefined);
       shown = await sub.innerText();
       if (measuredText.test(shown)) break;
     }
-    assert.match(shown, measuredText, 'a completion\'s decode speed reached the panel');
-    assert.match(await panel.locator('.card[data-figure="decode-bound"] .card-value').innerText(), /≤ [\d,]+ tokens\/s/);
+    assert.match(shown, measuredText, "a completion's decode speed reached the panel");
+    assert.match(
+      await panel.locator('.card[data-figure="decode-bound"] .card-value').innerText(),
+      /≤ [\d,]+ tokens\/s/,
+    );
     await panel.locator('.card[data-figure="decode-bound"]').scrollIntoViewIfNeeded();
     await wb.screenshot('measured');
   });

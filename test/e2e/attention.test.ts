@@ -12,10 +12,12 @@ import { Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
 /** Layers and query heads of the embedded model, from its config.json. */
-const config = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', EMBEDDED_MODEL, 'config.json'), 'utf8')) as { num_hidden_layers: number; num_attention_heads: number };
+const config = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', EMBEDDED_MODEL, 'config.json'), 'utf8')) as {
+  num_hidden_layers: number;
+  num_attention_heads: number;
+};
 const heads = config.num_hidden_layers * config.num_attention_heads;
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
-
 
 describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
@@ -59,12 +61,23 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     assert.ok(tokens > 20, `${tokens} tokens in the strip`);
     // Heat: the pinned token's attention shades the context (some --heat above 0).
     await view.locator('.strip .tok.pinned').waitFor();
-    const heats = await view.locator('.strip .tok').evaluateAll((els) => els.map((e) => Number((e as unknown as { style: { getPropertyValue(n: string): string } }).style.getPropertyValue('--heat') || 0)));
+    const heats = await view
+      .locator('.strip .tok')
+      .evaluateAll((els) =>
+        els.map((e) =>
+          Number(
+            (e as unknown as { style: { getPropertyValue(n: string): string } }).style.getPropertyValue('--heat') || 0,
+          ),
+        ),
+      );
     assert.ok(heats.filter((h) => h > 0).length >= 5, 'the context is shaded');
     assert.equal(Math.max(...heats), 1, 'the strongest key is fully shaded');
     // Head grid: layers × heads of the embedded model, each drawn and labelled.
     assert.equal(await view.locator('.thumb canvas').count(), heads);
-    const size = await view.locator('.thumb canvas').first().evaluate((c) => (c as unknown as { width: number }).width);
+    const size = await view
+      .locator('.thumb canvas')
+      .first()
+      .evaluate((c) => (c as unknown as { width: number }).width);
     assert.ok(size >= 16, `thumbnail ${size} px`);
     assert.equal(await view.locator('.thumb-label').count(), heads);
     // Logit lens: a header row, the embeddings and one row per layer.
@@ -83,14 +96,26 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     // A capture that lands after the click (a late served completion) redraws the strip and drops
     // the pin, so the click is repeated (on nearby tokens) until the tint shows, for up to 20 s.
     const tintedCount = () =>
-      wb.page.locator('.monaco-editor .view-overlays div').evaluateAll((els) =>
-        els.filter((e) => /255, 140, 0/.test((globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor)).length,
-      );
+      wb.page
+        .locator('.monaco-editor .view-overlays div')
+        .evaluateAll(
+          (els) =>
+            els.filter((e) =>
+              /255, 140, 0/.test(
+                (
+                  globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }
+                ).getComputedStyle(e).backgroundColor,
+              ),
+            ).length,
+        );
     let tinted = 0;
     for (let attempt = 0; attempt < 10 && tinted === 0; attempt++) {
       const count = await view.locator('.strip .tok').count();
       const at = [0.5, 0.4, 0.6, 0.3, 0.7][attempt % 5];
-      await view.locator('.strip .tok').nth(Math.floor(count * at)).click();
+      await view
+        .locator('.strip .tok')
+        .nth(Math.floor(count * at))
+        .click();
       await wb.page.waitForTimeout(2000);
       tinted = await tintedCount();
     }

@@ -9,12 +9,15 @@ import { Workbench } from './workbench';
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
 
-
 describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
   before(async () => {
     // A quarter of the machine attributed to Glassbox, so local has a fixed cost and break-even points exist.
-    wb = await Workbench.start({ name: 'costs', vsix, settings: { 'glassbox.maxTokens': 16, 'glassbox.explain.maxTokens': 48, 'glassbox.costs.hardwareShare': 0.25 } });
+    wb = await Workbench.start({
+      name: 'costs',
+      vsix,
+      settings: { 'glassbox.maxTokens': 16, 'glassbox.explain.maxTokens': 48, 'glassbox.costs.hardwareShare': 0.25 },
+    });
     await wb.waitForCommands('Glassbox:');
   });
   after(() => wb?.close());
@@ -24,7 +27,12 @@ describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.openFile('src/math.ts');
     await wb.cursorTo(18, 1);
     let accepted = false;
-    for (const line of ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(', '\nconst half = ']) {
+    for (const line of [
+      '\nexport function square(x: number): number {\n  return ',
+      '\nconst total = ',
+      '\nfunction area(',
+      '\nconst half = ',
+    ]) {
       await wb.typeInEditor(line, { delayMs: 40 });
       const ghost = await wb.waitForGhostText(15_000).catch(() => '');
       if (ghost && !accepted) {
@@ -61,7 +69,10 @@ describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
 
     // What-if and break-even are drawn.
     await panel.locator('#whatif-chart').waitFor();
-    const canvas = async (id: string) => panel.locator(id).evaluate((c) => [(c as unknown as { width: number }).width, (c as unknown as { height: number }).height]);
+    const canvas = async (id: string) =>
+      panel
+        .locator(id)
+        .evaluate((c) => [(c as unknown as { width: number }).width, (c as unknown as { height: number }).height]);
     for (const id of ['#usage-chart', '#whatif-chart', '#breakeven-chart', '#latency-chart']) {
       const [w, h] = await canvas(id);
       assert.ok(w > 100 && h > 100, `${id} is drawn (${w}×${h})`);

@@ -51,7 +51,11 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
   it('shows ghost text in a TypeScript file and accepts it with Tab', async () => {
     await wb.openFile('src/math.ts');
     await wb.cursorTo(18, 1);
-    const ghost = await typeUntilGhost(wb, ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(']);
+    const ghost = await typeUntilGhost(wb, [
+      '\nexport function square(x: number): number {\n  return ',
+      '\nconst total = ',
+      '\nfunction area(',
+    ]);
     await wb.screenshot('ts-ghost');
     assert.ok(ghost.length > 0, 'ghost text appeared');
     const r = await accept(wb, 'Tab');
@@ -78,7 +82,10 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.screenshot('accept-word');
     const inserted = r.after.length - r.before.length;
     assert.ok(inserted > 0, 'accept-word inserted something');
-    assert.ok(inserted <= r.ghost.length, `accept-word inserted ${inserted} characters of a ${r.ghost.length}-character suggestion`);
+    assert.ok(
+      inserted <= r.ghost.length,
+      `accept-word inserted ${inserted} characters of a ${r.ghost.length}-character suggestion`,
+    );
   });
 
   it('explains a function from the command palette, streaming into a panel', async () => {
@@ -118,7 +125,9 @@ describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
     wb = await Workbench.start({
       name: 'rapid',
       vsix,
-      keybindings: [{ key: 'ctrl+alt+l', command: 'editor.action.inlineSuggest.acceptNextLine', when: 'inlineSuggestionVisible' }],
+      keybindings: [
+        { key: 'ctrl+alt+l', command: 'editor.action.inlineSuggest.acceptNextLine', when: 'inlineSuggestionVisible' },
+      ],
     });
     await wb.waitForCommands('Glassbox:');
   });
@@ -138,8 +147,14 @@ describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
     const served = (await settledLines(ledger)) - servedBefore; // the last request finished and was flushed
     const rssAfter = wb.extensionHostRssMB();
     await wb.screenshot('rapid-typing');
-    assert.ok(served < 40, `${served} completions were served for 200 keystrokes: requests must be superseded, not queued`);
-    assert.ok(rssBefore > 0 && rssAfter < rssBefore * 1.5 + 50, `extension host RSS went from ${rssBefore.toFixed(0)} to ${rssAfter.toFixed(0)} MB`);
+    assert.ok(
+      served < 40,
+      `${served} completions were served for 200 keystrokes: requests must be superseded, not queued`,
+    );
+    assert.ok(
+      rssBefore > 0 && rssAfter < rssBefore * 1.5 + 50,
+      `extension host RSS went from ${rssBefore.toFixed(0)} to ${rssAfter.toFixed(0)} MB`,
+    );
   });
 
   it("accepts one line with VS Code's accept-line", async () => {
@@ -148,7 +163,10 @@ describe('Glassbox under rapid typing', { skip, timeout: 600_000 }, () => {
     const r = await accept(wb, 'Control+Alt+l');
     await wb.screenshot('accept-line');
     const inserted = r.after.length - r.before.length;
-    assert.ok(inserted > 0 && inserted <= r.ghost.length, `accept-line inserted ${inserted} of ${r.ghost.length} characters`);
+    assert.ok(
+      inserted > 0 && inserted <= r.ghost.length,
+      `accept-line inserted ${inserted} of ${r.ghost.length} characters`,
+    );
   });
 });
 
@@ -170,5 +188,10 @@ async function settledLines(file: string, timeoutMs = 60_000): Promise<number> {
 }
 
 function countLines(file: string): number {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()).length
+    : 0;
 }

@@ -66,11 +66,19 @@ describe('models from a local hub, in a real VS Code', { skip, timeout: 600_000 
     await wb.runCommand('Glassbox: Select Model');
     const input = wb.page.locator('.quick-input-widget input.input');
     await input.fill('test hub');
-    const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Glassbox test-tiny (test hub) · fp32' });
+    const row = wb.page.locator('.quick-input-list .monaco-list-row', {
+      hasText: 'Glassbox test-tiny (test hub) · fp32',
+    });
     await row.waitFor();
     // The entry was checked against the hub's listing when the list opened.
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'on the hub' }).first().waitFor({ timeout: 30_000 });
-    assert.ok(hub.log.some((r) => r.url.startsWith(`/api/models/${REPO}/tree/`)), 'the list read the hub\'s file listing');
+    await wb.page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'on the hub' })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    assert.ok(
+      hub.log.some((r) => r.url.startsWith(`/api/models/${REPO}/tree/`)),
+      "the list read the hub's file listing",
+    );
     await wb.screenshot('catalogue');
     await row.click();
 
@@ -81,8 +89,15 @@ describe('models from a local hub, in a real VS Code', { skip, timeout: 600_000 
     await dialog.locator('.monaco-button', { hasText: /^Download$/ }).click();
 
     const installed = path.join(storage, SLUG);
-    await until('the installed model', () => (fs.existsSync(path.join(installed, 'glassbox-model.json')) ? true : undefined), 60_000);
-    await wb.page.locator('.notifications-toasts', { hasText: /needs ≈/ }).first().waitFor({ timeout: 30_000 });
+    await until(
+      'the installed model',
+      () => (fs.existsSync(path.join(installed, 'glassbox-model.json')) ? true : undefined),
+      60_000,
+    );
+    await wb.page
+      .locator('.notifications-toasts', { hasText: /needs ≈/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await wb.screenshot('installed');
     // glassbox.modelPath is machine-overridable: code-server keeps it in the server's Machine settings.
     const userData = path.join(path.dirname(wb.workspaceDir), 'user-data');
@@ -97,7 +112,11 @@ describe('models from a local hub, in a real VS Code', { skip, timeout: 600_000 
     await wb.openFile('src/math.ts');
     await wb.cursorTo(18, 1);
     let ghost = '';
-    for (const line of ['\nexport function square(x: number): number {\n  return ', '\nconst total = ', '\nfunction area(']) {
+    for (const line of [
+      '\nexport function square(x: number): number {\n  return ',
+      '\nconst total = ',
+      '\nfunction area(',
+    ]) {
       await wb.typeInEditor(line, { delayMs: 40 });
       ghost = await wb.waitForGhostText(15_000).catch(() => '');
       if (!ghost) {

@@ -33,7 +33,8 @@ function findRepoRoot(from: string): string {
 /** What is missing to run the end-to-end tests, each with the command that installs it. */
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
-  if (!fs.existsSync(chromiumBin)) missing.push(`Chromium (${chromiumBin}): run \`${SETUP}\` or \`apt-get install -y chromium\``);
+  if (!fs.existsSync(chromiumBin))
+    missing.push(`Chromium (${chromiumBin}): run \`${SETUP}\` or \`apt-get install -y chromium\``);
   if (!fs.existsSync(codeServerBin)) missing.push(`code-server (${codeServerBin}): run \`${SETUP}\``);
   return missing;
 }

@@ -18,7 +18,8 @@ export async function freePort(): Promise<number> {
 export async function waitForHealthz(baseUrl: string, server: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`code-server exited with code ${server.exitCode}; see its log in test-results/e2e/`);
+    if (server.exitCode !== null)
+      throw new Error(`code-server exited with code ${server.exitCode}; see its log in test-results/e2e/`);
     try {
       const res = await fetch(`${baseUrl}/healthz`);
       if (res.ok) return;
@@ -39,7 +40,12 @@ export async function stopProcessGroup(child: ChildProcess): Promise<void> {
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signalGroup(child, 'SIGTERM');
-  if (await withTimeout(exited, 5_000).then(() => true, () => false)) {
+  if (
+    await withTimeout(exited, 5_000).then(
+      () => true,
+      () => false,
+    )
+  ) {
     signalGroup(child, 'SIGKILL'); // children that outlive the leader
     return;
   }

@@ -27,14 +27,21 @@ test('opens a TypeScript file and types into it', { skip, timeout: 180_000 }, as
 
 const vsix = findGlassboxVsix();
 
-test('installs the Glassbox .vsix and lists its commands', { skip: skip || (!vsix && 'no glassbox-*.vsix: run `npm run package`'), timeout: 180_000 }, async () => {
-  const wb = await Workbench.start({ name: 'smoke-vsix', vsix });
-  try {
-    const commands = await wb.waitForCommands('Glassbox:');
-    await wb.screenshot('commands');
-    assert.ok(commands.length > 0, 'the command palette lists Glassbox: commands');
-    assert.ok(commands.every((c) => c.startsWith('Glassbox:')), `unexpected labels: ${commands.join(', ')}`);
-  } finally {
-    await wb.close();
-  }
-});
+test(
+  'installs the Glassbox .vsix and lists its commands',
+  { skip: skip || (!vsix && 'no glassbox-*.vsix: run `npm run package`'), timeout: 180_000 },
+  async () => {
+    const wb = await Workbench.start({ name: 'smoke-vsix', vsix });
+    try {
+      const commands = await wb.waitForCommands('Glassbox:');
+      await wb.screenshot('commands');
+      assert.ok(commands.length > 0, 'the command palette lists Glassbox: commands');
+      assert.ok(
+        commands.every((c) => c.startsWith('Glassbox:')),
+        `unexpected labels: ${commands.join(', ')}`,
+      );
+    } finally {
+      await wb.close();
+    }
+  },
+);

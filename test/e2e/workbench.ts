@@ -146,8 +146,14 @@ export class Workbench {
         path.join(dirs.userData, 'User', 'settings.json'),
         JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2),
       );
-      if (options.keybindings) fs.writeFileSync(path.join(dirs.userData, 'User', 'keybindings.json'), JSON.stringify(options.keybindings, null, 2));
-      fs.cpSync(options.workspace ?? path.join(repoRoot, 'test', 'e2e', 'workspace'), dirs.workspace, { recursive: true });
+      if (options.keybindings)
+        fs.writeFileSync(
+          path.join(dirs.userData, 'User', 'keybindings.json'),
+          JSON.stringify(options.keybindings, null, 2),
+        );
+      fs.cpSync(options.workspace ?? path.join(repoRoot, 'test', 'e2e', 'workspace'), dirs.workspace, {
+        recursive: true,
+      });
 
       // code-server's own state (config.yaml, last-opened folder) stays in the temp dir too.
       const env = {
@@ -167,8 +173,10 @@ export class Workbench {
 
       const port = await freePort();
       const args = [
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-getting-started-override',
@@ -185,7 +193,12 @@ export class Workbench {
       const baseUrl = `http://127.0.0.1:${port}`;
       await waitForHealthz(baseUrl, server, timeoutMs);
 
-      browser = await chromium.launch({ executablePath: chromiumBin, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+      browser = await chromium.launch({
+        executablePath: chromiumBin,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        timeout: 60_000,
+      });
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
       const page = await context.newPage();
@@ -212,7 +225,9 @@ export class Workbench {
    * explorer to list the workspace, so the extension host has started.
    */
   async open(url?: string, timeoutMs = 60_000): Promise<void> {
-    await this.page.goto(url ?? `${this.baseUrl}/?folder=${encodeURIComponent(this.workspaceDir)}`, { timeout: timeoutMs });
+    await this.page.goto(url ?? `${this.baseUrl}/?folder=${encodeURIComponent(this.workspaceDir)}`, {
+      timeout: timeoutMs,
+    });
     await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
     await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
   }
@@ -284,7 +299,8 @@ export class Workbench {
     for (;;) {
       const labels = await this.listCommands(filter);
       if (labels.length > 0) return labels;
-      if (Date.now() >= deadline) throw new Error(`no command palette entry contains "${filter}" after ${timeoutMs} ms`);
+      if (Date.now() >= deadline)
+        throw new Error(`no command palette entry contains "${filter}" after ${timeoutMs} ms`);
       await this.page.waitForTimeout(1_000);
     }
   }
@@ -370,7 +386,9 @@ export class Workbench {
   async ghostText(): Promise<string> {
     return this.page.evaluate(
       ({ inline, lines }) => {
-        const editor = (globalThis as unknown as InPage).document.querySelector('.editor-instance .monaco-editor.focused');
+        const editor = (globalThis as unknown as InPage).document.querySelector(
+          '.editor-instance .monaco-editor.focused',
+        );
         if (!editor) return '';
         const text = (el: InPageElement) => (el.textContent ?? '').replace(/\u00a0/g, ' ');
         const parts = [...editor.querySelectorAll(inline)].map(text).join('');
@@ -413,7 +431,13 @@ export class Workbench {
       const n = await this.page.locator('iframe.webview.ready').count();
       for (let i = 0; i < n; i++) {
         const frame = this.webview(i);
-        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return frame;
       }
       if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
       await this.page.waitForTimeout(500);
@@ -427,7 +451,8 @@ export class Workbench {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (e.name === `${channel}.log` || e.name.endsWith(`-${channel}.log`)) found.push(...fs.readFileSync(p, 'utf8').split('\n'));
+        else if (e.name === `${channel}.log` || e.name.endsWith(`-${channel}.log`))
+          found.push(...fs.readFileSync(p, 'utf8').split('\n'));
       }
     };
     const logs = path.join(this.tempDir, 'user-data', 'logs');

@@ -16,7 +16,9 @@ const DOWNLOAD_TIMEOUT_MS = 30_000;
 
 async function vscodeExecutable(): Promise<string | undefined> {
   if (process.env.GLASSBOX_VSCODE_PATH) return process.env.GLASSBOX_VSCODE_PATH;
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), DOWNLOAD_TIMEOUT_MS).unref());
+  const timeout = new Promise<undefined>((resolve) =>
+    setTimeout(() => resolve(undefined), DOWNLOAD_TIMEOUT_MS).unref(),
+  );
   return Promise.race([downloadAndUnzipVSCode({ timeout: DOWNLOAD_TIMEOUT_MS }).catch(() => undefined), timeout]);
 }
 
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
   const root = path.resolve(__dirname, '../../..');
   const executable = await vscodeExecutable();
   if (!executable) {
-    const banner = 'SKIPPED: integration tests (no desktop VS Code: set GLASSBOX_VSCODE_PATH, or allow the download). The e2e suite covers the extension in code-server.';
+    const banner =
+      'SKIPPED: integration tests (no desktop VS Code: set GLASSBOX_VSCODE_PATH, or allow the download). The e2e suite covers the extension in code-server.';
     console.log(`\n${'='.repeat(banner.length)}\n${banner}\n${'='.repeat(banner.length)}\n`);
     process.exit(process.env.GLASSBOX_INTEGRATION_REQUIRED === '1' ? 1 : 0);
   }

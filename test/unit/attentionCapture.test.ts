@@ -17,9 +17,15 @@ type LensCase = GoldenCase & { lens_logits?: number[][] };
 function maxDiffToGolden(c: AttentionCapture, want: number[][][][]): number {
   const T = c.seqLen;
   let d = 0;
-  want.forEach((layer, l) => layer.forEach((head, h) => head.forEach((row, q) => row.forEach((p, k) => {
-    d = Math.max(d, Math.abs(c.heads[l][(h * T + q) * T + k] - p));
-  }))));
+  want.forEach((layer, l) =>
+    layer.forEach((head, h) =>
+      head.forEach((row, q) =>
+        row.forEach((p, k) => {
+          d = Math.max(d, Math.abs(c.heads[l][(h * T + q) * T + k] - p));
+        }),
+      ),
+    ),
+  );
   return d;
 }
 
@@ -33,7 +39,8 @@ function assertCausalRows(c: AttentionCapture): void {
         let sum = 0;
         for (let k = 0; k <= q; k++) sum += row[k];
         assert.ok(Math.abs(sum - 1) < 1e-5, `layer ${l} head ${h} row ${q} sums to ${sum}`);
-        for (let k = q + 1; k < T; k++) assert.equal(row[k], 0, `layer ${l} head ${h}: causal entry [${q}][${k}] = ${row[k]}`);
+        for (let k = q + 1; k < T; k++)
+          assert.equal(row[k], 0, `layer ${l} head ${h}: causal entry [${q}][${k}] = ${row[k]}`);
       }
     }
   }
@@ -54,7 +61,10 @@ function assertLensMatchesGolden(lens: LogitLens, want: number[][]): number {
   let d = 0;
   for (let l = 0; l < layers; l++) {
     const probs = softmax(want[l]);
-    const order = probs.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, lens.k);
+    const order = probs
+      .map((v, i) => [v, i])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, lens.k);
     for (let j = 0; j < lens.k; j++) {
       const id = lens.topIds[(p * layers + l) * lens.k + j];
       assert.equal(id, order[j][1], `layer ${l} rank ${j}`);
@@ -83,7 +93,9 @@ describe('attention capture: graph surgery on unfused attention', () => {
       assert.deepEqual(c.method.nodes, ['/model/layers.0/self_attn/Softmax', '/model/layers.1/self_attn/Softmax']);
       assert.equal(c.storage, 'full');
       const d = maxDiffToGolden(c, golden.attentions!);
-      t.diagnostic(`test-tiny (${chunkTokens ? `steps of ${chunkTokens} tokens` : 'one step'}): max |Δp| = ${d.toExponential(2)}`);
+      t.diagnostic(
+        `test-tiny (${chunkTokens ? `steps of ${chunkTokens} tokens` : 'one step'}): max |Δp| = ${d.toExponential(2)}`,
+      );
       assert.ok(d <= 1e-4, `max diff ${d}`);
       assertCausalRows(c);
     }
@@ -103,7 +115,7 @@ describe('attention capture: graph surgery on unfused attention', () => {
     assert.equal((stepped.lens as LogitLens).positions.length, T);
   });
 
-  it('applies the final norm and LM head to each layer: the last layer equals the model\'s logits', async (t) => {
+  it("applies the final norm and LM head to each layer: the last layer equals the model's logits", async (t) => {
     const c = await captureAttention(model, { prompt: golden.input_ids });
     assert.ok('positions' in c.lens, 'lens available');
     const lens = c.lens as LogitLens;
@@ -120,9 +132,12 @@ describe('attention capture: graph surgery on unfused attention', () => {
         assert.equal(lens.topIds[at], top[j][1], `position ${pos} rank ${j}`);
         dProb = Math.max(dProb, Math.abs(lens.topProbs[at] - top[j][0]));
       }
-      for (let v = 0; v < lens.vocab; v++) dFinal = Math.max(dFinal, Math.abs(lens.final[p * lens.vocab + v] - real[pos][v]));
+      for (let v = 0; v < lens.vocab; v++)
+        dFinal = Math.max(dFinal, Math.abs(lens.final[p * lens.vocab + v] - real[pos][v]));
     });
-    t.diagnostic(`lens at the last layer vs DecoderModel.logits: max |Δp| = ${dProb.toExponential(2)}; final logits max |Δ| = ${dFinal.toExponential(2)}`);
+    t.diagnostic(
+      `lens at the last layer vs DecoderModel.logits: max |Δp| = ${dProb.toExponential(2)}; final logits max |Δ| = ${dFinal.toExponential(2)}`,
+    );
     assert.equal(lens.positions.length, golden.input_ids.length);
     assert.ok(dProb <= 1e-5 && dFinal <= 1e-4);
     assert.ok(lens.labels[lens.topIds[0]] !== undefined, 'labels for lens ids');
@@ -130,7 +145,12 @@ describe('attention capture: graph surgery on unfused attention', () => {
 
   it('cuts a 10,000-token input to the budget with a notice, and keeps only selected rows over the memory budget', async () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => (i * 7919) % 500);
-    const c = await captureAttention(model, { prompt: ids, budgetBytes: 16 * 1024 * 1024, maxTokens: 2048, queries: [-1, -2] });
+    const c = await captureAttention(model, {
+      prompt: ids,
+      budgetBytes: 16 * 1024 * 1024,
+      maxTokens: 2048,
+      queries: [-1, -2],
+    });
     assert.equal(c.seqLen, 2048);
     assert.equal(c.cut, 10_000 - 2048);
     assert.deepEqual(c.ids, ids.slice(-2048));
@@ -149,7 +169,15 @@ describe('attention capture: graph surgery on unfused attention', () => {
     const ctrl = new AbortController();
     let seen = 0;
     await assert.rejects(
-      captureAttention(model, { prompt: golden.input_ids.concat(golden.input_ids, golden.input_ids), chunkTokens: 4, onProgress: (f) => ((seen = f), f >= 0.5 && ctrl.abort()) }, ctrl.signal),
+      captureAttention(
+        model,
+        {
+          prompt: golden.input_ids.concat(golden.input_ids, golden.input_ids),
+          chunkTokens: 4,
+          onProgress: (f) => ((seen = f), f >= 0.5 && ctrl.abort()),
+        },
+        ctrl.signal,
+      ),
       (e: Coded) => e.code === 'CANCELLED',
     );
     assert.ok(seen >= 0.5 && seen < 1, `stopped at ${seen}`);
@@ -165,10 +193,15 @@ describe('attention capture: other graphs', () => {
     try {
       const g = readGolden(dir).cases[0] as LensCase;
       const c = await captureAttention(model, { prompt: g.input_ids, chunkTokens: 4 });
-      assert.deepEqual(c.method, { kind: 'softmax', nodes: ['/transformer/h.0/attn/Softmax', '/transformer/h.1/attn/Softmax'] });
+      assert.deepEqual(c.method, {
+        kind: 'softmax',
+        nodes: ['/transformer/h.0/attn/Softmax', '/transformer/h.1/attn/Softmax'],
+      });
       const d = maxDiffToGolden(c, g.attentions!);
       const dLens = assertLensMatchesGolden(c.lens as LogitLens, g.lens_logits!);
-      t.diagnostic(`tiny-renamed: max |Δp| = ${d.toExponential(2)}; logit lens (every layer, last position) max |Δp| = ${dLens.toExponential(2)}`);
+      t.diagnostic(
+        `tiny-renamed: max |Δp| = ${d.toExponential(2)}; logit lens (every layer, last position) max |Δp| = ${dLens.toExponential(2)}`,
+      );
       assert.ok(d <= 1e-4 && dLens <= 1e-4);
       assertCausalRows(c);
     } finally {
@@ -212,7 +245,9 @@ describe('attention capture: other graphs', () => {
         assert.equal(c.numHeads, 4);
         const d = maxDiffToGolden(c, g.attentions!);
         const dLens = assertLensMatchesGolden(c.lens as LogitLens, g.lens_logits!);
-        t.diagnostic(`tiny-gqa (${chunkTokens ? `steps of ${chunkTokens}` : 'one step'}): max |Δp| = ${d.toExponential(2)}; lens max |Δp| = ${dLens.toExponential(2)}`);
+        t.diagnostic(
+          `tiny-gqa (${chunkTokens ? `steps of ${chunkTokens}` : 'one step'}): max |Δp| = ${d.toExponential(2)}; lens max |Δp| = ${dLens.toExponential(2)}`,
+        );
         assert.ok(d <= 1e-4 && dLens <= 1e-4);
         assertCausalRows(c);
       }
@@ -233,7 +268,11 @@ describe('attention capture: other graphs', () => {
       if (raw.length < 1024) continue;
       init.rawData = new Uint8Array(0);
       init.dataLocation = 1; // EXTERNAL
-      init.externalData = [{ key: 'location', value: 'model.onnx_data' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.length) }];
+      init.externalData = [
+        { key: 'location', value: 'model.onnx_data' },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw.length) },
+      ];
       chunks.push(raw);
       offset += raw.length;
     }
@@ -260,7 +299,10 @@ describe('attention capture: other graphs', () => {
     fs.writeFileSync(file, encodeModelProto(proto));
     const model = await DecoderModel.load(dir);
     try {
-      await assert.rejects(captureAttention(model, { prompt: 'def f(x):' }), (e: Coded) => e.code === 'GRAPH_UNSUPPORTED' && /neither path/.test(e.message));
+      await assert.rejects(
+        captureAttention(model, { prompt: 'def f(x):' }),
+        (e: Coded) => e.code === 'GRAPH_UNSUPPORTED' && /neither path/.test(e.message),
+      );
       const logits = await model.logits(model.tokenizer.encode('def f(x):'));
       assert.ok(logits.length > 0);
     } finally {
@@ -283,6 +325,11 @@ describe('attention capture through the worker', () => {
     assert.equal(c.generatedFrom, g.input_ids.length);
     assert.deepEqual(c.ids.slice(0, g.input_ids.length), g.input_ids);
     assert.equal(c.pieces.join(''), g.prompt + c.pieces.slice(g.input_ids.length).join(''));
-    assert.ok(maxDiffToGolden({ ...c, seqLen: c.seqLen }, g.attentions!.map((l) => l.map((h) => h.map((r) => [...r, 0, 0])))) <= 1e-4);
+    assert.ok(
+      maxDiffToGolden(
+        { ...c, seqLen: c.seqLen },
+        g.attentions!.map((l) => l.map((h) => h.map((r) => [...r, 0, 0]))),
+      ) <= 1e-4,
+    );
   });
 });

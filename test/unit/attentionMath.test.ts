@@ -23,11 +23,13 @@ const oneHot = (t: number, k: number) => Array.from({ length: t + 1 }, (_, i) =>
 
 /** Dense rollout for checking: Ã = 0.5A + 0.5I (rows renormalised), R = Ã_L ⋯ Ã_1. */
 function denseRollout(ms: Float32Array[], T: number): number[][] {
-  const tilde = ms.map((m) => Array.from({ length: T }, (_, j) => {
-    const row = Array.from({ length: T }, (_, k) => 0.5 * m[j * T + k] + (j === k ? 0.5 : 0));
-    const s = row.reduce((a, b) => a + b, 0);
-    return row.map((v) => v / s);
-  }));
+  const tilde = ms.map((m) =>
+    Array.from({ length: T }, (_, j) => {
+      const row = Array.from({ length: T }, (_, k) => 0.5 * m[j * T + k] + (j === k ? 0.5 : 0));
+      const s = row.reduce((a, b) => a + b, 0);
+      return row.map((v) => v / s);
+    }),
+  );
   let r = tilde[0];
   for (let l = 1; l < tilde.length; l++) {
     const a = tilde[l];
@@ -45,7 +47,8 @@ describe('attention rollout', () => {
     const want = denseRollout([a1, a2, a3], T);
     for (let q = 0; q < T; q++) {
       const got = rolloutRow([a1, a2, a3], T, q);
-      for (let k = 0; k < T; k++) assert.ok(Math.abs(got[k] - want[q][k]) < 1e-6, `row ${q} key ${k}: ${got[k]} vs ${want[q][k]}`);
+      for (let k = 0; k < T; k++)
+        assert.ok(Math.abs(got[k] - want[q][k]) < 1e-6, `row ${q} key ${k}: ${got[k]} vs ${want[q][k]}`);
       assert.ok(Math.abs(got.reduce((s, v) => s + v, 0) - 1) < 1e-6, 'rollout rows sum to 1');
     }
   });
@@ -77,7 +80,10 @@ describe('head labels', () => {
     const layer = new Float32Array(5 * T * T);
     [previous, sink, local, induction, uniform].forEach((m, h) => layer.set(m, h * T * T));
     const stats = headStatsOf([layer], 5, ids);
-    assert.deepEqual(stats.map((s) => s.label), ['previous-token', 'first-token sink', 'local window', 'induction-like', 'mixed']);
+    assert.deepEqual(
+      stats.map((s) => s.label),
+      ['previous-token', 'first-token sink', 'local window', 'induction-like', 'mixed'],
+    );
     assert.ok(Math.abs(stats[0].scores.previousToken - 1) < 1e-6);
     assert.ok(Math.abs(stats[1].scores.sink - 1) < 1e-6);
     assert.ok(Math.abs(stats[2].scores.local - 1) < 1e-6 && stats[2].scores.previousToken < 0.2);
@@ -86,7 +92,10 @@ describe('head labels', () => {
   });
 
   it('finds induction targets: the token after each earlier occurrence, strictly before the query', () => {
-    assert.deepEqual(inductionTargets([1, 2, 1, 2, 1]).map((a) => Array.from(a)), [[], [], [1], [2], [1, 3]]);
+    assert.deepEqual(
+      inductionTargets([1, 2, 1, 2, 1]).map((a) => Array.from(a)),
+      [[], [], [1], [2], [1, 3]],
+    );
     assert.deepEqual(Array.from(inductionTargets([7, 7])[1]), [], 'j+1 = t is the query itself');
   });
 });
@@ -122,9 +131,17 @@ describe('per-click views', () => {
   layer.set(head0, 0);
   layer.set(head1, T * T);
   const mean = new Float32Array(T * T).map((_, i) => (head0[i] + head1[i]) / 2);
-  const full: CaptureData = { numLayers: 1, numHeads: H, seqLen: T, storage: 'full', queries: [], heads: [layer], means: [mean] };
+  const full: CaptureData = {
+    numLayers: 1,
+    numHeads: H,
+    seqLen: T,
+    storage: 'full',
+    queries: [],
+    heads: [layer],
+    means: [mean],
+  };
 
-  it('gathers one query\'s rows, their mean, max and rollout', () => {
+  it("gathers one query's rows, their mean, max and rollout", () => {
     const v = queryView(full, 2)!;
     assert.deepEqual(Array.from(v.heads), [1, 0, 0, 0, 0, 0, 1, 0]);
     assert.deepEqual(Array.from(v.mean), [0.5, 0, 0.5, 0]);
@@ -136,7 +153,15 @@ describe('per-click views', () => {
     const rowsOnly = new Float32Array(H * 1 * T);
     rowsOnly.set(head0.subarray(3 * T, 4 * T), 0);
     rowsOnly.set(head1.subarray(3 * T, 4 * T), T);
-    const c: CaptureData = { numLayers: 1, numHeads: H, seqLen: T, storage: 'rows', queries: [3], heads: [rowsOnly], means: null };
+    const c: CaptureData = {
+      numLayers: 1,
+      numHeads: H,
+      seqLen: T,
+      storage: 'rows',
+      queries: [3],
+      heads: [rowsOnly],
+      means: null,
+    };
     assert.equal(queryView(c, 2), null);
     const v = queryView(c, 3)!;
     assert.deepEqual(Array.from(v.mean), [0.5, 0, 0, 0.5]);
@@ -148,7 +173,13 @@ describe('per-click views', () => {
     assert.equal(e.total, 8); // each query: head 0 → token 0, head 1 → itself (query 0 counts twice)
     assert.ok(e.weight.every((w) => w >= 0.5));
     const one = lineEdges(full, 0, 1, 1, 3, 0.5);
-    assert.deepEqual([Array.from(one.query), Array.from(one.key)], [[1, 2], [1, 2]]);
+    assert.deepEqual(
+      [Array.from(one.query), Array.from(one.key)],
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    );
   });
 });
 

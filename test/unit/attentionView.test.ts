@@ -11,13 +11,25 @@ describe('tokens placed in the source document', () => {
     const start = doc.indexOf('def sub');
     const pieces = ['def', ' sub', '(a', ', b', '):'];
     const r = mapFromStart(pieces, doc, start)!;
-    assert.deepEqual(r.map((x) => doc.slice(x.start, x.end)), pieces);
+    assert.deepEqual(
+      r.map((x) => doc.slice(x.start, x.end)),
+      pieces,
+    );
     assert.equal(mapFromStart(['nope'], doc, start), null, 'text that is not there is not mapped');
   });
 
   it('finds each run between special tokens, nearest the cursor (a FIM prompt)', () => {
     const cursor = doc.indexOf('    return a - b');
-    const pieces = ['<|fim_prefix|>', 'def', ' sub', '(a, b):\n', '<|fim_suffix|>', '    return a - b\n', '<|fim_middle|>', 'x'];
+    const pieces = [
+      '<|fim_prefix|>',
+      'def',
+      ' sub',
+      '(a, b):\n',
+      '<|fim_suffix|>',
+      '    return a - b\n',
+      '<|fim_middle|>',
+      'x',
+    ];
     const special = pieces.map((p) => p.startsWith('<|'));
     const r = mapBySearch(pieces, special, doc, cursor);
     const placed = new Map(r.map((x) => [x.token, doc.slice(x.start, x.end)]));
@@ -28,17 +40,38 @@ describe('tokens placed in the source document', () => {
     assert.ok(!placed.has(0) && !placed.has(4), 'special tokens are not in the code');
   });
 
-  it('places an SPM prompt\'s prefix although the generated tokens follow it directly', () => {
+  it("places an SPM prompt's prefix although the generated tokens follow it directly", () => {
     // Glassbox's own model: <pre><suf> suffix <mid> prefix, then the completion with no special token between.
     const cursor = doc.indexOf('    return a - b');
-    const pieces = ['<|fim_prefix|>', '<|fim_suffix|>', '    return a - b\n', '<|fim_middle|>', 'def', ' sub', '(a, b):\n', '    return', ' a', ' *', ' b'];
+    const pieces = [
+      '<|fim_prefix|>',
+      '<|fim_suffix|>',
+      '    return a - b\n',
+      '<|fim_middle|>',
+      'def',
+      ' sub',
+      '(a, b):\n',
+      '    return',
+      ' a',
+      ' *',
+      ' b',
+    ];
     const special = pieces.map((p) => p.startsWith('<|'));
     const generatedFrom = 7;
-    const placed = new Map(mapBySearch(pieces, special, doc, cursor, generatedFrom).map((x) => [x.token, doc.slice(x.start, x.end)]));
+    const placed = new Map(
+      mapBySearch(pieces, special, doc, cursor, generatedFrom).map((x) => [x.token, doc.slice(x.start, x.end)]),
+    );
     assert.equal(placed.get(2), '    return a - b\n');
-    assert.deepEqual([4, 5, 6].map((t) => placed.get(t)), ['def', ' sub', '(a, b):\n']);
+    assert.deepEqual(
+      [4, 5, 6].map((t) => placed.get(t)),
+      ['def', ' sub', '(a, b):\n'],
+    );
     assert.ok(![7, 8, 9, 10].some((t) => placed.has(t)), 'generated tokens are not in the document');
-    assert.equal(mapBySearch(pieces, special, doc, cursor).filter((x) => x.token >= 4).length, 0, 'without the boundary the prefix run holds text the document lacks');
+    assert.equal(
+      mapBySearch(pieces, special, doc, cursor).filter((x) => x.token >= 4).length,
+      0,
+      'without the boundary the prefix run holds text the document lacks',
+    );
   });
 
   it('bands tokens by weight relative to the strongest, leaving the query and faint ones plain', () => {

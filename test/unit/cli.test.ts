@@ -34,7 +34,8 @@ describe('glassbox CLI (bundled)', () => {
     assert.equal(typeof out.text, 'string');
     assert.ok(Array.isArray(out.tokens) && out.tokens.length > 0);
     assert.equal(out.logprobs.length, out.tokens.length);
-    for (const k of ['load_ms', 'prefill_ms', 'decode_ms', 'prompt_tokens', 'generated_tokens']) assert.equal(typeof out.timings[k], 'number', k);
+    for (const k of ['load_ms', 'prefill_ms', 'decode_ms', 'prompt_tokens', 'generated_tokens'])
+      assert.equal(typeof out.timings[k], 'number', k);
     assert.equal(out.timings.generated_tokens, out.tokens.length);
   });
 
@@ -52,7 +53,7 @@ describe('glassbox CLI (bundled)', () => {
     assert.equal(t.tokens.length, t.ids.length);
     // Whatever the embedded model's merges, "hello " is whole tokens and the emoji is raw bytes.
     assert.ok(t.tokens.join('').startsWith('hello '), 'whole tokens read as text');
-    assert.match(t.tokens.join(''), /\\xF0\\x9F/, 'the emoji\'s bytes are shown in hex');
+    assert.match(t.tokens.join(''), /\\xF0\\x9F/, "the emoji's bytes are shown in hex");
   });
 
   it('explain streams an explanation of a line range', () => {
@@ -76,7 +77,10 @@ describe('glassbox CLI (bundled)', () => {
   });
 
   it('a position outside the file, a missing model and bad usage', () => {
-    assert.match(glassbox('complete', '--file', sample, '--line', '99', '--column', '1').stderr, /Line 99 is outside the file/);
+    assert.match(
+      glassbox('complete', '--file', sample, '--line', '99', '--column', '1').stderr,
+      /Line 99 is outside the file/,
+    );
     const m = glassbox('tokenize', '--text', 'x', '--model', '/nonexistent/model');
     assert.equal(m.code, 1);
     assert.match(m.stderr, /Model folder not found/);
@@ -102,7 +106,10 @@ describe('glassbox CLI (bundled)', () => {
     const fifo = path.join(dir, 'pipe');
     if (spawnSync('mkfifo', [fifo]).status !== 0) return;
     // a writer that would send 17 MB; the reader must stop at the cap
-    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const b=Buffer.alloc(1<<20,97);const fd=fs.openSync(${JSON.stringify(fifo)},'w');try{for(let i=0;i<17;i++)fs.writeSync(fd,b)}catch{}`]);
+    const writer = spawn(process.execPath, [
+      '-e',
+      `const fs=require('fs');const b=Buffer.alloc(1<<20,97);const fd=fs.openSync(${JSON.stringify(fifo)},'w');try{for(let i=0;i<17;i++)fs.writeSync(fd,b)}catch{}`,
+    ]);
     const r = glassbox('tokenize', '--text-file', fifo);
     writer.kill();
     assert.equal(r.code, 1);

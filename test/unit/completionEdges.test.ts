@@ -10,7 +10,12 @@ import { TEST_MODEL } from './helpers';
 function source(text: string): TextSource {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  return { lineCount: starts.length, length: text.length, lineStartOffset: (l) => starts[l], slice: (a, b) => text.slice(a, b) };
+  return {
+    lineCount: starts.length,
+    length: text.length,
+    lineStartOffset: (l) => starts[l],
+    slice: (a, b) => text.slice(a, b),
+  };
 }
 
 describe('completion at the edges of a document', () => {

@@ -8,7 +8,12 @@ import { enclosingBlock } from '../../src/explain/enclosingBlock';
 function source(text: string): TextSource {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  return { lineCount: starts.length, length: text.length, lineStartOffset: (l) => starts[l], slice: (a, b) => text.slice(a, b) };
+  return {
+    lineCount: starts.length,
+    length: text.length,
+    lineStartOffset: (l) => starts[l],
+    slice: (a, b) => text.slice(a, b),
+  };
 }
 
 describe('completion cache', () => {
@@ -89,7 +94,16 @@ describe('context window', () => {
 });
 
 describe('enclosing block for Explain', () => {
-  const py = ['import os', '', 'def add(a, b):', '    """Sum."""', '    total = a + b', '    return total', '', 'print(add(1, 2))'];
+  const py = [
+    'import os',
+    '',
+    'def add(a, b):',
+    '    """Sum."""',
+    '    total = a + b',
+    '    return total',
+    '',
+    'print(add(1, 2))',
+  ];
 
   it('finds the function around the cursor', () => {
     assert.deepEqual(enclosingBlock(py, 4), { start: 2, end: 5 });

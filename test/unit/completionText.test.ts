@@ -31,7 +31,10 @@ describe('completion shape', () => {
 
   it('stops before a bracket that closes one opened before the cursor', () => {
     assert.equal(run('call(', false, 'a, b) + 1').visible, 'a, b');
-    assert.equal(trimAgainstSuffix(run('  if (ok) {', true, '\n    go();\n  }\n}\nnext();').visible, '\n}'), '\n    go();');
+    assert.equal(
+      trimAgainstSuffix(run('  if (ok) {', true, '\n    go();\n  }\n}\nnext();').visible, '\n}'),
+      '\n    go();',
+    );
   });
 
   it('brackets inside strings do not count', () => {

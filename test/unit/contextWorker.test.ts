@@ -16,7 +16,8 @@ import { ROOT } from './helpers';
 const WORKER = path.join(ROOT, 'dist', 'contextWorker.js');
 
 /** The file being edited (not on disk): it imports formatDuration and is typing a call to it. */
-const DOC = 'import { formatDuration } from "./util";\n\nconst started = Date.now();\nconst ms = Date.now() - started;\nconsole.log(formatDu';
+const DOC =
+  'import { formatDuration } from "./util";\n\nconst started = Date.now();\nconst ms = Date.now() - started;\nconsole.log(formatDu';
 const UTIL = 'export function formatDuration(ms: number): string {\n  return `${Math.round(ms / 1000)}s`;\n}\n';
 
 function queriesFor(doc: string): ContextQueries {
@@ -57,21 +58,34 @@ describe('context worker', () => {
     assert.equal(report.files, 2);
     const answer = await client.query(queriesFor(DOC), 5000);
     assert.ok(answer, 'an answer in time');
-    assert.deepEqual(answer.snippets.map((s) => s.path), ['util.ts']);
+    assert.deepEqual(
+      answer.snippets.map((s) => s.path),
+      ['util.ts'],
+    );
     assert.equal(answer.snippets[0].text, UTIL);
-    assert.ok(answer.copySources.some((s) => s.path === 'util.ts' && s.text.includes('function formatDuration(')), JSON.stringify(answer.copySources));
+    assert.ok(
+      answer.copySources.some((s) => s.path === 'util.ts' && s.text.includes('function formatDuration(')),
+      JSON.stringify(answer.copySources),
+    );
   });
 
   it("uses an open editor's text instead of the disk's, also after a rescan", async () => {
     const edited = 'export function formatDurationPretty(ms: number): string {\n  return `${ms} ms`;\n}\n';
     client.setFile('util.ts', edited);
     let answer = await client.query(queriesFor(DOC), 5000);
-    assert.deepEqual(answer?.snippets.map((s) => s.text), [edited]);
+    assert.deepEqual(
+      answer?.snippets.map((s) => s.text),
+      [edited],
+    );
     client.lastScan = null;
     client.scan([{ root, prefix: '', exclude: [] }]);
     await scanned(client);
     answer = await client.query(queriesFor(DOC), 5000);
-    assert.deepEqual(answer?.snippets.map((s) => s.text), [edited], 'the scan read util.ts from disk but kept the editor text');
+    assert.deepEqual(
+      answer?.snippets.map((s) => s.text),
+      [edited],
+      'the scan read util.ts from disk but kept the editor text',
+    );
   });
 
   it('forgets a deleted file', async () => {

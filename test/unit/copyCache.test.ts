@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { bucket, CopyCache, DEFAULT_COPY_TABLE, parseCopyTable, spaceInsensitiveIds, type CopyCacheTable } from '../../src/engine/copyCache';
+import {
+  bucket,
+  CopyCache,
+  DEFAULT_COPY_TABLE,
+  parseCopyTable,
+  spaceInsensitiveIds,
+  type CopyCacheTable,
+} from '../../src/engine/copyCache';
 import { locateModelFiles } from '../../src/engine/modelFolder';
 import { logSumExp } from '../../src/engine/sampling';
 import { chooseGreedy, HealingConstraint, vocabularyTexts } from '../../src/engine/tokenChoice';
@@ -17,7 +24,10 @@ import { ROOT, TEST_MODEL } from './helpers';
 
 const NONE = new Set<number>();
 /** A table with the same λ everywhere. */
-const tableOf = (w: number): CopyCacheTable => ({ ...DEFAULT_COPY_TABLE, weights: DEFAULT_COPY_TABLE.weights.map((row) => row.map((cell) => cell.map(() => w))) });
+const tableOf = (w: number): CopyCacheTable => ({
+  ...DEFAULT_COPY_TABLE,
+  weights: DEFAULT_COPY_TABLE.weights.map((row) => row.map((cell) => cell.map(() => w))),
+});
 
 describe('copy cache', () => {
   it('proposes what followed earlier occurrences, as a distribution', () => {
@@ -28,7 +38,8 @@ describe('copy cache', () => {
     assert.ok(Math.abs(sum - 1) < 1e-9, `p sums to ${sum}`);
     assert.deepEqual(pred.candidates.map((x) => x.id).sort(), [3, 5]);
     assert.equal(pred.purity, pred.candidates[0].p);
-    for (let i = 1; i < pred.candidates.length; i++) assert.ok(pred.candidates[i - 1].p >= pred.candidates[i].p, 'most probable first');
+    for (let i = 1; i < pred.candidates.length; i++)
+      assert.ok(pred.candidates[i - 1].p >= pred.candidates[i].p, 'most probable first');
   });
 
   it('is null when the last token was never followed', () => {
@@ -66,7 +77,10 @@ describe('copy cache', () => {
     // "1" was followed by the end-of-text token 0 and once by 6
     const c = new CopyCache([1, 0, 5, 1, 0, 1, 6, 2, 1], special);
     const pred = c.predict()!;
-    assert.deepEqual(pred.candidates.map((x) => x.id), [6]);
+    assert.deepEqual(
+      pred.candidates.map((x) => x.id),
+      [6],
+    );
     assert.equal(new CopyCache([1, 0, 5, 1], special).predict(), null, 'nothing left to propose');
   });
 
@@ -96,7 +110,10 @@ describe('copy cache', () => {
     // wholly in the output, so it is an echo; matching "x =" reaches into the prompt
     const sep = 0;
     const prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const weightOf = (p: { length: number; purity: number }, echo: 0 | 1) => DEFAULT_COPY_TABLE.weights[bucket(DEFAULT_COPY_TABLE.lengthBuckets, p.length)][bucket(DEFAULT_COPY_TABLE.purityBuckets, p.purity)][echo];
+    const weightOf = (p: { length: number; purity: number }, echo: 0 | 1) =>
+      DEFAULT_COPY_TABLE.weights[bucket(DEFAULT_COPY_TABLE.lengthBuckets, p.length)][
+        bucket(DEFAULT_COPY_TABLE.purityBuckets, p.purity)
+      ][echo];
     const echo = new CopyCache(prompt, new Set([sep]));
     echo.push(2, true);
     const e = echo.predict()!;
@@ -117,7 +134,11 @@ describe('copy table', () => {
 
   it("accepts the shipped model's fitted table (else the engine silently falls back to the default)", () => {
     const shipped = path.join(ROOT, 'models', 'glassbox-code', 'copy_cache.json');
-    if (fs.existsSync(shipped)) assert.ok(parseCopyTable(JSON.parse(fs.readFileSync(shipped, 'utf8'))), 'a table the engine would silently replace by the default');
+    if (fs.existsSync(shipped))
+      assert.ok(
+        parseCopyTable(JSON.parse(fs.readFileSync(shipped, 'utf8'))),
+        'a table the engine would silently replace by the default',
+      );
   });
 
   it('rejects malformed tables', () => {
@@ -127,11 +148,17 @@ describe('copy table', () => {
       ['a number', 3],
       ['empty object', {}],
       ['missing purityBuckets', { lengthBuckets: d.lengthBuckets, weights: d.weights }],
-      ['four weights per cell (not one per echo flag)', { ...d, weights: d.weights.map((r) => r.map((c) => [...c, ...c])) }],
+      [
+        'four weights per cell (not one per echo flag)',
+        { ...d, weights: d.weights.map((r) => r.map((c) => [...c, ...c])) },
+      ],
       ['one length row short', { ...d, weights: d.weights.slice(1) }],
       ['one purity column short', { ...d, weights: d.weights.map((r) => r.slice(1)) }],
       ['one weight per cell', { ...d, weights: d.weights.map((r) => r.map((c) => c.slice(1))) }],
-      ['a weight above 1', { ...d, weights: d.weights.map((r, i) => r.map((c) => (i === 2 ? [1.5, ...c.slice(1)] : c))) }],
+      [
+        'a weight above 1',
+        { ...d, weights: d.weights.map((r, i) => r.map((c) => (i === 2 ? [1.5, ...c.slice(1)] : c))) },
+      ],
       ['a negative weight', { ...d, weights: d.weights.map((r) => r.map((c) => [-0.1, ...c.slice(1)])) }],
       ['a string weight', { ...d, weights: d.weights.map((r) => r.map((c) => ['0.5', ...c.slice(1)])) }],
       ['empty buckets', { ...d, lengthBuckets: [], weights: [] }],
@@ -202,7 +229,13 @@ describe('healing constraint', () => {
       assert.ok(!tok.specialIds.has(id), 'no special tokens');
     }
     // and nothing that extends the rest is missing
-    vocab.forEach((t, id) => t && !t.includes('\uFFFD') && t.startsWith(rest) && assert.ok(allowed.includes(id), `missing ${JSON.stringify(t)}`));
+    vocab.forEach(
+      (t, id) =>
+        t &&
+        !t.includes('\uFFFD') &&
+        t.startsWith(rest) &&
+        assert.ok(allowed.includes(id), `missing ${JSON.stringify(t)}`),
+    );
   }
 
   it('allows only tokens consistent with the healed text, and consumes it as tokens are chosen', () => {

@@ -2,7 +2,15 @@
 // and flagged estimates, local electricity and amortization, break-even, and the panel's report.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { breakEvenRequestsPerDay, electricityCost, hardwareMonthly, hostedUsage, percentile, ratesFor, requestCost } from '../../src/costs/costMath';
+import {
+  breakEvenRequestsPerDay,
+  electricityCost,
+  hardwareMonthly,
+  hostedUsage,
+  percentile,
+  ratesFor,
+  requestCost,
+} from '../../src/costs/costMath';
 import type { UsageEntry } from '../../src/costs/ledger';
 import type { ModelPrice } from '../../src/costs/priceFile';
 import { bundledPrices } from '../../src/costs/priceStore';
@@ -46,11 +54,16 @@ function entry(over: Partial<UsageEntry> = {}): UsageEntry {
   };
 }
 
-const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} ≠ ${b}`);
+const near = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} ≠ ${b}`);
 
 describe('hosted request cost', () => {
   it('bills input and output per 1M tokens', () => {
-    near(requestCost(TIERED, { input: 1000, cachedInput: 0, output: 100, exact: true }), (1000 * 3 + 100 * 15) / 1e6, 'cost');
+    near(
+      requestCost(TIERED, { input: 1000, cachedInput: 0, output: 100, exact: true }),
+      (1000 * 3 + 100 * 15) / 1e6,
+      'cost',
+    );
   });
 
   it('bills the whole request at the long-context rates once the threshold is crossed', () => {
@@ -64,10 +77,22 @@ describe('hosted request cost', () => {
   });
 
   it('bills cached input at the cached price, and at the tier’s cached price above the threshold', () => {
-    near(requestCost(TIERED, { input: 1000, cachedInput: 600, output: 0, exact: true }), (400 * 3 + 600 * 0.3) / 1e6, 'cached');
-    near(requestCost(TIERED, { input: 300_000, cachedInput: 100_000, output: 0, exact: true }), (200_000 * 6 + 100_000 * 0.6) / 1e6, 'cached, tier');
+    near(
+      requestCost(TIERED, { input: 1000, cachedInput: 600, output: 0, exact: true }),
+      (400 * 3 + 600 * 0.3) / 1e6,
+      'cached',
+    );
+    near(
+      requestCost(TIERED, { input: 300_000, cachedInput: 100_000, output: 0, exact: true }),
+      (200_000 * 6 + 100_000 * 0.6) / 1e6,
+      'cached, tier',
+    );
     const noCache = { ...TIERED, cachedInputPerM: undefined, tiers: undefined };
-    near(requestCost(noCache, { input: 1000, cachedInput: 600, output: 0, exact: true }), (1000 * 3) / 1e6, 'no cached price: full price');
+    near(
+      requestCost(noCache, { input: 1000, cachedInput: 600, output: 0, exact: true }),
+      (1000 * 3) / 1e6,
+      'no cached price: full price',
+    );
   });
 
   it('counts the reused KV-cache prefix as cached input only when asked', () => {
@@ -90,7 +115,10 @@ describe('token counts per vendor', () => {
     const counts = { chars: 4100, o200k: 990, cl100k: 1010 };
     assert.deepEqual(tokensFor({ tokenizer: 'o200k_base' }, counts), { tokens: 990, exact: true });
     assert.deepEqual(tokensFor({ tokenizer: 'cl100k_base' }, counts), { tokens: 1010, exact: true });
-    assert.deepEqual(tokensFor({ tokenizer: 'estimate' }, counts), { tokens: Math.round(4100 / CODE_CHARS_PER_TOKEN), exact: false });
+    assert.deepEqual(tokensFor({ tokenizer: 'estimate' }, counts), {
+      tokens: Math.round(4100 / CODE_CHARS_PER_TOKEN),
+      exact: false,
+    });
     // An OpenAI model whose exact count was not computed (extension stopped first) falls back to an estimate.
     assert.deepEqual(tokensFor({ tokenizer: 'o200k_base' }, { chars: 41 }), { tokens: 10, exact: false });
   });
@@ -100,7 +128,7 @@ describe('local cost', () => {
   const s = { watts: 20, electricityPrice: 0.17, hardwarePrice: 3000, hardwareShare: 0.5, hardwareLifetimeMonths: 30 };
 
   it('prices electricity as watts × generation time × $/kWh', () => {
-    near(electricityCost(3_600_000, s), 20 * 1 * 0.17 / 1000, 'one hour at 20 W'); // 20 Wh
+    near(electricityCost(3_600_000, s), (20 * 1 * 0.17) / 1000, 'one hour at 20 W'); // 20 Wh
     near(electricityCost(1000, s), (20 / 3600 / 1000) * 0.17, 'one second');
   });
 
@@ -123,9 +151,21 @@ describe('local cost', () => {
   });
 
   it('rejects negative or absurd settings and says what it expected', () => {
-    const values: Record<string, unknown> = { watts: -5, electricityPrice: 1e9, hardwareShare: 2, hardwareLifetimeMonths: 0, deviceClass: 'toaster' };
+    const values: Record<string, unknown> = {
+      watts: -5,
+      electricityPrice: 1e9,
+      hardwareShare: 2,
+      hardwareLifetimeMonths: 0,
+      deviceClass: 'toaster',
+    };
     const { settings, rejected } = readCostSettings((k) => values[k]);
-    assert.deepEqual(rejected.map((r) => r.key).sort(), ['deviceClass', 'electricityPrice', 'hardwareLifetimeMonths', 'hardwareShare', 'watts']);
+    assert.deepEqual(rejected.map((r) => r.key).sort(), [
+      'deviceClass',
+      'electricityPrice',
+      'hardwareLifetimeMonths',
+      'hardwareShare',
+      'watts',
+    ]);
     assert.equal(settings.watts, 20, 'the laptop default');
     assert.equal(settings.electricityPrice, 0.17);
     assert.match(rejected.find((r) => r.key === 'watts')!.expected, /0 to 5000/);
@@ -140,7 +180,13 @@ describe('costs report', () => {
   const entries = [
     entry({ id: 'a', time: now - 3600_000, accepted: true }),
     entry({ id: 'b', time: now - 2 * 86_400_000 }),
-    entry({ id: 'c', time: now - 30 * 86_400_000, kind: 'explain', prompt: { chars: 8200, o200k: 2000, cl100k: 2100 }, output: { chars: 820, o200k: 200, cl100k: 210 } }),
+    entry({
+      id: 'c',
+      time: now - 30 * 86_400_000,
+      kind: 'explain',
+      prompt: { chars: 8200, o200k: 2000, cl100k: 2100 },
+      output: { chars: 820, o200k: 200, cl100k: 210 },
+    }),
   ];
   const base = { prices: bundledPrices(), layers: [], settings, rejected: [], now, ledgerFile: '/tmp/ledger.jsonl' };
 
@@ -170,12 +216,20 @@ describe('costs report', () => {
     assert.equal(r.ledger.entries, 0);
     assert.match(r.whatIf.basis, /No requests recorded yet/);
     assert.equal(r.latency.local, undefined);
-    assert.ok(r.whatIf.hosted.every((h) => !h.exact), 'assumed sizes are not exact');
+    assert.ok(
+      r.whatIf.hosted.every((h) => !h.exact),
+      'assumed sizes are not exact',
+    );
   });
 
   it('marks break-even crossings when part of the machine is attributed to Glassbox', () => {
     const shared = { ...settings, hardwareShare: 0.5 };
-    const r = buildReport({ ...base, settings: shared, entries, inputs: { teamSize: 5, requestsPerDevPerDay: 100, assumeCaching: false } });
+    const r = buildReport({
+      ...base,
+      settings: shared,
+      entries,
+      inputs: { teamSize: 5, requestsPerDevPerDay: 100, assumeCaching: false },
+    });
     const gpt5 = r.breakEven.hosted.find((h) => h.id === 'gpt-5')!;
     assert.ok(gpt5.crossing && gpt5.crossing.requestsPerDay > 0);
     // At the crossing, local and hosted cost the same.
@@ -186,7 +240,11 @@ describe('costs report', () => {
   });
 
   it('rejects a negative team size with a message', () => {
-    const r = buildReport({ ...base, entries, inputs: { teamSize: -3, requestsPerDevPerDay: 50, assumeCaching: false } });
+    const r = buildReport({
+      ...base,
+      entries,
+      inputs: { teamSize: -3, requestsPerDevPerDay: 50, assumeCaching: false },
+    });
     assert.equal(r.whatIf.inputs.teamSize, 10);
     assert.match(r.problems[0], /Team size -3 was rejected/);
   });

@@ -27,7 +27,11 @@ function served(id: string, over: Partial<Served> = {}): Served {
     id,
     kind: 'completion',
     model: 'test-tiny',
-    result: { text: ' apiKey.length;', promptText: `<|fim_prefix|>${SECRET}\n  return<|fim_suffix|>\n}<|fim_middle|>`, timings: { promptTokens: 30, reusedTokens: 12, generatedTokens: 5, prefillMs: 40.25, decodeMs: 60.5 } },
+    result: {
+      text: ' apiKey.length;',
+      promptText: `<|fim_prefix|>${SECRET}\n  return<|fim_suffix|>\n}<|fim_middle|>`,
+      timings: { promptTokens: 30, reusedTokens: 12, generatedTokens: 5, prefillMs: 40.25, decodeMs: 60.5 },
+    },
     latencyMs: 120,
     ...over,
   };
@@ -40,8 +44,25 @@ describe('usage ledger', () => {
     // First session: three requests, one accepted, written by a flush.
     const first = new UsageRecorder({ file, counter, flushMs: 60_000 });
     first.record(served('s1-1'));
-    first.record(served('s1-2', { kind: 'explain', result: { text: 'It checks the key.', promptText: `Explain:\n${SECRET}`, timings: { promptTokens: 20, generatedTokens: 6, prefillMs: 10, decodeMs: 30 } } }));
-    first.record(served('s1-3', { result: { text: '', promptText: served('x').result.promptText, timings: { promptTokens: 30, generatedTokens: 1, prefillMs: 40, decodeMs: 5 } } }));
+    first.record(
+      served('s1-2', {
+        kind: 'explain',
+        result: {
+          text: 'It checks the key.',
+          promptText: `Explain:\n${SECRET}`,
+          timings: { promptTokens: 20, generatedTokens: 6, prefillMs: 10, decodeMs: 30 },
+        },
+      }),
+    );
+    first.record(
+      served('s1-3', {
+        result: {
+          text: '',
+          promptText: served('x').result.promptText,
+          timings: { promptTokens: 30, generatedTokens: 1, prefillMs: 40, decodeMs: 5 },
+        },
+      }),
+    );
     first.accept('s1-1');
     first.accept(undefined); // a cached item without an id: ignored
     await first.flush();
@@ -55,12 +76,22 @@ describe('usage ledger', () => {
 
     const { entries, recovered } = await readLedger(file);
     assert.equal(recovered, undefined);
-    assert.deepEqual(entries.map((e) => e.id), ['s1-1', 's1-2', 's1-3', 's2-1']);
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      ['s1-1', 's1-2', 's1-3', 's2-1'],
+    );
     const [a, b, c, d] = entries;
     assert.deepEqual([a.accepted, b.accepted, c.accepted, d.accepted], [true, false, false, false]);
-    assert.deepEqual([a.shown, b.shown, c.shown], [true, false, false], 'an empty completion was never shown; explanations are not ghost text');
+    assert.deepEqual(
+      [a.shown, b.shown, c.shown],
+      [true, false, false],
+      'an empty completion was never shown; explanations are not ghost text',
+    );
     assert.equal(b.kind, 'explain');
-    assert.deepEqual([a.promptTokens, a.reusedTokens, a.generatedTokens, a.prefillMs, a.decodeMs, a.latencyMs], [30, 12, 5, 40.3, 60.5, 120]);
+    assert.deepEqual(
+      [a.promptTokens, a.reusedTokens, a.generatedTokens, a.prefillMs, a.decodeMs, a.latencyMs],
+      [30, 12, 5, 40.3, 60.5, 120],
+    );
     assert.ok(a.prompt.o200k! > 10 && a.prompt.cl100k! > 10, 'exact counts from the worker');
     assert.equal(a.output.o200k, 4);
     assert.equal(d.prompt.o200k, undefined, 'no time to count at shutdown: lengths only');
@@ -86,7 +117,13 @@ describe('usage ledger', () => {
     assert.ok(csv[2].endsWith(',true,true'));
     const json = JSON.parse(ledgerToJson(entries, new Date('2026-01-01T00:00:00Z')));
     assert.equal(json.exportedAt, '2026-01-01T00:00:00.000Z');
-    assert.deepEqual(json.entries.map((e: { id: string; accepted: boolean }) => [e.id, e.accepted]), [['x-1', false], ['x-2', true]]);
+    assert.deepEqual(
+      json.entries.map((e: { id: string; accepted: boolean }) => [e.id, e.accepted]),
+      [
+        ['x-1', false],
+        ['x-2', true],
+      ],
+    );
   });
 
   it('backs up a damaged ledger, starts a new one with the readable requests, and says so', async () => {
@@ -109,7 +146,10 @@ describe('usage ledger', () => {
     assert.ok(fs.readFileSync(info.backup, 'utf8').includes('garbage'), 'the damaged file is kept as a backup');
     const again = await readLedger(file);
     assert.equal(again.recovered, undefined, 'the new ledger reads cleanly');
-    assert.deepEqual(again.entries.map((e) => e.id), ['ok-1', 'ok-2', 'after-1']);
+    assert.deepEqual(
+      again.entries.map((e) => e.id),
+      ['ok-1', 'ok-2', 'after-1'],
+    );
   });
 
   it('an entry appended after a torn last line (a crash mid-write) is kept', async () => {
@@ -122,7 +162,11 @@ describe('usage ledger', () => {
     fs.appendFileSync(file, '{"id":"torn'); // no newline: the write stopped here
     await appendToLedger(file, [{ ...entry, id: 'after' }]);
     const { entries, recovered } = await readLedger(file);
-    assert.deepEqual(entries.map((e) => e.id), ['before', 'after'], 'the new entry starts on its own line');
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      ['before', 'after'],
+      'the new entry starts on its own line',
+    );
     assert.equal(recovered?.badLines, 1, 'only the torn line is lost');
   });
 

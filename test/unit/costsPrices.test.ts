@@ -23,7 +23,24 @@ describe('bundled prices', () => {
   const prices = bundledPrices();
   it('cover the models the comparison promises, with sources and dates', () => {
     const ids = prices.models.map((m) => m.id);
-    for (const id of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-5', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.5-pro', 'codestral', 'deepseek-v3.2']) {
+    for (const id of [
+      'gpt-4o',
+      'gpt-4o-mini',
+      'gpt-4.1',
+      'gpt-4.1-mini',
+      'gpt-4.1-nano',
+      'gpt-5',
+      'gpt-5-mini',
+      'gpt-5-nano',
+      'claude-haiku-4-5',
+      'claude-sonnet-4-5',
+      'claude-opus-4-5',
+      'gemini-2.5-flash',
+      'gemini-2.5-flash-lite',
+      'gemini-2.5-pro',
+      'codestral',
+      'deepseek-v3.2',
+    ]) {
       assert.ok(ids.includes(id), `${id} is priced`);
     }
     assert.ok(prices.models.length >= 15);
@@ -44,7 +61,10 @@ describe('bundled prices', () => {
 
 describe('price file validation', () => {
   it('rejects bad JSON with a clear error', () => {
-    assert.throws(() => parsePriceFile('{"models": [', 'mine.json'), (e: unknown) => e instanceof PriceFileError && /mine\.json: not valid JSON/.test(e.message));
+    assert.throws(
+      () => parsePriceFile('{"models": [', 'mine.json'),
+      (e: unknown) => e instanceof PriceFileError && /mine\.json: not valid JSON/.test(e.message),
+    );
   });
 
   it('names the model and field that is missing', () => {
@@ -52,30 +72,53 @@ describe('price file validation', () => {
     const { outputPerM: _drop, ...broken } = good;
     const text = JSON.stringify({ schemaVersion: 1, version: 't', currency: 'USD', models: [broken] });
     assert.throws(() => parsePriceFile(text, 'mine.json'), /models\[0\] \(gpt-4o\): missing "outputPerM"/);
-    const negative = JSON.stringify({ schemaVersion: 1, version: 't', currency: 'USD', models: [{ ...good, inputPerM: -1 }] });
+    const negative = JSON.stringify({
+      schemaVersion: 1,
+      version: 't',
+      currency: 'USD',
+      models: [{ ...good, inputPerM: -1 }],
+    });
     assert.throws(() => parsePriceFile(negative, 'mine.json'), /bad "inputPerM"/);
   });
 
   it('ignores fields it does not know', () => {
     const good = bundledPrices().models[0];
-    const text = JSON.stringify({ schemaVersion: 1, version: 't', currency: 'USD', extra: true, models: [{ ...good, colour: 'green', tiers: undefined }] });
+    const text = JSON.stringify({
+      schemaVersion: 1,
+      version: 't',
+      currency: 'USD',
+      extra: true,
+      models: [{ ...good, colour: 'green', tiers: undefined }],
+    });
     const f = parsePriceFile(text, 'mine.json');
     assert.equal(f.models[0].id, 'gpt-4o');
     assert.ok(!('colour' in f.models[0]));
   });
 
   it('falls back to the bundled table when a layer is broken, and says why', () => {
-    const set = loadPriceSet({ updatedFile: write('downloaded.json', 'not json'), overrideFile: write('override.json', JSON.stringify({ models: [{ id: 'gpt-4o' }, { id: 'new-model', name: 'New' }] })) });
+    const set = loadPriceSet({
+      updatedFile: write('downloaded.json', 'not json'),
+      overrideFile: write(
+        'override.json',
+        JSON.stringify({ models: [{ id: 'gpt-4o' }, { id: 'new-model', name: 'New' }] }),
+      ),
+    });
     assert.deepEqual(set.prices.models, bundledPrices().models);
     assert.equal(set.errors.length, 2);
     assert.match(set.errors[0], /downloaded\.json: not valid JSON/);
     assert.match(set.errors[1], /new-model.*missing "vendor"/);
-    assert.deepEqual(set.layers.map((l) => l.status), ['ok', 'error', 'error']);
+    assert.deepEqual(
+      set.layers.map((l) => l.status),
+      ['ok', 'error', 'error'],
+    );
   });
 
   it('applies a partial override for a known model and adds a complete new one', () => {
     const newModel = { ...bundledPrices().models[0], id: 'my-model', name: 'Mine', inputPerM: 1 };
-    const f = write('override-ok.json', JSON.stringify({ version: 'team prices', models: [{ id: 'gpt-4o', inputPerM: 2 }, newModel] }));
+    const f = write(
+      'override-ok.json',
+      JSON.stringify({ version: 'team prices', models: [{ id: 'gpt-4o', inputPerM: 2 }, newModel] }),
+    );
     const set = loadPriceSet({ overrideFile: f });
     assert.deepEqual(set.errors, []);
     assert.equal(set.prices.models.find((m) => m.id === 'gpt-4o')!.inputPerM, 2);
@@ -87,8 +130,21 @@ describe('price file validation', () => {
 /** A LiteLLM-shaped file: our keys, filler entries, an unknown model, a malformed entry and extra fields. */
 function litellmFile(): Record<string, unknown> {
   const file: Record<string, unknown> = { sample_spec: { max_tokens: 'LEGACY', input_cost_per_token: 0 } };
-  for (let i = 0; i < 12; i++) file[`filler-${i}`] = { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6, litellm_provider: 'x', mode: 'chat' };
-  file['gpt-4o'] = { input_cost_per_token: 3e-6, output_cost_per_token: 1.2e-5, cache_read_input_token_cost: 1.5e-6, max_input_tokens: 128000, supports_vision: true, litellm_provider: 'openai' };
+  for (let i = 0; i < 12; i++)
+    file[`filler-${i}`] = {
+      input_cost_per_token: 1e-6,
+      output_cost_per_token: 2e-6,
+      litellm_provider: 'x',
+      mode: 'chat',
+    };
+  file['gpt-4o'] = {
+    input_cost_per_token: 3e-6,
+    output_cost_per_token: 1.2e-5,
+    cache_read_input_token_cost: 1.5e-6,
+    max_input_tokens: 128000,
+    supports_vision: true,
+    litellm_provider: 'openai',
+  };
   file['claude-sonnet-4-5'] = {
     input_cost_per_token: 3e-6,
     output_cost_per_token: 1.5e-5,
@@ -124,8 +180,7 @@ describe('Update Prices against a local HTTP server', () => {
         };
         res.on('close', () => (endlessClosed = true));
         pump();
-      }
-      else {
+      } else {
         res.statusCode = 404;
         res.end('Not Found');
       }
@@ -140,8 +195,16 @@ describe('Update Prices against a local HTTP server', () => {
   });
 
   it('refuses a redirect to plain http, and stops a body without Content-Length at the size cap', async () => {
-    await failsWith(updatePricesFile(`${base}/to-http`, path.join(tmp, 'redirect.json')), 'url', /redirected to a plain http address/);
-    await failsWith(updatePricesFile(`${base}/endless`, path.join(tmp, 'endless.json'), { maxBytes: 1024 * 1024 }), 'size', /over 1048576 bytes/);
+    await failsWith(
+      updatePricesFile(`${base}/to-http`, path.join(tmp, 'redirect.json')),
+      'url',
+      /redirected to a plain http address/,
+    );
+    await failsWith(
+      updatePricesFile(`${base}/endless`, path.join(tmp, 'endless.json'), { maxBytes: 1024 * 1024 }),
+      'size',
+      /over 1048576 bytes/,
+    );
     for (let i = 0; i < 50 && !endlessClosed; i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(endlessClosed, 'the connection was closed, not read to the end');
   });
@@ -153,14 +216,24 @@ describe('Update Prices against a local HTTP server', () => {
     const file = path.join(tmp, 'good', 'prices-litellm.json');
     const r = await updatePricesFile(`${base}/good`, file, { now: new Date('2026-01-02T03:04:05Z') });
     assert.ok(r.updated.includes('gpt-4o') && r.updated.includes('claude-sonnet-4-5'));
-    assert.ok(r.skipped.some((s) => s.startsWith('gemini-2.5-flash')), 'a malformed entry keeps the bundled price');
+    assert.ok(
+      r.skipped.some((s) => s.startsWith('gemini-2.5-flash')),
+      'a malformed entry keeps the bundled price',
+    );
     assert.ok(r.missing.includes('codestral'));
     assert.ok(!r.prices.models.some((m) => m.id === 'some-unknown-model'));
     const set = loadPriceSet({ updatedFile: file });
     const gpt4o = set.prices.models.find((m) => m.id === 'gpt-4o')!;
     assert.deepEqual([gpt4o.inputPerM, gpt4o.outputPerM, gpt4o.cachedInputPerM], [3, 12, 1.5]);
-    assert.deepEqual(gpt4o.source, { url: `${base}/good`, date: '2026-01-02', verified: true, note: gpt4o.source.note });
-    assert.deepEqual(set.prices.models.find((m) => m.id === 'claude-sonnet-4-5')!.tiers, [{ aboveInputTokens: 200_000, inputPerM: 6, outputPerM: 22.5, cachedInputPerM: undefined }]);
+    assert.deepEqual(gpt4o.source, {
+      url: `${base}/good`,
+      date: '2026-01-02',
+      verified: true,
+      note: gpt4o.source.note,
+    });
+    assert.deepEqual(set.prices.models.find((m) => m.id === 'claude-sonnet-4-5')!.tiers, [
+      { aboveInputTokens: 200_000, inputPerM: 6, outputPerM: 22.5, cachedInputPerM: undefined },
+    ]);
     assert.equal(set.prices.models.find((m) => m.id === 'gemini-2.5-flash')!.inputPerM, 0.3, 'bundled price kept');
   });
 
@@ -177,8 +250,16 @@ describe('Update Prices against a local HTTP server', () => {
     const controller = new AbortController();
     const start = performance.now();
     setTimeout(() => controller.abort(), 100);
-    await failsWith(updatePricesFile(`${base}/slow`, path.join(tmp, 'slow.json'), { signal: controller.signal }), 'cancelled', /cancelled/);
-    await failsWith(updatePricesFile(`${base}/slow`, path.join(tmp, 'slow.json'), { timeoutMs: 200 }), 'timeout', /within/);
+    await failsWith(
+      updatePricesFile(`${base}/slow`, path.join(tmp, 'slow.json'), { signal: controller.signal }),
+      'cancelled',
+      /cancelled/,
+    );
+    await failsWith(
+      updatePricesFile(`${base}/slow`, path.join(tmp, 'slow.json'), { timeoutMs: 200 }),
+      'timeout',
+      /within/,
+    );
     assert.ok(performance.now() - start < 10_000, 'neither waited for the server');
     assert.ok(!fs.existsSync(path.join(tmp, 'slow.json')));
   });

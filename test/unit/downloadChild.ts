@@ -14,7 +14,11 @@ interface ChildJob {
 }
 
 async function main(job: ChildJob): Promise<void> {
-  const downloader = new Downloader({ store: new ModelStore(job.storage), hub: new HubClient(job.hubUrl), retryDelayMs: 10 });
+  const downloader = new Downloader({
+    store: new ModelStore(job.storage),
+    hub: new HubClient(job.hubUrl),
+    retryDelayMs: 10,
+  });
   const plan = await downloader.plan(job.request);
   await downloader.download(plan, { onProgress: (p) => process.stdout.write(JSON.stringify(p) + '\n') });
   process.stdout.write('{"done":true}\n');

@@ -22,7 +22,10 @@ describe('engine: completion and explain', () => {
     const prefix = 'import os\nimport sys\n\ndef main(argv):\n    for arg in argv:\n        print(arg';
     await engine.complete({ prefix, suffix: ')\n', maxNewTokens: 4 });
     const r = await engine.complete({ prefix: prefix + 'v', suffix: ')\n', maxNewTokens: 4 });
-    assert.ok(r.timings.reusedTokens >= r.prompt.prefixTokens - 3, `reused ${r.timings.reusedTokens} of ${r.prompt.prefixTokens} prefix tokens`);
+    assert.ok(
+      r.timings.reusedTokens >= r.prompt.prefixTokens - 3,
+      `reused ${r.timings.reusedTokens} of ${r.prompt.prefixTokens} prefix tokens`,
+    );
   });
 
   it('completes at the very start of an empty file', async () => {
@@ -43,9 +46,13 @@ describe('engine: completion and explain', () => {
     assert.ok(r.prompt.tokens + 4 <= engine.info().contextLength);
   });
 
-  it('explains with the embedded model\'s explain format and streams', async () => {
+  it("explains with the embedded model's explain format and streams", async () => {
     const streamed: string[] = [];
-    const r = await engine.explain({ code: 'def add(a, b):\n    return a + b\n', maxNewTokens: 12, onToken: (t) => streamed.push(t.text) });
+    const r = await engine.explain({
+      code: 'def add(a, b):\n    return a + b\n',
+      maxNewTokens: 12,
+      onToken: (t) => streamed.push(t.text),
+    });
     assert.equal(r.style, 'glassbox');
     assert.ok(r.promptText.endsWith('<|explain|>'));
     assert.ok(streamed.length > 0, 'tokens were streamed through onToken');
@@ -54,7 +61,10 @@ describe('engine: completion and explain', () => {
   });
 
   it('refuses to explain nothing', async () => {
-    await assert.rejects(engine.explain({ code: '   \n' }), (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY');
+    await assert.rejects(
+      engine.explain({ code: '   \n' }),
+      (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY',
+    );
   });
 
   it('generate() drops the start of an over-long prompt and says how much', async () => {

@@ -43,7 +43,14 @@ const LFS_THRESHOLD = 100_000;
 
 export class FakeHub {
   readonly repos = new Map<string, HubRepo>();
-  readonly faults: Faults = { dropAfter: new Map(), corrupt: new Set(), missing: new Set(), slow: new Map(), ignoreRange: new Set(), listedSize: new Map() };
+  readonly faults: Faults = {
+    dropAfter: new Map(),
+    corrupt: new Set(),
+    missing: new Set(),
+    slow: new Map(),
+    ignoreRange: new Set(),
+    listedSize: new Map(),
+  };
   readonly log: LoggedRequest[] = [];
   /** Entries per tree page (the hub paginates with a Link header). */
   pageSize = 1000;
@@ -61,10 +68,12 @@ export class FakeHub {
   }
 
   async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res).catch((err) => {
-      if (!res.headersSent) res.writeHead(500).end(String(err));
-      else res.destroy();
-    }));
+    this.server = http.createServer((req, res) =>
+      this.handle(req, res).catch((err) => {
+        if (!res.headersSent) res.writeHead(500).end(String(err));
+        else res.destroy();
+      }),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
@@ -90,13 +99,18 @@ export class FakeHub {
       if (parts[4] === 'revision') return json(res, 200, { id: `${parts[2]}/${parts[3]}`, sha: repo.commit });
       if (parts[4] === 'tree') return this.tree(url, repo, res);
     }
-    if (parts[0] === 'lfs-cdn') return this.serveFile(this.repos.get(`${parts[1]}/${parts[2]}`), parts.slice(3).join('/'), req, res);
+    if (parts[0] === 'lfs-cdn')
+      return this.serveFile(this.repos.get(`${parts[1]}/${parts[2]}`), parts.slice(3).join('/'), req, res);
     if (parts[2] === 'resolve') {
       const name = `${parts[0]}/${parts[1]}`;
       const repo = this.repos.get(name);
       const file = parts.slice(4).join('/');
       if (repo && repo.files.has(file) && isLfs(file, fs.statSync(repo.files.get(file)!).size)) {
-        res.writeHead(302, { location: `/lfs-cdn/${name}/${file.split('/').map(encodeURIComponent).join('/')}?sig=fake` }).end();
+        res
+          .writeHead(302, {
+            location: `/lfs-cdn/${name}/${file.split('/').map(encodeURIComponent).join('/')}?sig=fake`,
+          })
+          .end();
         return;
       }
       return this.serveFile(repo, file, req, res);
@@ -119,7 +133,8 @@ export class FakeHub {
       const size = this.faults.listedSize.get(p) ?? bytes.length;
       const gitOid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
       const entry: Record<string, unknown> = { type: 'file', oid: gitOid, size, path: p };
-      if (isLfs(p, bytes.length)) entry.lfs = { oid: createHash('sha256').update(bytes).digest('hex'), size, pointerSize: 134 };
+      if (isLfs(p, bytes.length))
+        entry.lfs = { oid: createHash('sha256').update(bytes).digest('hex'), size, pointerSize: 134 };
       entries.push(entry);
     }
     for (const d of dirs) entries.push({ type: 'directory', oid: '0'.repeat(40), size: 0, path: d });
@@ -134,7 +149,12 @@ export class FakeHub {
     json(res, 200, page, headers);
   }
 
-  private async serveFile(repo: HubRepo | undefined, file: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serveFile(
+    repo: HubRepo | undefined,
+    file: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const disk = repo?.files.get(file);
     if (!repo || !disk || this.faults.missing.has(file)) return json(res, 404, { error: 'Entry not found' });
     let body = fs.readFileSync(disk);
@@ -150,7 +170,11 @@ export class FakeHub {
       from = Number(m[1]);
       if (m[2]) to = Math.min(Number(m[2]), size - 1);
       if (from >= size) return void res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
-      res.writeHead(206, { 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${size}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': to - from + 1,
+        'content-range': `bytes ${from}-${to}/${size}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' });
     }
@@ -171,11 +195,12 @@ export class FakeHub {
 /** Writes `data` at `bytesPerSecond` (in 8 KB steps), or at once; stops if the client left. */
 async function writeSlowly(res: http.ServerResponse, data: Buffer, bytesPerSecond?: number): Promise<void> {
   // Resolves when the bytes reached the socket, or the client went away.
-  const write = (b: Buffer) => new Promise<void>((resolve) => {
-    const done = () => (res.off('close', done), resolve());
-    res.once('close', done);
-    res.write(b, done);
-  });
+  const write = (b: Buffer) =>
+    new Promise<void>((resolve) => {
+      const done = () => (res.off('close', done), resolve());
+      res.once('close', done);
+      res.write(b, done);
+    });
   if (!bytesPerSecond) return write(data);
   const step = 8192;
   for (let i = 0; i < data.length && !res.destroyed; i += step) {
@@ -190,7 +215,9 @@ function isLfs(p: string, size: number): boolean {
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
+    .end(text);
 }
 
 function walk(dir: string, prefix = ''): string[] {

@@ -20,18 +20,57 @@ function tokenizerWith(specials: string[], extraConfig: Record<string, unknown> 
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   for (const t of json.added_tokens as { content: string }[]) delete json.model.vocab[t.content];
   let next = Math.max(...Object.values(json.model.vocab as Record<string, number>)) + 1;
-  json.added_tokens = specials.map((content) => ({ id: next++, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  json.added_tokens = specials.map((content) => ({
+    id: next++,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
   fs.writeFileSync(file, JSON.stringify(json));
   const configFile = path.join(dir, 'tokenizer_config.json');
   fs.writeFileSync(configFile, JSON.stringify({ ...extraConfig }));
   return TextTokenizer.load(locateModelFiles(dir));
 }
 
-const families: Record<Exclude<FimFamily, 'none' | 'glassbox'>, { specials: string[]; order: string[]; config?: Record<string, unknown> }> = {
-  qwen: { specials: ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|file_sep|>', '<|im_end|>'], order: ['<|fim_prefix|>', 'P', '<|fim_suffix|>', 'S', '<|fim_middle|>'] },
-  starcoder: { specials: ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<file_sep>'], order: ['<fim_prefix>', 'P', '<fim_suffix>', 'S', '<fim_middle>'] },
-  deepseek: { specials: ['<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>', '<｜fim▁hole｜>', '<｜fim▁begin｜>', '<｜fim▁end｜>', '<|EOT|>'], order: ['<｜fim▁begin｜>', 'P', '<｜fim▁hole｜>', 'S', '<｜fim▁end｜>'] },
-  codellama: { specials: ['<s>', '</s>', '▁<PRE>', '▁<MID>', '▁<SUF>', '▁<EOT>'], order: ['<s>', '▁<PRE>', 'P', '▁<SUF>', 'S', '▁<MID>'], config: { bos_token: '<s>' } },
+const families: Record<
+  Exclude<FimFamily, 'none' | 'glassbox'>,
+  { specials: string[]; order: string[]; config?: Record<string, unknown> }
+> = {
+  qwen: {
+    specials: [
+      '<|endoftext|>',
+      '<|fim_prefix|>',
+      '<|fim_middle|>',
+      '<|fim_suffix|>',
+      '<|fim_pad|>',
+      '<|file_sep|>',
+      '<|im_end|>',
+    ],
+    order: ['<|fim_prefix|>', 'P', '<|fim_suffix|>', 'S', '<|fim_middle|>'],
+  },
+  starcoder: {
+    specials: ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<file_sep>'],
+    order: ['<fim_prefix>', 'P', '<fim_suffix>', 'S', '<fim_middle>'],
+  },
+  deepseek: {
+    specials: [
+      '<｜begin▁of▁sentence｜>',
+      '<｜end▁of▁sentence｜>',
+      '<｜fim▁hole｜>',
+      '<｜fim▁begin｜>',
+      '<｜fim▁end｜>',
+      '<|EOT|>',
+    ],
+    order: ['<｜fim▁begin｜>', 'P', '<｜fim▁hole｜>', 'S', '<｜fim▁end｜>'],
+  },
+  codellama: {
+    specials: ['<s>', '</s>', '▁<PRE>', '▁<MID>', '▁<SUF>', '▁<EOT>'],
+    order: ['<s>', '▁<PRE>', 'P', '▁<SUF>', 'S', '▁<MID>'],
+    config: { bos_token: '<s>' },
+  },
 };
 
 /** Splits prompt ids back into special-token names and the text between them. */
@@ -64,7 +103,13 @@ describe('FIM prompts', () => {
     assert.equal(t.family, 'glassbox');
     assert.equal(t.order, 'spm');
     const p = buildFimPrompt(base, t, { prefix, suffix, budgetTokens: 400 });
-    assert.deepEqual(layout(base, p.ids, prefix, suffix), ['<|fim_prefix|>', '<|fim_suffix|>', 'S', '<|fim_middle|>', 'P']);
+    assert.deepEqual(layout(base, p.ids, prefix, suffix), [
+      '<|fim_prefix|>',
+      '<|fim_suffix|>',
+      'S',
+      '<|fim_middle|>',
+      'P',
+    ]);
     assert.ok(t.stopTokenIds.includes(base.tokenId('<|endoftext|>')!));
   });
 

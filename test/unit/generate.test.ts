@@ -26,7 +26,11 @@ describe('generation on the test model', () => {
 
   it('reproduces the reference greedy tokens through the KV cache', async () => {
     for (const c of golden.cases) {
-      const r = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+      const r = await generate(model, c.input_ids, {
+        maxNewTokens: c.greedy_tokens.length,
+        stopTokenIds: [],
+        reuseCache: false,
+      });
       assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
     }
   });
@@ -59,13 +63,30 @@ describe('generation on the test model', () => {
   it('a repetition penalty changes greedy choices but not the reported logprobs', async () => {
     const ids = golden.cases[0].input_ids;
     const plain = await generate(model, ids, { maxNewTokens: 24, stopTokenIds: [], reuseCache: false });
-    const pen = await generate(model, ids, { maxNewTokens: 24, stopTokenIds: [], reuseCache: false, repetitionPenalty: 3 });
+    const pen = await generate(model, ids, {
+      maxNewTokens: 24,
+      stopTokenIds: [],
+      reuseCache: false,
+      repetitionPenalty: 3,
+    });
     const distinct = (t: number[]) => new Set(t).size;
-    assert.ok(distinct(pen.tokens) >= distinct(plain.tokens), `${distinct(pen.tokens)} vs ${distinct(plain.tokens)} distinct tokens`);
+    assert.ok(
+      distinct(pen.tokens) >= distinct(plain.tokens),
+      `${distinct(pen.tokens)} vs ${distinct(plain.tokens)} distinct tokens`,
+    );
     assert.notDeepEqual(pen.tokens, plain.tokens, 'the penalty steered greedy decoding');
     // Each step's logprob is still the model's own: the same as at that position without the penalty.
-    const same = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], { maxNewTokens: 1, stopTokenIds: [], reuseCache: false });
-    const check = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], { maxNewTokens: 1, stopTokenIds: [], reuseCache: false, repetitionPenalty: 3 });
+    const same = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], {
+      maxNewTokens: 1,
+      stopTokenIds: [],
+      reuseCache: false,
+    });
+    const check = await generate(model, [...ids, ...pen.tokens.slice(0, 5)], {
+      maxNewTokens: 1,
+      stopTokenIds: [],
+      reuseCache: false,
+      repetitionPenalty: 3,
+    });
     assert.ok(Math.abs(same.steps[0].top[0].logprob - check.steps[0].top[0].logprob) < 1e-6);
   });
 
@@ -79,7 +100,10 @@ describe('generation on the test model', () => {
       assert.equal(step.top[0].logprob, step.logprob);
       for (let i = 1; i < 5; i++) assert.ok(step.top[i].logprob <= step.top[i - 1].logprob);
     }
-    assert.deepEqual(r.logprobs, r.steps.map((s) => s.logprob));
+    assert.deepEqual(
+      r.logprobs,
+      r.steps.map((s) => s.logprob),
+    );
   });
 
   it('stops at a stop token id and leaves it out', async () => {
@@ -96,7 +120,13 @@ describe('generation on the test model', () => {
     const stop = full.text.slice(Math.floor(full.text.length / 2), Math.floor(full.text.length / 2) + 2);
     assert.ok(stop.length === 2, 'the greedy text is long enough to pick a stop string from');
     let streamed = '';
-    const r = await generate(model, c.input_ids, { maxNewTokens: 16, stopTokenIds: [], stopStrings: [stop], reuseCache: false, onToken: (t) => (streamed += t.text) });
+    const r = await generate(model, c.input_ids, {
+      maxNewTokens: 16,
+      stopTokenIds: [],
+      stopStrings: [stop],
+      reuseCache: false,
+      onToken: (t) => (streamed += t.text),
+    });
     assert.equal(r.stopReason, 'stop_string');
     assert.equal(r.text, full.text.slice(0, full.text.indexOf(stop)));
     assert.ok(!streamed.includes(stop));
@@ -105,7 +135,11 @@ describe('generation on the test model', () => {
 
   it('streams text whose concatenation is a prefix of the result', async () => {
     let streamed = '';
-    const r = await generate(model, golden.cases[2].input_ids, { maxNewTokens: 16, stopTokenIds: [], onToken: (t) => (streamed += t.text) });
+    const r = await generate(model, golden.cases[2].input_ids, {
+      maxNewTokens: 16,
+      stopTokenIds: [],
+      onToken: (t) => (streamed += t.text),
+    });
     assert.ok(r.text.startsWith(streamed));
     assert.equal(r.steps.length, 16);
   });
@@ -134,7 +168,10 @@ describe('generation on the test model', () => {
       return out;
     };
     try {
-      await assert.rejects(generate(big, prompt, { maxNewTokens: 4, stopTokenIds: [], signal: ctrl.signal }), (e: Error & { code?: string }) => e.code === 'CANCELLED');
+      await assert.rejects(
+        generate(big, prompt, { maxNewTokens: 4, stopTokenIds: [], signal: ctrl.signal }),
+        (e: Error & { code?: string }) => e.code === 'CANCELLED',
+      );
       assert.equal(runs, 1, 'the rest of the prompt was not run');
     } finally {
       await big.dispose();
@@ -162,9 +199,15 @@ describe('generation on the test model', () => {
   });
 
   it('refuses an empty prompt and a prompt longer than the context', async () => {
-    await assert.rejects(generate(model, [], { maxNewTokens: 4 }), (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY');
+    await assert.rejects(
+      generate(model, [], { maxNewTokens: 4 }),
+      (e: Error & { code?: string }) => e.code === 'PROMPT_EMPTY',
+    );
     const tooLong = new Array<number>(model.contextLength + 5).fill(golden.cases[0].input_ids[0]);
-    await assert.rejects(generate(model, tooLong, { maxNewTokens: 4 }), (e: Error & { code?: string }) => e.code === 'PROMPT_TOO_LONG' && /context/.test(e.message));
+    await assert.rejects(
+      generate(model, tooLong, { maxNewTokens: 4 }),
+      (e: Error & { code?: string }) => e.code === 'PROMPT_TOO_LONG' && /context/.test(e.message),
+    );
   });
 
   it('stops at the end of the context', async () => {

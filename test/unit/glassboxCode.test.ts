@@ -23,7 +23,15 @@ const present = fs.existsSync(path.join(MODEL, 'golden.json'));
 
 /** Random valid Unicode: ASCII, code, whitespace, Latin, CJK, emoji and astral code points. */
 function randomText(random: () => number, length: number): string {
-  const ranges: [number, number][] = [[0x20, 0x7e], [0x20, 0x7e], [0x09, 0x0d], [0xa0, 0x24f], [0x4e00, 0x9fff], [0x1f300, 0x1faff], [0x10000, 0x10ffff]];
+  const ranges: [number, number][] = [
+    [0x20, 0x7e],
+    [0x20, 0x7e],
+    [0x09, 0x0d],
+    [0xa0, 0x24f],
+    [0x4e00, 0x9fff],
+    [0x1f300, 0x1faff],
+    [0x10000, 0x10ffff],
+  ];
   let s = '';
   for (let i = 0; i < length; i++) {
     const [lo, hi] = ranges[Math.floor(random() * ranges.length)];
@@ -51,8 +59,16 @@ describe('glassbox-code (the shipped model)', { skip: present ? false : 'models/
     }
   });
 
-  it('has the special-token ids the recipe and the engine agree on, and Glassbox\'s FIM and explain formats', () => {
-    const specials = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|file_sep|>', '<|explain|>'];
+  it("has the special-token ids the recipe and the engine agree on, and Glassbox's FIM and explain formats", () => {
+    const specials = [
+      '<|endoftext|>',
+      '<|fim_prefix|>',
+      '<|fim_middle|>',
+      '<|fim_suffix|>',
+      '<|fim_pad|>',
+      '<|file_sep|>',
+      '<|explain|>',
+    ];
     specials.forEach((t, i) => assert.equal(tok.tokenId(t), i, t));
     assert.equal(detectFimTemplate(tok).family, 'glassbox');
     const p = buildExplainPrompt(tok, { code: 'def f():\n    pass\n' });
@@ -81,7 +97,11 @@ describe('glassbox-code (the shipped model)', { skip: present ? false : 'models/
 
     it('reproduces the reference greedy tokens through the KV cache', async () => {
       for (const c of golden.cases) {
-        const r = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+        const r = await generate(model, c.input_ids, {
+          maxNewTokens: c.greedy_tokens.length,
+          stopTokenIds: [],
+          reuseCache: false,
+        });
         assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
       }
     });
@@ -95,7 +115,10 @@ describe('glassbox-code (the shipped model)', { skip: present ? false : 'models/
         const r = await generate(model, c.input_ids, { maxNewTokens: 1, stopTokenIds: [], reuseCache: false });
         if (r.tokens[0] === c.greedy_tokens[0]) agree++;
       }
-      assert.ok(agree >= golden.cases.length - 2, `${path.basename(model.files.onnxPath)} agrees on ${agree}/${golden.cases.length}`);
+      assert.ok(
+        agree >= golden.cases.length - 2,
+        `${path.basename(model.files.onnxPath)} agrees on ${agree}/${golden.cases.length}`,
+      );
     } finally {
       await model.dispose();
     }

@@ -39,7 +39,11 @@ async function greedy(m: DecoderModel, ids: number[], n: number): Promise<{ toke
   return { tokens: r.tokens, logits };
 }
 
-const cacheFiles = (dir: string) => fs.readdirSync(dir).filter((f) => !f.endsWith('.tmp')).sort();
+const cacheFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => !f.endsWith('.tmp'))
+    .sort();
 
 describe('optimized-graph cache', () => {
   after(() => {
@@ -56,24 +60,39 @@ describe('optimized-graph cache', () => {
       assert.equal(m.graphCache, 'hit');
       assert.equal(m.lastPositionOnly, true, 'the cached graph keeps the last-position rewrite');
       for (const c of golden.cases) {
-        const r = await generate(m, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+        const r = await generate(m, c.input_ids, {
+          maxNewTokens: c.greedy_tokens.length,
+          stopTokenIds: [],
+          reuseCache: false,
+        });
         assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
       }
     });
   });
 
-  it('gives the shipped int4 model the same logits and tokens as an uncached load', { skip: fs.existsSync(path.join(SHIPPED, 'config.json')) ? false : 'no shipped model' }, async () => {
-    const cacheDir = tempDir();
-    const prompt = 'def fibonacci(n):\n    if n < 2:\n        return n\n    return';
-    const run = (opts: LoadOptions) => withModel(SHIPPED, opts, async (m) => ({ state: m.graphCache, ...(await greedy(m, m.tokenizer.encode(prompt), 12)) }));
-    const plain = await run({});
-    assert.equal(plain.state, 'off');
-    assert.equal((await run({ graphCacheDir: cacheDir })).state, 'written');
-    const hit = await run({ graphCacheDir: cacheDir });
-    assert.equal(hit.state, 'hit');
-    assert.deepEqual(hit.tokens, plain.tokens);
-    assert.ok(maxAbsDiff(hit.logits, plain.logits) < 1e-4, `logits differ by ${maxAbsDiff(hit.logits, plain.logits)}`);
-  });
+  it(
+    'gives the shipped int4 model the same logits and tokens as an uncached load',
+    { skip: fs.existsSync(path.join(SHIPPED, 'config.json')) ? false : 'no shipped model' },
+    async () => {
+      const cacheDir = tempDir();
+      const prompt = 'def fibonacci(n):\n    if n < 2:\n        return n\n    return';
+      const run = (opts: LoadOptions) =>
+        withModel(SHIPPED, opts, async (m) => ({
+          state: m.graphCache,
+          ...(await greedy(m, m.tokenizer.encode(prompt), 12)),
+        }));
+      const plain = await run({});
+      assert.equal(plain.state, 'off');
+      assert.equal((await run({ graphCacheDir: cacheDir })).state, 'written');
+      const hit = await run({ graphCacheDir: cacheDir });
+      assert.equal(hit.state, 'hit');
+      assert.deepEqual(hit.tokens, plain.tokens);
+      assert.ok(
+        maxAbsDiff(hit.logits, plain.logits) < 1e-4,
+        `logits differ by ${maxAbsDiff(hit.logits, plain.logits)}`,
+      );
+    },
+  );
 
   it('rebuilds an entry whose model file changed, and keeps one entry per model', async () => {
     const cacheDir = tempDir();
@@ -91,14 +110,21 @@ describe('optimized-graph cache', () => {
   it('drops a damaged cached graph and loads normally', async () => {
     const cacheDir = tempDir();
     await withModel(TEST_MODEL, { graphCacheDir: cacheDir }, async () => undefined);
-    const graph = path.join(cacheDir, cacheFiles(cacheDir).find((f) => f.endsWith('.onnx'))!);
+    const graph = path.join(
+      cacheDir,
+      cacheFiles(cacheDir).find((f) => f.endsWith('.onnx'))!,
+    );
     const size = fs.statSync(graph).size;
     // Same size, garbage bytes: passes the size check, so ONNX Runtime itself must refuse it.
     fs.writeFileSync(graph, Buffer.alloc(size, 0x5a));
     const golden = readGolden(TEST_MODEL).cases[0];
     await withModel(TEST_MODEL, { graphCacheDir: cacheDir }, async (m) => {
       assert.equal(m.graphCache, 'written', 'refused, dropped and written again');
-      const r = await generate(m, golden.input_ids, { maxNewTokens: golden.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+      const r = await generate(m, golden.input_ids, {
+        maxNewTokens: golden.greedy_tokens.length,
+        stopTokenIds: [],
+        reuseCache: false,
+      });
       assert.deepEqual(r.tokens, golden.greedy_tokens);
     });
     assert.equal(await withModel(TEST_MODEL, { graphCacheDir: cacheDir }, async (m) => m.graphCache), 'hit');
@@ -107,18 +133,27 @@ describe('optimized-graph cache', () => {
   it('ignores a truncated entry and a cache folder it cannot create', async () => {
     const cacheDir = tempDir();
     await withModel(TEST_MODEL, { graphCacheDir: cacheDir }, async () => undefined);
-    const graph = path.join(cacheDir, cacheFiles(cacheDir).find((f) => f.endsWith('.onnx'))!);
+    const graph = path.join(
+      cacheDir,
+      cacheFiles(cacheDir).find((f) => f.endsWith('.onnx'))!,
+    );
     fs.truncateSync(graph, 100);
     assert.equal(await withModel(TEST_MODEL, { graphCacheDir: cacheDir }, async (m) => m.graphCache), 'written');
 
     const notADir = path.join(tempDir(), 'file');
     fs.writeFileSync(notADir, 'a file where the cache folder should be');
-    assert.equal(await withModel(TEST_MODEL, { graphCacheDir: path.join(notADir, 'graphs') }, async (m) => m.graphCache), 'failed');
+    assert.equal(
+      await withModel(TEST_MODEL, { graphCacheDir: path.join(notADir, 'graphs') }, async (m) => m.graphCache),
+      'failed',
+    );
   });
 
   it('is not used when the last-position rewrite is off', async () => {
     const cacheDir = tempDir();
-    assert.equal(await withModel(TEST_MODEL, { graphCacheDir: cacheDir, lastPositionLogits: false }, async (m) => m.graphCache), 'off');
+    assert.equal(
+      await withModel(TEST_MODEL, { graphCacheDir: cacheDir, lastPositionLogits: false }, async (m) => m.graphCache),
+      'off',
+    );
     assert.deepEqual(fs.readdirSync(cacheDir), []);
   });
 });

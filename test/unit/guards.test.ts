@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { confidenceOf, hasRepeatedNgram, lineLengthCut, MAX_LINE_CHARS, onlyRetypesSuffix, RepetitionGuard, REPEAT_N } from '../../src/engine/guards';
+import {
+  confidenceOf,
+  hasRepeatedNgram,
+  lineLengthCut,
+  MAX_LINE_CHARS,
+  onlyRetypesSuffix,
+  RepetitionGuard,
+  REPEAT_N,
+} from '../../src/engine/guards';
 
 /** Pushes ids until the guard says stop; the index of that push and the guard's keep. */
 function runGuard(ids: number[]): { stoppedAt: number; keep: number } {
@@ -30,13 +38,21 @@ describe('repetition guard', () => {
 
   it('lets two occurrences through and ignores repeated bigrams', () => {
     assert.deepEqual(runGuard([1, 2, 3, 9, 1, 2, 3, 8]), { stoppedAt: -1, keep: -1 });
-    assert.deepEqual(runGuard([1, 2, 5, 1, 2, 6, 1, 2, 7]), { stoppedAt: -1, keep: -1 }, '"1 2" thrice, but no trigram thrice');
+    assert.deepEqual(
+      runGuard([1, 2, 5, 1, 2, 6, 1, 2, 7]),
+      { stoppedAt: -1, keep: -1 },
+      '"1 2" thrice, but no trigram thrice',
+    );
   });
 
   it('hasRepeatedNgram says whether any n-gram (n ≥ 3) occurs three times', () => {
     assert.equal(REPEAT_N, 3);
     assert.equal(hasRepeatedNgram([1, 2, 3, 4, 1, 2, 3, 5, 1, 2, 3]), true);
-    assert.equal(hasRepeatedNgram([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]), true, 'a 6-gram thrice contains a trigram thrice');
+    assert.equal(
+      hasRepeatedNgram([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]),
+      true,
+      'a 6-gram thrice contains a trigram thrice',
+    );
     assert.equal(hasRepeatedNgram([1, 2, 1, 2, 1, 2]), false, 'each trigram of an alternation occurs twice');
     assert.equal(hasRepeatedNgram([1, 2, 1, 2, 1, 2, 1]), true, 'a third "1 2 1"');
     assert.equal(hasRepeatedNgram([1, 2, 3, 1, 2, 3]), false);

@@ -5,7 +5,12 @@ import { DecoderModel } from '../../src/engine/decoder';
 import { FIXTURES, maxAbsDiff, readGolden, TEST_MODEL } from './helpers';
 
 describe('last-position logits (in-memory graph rewrite for generation)', () => {
-  for (const dir of [TEST_MODEL, path.join(FIXTURES, 'tiny-genai'), path.join(FIXTURES, 'tiny-fp16'), path.join(FIXTURES, 'tiny-q4')]) {
+  for (const dir of [
+    TEST_MODEL,
+    path.join(FIXTURES, 'tiny-genai'),
+    path.join(FIXTURES, 'tiny-fp16'),
+    path.join(FIXTURES, 'tiny-q4'),
+  ]) {
     it(`${path.basename(dir)}: the rewritten session's next-token logits equal the full graph's last row`, async () => {
       const model = await DecoderModel.load(dir);
       const reference = await DecoderModel.load(dir, { lastPositionLogits: false });

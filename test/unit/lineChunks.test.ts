@@ -11,12 +11,16 @@ import { TextTokenizer } from '../../src/engine/tokenizer';
 import { ROOT } from './helpers';
 
 const MODEL_DIR = path.join(ROOT, 'models', EMBEDDED_MODEL);
-const tokenizerJson = () => JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+const tokenizerJson = () =>
+  JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
 
 /** The embedded model's vocabulary and merges under another pre-tokenizer, as a model folder. */
 function withPreTokenizer(preTokenizer: unknown): TextTokenizer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-pretok-'));
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(), pre_tokenizer: preTokenizer }));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer.json'),
+    JSON.stringify({ ...tokenizerJson(), pre_tokenizer: preTokenizer }),
+  );
   return TextTokenizer.load({ tokenizerPath: path.join(dir, 'tokenizer.json') });
 }
 
@@ -24,16 +28,29 @@ const GPT2_BYTE_LEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offse
 const LLAMA3_SPLIT = {
   type: 'Sequence',
   pretokenizers: [
-    { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+    {
+      type: 'Split',
+      pattern: {
+        Regex:
+          "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+      },
+      behavior: 'Isolated',
+      invert: false,
+    },
     { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
   ],
 };
 
 /** Source text with the shapes that matter at line starts: indentation, blank lines, CRLF, tabs, non-ASCII. */
 function sampleTexts(): string[] {
-  const files = ['src/engine/generate.ts', 'src/engine/fim.ts', 'models/recipe/model.py', 'README.md'].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8'));
+  const files = ['src/engine/generate.ts', 'src/engine/fim.ts', 'models/recipe/model.py', 'README.md'].map((f) =>
+    fs.readFileSync(path.join(ROOT, f), 'utf8'),
+  );
   const rnd = seededRandom(7);
-  const odd = Array.from({ length: 200 }, () => ['\n', '\r\n', '\n\n', '  ', '\t', 'x', '🙂', 'é', '}', '\n   \n', ' \n'][Math.floor(rnd() * 11)]).join('');
+  const odd = Array.from(
+    { length: 200 },
+    () => ['\n', '\r\n', '\n\n', '  ', '\t', 'x', '🙂', 'é', '}', '\n   \n', ' \n'][Math.floor(rnd() * 11)],
+  ).join('');
   return [...files, files[0].replaceAll('\n', '\r\n'), odd, files[1].slice(0, 3000) + odd + files[2].slice(0, 3000)];
 }
 
@@ -48,14 +65,24 @@ describe('line-cached encoding', () => {
     assert.equal(lineCutRule({ ...json, model: { type: 'Unigram' } }), undefined);
     assert.equal(lineCutRule({ ...json, added_tokens: [{ lstrip: true }] }), undefined);
     assert.equal(lineCutRule({ ...json, added_tokens: [{ content: '\n    ' }] }), undefined);
-    assert.equal(lineCutRule({ ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '.+' } }, GPT2_BYTE_LEVEL] } }), undefined);
+    assert.equal(
+      lineCutRule({
+        ...json,
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [{ type: 'Split', pattern: { Regex: '.+' } }, GPT2_BYTE_LEVEL],
+        },
+      }),
+      undefined,
+    );
   });
 
   it('cuts after line breaks only, and the pieces join back to the text', () => {
     const text = 'a\n  b\n\nc\r\n\td\ne';
     assert.deepEqual(cutAtLines(text, 'before-any-line'), ['a\n', '  b\n\n', 'c\r\n', '\td\n', 'e']);
     assert.deepEqual(cutAtLines(text, 'before-text'), ['a\n  b\n\nc\r\n\td\n', 'e']);
-    for (const t of sampleTexts()) for (const rule of ['before-any-line', 'before-text'] as const) assert.equal(cutAtLines(t, rule).join(''), t);
+    for (const t of sampleTexts())
+      for (const rule of ['before-any-line', 'before-text'] as const) assert.equal(cutAtLines(t, rule).join(''), t);
   });
 
   for (const [name, make] of [
@@ -69,7 +96,8 @@ describe('line-cached encoding', () => {
       for (const text of sampleTexts()) {
         assert.deepEqual(tok.encode(text), tok.encodeWhole(text));
         // Typing at the end, as completion requests do: only the last line is new.
-        for (const typed of ['x', '\n', ' ', '\n    ', '(']) assert.deepEqual(tok.encode(text + typed), tok.encodeWhole(text + typed));
+        for (const typed of ['x', '\n', ' ', '\n    ', '('])
+          assert.deepEqual(tok.encode(text + typed), tok.encodeWhole(text + typed));
       }
     });
   }

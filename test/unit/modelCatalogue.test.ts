@@ -14,7 +14,11 @@ import { modelSlug } from '../../src/modelHub/store';
 import { FakeHub } from './fakeHub';
 import { TEST_MODEL } from './helpers';
 
-const code = (c: string) => (e: Error) => (assert.ok(e instanceof DownloadError, String(e)), assert.equal(e.code, c, e.message), true);
+const code = (c: string) => (e: Error) => (
+  assert.ok(e instanceof DownloadError, String(e)),
+  assert.equal(e.code, c, e.message),
+  true
+);
 const TINY = CATALOGUE.find((e) => e.repo === 'glassbox-test/test-tiny')!;
 
 describe('catalogue data', () => {
@@ -23,7 +27,8 @@ describe('catalogue data', () => {
     for (const e of CATALOGUE) {
       checkRepoId(e.repo);
       assert.ok(e.variants.length > 0, e.repo);
-      for (const k of ['numLayers', 'numHeads', 'kvHeads', 'headDim', 'vocabSize', 'contextLength'] as const) assert.ok(e.arch[k] > 0, `${e.repo} ${k}`);
+      for (const k of ['numLayers', 'numHeads', 'kvHeads', 'headDim', 'vocabSize', 'contextLength'] as const)
+        assert.ok(e.arch[k] > 0, `${e.repo} ${k}`);
       assert.equal(e.arch.numHeads % e.arch.kvHeads, 0, `${e.repo}: query heads are a multiple of KV heads`);
       for (const v of e.variants) {
         assert.match(v.onnx, /\.onnx$/);
@@ -53,7 +58,15 @@ describe('catalogue checked against the hub listing', () => {
 
   it('reads every page of the recursive listing', async () => {
     const files = await client.listFiles(TINY.repo, 'main');
-    assert.deepEqual(files.map((f) => f.path).sort(), ['README.md', 'config.json', 'generation_config.json', 'golden.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(files.map((f) => f.path).sort(), [
+      'README.md',
+      'config.json',
+      'generation_config.json',
+      'golden.json',
+      'onnx/model.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     assert.ok(hub.log.filter((r) => r.url.includes('/tree/')).length >= 3);
   });
 
@@ -68,7 +81,7 @@ describe('catalogue checked against the hub listing', () => {
     try {
       const r = resolveVariant(TINY, TINY.variants[0], await client.listFiles(TINY.repo, 'main'));
       assert.deepEqual(r.changed, [{ path: 'onnx/model.onnx', expected: 697302, actual: 2_000_000 }]);
-      assert.equal(r.totalBytes > 2_000_000, true, 'the hub\'s size is what gets downloaded and shown');
+      assert.equal(r.totalBytes > 2_000_000, true, "the hub's size is what gets downloaded and shown");
     } finally {
       hub.faults.listedSize.clear();
     }
@@ -76,7 +89,11 @@ describe('catalogue checked against the hub listing', () => {
 
   it('reports a missing decoder and names the ones the repository has', () => {
     const variant = { id: 'q4', quantization: 'int4', onnx: 'onnx/model_q4.onnx', approxBytes: 1 };
-    const listing = [{ path: 'config.json', size: 2 }, { path: 'tokenizer.json', size: 2 }, { path: 'onnx/model.onnx', size: 9 }];
+    const listing = [
+      { path: 'config.json', size: 2 },
+      { path: 'tokenizer.json', size: 2 },
+      { path: 'onnx/model.onnx', size: 9 },
+    ];
     const r = resolveVariant(TINY, variant, listing);
     assert.deepEqual(r.missing, ['tokenizer_config.json', 'onnx/model_q4.onnx']);
     assert.deepEqual(r.otherOnnx, ['onnx/model.onnx']);
@@ -84,9 +101,22 @@ describe('catalogue checked against the hub listing', () => {
 
   it('fetches external data with its decoder, and only its own', () => {
     const variant = { id: 'fp32', quantization: 'fp32', onnx: 'onnx/model.onnx', approxBytes: 3000 };
-    const listing = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model.onnx_data_1', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data'].map((p) => ({ path: p, size: 1000 }));
+    const listing = [
+      'config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/model.onnx',
+      'onnx/model.onnx_data',
+      'onnx/model.onnx_data_1',
+      'onnx/model_fp16.onnx',
+      'onnx/model_fp16.onnx_data',
+    ].map((p) => ({ path: p, size: 1000 }));
     const r = resolveVariant(TINY, variant, listing);
-    assert.deepEqual(r.files.map((f) => f.path).slice(-3), ['onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model.onnx_data_1']);
+    assert.deepEqual(r.files.map((f) => f.path).slice(-3), [
+      'onnx/model.onnx',
+      'onnx/model.onnx_data',
+      'onnx/model.onnx_data_1',
+    ]);
     assert.equal(r.weightBytes, 3000);
     assert.ok(isExternalDataOf('model.onnx', 'model.onnx.data'));
     assert.ok(!isExternalDataOf('onnx/model.onnx', 'model.onnx_data'), 'other folder');
@@ -107,7 +137,7 @@ describe('memory estimate', () => {
 
   it('reads a model folder on disk', () => {
     const e = estimateFolderMemory(TEST_MODEL, undefined, 4096);
-    assert.equal(e.contextTokens, 512, 'capped at the model\'s context');
+    assert.equal(e.contextTokens, 512, "capped at the model's context");
     assert.equal(e.kvCacheBytes, 2 * 2 * 2 * 16 * 512 * 4);
     assert.ok(e.weightsBytes >= 697302);
   });
@@ -119,13 +149,18 @@ describe('hub client: URLs and proxies', () => {
     assert.throws(() => new HubClient('ftp://mirror.example'), code('INSECURE_URL'));
     assert.doesNotThrow(() => new HubClient('https://hf-mirror.example/'));
     assert.doesNotThrow(() => new HubClient('http://127.0.0.1:9'));
-    assert.equal(new HubClient('https://hf-mirror.example/base/').fileUrl('a/b', 'main', 'onnx/m x.onnx').href, 'https://hf-mirror.example/base/a/b/resolve/main/onnx/m%20x.onnx');
+    assert.equal(
+      new HubClient('https://hf-mirror.example/base/').fileUrl('a/b', 'main', 'onnx/m x.onnx').href,
+      'https://hf-mirror.example/base/a/b/resolve/main/onnx/m%20x.onnx',
+    );
     assert.throws(() => new HubClient().fileUrl('a/b', 'main', '../etc/passwd'), code('INVALID'));
     assert.throws(() => checkRepoId('../x'), code('INVALID'));
   });
 
   it('refuses a redirect from HTTPS policy to plain HTTP elsewhere', async () => {
-    const server = http.createServer((_req, res) => res.writeHead(302, { location: 'http://downgrade.example/file' }).end());
+    const server = http.createServer((_req, res) =>
+      res.writeHead(302, { location: 'http://downgrade.example/file' }).end(),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const client = new HubClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -149,6 +184,9 @@ describe('hub client: URLs and proxies', () => {
 
   it('says which host it cannot reach', async () => {
     const client = new HubClient('http://127.0.0.1:9'); // discard port: nothing listens
-    await assert.rejects(client.listFiles('a/b', 'main'), (e: Error) => code('HUB_UNREACHABLE')(e) && /127\.0\.0\.1:9/.test(e.message));
+    await assert.rejects(
+      client.listFiles('a/b', 'main'),
+      (e: Error) => code('HUB_UNREACHABLE')(e) && /127\.0\.0\.1:9/.test(e.message),
+    );
   });
 });

@@ -23,12 +23,14 @@ const REPO = 'glassbox-test/test-tiny';
 const ONNX = 'onnx/model.onnx';
 const ONNX_BYTES = fs.statSync(path.join(TEST_MODEL, ONNX)).size;
 
-const failsWith = (code: string, ...parts: RegExp[]) => (e: Error) => {
-  assert.ok(e instanceof DownloadError, `expected a DownloadError, got ${e.stack}`);
-  assert.equal(e.code, code, e.message);
-  for (const p of parts) assert.match(e.message, p);
-  return true;
-};
+const failsWith =
+  (code: string, ...parts: RegExp[]) =>
+  (e: Error) => {
+    assert.ok(e instanceof DownloadError, `expected a DownloadError, got ${e.stack}`);
+    assert.equal(e.code, code, e.message);
+    for (const p of parts) assert.match(e.message, p);
+    return true;
+  };
 
 describe('model download from a local hub', () => {
   const hub = new FakeHub();
@@ -60,23 +62,43 @@ describe('model download from a local hub', () => {
     assert.deepEqual(fs.readdirSync(storage), [], 'nothing was written');
   });
 
-  it('a full disk is reported as a full disk at once, not retried as a network problem', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, async () => {
-    const commit = await client.resolveRevision(REPO, 'main');
-    const retries: Error[] = [];
-    // /dev/full accepts the open and fails every write with ENOSPC, as a full disk does
-    await assert.rejects(
-      fetchFile({ url: client.fileUrl(REPO, commit, 'config.json'), partPath: '/dev/full', size: fs.statSync(path.join(TEST_MODEL, 'config.json')).size, label: 'config.json', net: client.net, retries: 5, retryDelayMs: 1, onRetry: (_n, e) => retries.push(e) }),
-      failsWith('DISK_FULL', /disk is full/, /storageFolder/),
-    );
-    assert.deepEqual(retries, [], 'no retries');
-  });
+  it(
+    'a full disk is reported as a full disk at once, not retried as a network problem',
+    { skip: !fs.existsSync('/dev/full') && 'no /dev/full' },
+    async () => {
+      const commit = await client.resolveRevision(REPO, 'main');
+      const retries: Error[] = [];
+      // /dev/full accepts the open and fails every write with ENOSPC, as a full disk does
+      await assert.rejects(
+        fetchFile({
+          url: client.fileUrl(REPO, commit, 'config.json'),
+          partPath: '/dev/full',
+          size: fs.statSync(path.join(TEST_MODEL, 'config.json')).size,
+          label: 'config.json',
+          net: client.net,
+          retries: 5,
+          retryDelayMs: 1,
+          onRetry: (_n, e) => retries.push(e),
+        }),
+        failsWith('DISK_FULL', /disk is full/, /storageFolder/),
+      );
+      assert.deepEqual(retries, [], 'no retries');
+    },
+  );
 
   it('a hub that goes silent is reported as silent, not as "ECONNRESET: aborted"', async () => {
     const commit = await client.resolveRevision(REPO, 'main');
     hub.faults.slow.set(ONNX, 4096); // 8 KB, then two seconds of silence
     const quiet = new HubClient(client.baseUrl, { idleTimeoutMs: 300 });
     await assert.rejects(
-      fetchFile({ url: quiet.fileUrl(REPO, commit, ONNX), partPath: path.join(storage, 'model.onnx.part'), size: ONNX_BYTES, label: ONNX, net: quiet.net, retries: 0 }),
+      fetchFile({
+        url: quiet.fileUrl(REPO, commit, ONNX),
+        partPath: path.join(storage, 'model.onnx.part'),
+        size: ONNX_BYTES,
+        label: ONNX,
+        net: quiet.net,
+        retries: 0,
+      }),
       failsWith('HUB_UNREACHABLE', /no data from 127\.0\.0\.1:\d+ for 0\.3 s/i),
     );
   });
@@ -90,11 +112,18 @@ describe('model download from a local hub', () => {
     return downloadRequest(r, commit);
   }
 
-  const downloader = (o: Partial<ConstructorParameters<typeof Downloader>[0]> = {}) => new Downloader({ store, hub: client, retryDelayMs: 10, ...o });
+  const downloader = (o: Partial<ConstructorParameters<typeof Downloader>[0]> = {}) =>
+    new Downloader({ store, hub: client, retryDelayMs: 10, ...o });
 
   it('downloads, verifies and installs a model that the engine then runs', async () => {
     const req = await request();
-    assert.deepEqual(req.files.map((f) => f.path).sort(), ['config.json', 'generation_config.json', ONNX, 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(req.files.map((f) => f.path).sort(), [
+      'config.json',
+      'generation_config.json',
+      ONNX,
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     assert.ok(req.files.find((f) => f.path === ONNX)?.sha256, 'LFS files carry a sha256');
     assert.ok(req.files.find((f) => f.path === 'config.json')?.gitOid, 'small git files carry a blob id');
     const d = downloader();
@@ -105,17 +134,27 @@ describe('model download from a local hub', () => {
 
     assert.equal(installed.dir, store.dirFor(installed.slug));
     assert.ok(fs.existsSync(path.join(installed.dir, INSTALL_MARKER)));
-    assert.deepEqual(store.listInstalled().map((m) => m.slug), [installed.slug]);
+    assert.deepEqual(
+      store.listInstalled().map((m) => m.slug),
+      [installed.slug],
+    );
     assert.deepEqual(store.listPartial(), [], 'no staging left behind');
     assert.equal(progress.at(-1)?.phase, 'install');
     assert.equal(progress.at(-1)?.doneBytes, plan.totalBytes);
-    assert.ok(hub.requestsFor(ONNX).some((r) => r.url.startsWith('/lfs-cdn/')), 'followed the hub\'s redirect to the CDN');
+    assert.ok(
+      hub.requestsFor(ONNX).some((r) => r.url.startsWith('/lfs-cdn/')),
+      "followed the hub's redirect to the CDN",
+    );
 
     const golden = readGolden(TEST_MODEL);
     const model = await DecoderModel.load(installed.dir, { onnxFile: installed.marker.onnxFile });
     try {
       for (const c of golden.cases) {
-        const r = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+        const r = await generate(model, c.input_ids, {
+          maxNewTokens: c.greedy_tokens.length,
+          stopTokenIds: [],
+          reuseCache: false,
+        });
         assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
       }
     } finally {
@@ -128,17 +167,28 @@ describe('model download from a local hub', () => {
     if (!fs.existsSync(dir)) return t.skip('tiny-external-data not built: run models/recipe/make_loader_fixtures.py');
     const repo = 'glassbox-test/tiny-external-data';
     hub.addRepo(repo, dir);
-    const entry: CatalogueEntry = { ...CATALOGUE.find((e) => e.repo === REPO)!, repo, variants: [{ id: 'fp32', quantization: 'fp32', onnx: ONNX, approxBytes: 700_000 }] };
+    const entry: CatalogueEntry = {
+      ...CATALOGUE.find((e) => e.repo === REPO)!,
+      repo,
+      variants: [{ id: 'fp32', quantization: 'fp32', onnx: ONNX, approxBytes: 700_000 }],
+    };
     const commit = await client.resolveRevision(repo);
     const r = resolveVariant(entry, entry.variants[0], await client.listFiles(repo, commit));
-    assert.ok(r.files.some((f) => f.path === 'onnx/model.onnx_data'), 'the data file is part of the download');
+    assert.ok(
+      r.files.some((f) => f.path === 'onnx/model.onnx_data'),
+      'the data file is part of the download',
+    );
     const d = downloader();
     const installed = await d.download(await d.plan(downloadRequest(r, commit)));
     const golden = readGolden(dir);
     const model = await DecoderModel.load(installed.dir, { onnxFile: installed.marker.onnxFile });
     try {
       const c = golden.cases[0];
-      const out = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+      const out = await generate(model, c.input_ids, {
+        maxNewTokens: c.greedy_tokens.length,
+        stopTokenIds: [],
+        reuseCache: false,
+      });
       assert.deepEqual(out.tokens, c.greedy_tokens);
     } finally {
       await model.dispose();
@@ -168,7 +218,10 @@ describe('model download from a local hub', () => {
   it('rejects a wrong sha256 and removes the file', async () => {
     hub.faults.corrupt.add(ONNX);
     const d = downloader();
-    await assert.rejects(d.download(await d.plan(await request())), failsWith('CHECKSUM', /onnx\/model\.onnx/, /sha256 [0-9a-f]{64}, expected [0-9a-f]{64}/));
+    await assert.rejects(
+      d.download(await d.plan(await request())),
+      failsWith('CHECKSUM', /onnx\/model\.onnx/, /sha256 [0-9a-f]{64}, expected [0-9a-f]{64}/),
+    );
     const staged = path.join(store.stagingFor('glassbox-test--test-tiny--fp32'), 'files', ONNX);
     assert.ok(!fs.existsSync(staged) && !fs.existsSync(staged + '.part'), 'the bad file is gone');
     assert.deepEqual(store.listInstalled(), []);
@@ -177,15 +230,24 @@ describe('model download from a local hub', () => {
   it('rejects a small git file whose blob id does not match', async () => {
     hub.faults.corrupt.add('tokenizer.json');
     const d = downloader();
-    await assert.rejects(d.download(await d.plan(await request())), failsWith('CHECKSUM', /tokenizer\.json/, /git blob id/));
+    await assert.rejects(
+      d.download(await d.plan(await request())),
+      failsWith('CHECKSUM', /tokenizer\.json/, /git blob id/),
+    );
     assert.deepEqual(store.listInstalled(), []);
   });
 
   it('reports a 404 for an unknown repository and for a missing file', async () => {
-    await assert.rejects(client.resolveRevision('glassbox-test/no-such-model'), failsWith('NOT_FOUND', /no-such-model/));
+    await assert.rejects(
+      client.resolveRevision('glassbox-test/no-such-model'),
+      failsWith('NOT_FOUND', /no-such-model/),
+    );
     hub.faults.missing.add(ONNX);
     const d = downloader();
-    await assert.rejects(d.download(await d.plan(await request())), failsWith('NOT_FOUND', /onnx\/model\.onnx/, /HTTP 404/));
+    await assert.rejects(
+      d.download(await d.plan(await request())),
+      failsWith('NOT_FOUND', /onnx\/model\.onnx/, /HTTP 404/),
+    );
     assert.deepEqual(store.listInstalled(), []);
   });
 
@@ -227,10 +289,16 @@ describe('model download from a local hub', () => {
     const abort = new AbortController();
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
-    const run = first.download(await first.plan(req), { signal: abort.signal, onProgress: (p) => p.file === ONNX && started() });
+    const run = first.download(await first.plan(req), {
+      signal: abort.signal,
+      onProgress: (p) => p.file === ONNX && started(),
+    });
     await running;
     const second = downloader(); // another manager, as a second window would have
-    await assert.rejects(second.download(await second.plan(req)), failsWith('LOCKED', /already being downloaded/, new RegExp(`process ${process.pid}`)));
+    await assert.rejects(
+      second.download(await second.plan(req)),
+      failsWith('LOCKED', /already being downloaded/, new RegExp(`process ${process.pid}`)),
+    );
     abort.abort();
     await assert.rejects(run, failsWith('CANCELLED'));
   });
@@ -239,7 +307,10 @@ describe('model download from a local hub', () => {
     hub.faults.slow.set(ONNX, 150_000);
     const req = await request();
     const child = spawn(process.execPath, [path.join(__dirname, 'downloadChild.js')], {
-      env: { ...process.env, GLASSBOX_DOWNLOAD_CHILD: JSON.stringify({ hubUrl: hub.url, storage: store.root, request: req }) },
+      env: {
+        ...process.env,
+        GLASSBOX_DOWNLOAD_CHILD: JSON.stringify({ hubUrl: hub.url, storage: store.root, request: req }),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -276,7 +347,10 @@ describe('model download from a local hub', () => {
     const locked = readOnly(store.root);
     if (!locked) return t.skip('neither chmod nor chattr can make a read-only folder here');
     try {
-      await assert.rejects(downloader().plan(await request()), failsWith('READ_ONLY', new RegExp(store.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), /storageFolder/));
+      await assert.rejects(
+        downloader().plan(await request()),
+        failsWith('READ_ONLY', new RegExp(store.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), /storageFolder/),
+      );
     } finally {
       locked();
     }

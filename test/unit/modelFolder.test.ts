@@ -8,11 +8,14 @@ import { generate } from '../../src/engine/generate';
 import { copyModel, FIXTURES, maxAbsDiff, readGolden, TEST_MODEL } from './helpers';
 
 type Coded = Error & { code?: string };
-const fails = (code: string, ...parts: (string | RegExp)[]) => (e: Coded) => {
-  assert.equal(e.code, code, e.message);
-  for (const p of parts) assert.match(e.message, typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : p);
-  return true;
-};
+const fails =
+  (code: string, ...parts: (string | RegExp)[]) =>
+  (e: Coded) => {
+    assert.equal(e.code, code, e.message);
+    for (const p of parts)
+      assert.match(e.message, typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : p);
+    return true;
+  };
 
 describe('model folders in other layouts', () => {
   for (const name of ['tiny-genai', 'tiny-fp16']) {
@@ -26,7 +29,11 @@ describe('model folders in other layouts', () => {
           let worst = 0;
           rows.forEach((row, t) => (worst = Math.max(worst, maxAbsDiff(row, c.logits[t]))));
           assert.ok(worst <= golden.atol, `${c.name}: max |Δlogit| ${worst} > ${golden.atol}`);
-          const r = await generate(model, c.input_ids, { maxNewTokens: c.greedy_tokens.length, stopTokenIds: [], reuseCache: false });
+          const r = await generate(model, c.input_ids, {
+            maxNewTokens: c.greedy_tokens.length,
+            stopTokenIds: [],
+            reuseCache: false,
+          });
           assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
         }
       } finally {
@@ -60,7 +67,10 @@ describe('model folders in other layouts', () => {
 
 describe('bad model folders', () => {
   it('a folder that does not exist', async () => {
-    await assert.rejects(DecoderModel.load('/nonexistent/glassbox-model'), fails('MODEL_NOT_FOUND', '/nonexistent/glassbox-model'));
+    await assert.rejects(
+      DecoderModel.load('/nonexistent/glassbox-model'),
+      fails('MODEL_NOT_FOUND', '/nonexistent/glassbox-model'),
+    );
   });
 
   it('a missing .onnx', async () => {
@@ -113,7 +123,10 @@ describe('bad model folders', () => {
   it('a context length too short for any completion is a config error, not "the prompt is empty"', async () => {
     const dir = copyModel(TEST_MODEL);
     const file = path.join(dir, 'config.json');
-    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), max_position_embeddings: 1 }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), max_position_embeddings: 1 }),
+    );
     await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', 'max_position_embeddings', 'is 1'));
   });
 

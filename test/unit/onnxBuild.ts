@@ -20,11 +20,32 @@ export function attr(name: string, v: AttrInput): onnx.IAttributeProto {
   return Number.isInteger(v) ? { name, type: A.INT, i: v } : { name, type: A.FLOAT, f: v };
 }
 
-export function node(op: string, name: string, inputs: string[], outputs: string[], attrs: Record<string, AttrInput> = {}, domain = ''): onnx.INodeProto {
-  return { opType: op, name, input: inputs, output: outputs, domain, attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)) };
+export function node(
+  op: string,
+  name: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: Record<string, AttrInput> = {},
+  domain = '',
+): onnx.INodeProto {
+  return {
+    opType: op,
+    name,
+    input: inputs,
+    output: outputs,
+    domain,
+    attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)),
+  };
 }
 
-const BYTES: Record<number, number> = { [T.FLOAT]: 4, [T.FLOAT16]: 2, [T.INT64]: 8, [T.UINT8]: 1, [T.INT8]: 1, [T.BOOL]: 1 };
+const BYTES: Record<number, number> = {
+  [T.FLOAT]: 4,
+  [T.FLOAT16]: 2,
+  [T.INT64]: 8,
+  [T.UINT8]: 1,
+  [T.INT8]: 1,
+  [T.BOOL]: 1,
+};
 
 /** An initializer of zeros (or the given float32 values). */
 export function init(name: string, dims: number[], dataType: number = T.FLOAT, values?: number[]): onnx.ITensorProto {
@@ -36,7 +57,15 @@ export function init(name: string, dims: number[], dataType: number = T.FLOAT, v
 }
 
 export function value(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
 }
 
 export interface GraphSpec {
@@ -50,7 +79,10 @@ export function modelBytes(spec: GraphSpec): Uint8Array {
   return encodeModelProto({
     irVersion: 8,
     producerName: 'glassbox-test',
-    opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: { name: 'test', node: spec.nodes, initializer: spec.inits, input: spec.inputs, output: spec.outputs },
   });
 }

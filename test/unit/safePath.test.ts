@@ -23,7 +23,8 @@ const HOSTILE = [
 
 describe('untrusted listing paths', () => {
   it('accepts plain relative paths', () => {
-    for (const p of ['model.onnx', 'onnx/model_q4.onnx', 'onnx/model.onnx_data', 'tokenizer.json', 'a..b/c.json']) assert.equal(unsafeRepoPath(p), undefined, p);
+    for (const p of ['model.onnx', 'onnx/model_q4.onnx', 'onnx/model.onnx_data', 'tokenizer.json', 'a..b/c.json'])
+      assert.equal(unsafeRepoPath(p), undefined, p);
   });
 
   it('rejects backslashes, "..", absolute paths and drive letters', () => {
@@ -39,8 +40,17 @@ describe('untrusted listing paths', () => {
     for (const flavour of [path.win32, path.posix]) {
       const root = flavour === path.win32 ? 'C:\\Users\\me\\staging' : '/home/me/staging';
       assert.equal(insideFolder(root, 'onnx/model.onnx', flavour), flavour.join(root, 'onnx', 'model.onnx'));
-      for (const p of ['../evil.bat', 'onnx/../../evil.bat', flavour === path.win32 ? '..\\..\\evil.bat' : '/etc/passwd', flavour === path.win32 ? 'D:\\evil.bat' : '../../etc/passwd']) {
-        assert.throws(() => insideFolder(root, p, flavour), /outside/, `${flavour === path.win32 ? 'win32' : 'posix'}: ${p}`);
+      for (const p of [
+        '../evil.bat',
+        'onnx/../../evil.bat',
+        flavour === path.win32 ? '..\\..\\evil.bat' : '/etc/passwd',
+        flavour === path.win32 ? 'D:\\evil.bat' : '../../etc/passwd',
+      ]) {
+        assert.throws(
+          () => insideFolder(root, p, flavour),
+          /outside/,
+          `${flavour === path.win32 ? 'win32' : 'posix'}: ${p}`,
+        );
       }
     }
   });

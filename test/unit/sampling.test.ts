@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyProcessors, argmax, logSoftmax, repetitionPenalty, sampleFromLogits, seededRandom, temperature, topIndices, topK, topP } from '../../src/engine/sampling';
+import {
+  applyProcessors,
+  argmax,
+  logSoftmax,
+  repetitionPenalty,
+  sampleFromLogits,
+  seededRandom,
+  temperature,
+  topIndices,
+  topK,
+  topP,
+} from '../../src/engine/sampling';
 import { TextStopper } from '../../src/engine/stopping';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, 2.9]);
@@ -30,14 +41,20 @@ describe('sampling', () => {
 
   it('top-k keeps exactly k tokens', () => {
     const out = applyProcessors([topK(2)], [], logits);
-    assert.deepEqual(Array.from(out).map((v) => Number.isFinite(v)), [false, true, false, false, true]);
+    assert.deepEqual(
+      Array.from(out).map((v) => Number.isFinite(v)),
+      [false, true, false, false, true],
+    );
     assert.equal(logits[0], 1, 'input untouched');
   });
 
   it('top-p keeps the smallest set reaching p', () => {
     const p = Array.from(logSoftmax(logits), Math.exp); // ≈ [.05 .37 .14 .03 .34]
     const out = applyProcessors([topP(p[1] + 0.01)], [], logits);
-    assert.deepEqual(Array.from(out).map((v) => Number.isFinite(v)), [false, true, false, false, true]);
+    assert.deepEqual(
+      Array.from(out).map((v) => Number.isFinite(v)),
+      [false, true, false, false, true],
+    );
   });
 
   it('temperature sharpens towards greedy', () => {

@@ -11,14 +11,22 @@ import { identifierSet, partialIdentifier } from '../../src/engine/context/ident
 import { DEFAULT_INDEX_LIMITS, languageFamily, SnippetIndex } from '../../src/engine/context/snippetIndex';
 
 /** A query with the defaults the tests do not vary. */
-const q = (path: string, text: string, extra: { maxChars?: number; exclude?: { startLine: number; endLine: number } } = {}) => ({ path, text, maxChars: 4000, ...extra });
+const q = (
+  path: string,
+  text: string,
+  extra: { maxChars?: number; exclude?: { startLine: number; endLine: number } } = {},
+) => ({ path, text, maxChars: 4000, ...extra });
 
 /** Numbered filler lines whose names are unique to `tag`, so they match nothing by accident. */
-const filler = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `const ${tag}Filler${i} = ${i};\n`).join('');
+const filler = (tag: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `const ${tag}Filler${i} = ${i};\n`).join('');
 
 describe('identifiers', () => {
   it('keeps names, drops keywords and one-letter names', () => {
-    assert.deepEqual([...identifierSet('export function loadConfig(path: string) { return self.x + a; }')].sort(), ['loadConfig', 'path']);
+    assert.deepEqual([...identifierSet('export function loadConfig(path: string) { return self.x + a; }')].sort(), [
+      'loadConfig',
+      'path',
+    ]);
     assert.equal(partialIdentifier('  log(formatDu'), 'formatDu');
     assert.equal(partialIdentifier('  x = '), '');
   });
@@ -28,27 +36,45 @@ describe('snippet index queries', () => {
   it('ranks by shared identifiers and returns the best chunk last, nearest the cursor', () => {
     const index = new SnippetIndex();
     // a.ts shares all five query names, b.ts two, c.ts one, d.ts none
-    index.setFile('a.ts', 'function loadConfig(configPath) {\n  const settings = parseJson(readFileSync(configPath));\n}\n');
+    index.setFile(
+      'a.ts',
+      'function loadConfig(configPath) {\n  const settings = parseJson(readFileSync(configPath));\n}\n',
+    );
     index.setFile('b.ts', 'const settings = defaults;\nexport const loadConfig = makeLoader(cacheDir, retries);\n');
     index.setFile('c.ts', 'const settings = alpha + beta + gamma + delta + epsilon;\n');
     index.setFile('d.ts', 'const unrelatedThing = somethingElse(other);\n');
     const got = index.query(q('app.ts', 'const settings = loadConfig(configPath);\nparseJson(readFileSync(x));\n'));
-    assert.deepEqual(got.map((s) => s.path), ['c.ts', 'b.ts', 'a.ts']);
+    assert.deepEqual(
+      got.map((s) => s.path),
+      ['c.ts', 'b.ts', 'a.ts'],
+    );
     for (let i = 1; i < got.length; i++) assert.ok(got[i].score >= got[i - 1].score, 'ascending scores');
-    assert.equal(got[2].text, 'function loadConfig(configPath) {\n  const settings = parseJson(readFileSync(configPath));\n}\n');
+    assert.equal(
+      got[2].text,
+      'function loadConfig(configPath) {\n  const settings = parseJson(readFileSync(configPath));\n}\n',
+    );
     assert.deepEqual([got[2].startLine, got[2].endLine], [0, 3]);
   });
 
   it('never returns more snippet text than maxChars, and skips a chunk too big for what is left', () => {
     const index = new SnippetIndex();
     // the best match is long; a weaker, short one still fits a small budget
-    index.setFile('big.ts', `function renderTable(rows, columns) {\n${'  renderTable(rows, columns); // padding padding padding\n'.repeat(8)}}\n`);
+    index.setFile(
+      'big.ts',
+      `function renderTable(rows, columns) {\n${'  renderTable(rows, columns); // padding padding padding\n'.repeat(8)}}\n`,
+    );
     index.setFile('small.ts', 'renderTable(rows, other);\n');
     const query = 'renderTable(rows, columns);\n';
     const all = index.query(q('app.ts', query));
-    assert.deepEqual(all.map((s) => s.path), ['small.ts', 'big.ts']);
+    assert.deepEqual(
+      all.map((s) => s.path),
+      ['small.ts', 'big.ts'],
+    );
     const small = index.query(q('app.ts', query, { maxChars: 100 }));
-    assert.deepEqual(small.map((s) => s.path), ['small.ts']);
+    assert.deepEqual(
+      small.map((s) => s.path),
+      ['small.ts'],
+    );
     for (const maxChars of [0, 10, 30, 200, 400, 4000]) {
       const got = index.query(q('app.ts', query, { maxChars }));
       assert.ok(got.reduce((n, s) => n + s.text.length, 0) <= maxChars, `maxChars ${maxChars}`);
@@ -60,9 +86,12 @@ describe('snippet index queries', () => {
     // 40 lines, every one using the query's names: chunks [0,10) [5,15) ... [30,40)
     const lines = Array.from({ length: 40 }, (_, i) => `sendEmail(recipient, subject${i});\n`).join('');
     index.setFile('cur.ts', lines);
-    const got = index.query(q('cur.ts', 'sendEmail(recipient, subject);\n', { exclude: { startLine: 10, endLine: 30 } }));
+    const got = index.query(
+      q('cur.ts', 'sendEmail(recipient, subject);\n', { exclude: { startLine: 10, endLine: 30 } }),
+    );
     assert.ok(got.length > 0, 'chunks outside the window still count');
-    for (const s of got) assert.ok(s.endLine <= 10 || s.startLine >= 30, `snippet [${s.startLine}, ${s.endLine}) overlaps the window`);
+    for (const s of got)
+      assert.ok(s.endLine <= 10 || s.startLine >= 30, `snippet [${s.startLine}, ${s.endLine}) overlaps the window`);
   });
 
   it('keeps to the language family: a .py chunk never serves a .ts file, a .js one does', () => {
@@ -72,8 +101,14 @@ describe('snippet index queries', () => {
     const code = 'result = compute_totals(orders, discounts)\n';
     index.setFile('lib/totals.py', code);
     index.setFile('lib/totals.js', code);
-    assert.deepEqual(index.query(q('app.ts', code)).map((s) => s.path), ['lib/totals.js']);
-    assert.deepEqual(index.query(q('app.py', code)).map((s) => s.path), ['lib/totals.py']);
+    assert.deepEqual(
+      index.query(q('app.ts', code)).map((s) => s.path),
+      ['lib/totals.js'],
+    );
+    assert.deepEqual(
+      index.query(q('app.py', code)).map((s) => s.path),
+      ['lib/totals.py'],
+    );
   });
 
   it('forgets a deleted file', () => {
@@ -85,7 +120,10 @@ describe('snippet index queries', () => {
     assert.equal(index.has('gone.ts'), false);
     assert.equal(index.text('gone.ts'), undefined);
     assert.equal(index.charCount, chars - 'export function uniqueHelper(argOne) { return argOne; }\n'.length);
-    assert.deepEqual(index.query(q('app.ts', 'uniqueHelper(argOne);\n')).map((s) => s.path), ['kept.ts']);
+    assert.deepEqual(
+      index.query(q('app.ts', 'uniqueHelper(argOne);\n')).map((s) => s.path),
+      ['kept.ts'],
+    );
     assert.deepEqual(index.filesWith('uniqueHelper', 'js', 10), ['kept.ts']);
   });
 
@@ -93,10 +131,17 @@ describe('snippet index queries', () => {
     // The extension sends an open editor's text after each pause in typing; each setFile replaces
     // the file. Its names must stay as rare as they are, or retrieval stops finding the file.
     const index = new SnippetIndex();
-    for (let i = 0; i < 60; i++) index.setFile('edited.ts', `export function computeInvoiceTotal(lineItems) {\n  return lineItems.length + ${i};\n}\n`);
+    for (let i = 0; i < 60; i++)
+      index.setFile(
+        'edited.ts',
+        `export function computeInvoiceTotal(lineItems) {\n  return lineItems.length + ${i};\n}\n`,
+      );
     index.setFile('noise.ts', filler('noise', 5));
     const got = index.query(q('app.ts', 'const total = computeInvoiceTotal(lineItems);\n'));
-    assert.deepEqual(got.map((s) => s.path), ['edited.ts']);
+    assert.deepEqual(
+      got.map((s) => s.path),
+      ['edited.ts'],
+    );
     assert.equal(index.frequency('computeInvoiceTotal'), 1, 'one live chunk has the name');
   });
 
@@ -128,14 +173,20 @@ describe('snippet index queries', () => {
 
   it('indexes a 50,000-line file up to maxFileChars and still answers a query on it', () => {
     const index = new SnippetIndex();
-    const text = Array.from({ length: 50_000 }, (_, i) => `export const entry${i} = lookupEntry(table, ${i});\n`).join('');
+    const text = Array.from({ length: 50_000 }, (_, i) => `export const entry${i} = lookupEntry(table, ${i});\n`).join(
+      '',
+    );
     assert.ok(text.length > DEFAULT_INDEX_LIMITS.maxFileChars * 4);
     assert.equal(index.setFile('huge.ts', text), true);
     const held = index.text('huge.ts')!;
-    assert.ok(held.length <= DEFAULT_INDEX_LIMITS.maxFileChars && held.length > DEFAULT_INDEX_LIMITS.maxFileChars - 100);
+    assert.ok(
+      held.length <= DEFAULT_INDEX_LIMITS.maxFileChars && held.length > DEFAULT_INDEX_LIMITS.maxFileChars - 100,
+    );
     assert.ok(held.endsWith('\n') && text.startsWith(held));
     assert.equal(index.charCount, held.length);
-    const got = index.query(q('huge.ts', 'const entry = lookupEntry(table, 7);\n', { exclude: { startLine: 49_990, endLine: 50_000 } }));
+    const got = index.query(
+      q('huge.ts', 'const entry = lookupEntry(table, 7);\n', { exclude: { startLine: 49_990, endLine: 50_000 } }),
+    );
     assert.ok(Array.isArray(got));
     assert.ok(got.every((s) => s.path === 'huge.ts' && s.endLine <= held.split('\n').length));
   });
@@ -159,13 +210,21 @@ describe('copy sources', () => {
   it("finds the earlier occurrence in the same file, never the cursor's own line", () => {
     const index = new SnippetIndex();
     index.setFile('cur.ts', cur);
-    const got = findCopySources(index, { path: 'cur.ts', before, exclude: { startLine: 8, endLine: 9 }, maxSources: 8 });
+    const got = findCopySources(index, {
+      path: 'cur.ts',
+      before,
+      exclude: { startLine: 8, endLine: 9 },
+      maxSources: 8,
+    });
     assert.ok(got.length > 0);
     assert.equal(got[0].path, 'cur.ts');
     assert.equal(got[0].startLine, 1, 'one line before the match on line 2');
     assert.ok(got[0].text.includes('const grandTotal = computeTotal(items, tax);'));
     // excerpts start one line above their match: the cursor's line 8 would start at 7
-    assert.ok(got.every((s) => !(s.path === 'cur.ts' && s.startLine === 7)), JSON.stringify(got.map((s) => s.startLine)));
+    assert.ok(
+      got.every((s) => !(s.path === 'cur.ts' && s.startLine === 7)),
+      JSON.stringify(got.map((s) => s.startLine)),
+    );
   });
 
   it('finds occurrences in another file of the family, longest match first, and no other family', () => {
@@ -174,8 +233,17 @@ describe('copy sources', () => {
     index.setFile('short.ts', 'x = computeTotal(a);\n'); // matches " = computeTo" only
     index.setFile('long.ts', 'export const grandTotal = computeTotal(cart, vat);\n'); // matches " grandTotal = computeTo"
     index.setFile('same.py', 'const grandTotal = computeTotal(py)\n');
-    const got = findCopySources(index, { path: 'cur.ts', before: 'const grandTotal = computeTo', exclude: { startLine: 0, endLine: 1 }, maxSources: 8, related: ['short.ts'] });
-    assert.deepEqual(got.map((s) => s.path), ['long.ts', 'short.ts']);
+    const got = findCopySources(index, {
+      path: 'cur.ts',
+      before: 'const grandTotal = computeTo',
+      exclude: { startLine: 0, endLine: 1 },
+      maxSources: 8,
+      related: ['short.ts'],
+    });
+    assert.deepEqual(
+      got.map((s) => s.path),
+      ['long.ts', 'short.ts'],
+    );
     assert.ok(got[0].score > got[1].score);
     assert.equal(got[0].startLine, 0);
     assert.ok(got[0].text.startsWith('export const grandTotal = computeTotal(cart, vat);\n'));
@@ -194,13 +262,19 @@ describe('copy sources', () => {
     const query = { path: 'app.ts', before, exclude: { startLine: 1, endLine: 2 }, maxSources: 4 };
     assert.deepEqual(findCopySources(index, query), [], 'nothing found without the partial name');
     const got = findCopySources(index, { ...query, partial: partialIdentifier(before) });
-    assert.deepEqual(got.map((s) => s.path), ['util.ts']);
+    assert.deepEqual(
+      got.map((s) => s.path),
+      ['util.ts'],
+    );
     assert.ok(got[0].text.includes('export function formatDuration('));
   });
 
   it('returns nothing for a needle too short to mean anything', () => {
     const index = new SnippetIndex();
     index.setFile('cur.ts', 'a = b;\na = b;\n');
-    assert.deepEqual(findCopySources(index, { path: 'cur.ts', before: '  ', exclude: { startLine: 1, endLine: 2 }, maxSources: 4 }), []);
+    assert.deepEqual(
+      findCopySources(index, { path: 'cur.ts', before: '  ', exclude: { startLine: 1, endLine: 2 }, maxSources: 4 }),
+      [],
+    );
   });
 });

@@ -58,7 +58,10 @@ describe('tokenizer', () => {
 
   it('gives the same ids as the native Hugging Face tokenizers library', async () => {
     const native = NativeTokenizer.fromFile(path.join(TEST_MODEL, 'tokenizer.json'));
-    const texts = [...Object.values(samples), fs.readFileSync(path.join(ROOT, 'src/engine/generate.ts'), 'utf8').slice(0, 3000)];
+    const texts = [
+      ...Object.values(samples),
+      fs.readFileSync(path.join(ROOT, 'src/engine/generate.ts'), 'utf8').slice(0, 3000),
+    ];
     for (const text of texts) {
       const ref = await native.encode(text, null, { addSpecialTokens: false });
       assert.deepEqual(tok.encode(text), ref.getIds());
@@ -88,7 +91,11 @@ describe('tokenizer', () => {
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
     json.model.type = 'SentencePieceMagic';
     fs.writeFileSync(file, JSON.stringify(json));
-    assert.throws(() => TextTokenizer.load(locateModelFiles(dir)), (e: Error & { code?: string }) => e.code === 'TOKENIZER_INVALID' && e.message.includes(file) && e.message.includes('SentencePieceMagic'));
+    assert.throws(
+      () => TextTokenizer.load(locateModelFiles(dir)),
+      (e: Error & { code?: string }) =>
+        e.code === 'TOKENIZER_INVALID' && e.message.includes(file) && e.message.includes('SentencePieceMagic'),
+    );
   });
 
   it('rejects a tokenizer.json that is not JSON', () => {

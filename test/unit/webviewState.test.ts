@@ -14,7 +14,18 @@ describe('webview state keeps no code', () => {
       language: 'javascript',
       source: 'billing.js:10–24',
       tokens: [{ text: 'Checks the apiKey', prob: 0.4 }],
-      done: { text: 'Checks the apiKey', details: { model: 'm', promptText: `${SECRET}<|explain|>`, promptTokens: 12, generatedTokens: 4, prefillMs: 1, decodeMs: 2, stopReason: 'eos' } },
+      done: {
+        text: 'Checks the apiKey',
+        details: {
+          model: 'm',
+          promptText: `${SECRET}<|explain|>`,
+          promptTokens: 12,
+          generatedTokens: 4,
+          prefillMs: 1,
+          decodeMs: 2,
+          stopReason: 'eos',
+        },
+      },
       status: 'done',
     };
     const saved = JSON.stringify(savedState(state));
@@ -23,7 +34,11 @@ describe('webview state keeps no code', () => {
   });
 
   it("Attention drops the prompt's token ids an older version saved", () => {
-    const old = { mode: 'mean', layer: 1, restore: { source: 'completion', title: 't', model: 'm', ids: [101, 102, 103], generatedFrom: 2 } };
+    const old = {
+      mode: 'mean',
+      layer: 1,
+      restore: { source: 'completion', title: 't', model: 'm', ids: [101, 102, 103], generatedFrom: 2 },
+    };
     const kept = viewSettingsOnly(old);
     assert.deepEqual(kept, { mode: 'mean', layer: 1 });
     assert.deepEqual(viewSettingsOnly(undefined), {});

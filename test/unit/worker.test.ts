@@ -22,7 +22,11 @@ describe('engine worker', () => {
     const info = await client.load({ modelDir: TEST_MODEL });
     assert.equal(info.numLayers, 2);
     const tokens: number[] = [];
-    const r = await client.call('complete', { prefix: 'def add(a, b):\n    return ', suffix: '\n', maxNewTokens: 8, stopTokenIds: [] }, { onToken: (t) => tokens.push(t.id) });
+    const r = await client.call(
+      'complete',
+      { prefix: 'def add(a, b):\n    return ', suffix: '\n', maxNewTokens: 8, stopTokenIds: [] },
+      { onToken: (t) => tokens.push(t.id) },
+    );
     assert.deepEqual(tokens, r.tokens);
     assert.equal(r.tokens.length, 8);
   });
@@ -58,8 +62,13 @@ describe('engine worker', () => {
         gaps.push(h.max / 1e6); // ns → ms
       }
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-      t.diagnostic(`host event-loop worst gap per generation: ${gaps.map((g) => g.toFixed(1)).join(', ')} ms; generation wall: ${walls.map((w) => w.toFixed(0)).join(', ')} ms`);
-      assert.ok(sum(gaps) < sum(walls) / 2, `worst gaps add up to ${sum(gaps).toFixed(0)} ms of ${sum(walls).toFixed(0)} ms generating`);
+      t.diagnostic(
+        `host event-loop worst gap per generation: ${gaps.map((g) => g.toFixed(1)).join(', ')} ms; generation wall: ${walls.map((w) => w.toFixed(0)).join(', ')} ms`,
+      );
+      assert.ok(
+        sum(gaps) < sum(walls) / 2,
+        `worst gaps add up to ${sum(gaps).toFixed(0)} ms of ${sum(walls).toFixed(0)} ms generating`,
+      );
       assert.ok(Math.max(...gaps) < 250, `worst gap ${Math.max(...gaps).toFixed(0)} ms`);
     } finally {
       await big.dispose();
@@ -69,12 +78,16 @@ describe('engine worker', () => {
   it('cancels a request through an AbortSignal and serves the next one', async () => {
     const ctrl = new AbortController();
     let seen = 0;
-    const p = client.call('generate', { prompt: 'x = 1\n', maxNewTokens: 200, stopTokenIds: [] }, {
-      signal: ctrl.signal,
-      onToken: () => {
-        if (++seen === 2) ctrl.abort();
+    const p = client.call(
+      'generate',
+      { prompt: 'x = 1\n', maxNewTokens: 200, stopTokenIds: [] },
+      {
+        signal: ctrl.signal,
+        onToken: () => {
+          if (++seen === 2) ctrl.abort();
+        },
       },
-    });
+    );
     await assert.rejects(p, (e: Coded) => e.code === 'CANCELLED');
     const r = await client.call('generate', { prompt: 'x = 1\n', maxNewTokens: 3, stopTokenIds: [] });
     assert.equal(r.tokens.length, 3);
@@ -83,11 +96,18 @@ describe('engine worker', () => {
   it('a request cancelled before it starts never reaches the worker', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
-    await assert.rejects(client.call('tokenize', { text: 'x' }, { signal: ctrl.signal }), (e: Coded) => e.code === 'CANCELLED');
+    await assert.rejects(
+      client.call('tokenize', { text: 'x' }, { signal: ctrl.signal }),
+      (e: Coded) => e.code === 'CANCELLED',
+    );
   });
 
   it('fails in-flight requests clearly when the worker crashes, then restarts and reloads', async () => {
-    const p = client.call('generate', { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] }, { onToken: () => client.crashForTest() });
+    const p = client.call(
+      'generate',
+      { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] },
+      { onToken: () => client.crashForTest() },
+    );
     await assert.rejects(p, (e: Coded) => e.code === 'WORKER_CRASHED' && /restarts the worker/.test(e.message));
     assert.deepEqual(crashes, [70]);
     assert.equal(client.running, false);
@@ -96,7 +116,10 @@ describe('engine worker', () => {
   });
 
   it('reports engine errors with their codes', async () => {
-    await assert.rejects(client.call('generate', { prompt: '', maxNewTokens: 3 }), (e: Coded) => e.code === 'PROMPT_EMPTY');
+    await assert.rejects(
+      client.call('generate', { prompt: '', maxNewTokens: 3 }),
+      (e: Coded) => e.code === 'PROMPT_EMPTY',
+    );
     await assert.rejects(client.load({ modelDir: '/nonexistent' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND');
     const info = await client.call('info', {});
     assert.ok(info && info.numLayers === 2, 'a failed load keeps the model that was loaded');
@@ -109,7 +132,10 @@ describe('engine worker recovery', () => {
     fs.writeFileSync(script, 'process.exit(3);\n');
     const client = new EngineClient({ workerPath: script });
     try {
-      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'WORKER_CRASHED' && /before it was ready/.test(e.message));
+      await assert.rejects(
+        client.call('tokenize', { text: 'x' }),
+        (e: Coded) => e.code === 'WORKER_CRASHED' && /before it was ready/.test(e.message),
+      );
     } finally {
       await client.dispose();
     }
@@ -120,11 +146,23 @@ describe('engine worker recovery', () => {
     const client = new EngineClient({ testHooks: true });
     try {
       await client.load({ modelDir: dir });
-      const crashed = client.call('generate', { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] }, { onToken: () => client.crashForTest() });
+      const crashed = client.call(
+        'generate',
+        { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] },
+        { onToken: () => client.crashForTest() },
+      );
       await assert.rejects(crashed, (e: Coded) => e.code === 'WORKER_CRASHED');
       fs.renameSync(dir, `${dir}-away`);
-      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND', 'the reload fails while the folder is gone');
-      await assert.rejects(client.call('tokenize', { text: 'x' }), (e: Coded) => e.code === 'MODEL_NOT_FOUND', 'and is tried again, not skipped');
+      await assert.rejects(
+        client.call('tokenize', { text: 'x' }),
+        (e: Coded) => e.code === 'MODEL_NOT_FOUND',
+        'the reload fails while the folder is gone',
+      );
+      await assert.rejects(
+        client.call('tokenize', { text: 'x' }),
+        (e: Coded) => e.code === 'MODEL_NOT_FOUND',
+        'and is tried again, not skipped',
+      );
       fs.renameSync(`${dir}-away`, dir);
       const r = await client.call('tokenize', { text: 'hello' });
       assert.ok(r.ids.length > 0, 'the next call reloads the model');
@@ -137,9 +175,16 @@ describe('engine worker recovery', () => {
     const client = new EngineClient({ testHooks: true });
     try {
       await client.load({ modelDir: TEST_MODEL });
-      const crashed = client.call('generate', { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] }, { onToken: () => client.crashForTest() });
+      const crashed = client.call(
+        'generate',
+        { prompt: 'def f():\n', maxNewTokens: 500, stopTokenIds: [] },
+        { onToken: () => client.crashForTest() },
+      );
       await assert.rejects(crashed, (e: Coded) => e.code === 'WORKER_CRASHED');
-      const [a, b] = await Promise.all([client.call('tokenize', { text: 'one' }), client.call('generate', { prompt: 'x = ', maxNewTokens: 2, stopTokenIds: [] })]);
+      const [a, b] = await Promise.all([
+        client.call('tokenize', { text: 'one' }),
+        client.call('generate', { prompt: 'x = ', maxNewTokens: 2, stopTokenIds: [] }),
+      ]);
       assert.ok(a.ids.length > 0);
       assert.equal(b.tokens.length, 2);
     } finally {

@@ -120,7 +120,10 @@ describe('workspace scan', () => {
     fs.symlinkSync(path.join(root, 'src', 'a.ts'), path.join(root, 'alias.ts')); // inside: fine
     const { report, paths, seen } = await scan({ root });
     assert.deepEqual(paths, ['alias.ts', 'src/a.ts']);
-    assert.ok(![...seen.values()].some((t) => t.includes('SECRET_OUTSIDE')), 'text from outside the folder reached the index');
+    assert.ok(
+      ![...seen.values()].some((t) => t.includes('SECRET_OUTSIDE')),
+      'text from outside the folder reached the index',
+    );
     assert.equal(report.skipped.outside, 4, 'link.ts, src/up, srclink, dangling.ts');
   });
 
@@ -161,27 +164,36 @@ describe('workspace scan', () => {
     assert.deepEqual(paths, []);
   });
 
-  it('stops with "entries" on a workspace of 100,000 files, having read a bounded number', { timeout: 180_000 }, async () => {
-    const root = tempDir();
-    for (let d = 0; d < 400; d++) {
-      const dir = path.join(root, `pkg${String(d).padStart(3, '0')}`);
-      fs.mkdirSync(dir);
-      for (let f = 0; f < 250; f++) fs.writeFileSync(path.join(dir, `m${f}.ts`), 'x\n');
-    }
-    const maxEntries = 3000;
-    const { report, seen } = await scan({ root, maxEntries, timeBudgetMs: 120_000 });
-    assert.equal(report.stopped, 'entries');
-    assert.ok(report.files <= maxEntries && report.files > 0, `files ${report.files}`);
-    assert.equal(seen.size, report.files);
-    assert.equal(report.entries, maxEntries + 1, 'the entry that went past the cap ended the scan');
-    fs.rmSync(root, { recursive: true, force: true });
-  });
+  it(
+    'stops with "entries" on a workspace of 100,000 files, having read a bounded number',
+    { timeout: 180_000 },
+    async () => {
+      const root = tempDir();
+      for (let d = 0; d < 400; d++) {
+        const dir = path.join(root, `pkg${String(d).padStart(3, '0')}`);
+        fs.mkdirSync(dir);
+        for (let f = 0; f < 250; f++) fs.writeFileSync(path.join(dir, `m${f}.ts`), 'x\n');
+      }
+      const maxEntries = 3000;
+      const { report, seen } = await scan({ root, maxEntries, timeBudgetMs: 120_000 });
+      assert.equal(report.stopped, 'entries');
+      assert.ok(report.files <= maxEntries && report.files > 0, `files ${report.files}`);
+      assert.equal(seen.size, report.files);
+      assert.equal(report.entries, maxEntries + 1, 'the entry that went past the cap ended the scan');
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  );
 });
 
 describe('reading one file', () => {
   it('tells text from binary, too large and unreadable', async () => {
     const dir = tempDir();
-    tree(dir, { 'ok.ts': 'é = 1\r\n', 'nul.ts': Buffer.from('ab\0cd'), 'latin1.ts': Buffer.from([0x61, 0xe9, 0x62]), 'big.ts': 'y'.repeat(101) });
+    tree(dir, {
+      'ok.ts': 'é = 1\r\n',
+      'nul.ts': Buffer.from('ab\0cd'),
+      'latin1.ts': Buffer.from([0x61, 0xe9, 0x62]),
+      'big.ts': 'y'.repeat(101),
+    });
     assert.deepEqual(await readCode(path.join(dir, 'ok.ts'), 100), { text: 'é = 1\n' });
     assert.deepEqual(await readCode(path.join(dir, 'nul.ts'), 100), { skipped: 'binary' });
     assert.deepEqual(await readCode(path.join(dir, 'latin1.ts'), 100), { skipped: 'binary' }, 'not UTF-8');

@@ -3,12 +3,31 @@
  * with the fitted L(N) = a·N^(−α) + c from scaling.json, and the quantization table. Colours come
  * from VS Code's --vscode-charts-* variables. Absent records say so instead of drawing nothing.
  */
-import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip } from 'chart.js';
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+} from 'chart.js';
 import type { TrainingInfo } from '../../src/shared/architectureTypes';
 import { formatBytes, formatCount } from '../../src/shared/figures';
 import { el } from '../shared/toolkit';
 
-Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
+Chart.register(
+  LineController,
+  ScatterController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  LogarithmicScale,
+  Tooltip,
+  Legend,
+);
 
 function palette(): string[] {
   const css = getComputedStyle(document.body);
@@ -16,7 +35,14 @@ function palette(): string[] {
   Chart.defaults.color = v('--vscode-charts-foreground', v('--vscode-foreground', '#888888'));
   Chart.defaults.borderColor = v('--vscode-charts-lines', 'rgba(128, 128, 128, 0.3)');
   Chart.defaults.font.family = v('--vscode-font-family', 'sans-serif');
-  return ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((k, i) => v(k, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
+  return [
+    '--vscode-charts-blue',
+    '--vscode-charts-orange',
+    '--vscode-charts-green',
+    '--vscode-charts-purple',
+    '--vscode-charts-red',
+    '--vscode-charts-yellow',
+  ].map((k, i) => v(k, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
 }
 
 function canvasBox(label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
@@ -45,8 +71,25 @@ export function trainingSection(t: TrainingInfo, charts: Chart[]): HTMLElement {
     charts.push(
       new Chart(canvas, {
         type: 'line',
-        data: { datasets: t.loss.series.map((s, i) => ({ label: s.name, data: s.points, borderColor: colours[i % colours.length], backgroundColor: colours[i % colours.length], pointRadius: s.points.length > 60 ? 0 : 2, borderWidth: 1.5, parsing: false as const })) },
-        options: { animation: false, maintainAspectRatio: false, scales: { x: { type: 'linear', title: { display: true, text: t.loss.xLabel } }, y: { type: 'linear', title: { display: true, text: 'loss' } } } },
+        data: {
+          datasets: t.loss.series.map((s, i) => ({
+            label: s.name,
+            data: s.points,
+            borderColor: colours[i % colours.length],
+            backgroundColor: colours[i % colours.length],
+            pointRadius: s.points.length > 60 ? 0 : 2,
+            borderWidth: 1.5,
+            parsing: false as const,
+          })),
+        },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          scales: {
+            x: { type: 'linear', title: { display: true, text: t.loss.xLabel } },
+            y: { type: 'linear', title: { display: true, text: 'loss' } },
+          },
+        },
       }),
     );
   } else section.append(missing('Loss curves', 'training_log.json'));
@@ -56,14 +99,31 @@ export function trainingSection(t: TrainingInfo, charts: Chart[]): HTMLElement {
     const sc = t.scaling;
     const { box, canvas } = canvasBox('Validation loss against parameters, with the fitted power law');
     const fit = sc.fit;
-    const datasets: object[] = [{ type: 'scatter', label: 'runs', data: sc.points.map((p) => ({ x: p.params, y: p.loss })), borderColor: colours[0], backgroundColor: colours[0], pointRadius: 4 }];
+    const datasets: object[] = [
+      {
+        type: 'scatter',
+        label: 'runs',
+        data: sc.points.map((p) => ({ x: p.params, y: p.loss })),
+        borderColor: colours[0],
+        backgroundColor: colours[0],
+        pointRadius: 4,
+      },
+    ];
     if (fit) {
-      const lo = Math.log(sc.points[0].params / 2), hi = Math.log(sc.points[sc.points.length - 1].params * 2);
+      const lo = Math.log(sc.points[0].params / 2),
+        hi = Math.log(sc.points[sc.points.length - 1].params * 2);
       const curve = Array.from({ length: 50 }, (_, i) => {
         const N = Math.exp(lo + ((hi - lo) * i) / 49);
         return { x: N, y: fit.a * N ** -fit.alpha + fit.c };
       });
-      datasets.push({ type: 'line', label: `L(N) = ${fit.a.toPrecision(3)}·N^(−${fit.alpha.toFixed(3)}) + ${fit.c.toFixed(3)}`, data: curve, borderColor: colours[1], pointRadius: 0, borderWidth: 1.5 });
+      datasets.push({
+        type: 'line',
+        label: `L(N) = ${fit.a.toPrecision(3)}·N^(−${fit.alpha.toFixed(3)}) + ${fit.c.toFixed(3)}`,
+        data: curve,
+        borderColor: colours[1],
+        pointRadius: 0,
+        borderWidth: 1.5,
+      });
     }
     charts.push(
       new Chart(canvas, {
@@ -72,15 +132,45 @@ export function trainingSection(t: TrainingInfo, charts: Chart[]): HTMLElement {
         options: {
           animation: false,
           maintainAspectRatio: false,
-          scales: { x: { type: 'logarithmic', title: { display: true, text: 'parameters N' }, ticks: { callback: (v) => (/^[125]/.test(Number(v).toExponential()) ? formatCount(Number(v)) : '') } }, y: { title: { display: true, text: 'validation loss' } } },
-          plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: N = ${formatCount(c.parsed.x ?? 0)}, L = ${(c.parsed.y ?? 0).toFixed(3)}` } } },
+          scales: {
+            x: {
+              type: 'logarithmic',
+              title: { display: true, text: 'parameters N' },
+              ticks: { callback: (v) => (/^[125]/.test(Number(v).toExponential()) ? formatCount(Number(v)) : '') },
+            },
+            y: { title: { display: true, text: 'validation loss' } },
+          },
+          plugins: {
+            tooltip: {
+              callbacks: {
+                label: (c) =>
+                  `${c.dataset.label}: N = ${formatCount(c.parsed.x ?? 0)}, L = ${(c.parsed.y ?? 0).toFixed(3)}`,
+              },
+            },
+          },
         },
       }),
     );
-    section.append(box, el('p', 'muted small', `${fit ? `Fit: ${fit.source}. Points: ${sc.source}.` : `Points from ${sc.source}; too few to fit.`}${sc.note ? ` ${sc.note}.` : ''}`));
+    section.append(
+      box,
+      el(
+        'p',
+        'muted small',
+        `${fit ? `Fit: ${fit.source}. Points: ${sc.source}.` : `Points from ${sc.source}; too few to fit.`}${sc.note ? ` ${sc.note}.` : ''}`,
+      ),
+    );
     const table = el('table', 'figures small');
     table.append(row(['run', 'parameters', 'tokens', 'FLOPs', 'validation loss'], 'th'));
-    for (const p of sc.points) table.append(row([p.label ?? '', formatCount(p.params), p.tokens ? formatCount(p.tokens) : '–', p.flops ? p.flops.toExponential(2) : '–', p.loss.toFixed(4)]));
+    for (const p of sc.points)
+      table.append(
+        row([
+          p.label ?? '',
+          formatCount(p.params),
+          p.tokens ? formatCount(p.tokens) : '–',
+          p.flops ? p.flops.toExponential(2) : '–',
+          p.loss.toFixed(4),
+        ]),
+      );
     section.append(table);
   } else section.append(missing('Scaling points', 'scaling.json'));
 

@@ -20,7 +20,11 @@ const LABEL_ROOM = 150;
 const shape = (t: ViewTensor) => (t.shape ? `[${t.shape.join(', ')}]` : '?');
 
 function crumbs(scope: string): { label: string; scope: string }[] {
-  if (scope.startsWith('#block.')) return [{ label: 'graph', scope: '' }, { label: `block ${scope.slice('#block.'.length)} (found by pattern)`, scope }];
+  if (scope.startsWith('#block.'))
+    return [
+      { label: 'graph', scope: '' },
+      { label: `block ${scope.slice('#block.'.length)} (found by pattern)`, scope },
+    ];
   const out = [{ label: 'graph', scope: '' }];
   let path = '';
   for (const seg of scope.split('/').filter(Boolean)) {
@@ -64,12 +68,17 @@ export class DrillDown {
       if (i) nav.append(el('span', 'muted', ' / '));
       const a = el('a', 'crumb', c.label);
       a.setAttribute('href', '#');
-      a.addEventListener('click', (e) => (e.preventDefault(), this.request({ ...this.state, scope: c.scope, expanded: [] })));
+      a.addEventListener(
+        'click',
+        (e) => (e.preventDefault(), this.request({ ...this.state, scope: c.scope, expanded: [] })),
+      );
       nav.append(a);
     }
     const shapeOps = el('vscode-checkbox', 'shape-ops', 'Shape arithmetic');
     if (this.state.showShapeOps) shapeOps.setAttribute('checked', '');
-    shapeOps.addEventListener('change', (e) => this.request({ ...this.state, showShapeOps: (e.target as HTMLInputElement).checked }));
+    shapeOps.addEventListener('change', (e) =>
+      this.request({ ...this.state, showShapeOps: (e.target as HTMLInputElement).checked }),
+    );
     const zoom = (f: number, label: string, title: string) => {
       const b = el('vscode-button', 'zoom', label);
       b.setAttribute('appearance', 'icon');
@@ -81,7 +90,14 @@ export class DrillDown {
       });
       return b;
     };
-    this.header.append(nav, el('span', 'muted drill-status', status), shapeOps, zoom(1 / 1.25, '−', 'Zoom out'), zoom(1.25, '+', 'Zoom in'), zoom(0, '⤢', 'Fit width'));
+    this.header.append(
+      nav,
+      el('span', 'muted drill-status', status),
+      shapeOps,
+      zoom(1 / 1.25, '−', 'Zoom out'),
+      zoom(1.25, '+', 'Zoom in'),
+      zoom(0, '⤢', 'Fit width'),
+    );
   }
 
   private fit(): number {
@@ -96,21 +112,48 @@ export class DrillDown {
     if (!v) return;
     if (v.note) this.canvas.append(el('p', 'muted', v.note));
     const w = v.width + LABEL_ROOM;
-    const svg = svgEl('svg', { viewBox: `0 0 ${w} ${v.height}`, width: Math.ceil(w * this.zoom), height: Math.ceil(v.height * this.zoom), role: 'img', 'aria-label': `Operators under ${v.scope || 'the graph root'}` }, 'graph');
+    const svg = svgEl(
+      'svg',
+      {
+        viewBox: `0 0 ${w} ${v.height}`,
+        width: Math.ceil(w * this.zoom),
+        height: Math.ceil(v.height * this.zoom),
+        role: 'img',
+        'aria-label': `Operators under ${v.scope || 'the graph root'}`,
+      },
+      'graph',
+    );
     const defs = svgEl('defs');
     defs.append(arrowMarker('drill-arrow', 'arrowhead'));
     svg.append(defs);
     for (const c of [...v.clusters].sort((a, b) => b.width * b.height - a.width * a.height)) {
       const g = svgEl('g', { 'data-cluster': c.id }, 'cluster');
-      g.append(svgEl('rect', { x: c.x, y: c.y, width: c.width, height: c.height, rx: 6 }), text(c.x + 8, c.y + 14, `▾ ${c.label}`, 'cluster-title'));
+      g.append(
+        svgEl('rect', { x: c.x, y: c.y, width: c.width, height: c.height, rx: 6 }),
+        text(c.x + 8, c.y + 14, `▾ ${c.label}`, 'cluster-title'),
+      );
       tooltip(g, 'Click the title to collapse');
       const path = c.id.slice('cluster:'.length);
-      g.querySelector('text')!.addEventListener('click', () => this.request({ ...this.state, expanded: this.state.expanded.filter((e) => e !== path && !e.startsWith(path + '/')) }));
+      g.querySelector('text')!.addEventListener('click', () =>
+        this.request({
+          ...this.state,
+          expanded: this.state.expanded.filter((e) => e !== path && !e.startsWith(path + '/')),
+        }),
+      );
       svg.append(g);
     }
     for (const e of v.edges) {
       if (e.points.length < 2) continue;
-      svg.append(svgEl('path', { d: 'M ' + e.points.map((p) => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' L '), 'marker-end': 'url(#drill-arrow)' }, 'edge'));
+      svg.append(
+        svgEl(
+          'path',
+          {
+            d: 'M ' + e.points.map((p) => `${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' L '),
+            'marker-end': 'url(#drill-arrow)',
+          },
+          'edge',
+        ),
+      );
       if (e.label) {
         const mid = e.points[Math.floor(e.points.length / 2)];
         svg.append(text(mid.x + 4, mid.y - 2, clip(e.label, 40), 'edge-label'));
@@ -121,14 +164,23 @@ export class DrillDown {
   }
 
   private node(n: ViewNode): SVGGElement {
-    const g = svgEl('g', { tabindex: 0, role: 'button', 'data-node': n.id, 'aria-label': `${n.kind} ${n.label} ${n.sublabel}` }, `gnode kind-${n.kind}`);
+    const g = svgEl(
+      'g',
+      { tabindex: 0, role: 'button', 'data-node': n.id, 'aria-label': `${n.kind} ${n.label} ${n.sublabel}` },
+      `gnode kind-${n.kind}`,
+    );
     const rx = n.kind === 'input' || n.kind === 'output' ? n.height / 2 : 4;
     g.append(svgEl('rect', { x: n.x, y: n.y, width: n.width, height: n.height, rx }));
     const cx = n.x + n.width / 2;
     g.append(text(cx, n.y + (n.sublabel ? 16 : 18), clip(n.label, 40), 'gnode-label', 'middle'));
     if (n.sublabel) g.append(text(cx, n.y + 31, clip(n.sublabel, 44), 'gnode-sub', 'middle'));
     const io = n.attributes.map(([k, v]) => `${k} ${v}`);
-    tooltip(g, n.kind === 'scope' ? `${n.name}\n${n.nodeCount} operators: click to open${io.length ? '\n' + io.slice(0, 12).join('\n') : ''}` : n.name);
+    tooltip(
+      g,
+      n.kind === 'scope'
+        ? `${n.name}\n${n.nodeCount} operators: click to open${io.length ? '\n' + io.slice(0, 12).join('\n') : ''}`
+        : n.name,
+    );
     const activate = () => {
       if (n.kind === 'scope') this.request({ ...this.state, expanded: [...this.state.expanded, n.name] });
       else this.showDetails(n);
@@ -147,7 +199,11 @@ export class DrillDown {
       t.append(el('caption', '', title));
       for (const r of rows) {
         const tr = el('tr');
-        tr.append(el('td', 'mono', clip(r.name, 48)), el('td', '', `${r.dtype ?? '?'} ${shape(r)}`), el('td', 'muted', r.initializer ? 'weight' : ''));
+        tr.append(
+          el('td', 'mono', clip(r.name, 48)),
+          el('td', '', `${r.dtype ?? '?'} ${shape(r)}`),
+          el('td', 'muted', r.initializer ? 'weight' : ''),
+        );
         t.append(tr);
       }
       this.details.append(t);

@@ -4,7 +4,18 @@
  * colours and fonts as attributes and a background, so it looks the same outside VS Code. PNG is
  * that SVG drawn on a canvas at twice the size.
  */
-const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'fill-opacity', 'font-family', 'font-size', 'font-weight', 'font-style'];
+const PROPS = [
+  'fill',
+  'stroke',
+  'stroke-width',
+  'stroke-dasharray',
+  'opacity',
+  'fill-opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'font-style',
+];
 
 /** A self-contained SVG document of `svg` as it looks now. */
 export function svgText(svg: SVGSVGElement): string {
@@ -25,7 +36,9 @@ export function svgText(svg: SVGSVGElement): string {
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
   const [, , w, h] = (svg.getAttribute('viewBox') ?? '0 0 100 100').split(/\s+/).map(Number);
-  Object.entries({ x: 0, y: 0, width: w, height: h, fill: getComputedStyle(document.body).backgroundColor }).forEach(([k, v]) => bg.setAttribute(k, String(v)));
+  Object.entries({ x: 0, y: 0, width: w, height: h, fill: getComputedStyle(document.body).backgroundColor }).forEach(
+    ([k, v]) => bg.setAttribute(k, String(v)),
+  );
   copy.insertBefore(bg, copy.firstChild);
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
 }

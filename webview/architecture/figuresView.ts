@@ -4,7 +4,17 @@
  * model's numbers; moving a control recomputes the cards in place.
  */
 import type { ArchitectureSummary } from '../../src/shared/architectureTypes';
-import { decodeTokensPerSecondBound, type Figure, flopsPerGeneratedToken, flopsPerPromptToken, formatBytes, formatCount, kvBytesPerToken, kvCacheBytes, memoryAtContext } from '../../src/shared/figures';
+import {
+  decodeTokensPerSecondBound,
+  type Figure,
+  flopsPerGeneratedToken,
+  flopsPerPromptToken,
+  formatBytes,
+  formatCount,
+  kvBytesPerToken,
+  kvCacheBytes,
+  memoryAtContext,
+} from '../../src/shared/figures';
 import { el } from '../shared/toolkit';
 import type { MeasuredSpeed } from './protocol';
 
@@ -30,28 +40,76 @@ function cards(s: ArchitectureSummary, measured: () => MeasuredSpeed | null): Ca
       label: 'Parameters',
       compute: () => ({
         value: s.totals.params.toLocaleString('en-US'),
-        sub: s.totals.cardParams === null ? 'model card states no total' : s.totals.cardParams === s.totals.params ? 'matches the model card ✓' : `model card: ${s.totals.cardParams.toLocaleString('en-US')}`,
-        figure: { value: s.totals.params, formula: `Σ learned tensors of every part (${s.totals.tensors} tensors); a tied LM head is counted once; scales, zero points and buffers are not parameters` },
+        sub:
+          s.totals.cardParams === null
+            ? 'model card states no total'
+            : s.totals.cardParams === s.totals.params
+              ? 'matches the model card ✓'
+              : `model card: ${s.totals.cardParams.toLocaleString('en-US')}`,
+        figure: {
+          value: s.totals.params,
+          formula: `Σ learned tensors of every part (${s.totals.tensors} tensors); a tied LM head is counted once; scales, zero points and buffers are not parameters`,
+        },
       }),
     },
     {
       id: 'disk',
       label: 'On disk',
-      compute: () => ({ value: formatBytes(c.diskBytes), figure: { value: c.diskBytes, formula: `${s.model.onnxFile}${ext ? ' + ' + ext : ''} (structure, weights, scales)` } }),
+      compute: () => ({
+        value: formatBytes(c.diskBytes),
+        figure: {
+          value: c.diskBytes,
+          formula: `${s.model.onnxFile}${ext ? ' + ' + ext : ''} (structure, weights, scales)`,
+        },
+      }),
     },
     {
       id: 'memory',
       label: 'Weights in memory',
       compute: () => ({
         value: formatBytes(c.memoryBytes),
-        figure: { value: c.memoryBytes, formula: 'Σ weight bytes as ONNX Runtime holds them: as stored, except fp16 weights the graph casts to fp32, which are folded to fp32 (4 B/param) at load' },
+        figure: {
+          value: c.memoryBytes,
+          formula:
+            'Σ weight bytes as ONNX Runtime holds them: as stored, except fp16 weights the graph casts to fp32, which are folded to fp32 (4 B/param) at load',
+        },
       }),
     },
-    { id: 'kv-token', label: 'KV cache per token', compute: () => ({ value: formatBytes(kvBytesPerToken(c).value), figure: kvBytesPerToken(c) }) },
-    { id: 'kv-context', label: 'KV cache at context', compute: (x) => ({ value: formatBytes(kvCacheBytes(c, x.context).value), figure: kvCacheBytes(c, x.context) }) },
-    { id: 'memory-context', label: 'Memory at context', compute: (x) => ({ value: formatBytes(memoryAtContext(c, x.context).value), figure: memoryAtContext(c, x.context) }) },
-    { id: 'flops-decode', label: 'FLOPs per generated token', compute: (x) => ({ value: flops(flopsPerGeneratedToken(c, x.context).value), figure: flopsPerGeneratedToken(c, x.context) }) },
-    { id: 'flops-prompt', label: 'FLOPs per prompt token', compute: (x) => ({ value: flops(flopsPerPromptToken(c, x.context).value), sub: `prompt of ${x.context.toLocaleString('en-US')} tokens`, figure: flopsPerPromptToken(c, x.context) }) },
+    {
+      id: 'kv-token',
+      label: 'KV cache per token',
+      compute: () => ({ value: formatBytes(kvBytesPerToken(c).value), figure: kvBytesPerToken(c) }),
+    },
+    {
+      id: 'kv-context',
+      label: 'KV cache at context',
+      compute: (x) => ({ value: formatBytes(kvCacheBytes(c, x.context).value), figure: kvCacheBytes(c, x.context) }),
+    },
+    {
+      id: 'memory-context',
+      label: 'Memory at context',
+      compute: (x) => ({
+        value: formatBytes(memoryAtContext(c, x.context).value),
+        figure: memoryAtContext(c, x.context),
+      }),
+    },
+    {
+      id: 'flops-decode',
+      label: 'FLOPs per generated token',
+      compute: (x) => ({
+        value: flops(flopsPerGeneratedToken(c, x.context).value),
+        figure: flopsPerGeneratedToken(c, x.context),
+      }),
+    },
+    {
+      id: 'flops-prompt',
+      label: 'FLOPs per prompt token',
+      compute: (x) => ({
+        value: flops(flopsPerPromptToken(c, x.context).value),
+        sub: `prompt of ${x.context.toLocaleString('en-US')} tokens`,
+        figure: flopsPerPromptToken(c, x.context),
+      }),
+    },
     {
       id: 'decode-bound',
       label: 'Decode speed bound',
@@ -59,9 +117,15 @@ function cards(s: ArchitectureSummary, measured: () => MeasuredSpeed | null): Ca
         const f = decodeTokensPerSecondBound(c, x.bandwidthGBs, x.context);
         const m = measured();
         const same = m && m.model === s.model.name;
-        const sub = !m ? 'measured: no completion yet' : `measured here: ${Math.round(m.tokensPerSecond).toLocaleString('en-US')} tokens/s${same ? '' : ` (on ${m.model})`}`;
+        const sub = !m
+          ? 'measured: no completion yet'
+          : `measured here: ${Math.round(m.tokensPerSecond).toLocaleString('en-US')} tokens/s${same ? '' : ` (on ${m.model})`}`;
         const formula = `${f.formula}\nAn upper bound: each generated token reads every weight and the whole KV cache once.${m ? `\nMeasured: ${m.tokens - 1} decode steps in ${m.decodeMs.toFixed(0)} ms, the last request (context ${m.context} tokens).` : ''}`;
-        return { value: f.value === null ? 'unknown' : `≤ ${Math.round(f.value).toLocaleString('en-US')} tokens/s`, sub, figure: { value: f.value, formula } };
+        return {
+          value: f.value === null ? 'unknown' : `≤ ${Math.round(f.value).toLocaleString('en-US')} tokens/s`,
+          sub,
+          figure: { value: f.value, formula },
+        };
       },
     },
   ];
@@ -85,12 +149,26 @@ export class FiguresView {
     const inputs = el('div', 'row inputs');
     const max = s.cost.maxContext ?? 32768;
     const slider = document.createElement('input');
-    Object.assign(slider, { type: 'range', min: '1', max: String(max), value: String(Math.min(controls.context, max)), id: 'context-slider' });
+    Object.assign(slider, {
+      type: 'range',
+      min: '1',
+      max: String(max),
+      value: String(Math.min(controls.context, max)),
+      id: 'context-slider',
+    });
     slider.setAttribute('aria-label', 'Context length in tokens');
     this.contextLabel = el('span', 'context-value', '');
     slider.addEventListener('input', () => this.set({ ...this.controls, context: Number(slider.value) }));
     const ctx = el('label', 'control');
-    ctx.append(el('span', 'muted', `Context length (max ${max.toLocaleString('en-US')}${s.cost.maxContext ? '' : ', model unknown'}): `), slider, this.contextLabel);
+    ctx.append(
+      el(
+        'span',
+        'muted',
+        `Context length (max ${max.toLocaleString('en-US')}${s.cost.maxContext ? '' : ', model unknown'}): `,
+      ),
+      slider,
+      this.contextLabel,
+    );
     const bw = el('vscode-text-field', 'bandwidth');
     bw.setAttribute('value', String(controls.bandwidthGBs));
     bw.setAttribute('aria-label', 'Memory bandwidth in GB/s');

@@ -20,7 +20,14 @@ registerToolkit();
 const send = (m: ViewToHost) => post(m);
 const app = document.getElementById('app')!;
 
-const state: ArchitectureViewState = { context: 1024, bandwidthGBs: 20, selected: null, drill: null, measured: null, ...loadState<ArchitectureViewState>() };
+const state: ArchitectureViewState = {
+  context: 1024,
+  bandwidthGBs: 20,
+  selected: null,
+  drill: null,
+  measured: null,
+  ...loadState<ArchitectureViewState>(),
+};
 let loading: string | null = null;
 let status = '';
 let graphRequest = 0;
@@ -43,7 +50,11 @@ function header(): HTMLElement {
     b.addEventListener('click', action);
     return b;
   };
-  if (state.summary) h.append(button('Export SVG', () => void exportDiagram('svg'), 'export-svg'), button('Export PNG', () => void exportDiagram('png'), 'export-png'));
+  if (state.summary)
+    h.append(
+      button('Export SVG', () => void exportDiagram('svg'), 'export-svg'),
+      button('Export PNG', () => void exportDiagram('png'), 'export-png'),
+    );
   h.append(button('Refresh', () => send({ type: 'refresh' }), 'refresh'));
   return h;
 }
@@ -80,7 +91,14 @@ function partDetails(p: Part): void {
     const tr = el('tr');
     const name = el('td', 'mono', t.name);
     name.title = `used by ${t.consumer}${t.sharedWith ? `\nshares storage with ${t.sharedWith} (deduplicated by the exporter)` : ''}${t.external ? '\nstored in external data' : ''}`;
-    tr.append(name, el('td', '', t.role), el('td', 'mono', `[${t.shape.join(', ')}]`), el('td', '', t.quant ?? t.dtype), el('td', 'num', fmt(t.params)), el('td', 'num', t.sharedWith ? 'shared' : formatBytes(t.bytes)));
+    tr.append(
+      name,
+      el('td', '', t.role),
+      el('td', 'mono', `[${t.shape.join(', ')}]`),
+      el('td', '', t.quant ?? t.dtype),
+      el('td', 'num', fmt(t.params)),
+      el('td', 'num', t.sharedWith ? 'shared' : formatBytes(t.bytes)),
+    );
     table.append(tr);
   }
   detailsBox.append(table);
@@ -92,7 +110,8 @@ function select(id: string): void {
   if (!s || !part) return;
   state.selected = id;
   drawSelection();
-  if (part.scope !== null) requestGraph({ scope: part.scope, expanded: [], showShapeOps: state.drill?.showShapeOps ?? false });
+  if (part.scope !== null)
+    requestGraph({ scope: part.scope, expanded: [], showShapeOps: state.drill?.showShapeOps ?? false });
   save();
 }
 
@@ -114,7 +133,13 @@ function requestGraph(d: DrillState): void {
 function opsSection(s: ArchitectureSummary): HTMLElement {
   const section = el('section', 'ops');
   section.append(el('h2', '', 'Operator summary'));
-  section.append(el('p', 'muted', `${fmt(s.graph.nodes)} nodes, ${fmt(s.graph.initializers)} initializers, ${fmt(s.graph.valueInfo)} value_info entries; opset ${s.model.opset ?? '?'}; produced by ${s.model.producer || 'unknown'}.`));
+  section.append(
+    el(
+      'p',
+      'muted',
+      `${fmt(s.graph.nodes)} nodes, ${fmt(s.graph.initializers)} initializers, ${fmt(s.graph.valueInfo)} value_info entries; opset ${s.model.opset ?? '?'}; produced by ${s.model.producer || 'unknown'}.`,
+    ),
+  );
   const table = el('table', 'figures ops-table');
   for (const o of s.ops) {
     const tr = el('tr');
@@ -122,10 +147,18 @@ function opsSection(s: ArchitectureSummary): HTMLElement {
     table.append(tr);
   }
   const io = el('table', 'figures io-table');
-  for (const [kind, list] of [['input', s.graph.inputs], ['output', s.graph.outputs]] as const) {
+  for (const [kind, list] of [
+    ['input', s.graph.inputs],
+    ['output', s.graph.outputs],
+  ] as const) {
     for (const t of list) {
       const tr = el('tr');
-      tr.append(el('td', 'muted', kind), el('td', 'mono', t.name), el('td', '', t.dtype), el('td', 'mono', t.shape ? `[${t.shape.join(', ')}]` : '?'));
+      tr.append(
+        el('td', 'muted', kind),
+        el('td', 'mono', t.name),
+        el('td', '', t.dtype),
+        el('td', 'mono', t.shape ? `[${t.shape.join(', ')}]` : '?'),
+      );
       io.append(tr);
     }
   }
@@ -150,12 +183,21 @@ function render(): void {
   const s = state.summary;
   if (!s) {
     const row = el('div', 'row');
-    row.append(el('vscode-progress-ring', 'spinner'), el('span', 'muted', loading ? `Reading ${loading}…` : 'Waiting for the model…'));
+    row.append(
+      el('vscode-progress-ring', 'spinner'),
+      el('span', 'muted', loading ? `Reading ${loading}…` : 'Waiting for the model…'),
+    );
     app.append(row);
     return;
   }
   app.append(el('p', 'family', s.family));
-  app.append(el('p', 'muted', `${s.model.onnxFile} · ${s.model.configSource ?? 'no config'} · read in ${s.inspectMs.toFixed(0)} ms${loading ? ` · reading ${loading}…` : ''}`));
+  app.append(
+    el(
+      'p',
+      'muted',
+      `${s.model.onnxFile} · ${s.model.configSource ?? 'no config'} · read in ${s.inspectMs.toFixed(0)} ms${loading ? ` · reading ${loading}…` : ''}`,
+    ),
+  );
   if (s.notes.length) {
     const notes = el('ul', 'notes');
     notes.setAttribute('aria-label', 'Notes');
@@ -165,7 +207,8 @@ function render(): void {
   const top = el('div', 'top');
   top.append(diagramBox, detailsBox);
   app.append(top);
-  if (!s.parts.some((p) => p.id === state.selected)) state.selected = s.parts.find((p) => p.block)?.id ?? s.parts[0]?.id ?? null;
+  if (!s.parts.some((p) => p.id === state.selected))
+    state.selected = s.parts.find((p) => p.block)?.id ?? s.parts[0]?.id ?? null;
   drawSelection();
   figures = new FiguresView(s, { context: state.context, bandwidthGBs: state.bandwidthGBs }, state.measured, (c) => {
     state.context = c.context;
@@ -173,7 +216,11 @@ function render(): void {
     save();
   });
   app.append(figures.element);
-  const d = state.drill ?? { scope: s.parts.find((p) => p.id === state.selected)?.scope ?? '', expanded: [], showShapeOps: false };
+  const d = state.drill ?? {
+    scope: s.parts.find((p) => p.id === state.selected)?.scope ?? '',
+    expanded: [],
+    showShapeOps: false,
+  };
   drill = new DrillDown(d, requestGraph);
   app.append(drill.element);
   requestGraph(d);
@@ -188,7 +235,9 @@ function apply(msg: HostToView): void {
       if (!state.summary) render();
       break;
     case 'summary': {
-      const sameModel = state.summary?.model.dir === msg.summary.model.dir && state.summary?.model.onnxFile === msg.summary.model.onnxFile;
+      const sameModel =
+        state.summary?.model.dir === msg.summary.model.dir &&
+        state.summary?.model.onnxFile === msg.summary.model.onnxFile;
       loading = null;
       state.error = undefined;
       state.summary = msg.summary;
@@ -204,7 +253,12 @@ function apply(msg: HostToView): void {
       render();
       break;
     case 'graph':
-      if (msg.requestId === graphRequest && state.drill) drill?.show(msg.view, state.drill, `${fmt(msg.view.nodes.length)} boxes of ${fmt(msg.view.totalNodes)} operators · ${fmt(msg.view.hiddenOps)} hidden · layout ${msg.view.layoutMs.toFixed(0)} ms`);
+      if (msg.requestId === graphRequest && state.drill)
+        drill?.show(
+          msg.view,
+          state.drill,
+          `${fmt(msg.view.nodes.length)} boxes of ${fmt(msg.view.totalNodes)} operators · ${fmt(msg.view.hiddenOps)} hidden · layout ${msg.view.layoutMs.toFixed(0)} ms`,
+        );
       break;
     case 'graphError':
       if (msg.requestId === graphRequest && state.drill) drill?.show(null, state.drill, msg.message);
@@ -221,7 +275,10 @@ function apply(msg: HostToView): void {
 }
 
 // Charts read theme colours when drawn: redraw them when the theme changes.
-new MutationObserver(() => state.summary && render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => state.summary && render()).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 
 onMessage(isHostToView, apply);
 render();

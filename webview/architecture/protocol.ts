@@ -59,7 +59,12 @@ export function isViewToHost(x: unknown): x is ViewToHost {
     case 'refresh':
       return true;
     case 'graph':
-      return typeof x.requestId === 'number' && typeof x.scope === 'string' && isStrings(x.expanded) && typeof x.showShapeOps === 'boolean';
+      return (
+        typeof x.requestId === 'number' &&
+        typeof x.scope === 'string' &&
+        isStrings(x.expanded) &&
+        typeof x.showShapeOps === 'boolean'
+      );
     case 'export':
       return (x.format === 'svg' || x.format === 'png') && typeof x.data === 'string' && typeof x.name === 'string';
     default:

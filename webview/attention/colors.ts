@@ -27,7 +27,9 @@ export function parseColor(text: string): Rgb | undefined {
 }
 
 export function themeColor(variable: string): Rgb {
-  return parseColor(getComputedStyle(document.body).getPropertyValue(variable)) ?? FALLBACK[variable] ?? [128, 128, 128];
+  return (
+    parseColor(getComputedStyle(document.body).getPropertyValue(variable)) ?? FALLBACK[variable] ?? [128, 128, 128]
+  );
 }
 
 export function css([r, g, b]: Rgb, alpha = 1): string {
@@ -36,7 +38,14 @@ export function css([r, g, b]: Rgb, alpha = 1): string {
 
 /** Head colours for the line view, from the theme's chart palette. */
 export function headPalette(): Rgb[] {
-  return ['--vscode-charts-orange', '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map(themeColor);
+  return [
+    '--vscode-charts-orange',
+    '--vscode-charts-blue',
+    '--vscode-charts-green',
+    '--vscode-charts-purple',
+    '--vscode-charts-red',
+    '--vscode-charts-yellow',
+  ].map(themeColor);
 }
 
 /** A 256-entry RGBA ramp from the background to the accent, for thumbnails (byte → colour). */

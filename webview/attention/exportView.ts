@@ -107,7 +107,11 @@ export function exportPng(s: Screen): string {
     text('Logit lens (top-5 next tokens after each layer)', 12, 13);
     y += 20;
     s.lens.layerNames.forEach((name, l) => {
-      const row = Array.from({ length: s.lens!.k }, (_, j) => `${displayToken(s.lens!.labels[s.lens!.topIds[l * s.lens!.k + j]] ?? '?').replace(/\n/g, '')} ${(s.lens!.topProbs[l * s.lens!.k + j] * 100).toFixed(0)}%`);
+      const row = Array.from(
+        { length: s.lens!.k },
+        (_, j) =>
+          `${displayToken(s.lens!.labels[s.lens!.topIds[l * s.lens!.k + j]] ?? '?').replace(/\n/g, '')} ${(s.lens!.topProbs[l * s.lens!.k + j] * 100).toFixed(0)}%`,
+      );
       text(`${name.padEnd(12)} ${row.join('   ')}`, 12, 12);
       y += 16;
     });
@@ -132,12 +136,30 @@ export function exportJson(s: Screen): string {
       notices: c.notices,
       query: { position: s.position, token: c.labels[s.position], generated: s.position >= c.generatedFrom },
       shown: s.what,
-      heat: s.weights ? Array.from(s.weights.subarray(0, s.position + 1), (w, k) => ({ position: k, token: c.labels[k], weight: Number(w.toPrecision(6)) })) : null,
+      heat: s.weights
+        ? Array.from(s.weights.subarray(0, s.position + 1), (w, k) => ({
+            position: k,
+            token: c.labels[k],
+            weight: Number(w.toPrecision(6)),
+          }))
+        : null,
       heads: c.heads,
       logitLens: lens
-        ? lens.layerNames.map((name, l) => ({ after: name, top: Array.from({ length: lens.k }, (_, j) => ({ token: lens.labels[lens.topIds[l * lens.k + j]], id: lens.topIds[l * lens.k + j], prob: Number(lens.topProbs[l * lens.k + j].toPrecision(6)) })) }))
+        ? lens.layerNames.map((name, l) => ({
+            after: name,
+            top: Array.from({ length: lens.k }, (_, j) => ({
+              token: lens.labels[lens.topIds[l * lens.k + j]],
+              id: lens.topIds[l * lens.k + j],
+              prob: Number(lens.topProbs[l * lens.k + j].toPrecision(6)),
+            })),
+          }))
         : null,
-      finalDistribution: lens ? { ...s.sampling, top: s.bars.map((b) => ({ token: lens.labels[b.id], id: b.id, prob: Number(b.prob.toPrecision(6)) })) } : null,
+      finalDistribution: lens
+        ? {
+            ...s.sampling,
+            top: s.bars.map((b) => ({ token: lens.labels[b.id], id: b.id, prob: Number(b.prob.toPrecision(6)) })),
+          }
+        : null,
     },
     null,
     2,

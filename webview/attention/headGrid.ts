@@ -47,7 +47,14 @@ export class HeadGrid {
         drawThumb(canvas, c.thumbs.layers[l].subarray(h * c.thumbs.size ** 2, (h + 1) * c.thumbs.size ** 2), lut);
         const mark = el('div', 'rowmark');
         frame.append(canvas, mark);
-        box.append(frame, el('div', `thumb-label kind-${SHORT[info.label]}`, `H${h + 1} ${SHORT[info.label]}${info.score > 0 ? ` ${info.score.toFixed(2)}` : ''}`));
+        box.append(
+          frame,
+          el(
+            'div',
+            `thumb-label kind-${SHORT[info.label]}`,
+            `H${h + 1} ${SHORT[info.label]}${info.score > 0 ? ` ${info.score.toFixed(2)}` : ''}`,
+          ),
+        );
         box.addEventListener('click', () => this.onPick(l, h));
         heads.append(box);
         this.cells.push({ layer: l, head: h, canvas, mark, box, info });

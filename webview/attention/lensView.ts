@@ -12,7 +12,10 @@ const BARS = 12;
 function tokenCell(label: string | undefined, prob: number, actual: boolean): HTMLElement {
   const td = el('td', actual ? 'lens-cell actual' : 'lens-cell');
   td.style.setProperty('--p', prob.toFixed(3));
-  td.append(el('code', '', displayToken(label ?? '?').replace(/\n/g, '')), el('span', 'pct', ` ${(prob * 100).toFixed(prob < 0.1 ? 1 : 0)}%`));
+  td.append(
+    el('code', '', displayToken(label ?? '?').replace(/\n/g, '')),
+    el('span', 'pct', ` ${(prob * 100).toFixed(prob < 0.1 ? 1 : 0)}%`),
+  );
   if (actual) td.title = 'The token that actually came next';
   return td;
 }
@@ -59,7 +62,14 @@ export function samplingControls(s: Sampling, onChange: (s: Sampling) => void): 
     label.htmlFor = id;
     const value = el('span', 'slider-value', spec.format(s[spec.key]));
     const input = el('input');
-    Object.assign(input, { type: 'range', id, min: String(spec.min), max: String(spec.max), step: String(spec.step), value: String(s[spec.key]) });
+    Object.assign(input, {
+      type: 'range',
+      id,
+      min: String(spec.min),
+      max: String(spec.max),
+      step: String(spec.step),
+      value: String(s[spec.key]),
+    });
     input.addEventListener('input', () => {
       s = { ...s, [spec.key]: Number(input.value) };
       value.textContent = spec.format(s[spec.key]);
@@ -79,9 +89,19 @@ export function distributionBars(lens: LensData, s: Sampling, actualNext: number
     const row = el('div', b.id === actualNext ? 'bar actual' : 'bar');
     const fill = el('div', 'bar-fill');
     fill.style.setProperty('--p', b.prob.toFixed(4));
-    row.append(el('code', 'bar-label', displayToken(lens.labels[b.id] ?? `#${b.id}`).replace(/\n/g, '')), fill, el('span', 'pct', `${(b.prob * 100).toFixed(1)}%`));
+    row.append(
+      el('code', 'bar-label', displayToken(lens.labels[b.id] ?? `#${b.id}`).replace(/\n/g, '')),
+      fill,
+      el('span', 'pct', `${(b.prob * 100).toFixed(1)}%`),
+    );
     box.append(row);
   }
-  box.append(el('p', 'muted small', `${kept.toLocaleString('en-US')} of ${lens.final.length.toLocaleString('en-US')} tokens can be sampled with these settings.`));
+  box.append(
+    el(
+      'p',
+      'muted small',
+      `${kept.toLocaleString('en-US')} of ${lens.final.length.toLocaleString('en-US')} tokens can be sampled with these settings.`,
+    ),
+  );
   return box;
 }

@@ -12,7 +12,17 @@ import { exportJson, exportPng, type Screen } from './exportView';
 import { HeadGrid } from './headGrid';
 import { distributionBars, lensTable, samplingControls } from './lensView';
 import { drawLines, lineWindow } from './lineView';
-import { isHostToView, viewSettingsOnly, type CaptureSummary, type HeatMode, type HostToView, type LinesData, type QueryData, type ViewCommand, type ViewToHost } from './protocol';
+import {
+  isHostToView,
+  viewSettingsOnly,
+  type CaptureSummary,
+  type HeatMode,
+  type HostToView,
+  type LinesData,
+  type QueryData,
+  type ViewCommand,
+  type ViewToHost,
+} from './protocol';
 import { originText, TokenStrip } from './strip';
 
 registerToolkit();
@@ -28,7 +38,14 @@ interface UiState {
   sampling: Sampling;
 }
 
-const DEFAULTS: UiState = { mode: 'mean', layer: 0, head: 0, pinned: null, threshold: 0.1, sampling: { temperature: 1, topK: 0, topP: 1 } };
+const DEFAULTS: UiState = {
+  mode: 'mean',
+  layer: 0,
+  head: 0,
+  pinned: null,
+  threshold: 0.1,
+  sampling: { temperature: 1, topK: 0, topP: 1 },
+};
 // The saved state holds view settings only: never the prompt's tokens (that is the user's code, and
 // VS Code writes webview state to workspace storage). An older version saved them as `restore`.
 const ui: UiState = { ...DEFAULTS, ...viewSettingsOnly(loadState<UiState>()) };
@@ -77,7 +94,14 @@ content.hidden = true;
 content.append(
   controls,
   section('Tokens', [heatNote, originNote, strip.el]),
-  section('Heads', [el('p', 'muted small', 'Layer × head; one pixel per token pair (max-pooled past 512 tokens). Click a head to show it alone.'), grid.el]),
+  section('Heads', [
+    el(
+      'p',
+      'muted small',
+      'Layer × head; one pixel per token pair (max-pooled past 512 tokens). Click a head to show it alone.',
+    ),
+    grid.el,
+  ]),
   section('Lines', [thresholdControl(), linesNote, linesBox], false),
   section('Logit lens', [lensBox]),
 );
@@ -125,7 +149,12 @@ function thresholdControl(): HTMLElement {
 let tintBox: HTMLElement | null = null;
 let tintOn = true;
 function renderControls(c: CaptureSummary): void {
-  const modes: [HeatMode, string][] = [['mean', 'Mean of heads'], ['max', 'Max of heads'], ['head', 'One head'], ['rollout', 'Rollout (all layers)']];
+  const modes: [HeatMode, string][] = [
+    ['mean', 'Mean of heads'],
+    ['max', 'Max of heads'],
+    ['head', 'One head'],
+    ['rollout', 'Rollout (all layers)'],
+  ];
   const layers = Array.from({ length: c.numLayers }, (_, l): [string, string] => [String(l), `Layer ${l + 1}`]);
   const heads = Array.from({ length: c.numHeads }, (_, h): [string, string] => [String(h), `Head ${h + 1}`]);
   const headPick = dropdown(heads, String(ui.head), (v) => ((ui.head = Number(v)), changed(true)));
@@ -134,7 +163,10 @@ function renderControls(c: CaptureSummary): void {
   box.title = 'Tint the source code the pinned token attended to';
   box.checked = tintOn;
   // Only a user's click differs from the host's state (setting `checked` also fires change).
-  box.addEventListener('change', () => box.checked !== tintOn && send({ type: 'run', command: 'glassbox.toggleAttentionTint' }));
+  box.addEventListener(
+    'change',
+    () => box.checked !== tintOn && send({ type: 'run', command: 'glassbox.toggleAttentionTint' }),
+  );
   tintBox = box;
   controls.replaceChildren(
     dropdown(modes, ui.mode, (v) => ((ui.mode = v as HeatMode), (headPick.hidden = ui.mode !== 'head'), changed(true))),
@@ -146,7 +178,12 @@ function renderControls(c: CaptureSummary): void {
   );
 }
 
-function setStatus(text: string, busy: boolean, kind: 'info' | 'error' = 'info', commands: [string, ViewCommand][] = []): void {
+function setStatus(
+  text: string,
+  busy: boolean,
+  kind: 'info' | 'error' = 'info',
+  commands: [string, ViewCommand][] = [],
+): void {
   spinner.hidden = !busy;
   message.replaceChildren();
   if (!text) return;
@@ -162,12 +199,21 @@ function heatRow(): { weights: Float32Array | null; what: string } {
   const l = Math.min(ui.layer, capture.numLayers - 1);
   switch (ui.mode) {
     case 'head':
-      return { weights: query.heads.subarray((l * H + ui.head) * T, (l * H + ui.head + 1) * T), what: `layer ${l + 1}, head ${ui.head + 1}` };
+      return {
+        weights: query.heads.subarray((l * H + ui.head) * T, (l * H + ui.head + 1) * T),
+        what: `layer ${l + 1}, head ${ui.head + 1}`,
+      };
     case 'max':
       return { weights: query.max.subarray(l * T, (l + 1) * T), what: `layer ${l + 1}, max over heads` };
     case 'rollout':
       if (query.rollout) return { weights: query.rollout, what: 'attention rollout over all layers' };
-      return { weights: null, what: query.rolloutState === 'skipped' ? 'rollout (computing…)' : 'rollout is off: over the memory budget only selected rows were kept' };
+      return {
+        weights: null,
+        what:
+          query.rolloutState === 'skipped'
+            ? 'rollout (computing…)'
+            : 'rollout is off: over the memory budget only selected rows were kept',
+      };
     default:
       return { weights: query.mean.subarray(l * T, (l + 1) * T), what: `layer ${l + 1}, mean over heads` };
   }
@@ -181,7 +227,8 @@ function paint(): void {
   grid.paint(p, capture.seqLen, ui.layer, ui.mode === 'head' ? ui.head : ui.mode === 'rollout' ? -1 : null);
   const tok = JSON.stringify(capture.labels[p]);
   heatNote.textContent = `Token #${p} ${tok}${p >= capture.generatedFrom ? ' (generated)' : ''} attends to the shaded tokens: ${what}. Shade ∝ √(weight ÷ row max); hover a token for its weight.`;
-  if (p === ui.pinned && weights) send({ type: 'heat', captureId: capture.id, position: p, weights: Float32Array.from(weights), what });
+  if (p === ui.pinned && weights)
+    send({ type: 'heat', captureId: capture.id, position: p, weights: Float32Array.from(weights), what });
   renderOrigin(capture, p);
   renderLens();
 }
@@ -212,7 +259,14 @@ function renderLens(): void {
   const p = query.position;
   const next = p + 1 < capture.seqLen ? capture.restore.ids[p + 1] : undefined;
   const nextText = next === undefined ? 'the end of the capture' : JSON.stringify(capture.labels[p + 1]);
-  lensBox.append(el('p', 'muted small', `What each layer would predict after token #${p}, read through the final norm and LM head (next token: ${nextText}).`), lensTable(lens, next));
+  lensBox.append(
+    el(
+      'p',
+      'muted small',
+      `What each layer would predict after token #${p}, read through the final norm and LM head (next token: ${nextText}).`,
+    ),
+    lensTable(lens, next),
+  );
   const bars = el('div');
   const draw = (s: Sampling) => {
     ui.sampling = s;
@@ -227,7 +281,15 @@ function renderLens(): void {
 function requestLines(): void {
   if (!capture || ui.pinned === null) return;
   const { start, end } = lineWindow(ui.pinned, capture.seqLen);
-  send({ type: 'lines', captureId: capture.id, layer: ui.layer, head: ui.mode === 'head' ? ui.head : -1, start, end, threshold: ui.threshold });
+  send({
+    type: 'lines',
+    captureId: capture.id,
+    layer: ui.layer,
+    head: ui.mode === 'head' ? ui.head : -1,
+    start,
+    end,
+    threshold: ui.threshold,
+  });
 }
 
 function renderLines(): void {
@@ -241,7 +303,8 @@ function renderLines(): void {
 function changed(refetchLines: boolean): void {
   save();
   // Rollout rows are computed on demand: ask for this one when rollout is first shown.
-  if (ui.mode === 'rollout' && capture && query?.rolloutState === 'skipped') select(query.position, query.position === ui.pinned);
+  if (ui.mode === 'rollout' && capture && query?.rolloutState === 'skipped')
+    select(query.position, query.position === ui.pinned);
   paint();
   if (refetchLines) requestLines();
 }
@@ -273,11 +336,23 @@ function select(position: number, pin: boolean): void {
 
 function screen(): Screen {
   const { weights, what } = heatRow();
-  return { capture: capture!, position: query?.position ?? 0, what, weights, cells: grid.cells, lines: linesCanvas, lens: query?.lens ?? null, bars: lastBars, sampling: ui.sampling, caveat: CAVEAT };
+  return {
+    capture: capture!,
+    position: query?.position ?? 0,
+    what,
+    weights,
+    cells: grid.cells,
+    lines: linesCanvas,
+    lens: query?.lens ?? null,
+    bars: lastBars,
+    sampling: ui.sampling,
+    caveat: CAVEAT,
+  };
 }
 
 function onCapture(c: CaptureSummary): void {
-  const same = shownIds !== null && shownIds.length === c.restore.ids.length && shownIds.every((id, i) => id === c.restore.ids[i]);
+  const same =
+    shownIds !== null && shownIds.length === c.restore.ids.length && shownIds.every((id, i) => id === c.restore.ids[i]);
   capture = c;
   query = null;
   lines = null;
@@ -303,7 +378,14 @@ function onCapture(c: CaptureSummary): void {
 function apply(msg: HostToView): void {
   switch (msg.type) {
     case 'status':
-      setStatus(msg.message, msg.status === 'capturing' || msg.status === 'loading', 'info', msg.status === 'noModel' || msg.status === 'waiting' ? [['Show Attention for Selection', 'glassbox.showAttentionForSelection']] : []);
+      setStatus(
+        msg.message,
+        msg.status === 'capturing' || msg.status === 'loading',
+        'info',
+        msg.status === 'noModel' || msg.status === 'waiting'
+          ? [['Show Attention for Selection', 'glassbox.showAttentionForSelection']]
+          : [],
+      );
       if (msg.status === 'noModel' || msg.status === 'waiting') title.textContent = 'Attention';
       break;
     case 'error':

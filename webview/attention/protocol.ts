@@ -121,7 +121,11 @@ export type HostToView =
   | { type: 'error'; message: string; unsupported: boolean }
   | { type: 'tint'; enabled: boolean };
 
-export const VIEW_COMMANDS = ['glassbox.showAttentionForSelection', 'glassbox.triggerCompletion', 'glassbox.toggleAttentionTint'] as const;
+export const VIEW_COMMANDS = [
+  'glassbox.showAttentionForSelection',
+  'glassbox.triggerCompletion',
+  'glassbox.toggleAttentionTint',
+] as const;
 export type ViewCommand = (typeof VIEW_COMMANDS)[number];
 
 export type ViewToHost =
@@ -162,7 +166,10 @@ export function isViewToHost(x: unknown): x is ViewToHost {
     case 'heat':
       return isNum(m.captureId) && isNum(m.position) && m.weights instanceof Float32Array && typeof m.what === 'string';
     case 'export':
-      return (m.format === 'png' && typeof m.dataUrl === 'string' && m.dataUrl.startsWith('data:image/png;base64,')) || (m.format === 'json' && typeof m.json === 'string');
+      return (
+        (m.format === 'png' && typeof m.dataUrl === 'string' && m.dataUrl.startsWith('data:image/png;base64,')) ||
+        (m.format === 'json' && typeof m.json === 'string')
+      );
     case 'run':
       return (VIEW_COMMANDS as readonly unknown[]).includes(m.command);
     case 'openSource':

@@ -95,6 +95,11 @@ export class TokenStrip {
 export function originText(o: TokenOrigin): string {
   const weight = `cache weight ${o.weight.toFixed(2)}`;
   if (o.kind === 'model') return `from the model (p ${o.p.toFixed(2)}, ${weight})`;
-  const where = o.source?.kind === 'output' ? 'earlier in this suggestion' : o.source?.path ? `${o.source.path}${o.source.line !== undefined ? `:${o.source.line + 1}` : ''}` : 'the prompt';
+  const where =
+    o.source?.kind === 'output'
+      ? 'earlier in this suggestion'
+      : o.source?.path
+        ? `${o.source.path}${o.source.line !== undefined ? `:${o.source.line + 1}` : ''}`
+        : 'the prompt';
   return `copied from ${where} (${weight}, p ${o.p.toFixed(2)})`;
 }

@@ -18,7 +18,18 @@ import {
   type TooltipItem,
 } from 'chart.js';
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+);
 
 export interface Theme {
   fg: string;
@@ -42,7 +53,12 @@ export function readTheme(): Theme {
   Chart.defaults.color = fg;
   Chart.defaults.borderColor = v('--vscode-charts-lines', withAlpha(fg, 0.25));
   Chart.defaults.font.family = v('--vscode-font-family', 'sans-serif');
-  return { fg, grid: Chart.defaults.borderColor as string, local: v('--vscode-textLink-foreground', fg), vendor: (name) => colours[name] ?? fg };
+  return {
+    fg,
+    grid: Chart.defaults.borderColor as string,
+    local: v('--vscode-textLink-foreground', fg),
+    vendor: (name) => colours[name] ?? fg,
+  };
 }
 
 /** `color` (hex or rgb()) at opacity `a`; other notations are returned unchanged. */
@@ -93,7 +109,14 @@ export function barChart(canvas: HTMLCanvasElement, bars: Bar[], axis: string, f
         type: 'bar',
         data: {
           labels: bars.map((b) => b.label),
-          datasets: [{ data: bars.map((b) => b.value), backgroundColor: bars.map((b) => withAlpha(b.colour, 0.7)), borderColor: bars.map((b) => b.colour), borderWidth: 1 }],
+          datasets: [
+            {
+              data: bars.map((b) => b.value),
+              backgroundColor: bars.map((b) => withAlpha(b.colour, 0.7)),
+              borderColor: bars.map((b) => b.colour),
+              borderWidth: 1,
+            },
+          ],
         },
         options: {
           indexAxis: 'y',
@@ -101,10 +124,21 @@ export function barChart(canvas: HTMLCanvasElement, bars: Bar[], axis: string, f
           animation: false,
           plugins: {
             legend: { display: false },
-            tooltip: { callbacks: { label: (item: TooltipItem<'bar'>) => [format(bars[item.dataIndex].value), ...bars[item.dataIndex].tooltip] } },
+            tooltip: {
+              callbacks: {
+                label: (item: TooltipItem<'bar'>) => [
+                  format(bars[item.dataIndex].value),
+                  ...bars[item.dataIndex].tooltip,
+                ],
+              },
+            },
           },
           scales: {
-            x: { type: log ? 'logarithmic' : 'linear', title: { display: true, text: `${axis}${log ? ' (log scale)' : ''}` }, ticks: { callback: (v) => format(Number(v)) } },
+            x: {
+              type: log ? 'logarithmic' : 'linear',
+              title: { display: true, text: `${axis}${log ? ' (log scale)' : ''}` },
+              ticks: { callback: (v) => format(Number(v)) },
+            },
             y: { ticks: { autoSkip: false } },
           },
         },
@@ -129,7 +163,9 @@ type Point = { x: number; y: number; crossing?: string[] };
 export function breakEvenChart(canvas: HTMLCanvasElement, lines: Line[], format: (x: number) => string): void {
   const datasets: ChartDataset<'line', Point[]>[] = lines.map((l) => ({
     label: l.label,
-    data: l.crossing ? [...l.points, { x: l.crossing.x, y: l.crossing.y, crossing: l.crossing.tooltip }].sort((a, b) => a.x - b.x) : l.points,
+    data: l.crossing
+      ? [...l.points, { x: l.crossing.x, y: l.crossing.y, crossing: l.crossing.tooltip }].sort((a, b) => a.x - b.x)
+      : l.points,
     borderColor: l.colour,
     backgroundColor: l.colour,
     borderDash: l.dash,
@@ -154,13 +190,22 @@ export function breakEvenChart(canvas: HTMLCanvasElement, lines: Line[], format:
             tooltip: {
               callbacks: {
                 label: (item: TooltipItem<'line'>) =>
-                  (item.raw as Point).crossing ?? `${item.dataset.label}: ${format(item.parsed.y ?? 0)}/month at ${Math.round(item.parsed.x ?? 0).toLocaleString('en-US')} requests/day`,
+                  (item.raw as Point).crossing ??
+                  `${item.dataset.label}: ${format(item.parsed.y ?? 0)}/month at ${Math.round(item.parsed.x ?? 0).toLocaleString('en-US')} requests/day`,
               },
             },
           },
           scales: {
-            x: { type: 'logarithmic', title: { display: true, text: 'Requests per day, whole team (log scale)' }, ticks: { callback: (v) => Number(v).toLocaleString('en-US') } },
-            y: { type: 'logarithmic', title: { display: true, text: 'USD per month (log scale)' }, ticks: { callback: (v) => format(Number(v)) } },
+            x: {
+              type: 'logarithmic',
+              title: { display: true, text: 'Requests per day, whole team (log scale)' },
+              ticks: { callback: (v) => Number(v).toLocaleString('en-US') },
+            },
+            y: {
+              type: 'logarithmic',
+              title: { display: true, text: 'USD per month (log scale)' },
+              ticks: { callback: (v) => format(Number(v)) },
+            },
           },
         },
       }),

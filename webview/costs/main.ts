@@ -6,7 +6,15 @@
 import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
 import { pruneCharts, readTheme } from './charts';
-import { isHostToView, type Command, type CostsReport, type CostsViewState, type HostToView, type ScaleInputs, type ViewToHost } from './protocol';
+import {
+  isHostToView,
+  type Command,
+  type CostsReport,
+  type CostsViewState,
+  type HostToView,
+  type ScaleInputs,
+  type ViewToHost,
+} from './protocol';
 import { breakEvenSection, latencySection, pricesSection, usageSection, whatIfSection } from './views';
 
 registerToolkit();
@@ -46,7 +54,11 @@ function build(): void {
   const header = el('header', 'row');
   header.append(
     el('h2', '', 'Costs: local vs hosted'),
-    button('Update prices', 'updatePrices', 'Download LiteLLM’s current price file (only now; the bundled prices stay if it fails).'),
+    button(
+      'Update prices',
+      'updatePrices',
+      'Download LiteLLM’s current price file (only now; the bundled prices stay if it fails).',
+    ),
     button('Export usage', 'exportUsage', 'Save the usage ledger as CSV or JSON.'),
     button('Reset usage', 'resetUsage', 'Delete the recorded requests (asks first).'),
     button('Settings', 'openSettings', 'Watts, electricity price, hardware price, lifetime and share α.'),
@@ -58,7 +70,11 @@ function build(): void {
     app.append(el('vscode-progress-ring', 'spinner'));
     return;
   }
-  const settings = el('p', 'muted settings', `Local: ${r.settings.summary}. Ledger: ${r.ledger.entries} requests, kept on this machine only (${r.ledger.file}).`);
+  const settings = el(
+    'p',
+    'muted settings',
+    `Local: ${r.settings.summary}. Ledger: ${r.ledger.entries} requests, kept on this machine only (${r.ledger.file}).`,
+  );
   app.append(settings, ...notices(r));
   const theme = readTheme();
   app.append(
@@ -92,7 +108,10 @@ function apply(msg: HostToView): void {
 
 onMessage(isHostToView, apply);
 // Charts take their colours from the theme: redraw when VS Code switches it (it changes body's class).
-new MutationObserver(() => state.report && render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => state.report && render()).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 render();
 send({ type: 'ready' });
 if (state.inputs) send({ type: 'scale', inputs: state.inputs });

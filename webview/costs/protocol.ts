@@ -128,7 +128,13 @@ const COMMANDS: readonly string[] = ['updatePrices', 'exportUsage', 'resetUsage'
 
 export function isScaleInputs(x: unknown): x is ScaleInputs {
   const s = x as Partial<ScaleInputs> | null;
-  return typeof s === 'object' && s !== null && typeof s.teamSize === 'number' && typeof s.requestsPerDevPerDay === 'number' && typeof s.assumeCaching === 'boolean';
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.teamSize === 'number' &&
+    typeof s.requestsPerDevPerDay === 'number' &&
+    typeof s.assumeCaching === 'boolean'
+  );
 }
 
 export function isViewToHost(x: unknown): x is ViewToHost {

@@ -5,7 +5,14 @@ import { count, ms, perM, tokens, usd } from '../../src/shared/format';
 import type { CostsReport, ModelRow, PeriodKey, ScaleInputs, SourceInfo } from './protocol';
 
 /** Hosted lines drawn at first on the break-even chart (the rest are one legend click away). */
-const FIRST_SHOWN = new Set(['gpt-4.1-mini', 'gpt-5', 'claude-sonnet-4-5', 'gemini-2.5-flash', 'codestral', 'deepseek-v3.2']);
+const FIRST_SHOWN = new Set([
+  'gpt-4.1-mini',
+  'gpt-5',
+  'claude-sonnet-4-5',
+  'gemini-2.5-flash',
+  'codestral',
+  'deepseek-v3.2',
+]);
 const LOG_FLOOR = 1e-4; // USD: the smallest value a log axis shows
 
 /** A number with its formula as tooltip. */
@@ -38,7 +45,9 @@ const text = (s: string, className = '') => el('span', className, s);
 
 function countingBadge(exact: boolean, note: string): HTMLElement {
   const b = el('span', exact ? 'badge exact' : 'badge estimate', exact ? 'exact' : 'estimate');
-  b.title = exact ? 'Exact token count: the vendor’s tokenizer (gpt-tokenizer) run on the same text the local model saw.' : note;
+  b.title = exact
+    ? 'Exact token count: the vendor’s tokenizer (gpt-tokenizer) run on the same text the local model saw.'
+    : note;
   return b;
 }
 
@@ -60,7 +69,12 @@ function chartBox(id: string, heightPx: number): { box: HTMLElement; canvas: HTM
   return { box, canvas };
 }
 
-export function usageSection(r: CostsReport, period: PeriodKey, theme: Theme, onPeriod: (p: PeriodKey) => void): HTMLElement {
+export function usageSection(
+  r: CostsReport,
+  period: PeriodKey,
+  theme: Theme,
+  onPeriod: (p: PeriodKey) => void,
+): HTMLElement {
   const sec = el('section', 'usage');
   sec.id = 'usage';
   sec.append(el('h2', '', 'Actual usage, priced on hosted models'));
@@ -77,8 +91,13 @@ export function usageSection(r: CostsReport, period: PeriodKey, theme: Theme, on
   const summary = el('p', 'summary');
   const acceptRate = p.shown ? ` (${Math.round((100 * p.accepted) / p.shown)}% of shown)` : '';
   summary.append(
-    text(`${count(p.requests)} requests: ${count(p.completions)} completions, ${count(p.explains)} explanations · ${count(p.shown)} shown, ${count(p.accepted)} accepted${acceptRate} · `),
-    figure(`${tokens(p.promptTokens)} prompt + ${tokens(p.generatedTokens)} generated tokens`, 'Counted by the local model’s own tokenizer.'),
+    text(
+      `${count(p.requests)} requests: ${count(p.completions)} completions, ${count(p.explains)} explanations · ${count(p.shown)} shown, ${count(p.accepted)} accepted${acceptRate} · `,
+    ),
+    figure(
+      `${tokens(p.promptTokens)} prompt + ${tokens(p.generatedTokens)} generated tokens`,
+      'Counted by the local model’s own tokenizer.',
+    ),
   );
   sec.append(summary);
   const local = el('div', 'local-cost');
@@ -111,8 +130,18 @@ export function usageSection(r: CostsReport, period: PeriodKey, theme: Theme, on
     return sec;
   }
   const sorted = [...p.hosted].sort((a, b) => b.cost.value - a.cost.value);
-  const bars: Bar[] = sorted.map((h) => ({ label: models.get(h.id)?.name ?? h.id, value: h.cost.value, colour: theme.vendor(models.get(h.id)?.vendor ?? ''), tooltip: h.cost.formula.split('\n') }));
-  bars.push({ label: 'Glassbox (local)', value: p.local.total.value, colour: theme.local, tooltip: p.local.total.formula.split('\n') });
+  const bars: Bar[] = sorted.map((h) => ({
+    label: models.get(h.id)?.name ?? h.id,
+    value: h.cost.value,
+    colour: theme.vendor(models.get(h.id)?.vendor ?? ''),
+    tooltip: h.cost.formula.split('\n'),
+  }));
+  bars.push({
+    label: 'Glassbox (local)',
+    value: p.local.total.value,
+    colour: theme.local,
+    tooltip: p.local.total.formula.split('\n'),
+  });
   bars.sort((a, b) => b.value - a.value);
   const { box, canvas } = chartBox('usage-chart', bars.length * 18 + 60);
   sec.append(box);
@@ -130,7 +159,14 @@ export function usageSection(r: CostsReport, period: PeriodKey, theme: Theme, on
       figure(ratio, `${usd(h.cost.value)} hosted ÷ ${usd(p.local.total.value)} local`),
     ];
   });
-  sec.append(table('usage-table', ['Model', 'Vendor', 'Input tokens', 'Output tokens', 'Counts', `Cost (${p.label.toLowerCase()})`, '× local'], rows, 'hosted'));
+  sec.append(
+    table(
+      'usage-table',
+      ['Model', 'Vendor', 'Input tokens', 'Output tokens', 'Counts', `Cost (${p.label.toLowerCase()})`, '× local'],
+      rows,
+      'hosted',
+    ),
+  );
   return sec;
 }
 
@@ -149,16 +185,31 @@ export function whatIfSection(r: CostsReport, theme: Theme, onScale: (inputs: Sc
   const caching = el('vscode-checkbox') as HTMLElement & { checked: boolean };
   if (w.inputs.assumeCaching) caching.setAttribute('checked', '');
   caching.textContent = 'Assume prompt caching';
-  caching.title = 'Bill the part of each prompt the local model reused from its KV cache at the cached-input price (a vendor’s prompt cache would hold the same prefix).';
-  const send = () => onScale({ teamSize: Number(team.value), requestsPerDevPerDay: Number(rate.value), assumeCaching: caching.checked });
+  caching.title =
+    'Bill the part of each prompt the local model reused from its KV cache at the cached-input price (a vendor’s prompt cache would hold the same prefix).';
+  const send = () =>
+    onScale({ teamSize: Number(team.value), requestsPerDevPerDay: Number(rate.value), assumeCaching: caching.checked });
   for (const f of [team, rate]) f.addEventListener('change', send);
   caching.addEventListener('change', send);
   form.append(team, rate, caching);
   for (const p of r.problems) sec.append(el('p', 'warning', p));
-  sec.append(form, el('p', 'muted', `${count(w.requestsPerMonth)} requests/month (${w.workdaysPerMonth} workdays). ${w.basis}`));
+  sec.append(
+    form,
+    el('p', 'muted', `${count(w.requestsPerMonth)} requests/month (${w.workdaysPerMonth} workdays). ${w.basis}`),
+  );
   const models = new Map(r.models.map((m) => [m.id, m]));
-  const bars: Bar[] = w.hosted.map((h) => ({ label: models.get(h.id)?.name ?? h.id, value: h.monthly.value, colour: theme.vendor(models.get(h.id)?.vendor ?? ''), tooltip: h.monthly.formula.split('\n') }));
-  bars.push({ label: 'Glassbox (local)', value: w.local.value, colour: theme.local, tooltip: w.local.formula.split('\n') });
+  const bars: Bar[] = w.hosted.map((h) => ({
+    label: models.get(h.id)?.name ?? h.id,
+    value: h.monthly.value,
+    colour: theme.vendor(models.get(h.id)?.vendor ?? ''),
+    tooltip: h.monthly.formula.split('\n'),
+  }));
+  bars.push({
+    label: 'Glassbox (local)',
+    value: w.local.value,
+    colour: theme.local,
+    tooltip: w.local.formula.split('\n'),
+  });
   bars.sort((a, b) => b.value - a.value);
   const local = el('p', 'local-cost');
   local.append(el('strong', '', 'Local per month: '), figure(usd(w.local.value), w.local.formula, 'figure big'));
@@ -175,7 +226,13 @@ export function breakEvenSection(r: CostsReport, theme: Theme): HTMLElement {
   sec.append(el('h2', '', 'Break-even'));
   sec.append(figure('How the lines are computed', b.formula, 'figure muted'));
   if (b.capacityPerMachinePerDay) {
-    sec.append(el('p', 'muted', `One machine generating back to back serves at most about ${count(b.capacityPerMachinePerDay)} requests a day at your measured speed; beyond that, local needs more machines.`));
+    sec.append(
+      el(
+        'p',
+        'muted',
+        `One machine generating back to back serves at most about ${count(b.capacityPerMachinePerDay)} requests a day at your measured speed; beyond that, local needs more machines.`,
+      ),
+    );
   }
   const models = new Map(r.models.map((m) => [m.id, m]));
   const dashes = [[], [6, 3], [2, 2], [10, 4, 2, 4]];
@@ -183,13 +240,31 @@ export function breakEvenSection(r: CostsReport, theme: Theme): HTMLElement {
   const floor = (y: number) => Math.max(LOG_FLOOR, y);
   const inRange = (x: number) => x >= b.xs[0] && x <= b.xs[b.xs.length - 1];
   const lines: Line[] = [
-    { label: 'Glassbox (local)', colour: theme.local, dash: [], width: 3, hidden: false, points: b.xs.map((x, i) => ({ x, y: floor(b.local[i]) })) },
+    {
+      label: 'Glassbox (local)',
+      colour: theme.local,
+      dash: [],
+      width: 3,
+      hidden: false,
+      points: b.xs.map((x, i) => ({ x, y: floor(b.local[i]) })),
+    },
     ...b.hosted.map((h) => {
       const m = models.get(h.id);
       const n = perVendor.get(m?.vendor ?? '') ?? 0;
       perVendor.set(m?.vendor ?? '', n + 1);
-      const crossing = h.crossing && inRange(h.crossing.requestsPerDay) ? { x: h.crossing.requestsPerDay, y: floor(h.crossing.monthly), tooltip: [h.note] } : undefined;
-      return { label: m?.name ?? h.id, colour: theme.vendor(m?.vendor ?? ''), dash: dashes[n % dashes.length], width: 1.5, hidden: !FIRST_SHOWN.has(h.id), points: b.xs.map((x, i) => ({ x, y: floor(h.ys[i]) })), crossing };
+      const crossing =
+        h.crossing && inRange(h.crossing.requestsPerDay)
+          ? { x: h.crossing.requestsPerDay, y: floor(h.crossing.monthly), tooltip: [h.note] }
+          : undefined;
+      return {
+        label: m?.name ?? h.id,
+        colour: theme.vendor(m?.vendor ?? ''),
+        dash: dashes[n % dashes.length],
+        width: 1.5,
+        hidden: !FIRST_SHOWN.has(h.id),
+        points: b.xs.map((x, i) => ({ x, y: floor(h.ys[i]) })),
+        crossing,
+      };
     }),
   ];
   const crossings = lines.filter((l) => l.crossing).length;
@@ -217,7 +292,10 @@ export function latencySection(r: CostsReport, theme: Theme): HTMLElement {
   const sec = el('section', 'latency');
   sec.id = 'latency';
   sec.append(el('h2', '', 'Latency'));
-  if (!l.local) sec.append(el('p', 'empty', 'No requests recorded yet: Glassbox’s own p50/p95 appear here once it has served some.'));
+  if (!l.local)
+    sec.append(
+      el('p', 'empty', 'No requests recorded yet: Glassbox’s own p50/p95 appear here once it has served some.'),
+    );
   const models = new Map(r.models.map((m) => [m.id, m]));
   const bars: Bar[] = [];
   if (l.local) {
@@ -229,15 +307,35 @@ export function latencySection(r: CostsReport, theme: Theme): HTMLElement {
       { label: 'Glassbox total p95', value: l.local.totalP95, colour: theme.local, tooltip: f },
     );
   }
-  for (const h of l.hosted) bars.push({ label: `${models.get(h.id)?.name ?? h.id} first token`, value: h.ttftMs, colour: theme.vendor(models.get(h.id)?.vendor ?? ''), tooltip: h.formula.split('\n') });
+  for (const h of l.hosted)
+    bars.push({
+      label: `${models.get(h.id)?.name ?? h.id} first token`,
+      value: h.ttftMs,
+      colour: theme.vendor(models.get(h.id)?.vendor ?? ''),
+      tooltip: h.formula.split('\n'),
+    });
   const { box, canvas } = chartBox('latency-chart', bars.length * 18 + 60);
   sec.append(box);
   requestAnimationFrame(() => barChart(canvas, bars, 'ms to first token', ms));
-  const rows = l.hosted.map((h) => [text(models.get(h.id)?.name ?? h.id), figure(ms(h.ttftMs), h.formula), figure(h.totalMs !== undefined ? ms(h.totalMs) : '–', h.formula), source(h.source)]);
-  if (l.local) rows.unshift([el('strong', '', `Glassbox (${count(l.samples)} requests)`), figure(`${ms(l.local.ttftP50)} / ${ms(l.local.ttftP95)}`, l.local.formula), figure(`${ms(l.local.totalP50)} / ${ms(l.local.totalP95)}`, l.local.formula), text('measured here')]);
+  const rows = l.hosted.map((h) => [
+    text(models.get(h.id)?.name ?? h.id),
+    figure(ms(h.ttftMs), h.formula),
+    figure(h.totalMs !== undefined ? ms(h.totalMs) : '–', h.formula),
+    source(h.source),
+  ]);
+  if (l.local)
+    rows.unshift([
+      el('strong', '', `Glassbox (${count(l.samples)} requests)`),
+      figure(`${ms(l.local.ttftP50)} / ${ms(l.local.ttftP95)}`, l.local.formula),
+      figure(`${ms(l.local.totalP50)} / ${ms(l.local.totalP95)}`, l.local.formula),
+      text('measured here'),
+    ]);
   const details = el('details');
   details.id = 'latency-details';
-  details.append(el('summary', '', 'Latency table'), table('latency-table', ['', 'First token (p50 / p95, or typical)', 'Whole request', 'Source'], rows));
+  details.append(
+    el('summary', '', 'Latency table'),
+    table('latency-table', ['', 'First token (p50 / p95, or typical)', 'Whole request', 'Source'], rows),
+  );
   sec.append(details);
   return sec;
 }
@@ -251,8 +349,21 @@ export function pricesSection(r: CostsReport): HTMLElement {
   for (const l of r.prices.layers) layers.append(el('li', `layer-${l.status}`, `${l.name}: ${l.detail}`));
   sec.append(layers);
   const unverified = r.models.filter((m) => !m.source.verified).length;
-  if (unverified) sec.append(el('p', 'warning', `${unverified} of ${r.models.length} prices are unverified: they come from knowledge up to the date shown, not from a check of the vendor’s page. Run "Glassbox: Update Prices" for current ones.`));
-  sec.append(el('p', 'muted', `Token counts: exact for OpenAI models (o200k_base / cl100k_base on the same prompt text the local model saw); for the others an ${r.estimateNote}`));
+  if (unverified)
+    sec.append(
+      el(
+        'p',
+        'warning',
+        `${unverified} of ${r.models.length} prices are unverified: they come from knowledge up to the date shown, not from a check of the vendor’s page. Run "Glassbox: Update Prices" for current ones.`,
+      ),
+    );
+  sec.append(
+    el(
+      'p',
+      'muted',
+      `Token counts: exact for OpenAI models (o200k_base / cl100k_base on the same prompt text the local model saw); for the others an ${r.estimateNote}`,
+    ),
+  );
   const rows = r.models.map((m: ModelRow) => [
     text(m.name),
     text(m.vendor),
@@ -264,6 +375,22 @@ export function pricesSection(r: CostsReport): HTMLElement {
     countingBadge(m.counting === 'exact', r.estimateNote),
     source(m.source),
   ]);
-  sec.append(table('prices-table', ['Model', 'Vendor', 'Input $/1M', 'Cached $/1M', 'Output $/1M', 'Long-context tier', 'Context', 'Counts', 'Source'], rows));
+  sec.append(
+    table(
+      'prices-table',
+      [
+        'Model',
+        'Vendor',
+        'Input $/1M',
+        'Cached $/1M',
+        'Output $/1M',
+        'Long-context tier',
+        'Context',
+        'Counts',
+        'Source',
+      ],
+      rows,
+    ),
+  );
   return sec;
 }

@@ -1,7 +1,15 @@
 /** The Explain panel: streamed explanation coloured by the model's confidence, Stop, and details. */
 import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
-import { isHostToView, savedState, type ExplainSavedState, type ExplainViewState, type HostToView, type StreamedToken, type ViewToHost } from './protocol';
+import {
+  isHostToView,
+  savedState,
+  type ExplainSavedState,
+  type ExplainViewState,
+  type HostToView,
+  type StreamedToken,
+  type ViewToHost,
+} from './protocol';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
@@ -27,7 +35,13 @@ function render(): void {
   if (!state) {
     if (saved?.source) {
       app.append(el('h2', '', `Explaining ${saved.source}`));
-      app.append(el('p', 'muted', 'The explanation was not kept across the reload: Glassbox does not store your code in the workspace state. Run "Glassbox: Explain" again.'));
+      app.append(
+        el(
+          'p',
+          'muted',
+          'The explanation was not kept across the reload: Glassbox does not store your code in the workspace state. Run "Glassbox: Explain" again.',
+        ),
+      );
     } else app.append(el('p', 'muted', 'Run "Glassbox: Explain" on a selection or inside a function.'));
     return;
   }
@@ -60,7 +74,10 @@ function render(): void {
       ['Prompt tokens', String(d.promptTokens)],
       ['Generated tokens', String(d.generatedTokens)],
       ['Prefill', `${d.prefillMs.toFixed(1)} ms`],
-      ['Decode', `${d.decodeMs.toFixed(1)} ms (${d.decodeMs > 0 ? ((d.generatedTokens / d.decodeMs) * 1000).toFixed(0) : '–'} tokens/s)`],
+      [
+        'Decode',
+        `${d.decodeMs.toFixed(1)} ms (${d.decodeMs > 0 ? ((d.generatedTokens / d.decodeMs) * 1000).toFixed(0) : '–'} tokens/s)`,
+      ],
       ['Stopped by', d.stopReason],
     ];
     for (const [k, v] of rows) {

@@ -41,7 +41,11 @@ export function registerToolkit(): void {
 }
 
 /** Creates an element with classes and text; the views build their DOM with this. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K];
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K];
 export function el(tag: string, className?: string, text?: string): HTMLElement;
 export function el(tag: string, className?: string, text?: string): HTMLElement {
   const e = document.createElement(tag);

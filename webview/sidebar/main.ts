@@ -29,10 +29,22 @@ function render(m: SidebarModel): void {
   if (m.error) head.append(el('p', 'error', m.error));
   if (m.details) {
     const d = m.details;
-    head.append(el('p', 'muted', `${d.layers} layers · ${d.kvHeads} KV heads × ${d.headDim} · context ${d.context} · FIM: ${d.fim} · KV ${d.kv}`));
+    head.append(
+      el(
+        'p',
+        'muted',
+        `${d.layers} layers · ${d.kvHeads} KV heads × ${d.headDim} · context ${d.context} · FIM: ${d.fim} · KV ${d.kv}`,
+      ),
+    );
   }
   if (m.last) {
-    head.append(el('p', '', `Last ${m.last.kind}: ${Math.round(m.last.latencyMs)} ms, ${m.last.tokens} tokens, ${m.last.tokensPerSecond.toFixed(0)} tokens/s`));
+    head.append(
+      el(
+        'p',
+        '',
+        `Last ${m.last.kind}: ${Math.round(m.last.latencyMs)} ms, ${m.last.tokens} tokens, ${m.last.tokensPerSecond.toFixed(0)} tokens/s`,
+      ),
+    );
   }
   app.append(head);
   const actions = el('section', 'actions');

@@ -5,7 +5,10 @@
  */
 import type { AttentionCapture } from './types';
 
-export type CaptureData = Pick<AttentionCapture, 'numLayers' | 'numHeads' | 'seqLen' | 'storage' | 'queries' | 'heads' | 'means'>;
+export type CaptureData = Pick<
+  AttentionCapture,
+  'numLayers' | 'numHeads' | 'seqLen' | 'storage' | 'queries' | 'heads' | 'means'
+>;
 
 export interface QueryView {
   position: number;
@@ -115,7 +118,15 @@ export interface LineEdges {
  * threshold (one head, or all when head < 0), keeping the heaviest `maxEdges`. Queries without
  * recorded rows (outside the budget) have no lines.
  */
-export function lineEdges(c: CaptureData, layer: number, head: number, start: number, end: number, threshold: number, maxEdges = 4000): LineEdges {
+export function lineEdges(
+  c: CaptureData,
+  layer: number,
+  head: number,
+  start: number,
+  end: number,
+  threshold: number,
+  maxEdges = 4000,
+): LineEdges {
   const { numHeads: H, seqLen: T } = c;
   const rows = c.storage === 'full' ? T : c.queries.length;
   const found: { q: number; k: number; h: number; w: number }[] = [];

@@ -16,7 +16,15 @@ import { instrumentModel, type InstrumentedModel } from './instrument';
 import { runLens, tensorFloat32 } from './lens';
 import { AttentionStore, planStorage } from './store';
 import { tokenPieces } from './tokenPieces';
-import { DEFAULT_BUDGET_BYTES, FINAL_TOP_LABELS, LENS_TOP_K, MAX_CAPTURE_TOKENS, type AttentionCapture, type CaptureParams, type LogitLens } from './types';
+import {
+  DEFAULT_BUDGET_BYTES,
+  FINAL_TOP_LABELS,
+  LENS_TOP_K,
+  MAX_CAPTURE_TOKENS,
+  type AttentionCapture,
+  type CaptureParams,
+  type LogitLens,
+} from './types';
 
 /** ONNX Runtime output per step, bytes: sets how many query tokens one step runs. */
 const STEP_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -65,7 +73,8 @@ export class AttentionCapturer {
     const promptIds = typeof p.prompt === 'string' ? tok.encode(p.prompt) : [...p.prompt];
     const generated = p.generated ?? [];
     const all = [...promptIds, ...generated];
-    if (all.length === 0) throw new GlassboxError('PROMPT_EMPTY', 'Nothing to capture: the text has no tokens.', 'Select some code first.');
+    if (all.length === 0)
+      throw new GlassboxError('PROMPT_EMPTY', 'Nothing to capture: the text has no tokens.', 'Select some code first.');
     const maxTokens = Math.max(1, Math.floor(p.maxTokens ?? Math.min(MAX_CAPTURE_TOKENS, model.contextLength)));
     const cut = Math.max(0, all.length - maxTokens);
     const ids = all.slice(cut);
@@ -73,7 +82,10 @@ export class AttentionCapturer {
     const L = plan.sites.length;
     const notices: string[] = [];
     const fmt = (n: number) => n.toLocaleString('en-US');
-    if (cut > 0) notices.push(`Cut to the last ${fmt(T)} of ${fmt(all.length)} tokens (the capture budget is ${fmt(maxTokens)} tokens).`);
+    if (cut > 0)
+      notices.push(
+        `Cut to the last ${fmt(T)} of ${fmt(all.length)} tokens (the capture budget is ${fmt(maxTokens)} tokens).`,
+      );
     const queries = selectQueries(p.queries, promptIds.length, generated.length, all.length, cut, notices);
 
     const cache = model.newCache();
@@ -104,7 +116,8 @@ export class AttentionCapturer {
         if (storage.notice) notices.push(storage.notice);
         store = new AttentionStore(L, heads, T, storage);
         scores = new HeadScoreAccumulator(L, heads, ids);
-        if (p.chunkTokens === undefined) chunk = Math.max(16, Math.min(256, Math.floor(STEP_OUTPUT_BYTES / (L * heads * T * 4))));
+        if (p.chunkTokens === undefined)
+          chunk = Math.max(16, Math.min(256, Math.floor(STEP_OUTPUT_BYTES / (L * heads * T * 4))));
         lensAt = this.lensPositions(out, T, queries);
       }
       for (let l = 0; l < L; l++) {
@@ -113,7 +126,11 @@ export class AttentionCapturer {
         if (site.kind === 'softmax') {
           const probs = out[site.probs];
           const [, H, rows, keys] = probs.dims;
-          if (H !== heads || rows !== n) throw new GlassboxError('GRAPH_UNSUPPORTED', `${model.files.onnxPath}: attention Softmax of layer ${l} has shape [${probs.dims.join(', ')}]; expected [1, ${heads}, ${n}, keys].`);
+          if (H !== heads || rows !== n)
+            throw new GlassboxError(
+              'GRAPH_UNSUPPORTED',
+              `${model.files.onnxPath}: attention Softmax of layer ${l} has shape [${probs.dims.join(', ')}]; expected [1, ${heads}, ${n}, keys].`,
+            );
           const data = tensorFloat32(probs);
           for (let h = 0; h < heads; h++) {
             for (let r = 0; r < n; r++) {
@@ -126,10 +143,15 @@ export class AttentionCapturer {
           const [qName, kName] = plan.fetches[l];
           const q = out[qName];
           const k = out[kName];
-          fusedRows(site, plan.rotary[l], { q: tensorFloat32(q), qDims: q.dims, k: tensorFloat32(k), kDims: k.dims, past: start }, (h, row, t) => {
-            store!.add(l, h, t, row, 0, row.length);
-            scores!.add(l, h, t, row);
-          });
+          fusedRows(
+            site,
+            plan.rotary[l],
+            { q: tensorFloat32(q), qDims: q.dims, k: tensorFloat32(k), kDims: k.dims, past: start },
+            (h, row, t) => {
+              store!.add(l, h, t, row, 0, row.length);
+              scores!.add(l, h, t, row);
+            },
+          );
         }
       }
       const rows = [...lensAt!].filter((t) => t >= start && t < start + n).map((t) => t - start);
@@ -139,7 +161,12 @@ export class AttentionCapturer {
         rows.forEach((r) => finals.push(logits.slice(r * vocab, (r + 1) * vocab)));
         lensPositions.push(...rows.map((r) => start + r));
         if (this.inst.lens) {
-          const lr = await runLens(this.inst.lens, residualNames.map((name) => out[name]), rows, LENS_TOP_K);
+          const lr = await runLens(
+            this.inst.lens,
+            residualNames.map((name) => out[name]),
+            rows,
+            LENS_TOP_K,
+          );
           lensIds.push(lr.ids);
           lensProbs.push(lr.probs);
         }
@@ -182,12 +209,22 @@ export class AttentionCapturer {
     const res = this.inst.plan.residuals;
     const hidden = res ? out[res[0]].dims[out[res[0]].dims.length - 1] : 0;
     const layers = this.inst.plan.sites.length + 1;
-    if (T * layers * vocab * hidden <= LENS_ALL_MACS && T * vocab * 4 <= LENS_ALL_BYTES) return new Set(Array.from({ length: T }, (_, i) => i));
+    if (T * layers * vocab * hidden <= LENS_ALL_MACS && T * vocab * 4 <= LENS_ALL_BYTES)
+      return new Set(Array.from({ length: T }, (_, i) => i));
     return new Set(queries.slice(-LENS_MAX_SELECTED));
   }
 
-  private assembleLens(positions: number[], ids: Int32Array[], probs: Float32Array[], finals: Float32Array[], L: number): LogitLens | { unavailable: string } {
-    if (!this.inst.lens) return { unavailable: `No logit lens for this model: ${this.inst.plan.lensProblem ?? 'the final norm and LM head were not found'}.` };
+  private assembleLens(
+    positions: number[],
+    ids: Int32Array[],
+    probs: Float32Array[],
+    finals: Float32Array[],
+    L: number,
+  ): LogitLens | { unavailable: string } {
+    if (!this.inst.lens)
+      return {
+        unavailable: `No logit lens for this model: ${this.inst.plan.lensProblem ?? 'the final norm and LM head were not found'}.`,
+      };
     const join = <A extends Int32Array | Float32Array>(parts: A[], make: (n: number) => A): A => {
       const outArr = make(parts.reduce((s, a) => s + a.length, 0));
       let o = 0;
@@ -222,10 +259,22 @@ export class AttentionCapturer {
     const past = cache.length;
     const n = tokens.length;
     const int = (type: 'int64' | 'int32', values: number[], dims: number[]) =>
-      type === 'int64' ? makeTensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims) : makeTensor('int32', Int32Array.from(values), dims);
+      type === 'int64'
+        ? makeTensor(
+            'int64',
+            BigInt64Array.from(values, (v) => BigInt(v)),
+            dims,
+          )
+        : makeTensor('int32', Int32Array.from(values), dims);
     const feeds: Record<string, Tensor> = { [io.inputIds]: int(io.idsType, tokens, [1, n]) };
-    if (io.attentionMask) feeds[io.attentionMask] = int(io.maskType, new Array<number>(past + n).fill(1), [1, past + n]);
-    if (io.positionIds) feeds[io.positionIds] = int(io.positionsType, Array.from({ length: n }, (_, i) => past + i), [1, n]);
+    if (io.attentionMask)
+      feeds[io.attentionMask] = int(io.maskType, new Array<number>(past + n).fill(1), [1, past + n]);
+    if (io.positionIds)
+      feeds[io.positionIds] = int(
+        io.positionsType,
+        Array.from({ length: n }, (_, i) => past + i),
+        [1, n],
+      );
     return { ...feeds, ...cache.feeds() };
   }
 }
@@ -237,10 +286,19 @@ function headsOf(site: InstrumentedModel['plan']['sites'][number], first: Tensor
 }
 
 /** Selected query positions in kept coordinates, ascending; default: the last prompt token and every generated one. */
-function selectQueries(requested: number[] | undefined, promptLen: number, genLen: number, total: number, cut: number, notices: string[]): number[] {
+function selectQueries(
+  requested: number[] | undefined,
+  promptLen: number,
+  genLen: number,
+  total: number,
+  cut: number,
+  notices: string[],
+): number[] {
   const first = Math.max(0, promptLen - 1);
   const wanted = requested ?? (genLen > 0 ? Array.from({ length: total - first }, (_, i) => first + i) : [total - 1]);
-  const kept = [...new Set(wanted.map((q) => (q < 0 ? total + q : q) - cut))].filter((q) => q >= 0 && q < total - cut).sort((a, b) => a - b);
+  const kept = [...new Set(wanted.map((q) => (q < 0 ? total + q : q) - cut))]
+    .filter((q) => q >= 0 && q < total - cut)
+    .sort((a, b) => a - b);
   const lost = wanted.length - kept.length;
   if (requested && lost > 0) notices.push(`${lost} selected position(s) fell outside the captured tokens.`);
   return kept.length > 0 ? kept : [total - cut - 1];
@@ -249,7 +307,11 @@ function selectQueries(requested: number[] | undefined, promptLen: number, genLe
 const capturers = new WeakMap<DecoderModel, Promise<AttentionCapturer>>();
 
 /** Captures on `model`'s attention session, creating it on first use (a failure is remembered). */
-export async function captureAttention(model: DecoderModel, params: CaptureParams, signal?: AbortSignal): Promise<AttentionCapture> {
+export async function captureAttention(
+  model: DecoderModel,
+  params: CaptureParams,
+  signal?: AbortSignal,
+): Promise<AttentionCapture> {
   let capturer = capturers.get(model);
   if (!capturer) {
     capturer = AttentionCapturer.create(model);

@@ -21,7 +21,12 @@ export interface FusedInputs {
  * Calls `sink(head, row, t)` for every head and query t = past..past+n-1 with the probabilities
  * over keys 0..keys-1 (zeros after t). `row` is reused between calls.
  */
-export function fusedRows(site: FusedSite, rotary: RotaryTables | undefined, x: FusedInputs, sink: (head: number, row: Float32Array, t: number) => void): void {
+export function fusedRows(
+  site: FusedSite,
+  rotary: RotaryTables | undefined,
+  x: FusedInputs,
+  sink: (head: number, row: Float32Array, t: number) => void,
+): void {
   const [, kvHeads, keys, headDim] = x.kDims;
   const numHeads = site.numHeads || (site.queryRank === 4 ? x.qDims[1] : kvHeads);
   const n = site.queryRank === 4 ? x.qDims[2] : x.qDims[1];

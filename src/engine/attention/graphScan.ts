@@ -90,7 +90,8 @@ export function findSoftmaxSites(g: GraphIndex, model: onnx.IModelProto): Softma
     const axis = attrInt(protos[n.index], 'axis', (g.opset ?? 17) >= 13 ? -1 : 1);
     if (axis !== -1 && axis !== 3) continue;
     const out = n.outputs[0];
-    if (out && feedsMatMul(g, out, 3)) found.push({ site: { kind: 'softmax', node: protos[n.index], probs: out }, at: n.index });
+    if (out && feedsMatMul(g, out, 3))
+      found.push({ site: { kind: 'softmax', node: protos[n.index], probs: out }, at: n.index });
   }
   return sortByLayer(found);
 }
@@ -116,20 +117,53 @@ export function findFusedSites(g: GraphIndex, model: onnx.IModelProto): { sites:
     const at = gn.index;
     const inputs = gn.inputs;
     const presentKey = gn.outputs[1] || `glassbox/present_key/${at}`;
-    const base = { kind: 'fused' as const, node: n, query: inputs[0] ?? '', presentKey, scale: attrFloat(n, 'scale', 0), softcap: attrFloat(n, 'softcap', 0), window: -1 };
+    const base = {
+      kind: 'fused' as const,
+      node: n,
+      query: inputs[0] ?? '',
+      presentKey,
+      scale: attrFloat(n, 'scale', 0),
+      softcap: attrFloat(n, 'softcap', 0),
+      window: -1,
+    };
     if (gn.op === 'GroupQueryAttention' && isMs(gn)) {
       const numHeads = attrInt(n, 'num_heads', 0);
       const kvHeads = attrInt(n, 'kv_num_heads', numHeads);
-      const rotary = attrInt(n, 'do_rotary', 0) === 1 ? { cos: inputs[7] ?? '', sin: inputs[8] ?? '', interleaved: attrInt(n, 'rotary_interleaved', 0) === 1 } : undefined;
+      const rotary =
+        attrInt(n, 'do_rotary', 0) === 1
+          ? { cos: inputs[7] ?? '', sin: inputs[8] ?? '', interleaved: attrInt(n, 'rotary_interleaved', 0) === 1 }
+          : undefined;
       if (rotary && (!rotary.cos || !rotary.sin)) unsupported.push(`${n.name}: do_rotary without cos/sin caches`);
-      else found.push({ at, site: { ...base, op: 'GroupQueryAttention', queryRank: 3, packedHeads: inputs[1] ? undefined : numHeads + 2 * kvHeads, numHeads, kvHeads, window: attrInt(n, 'local_window_size', -1), rotary } });
+      else
+        found.push({
+          at,
+          site: {
+            ...base,
+            op: 'GroupQueryAttention',
+            queryRank: 3,
+            packedHeads: inputs[1] ? undefined : numHeads + 2 * kvHeads,
+            numHeads,
+            kvHeads,
+            window: attrInt(n, 'local_window_size', -1),
+            rotary,
+          },
+        });
     } else if (gn.op === 'MultiHeadAttention' && isMs(gn)) {
       const numHeads = attrInt(n, 'num_heads', 0);
       if (!inputs[1]) unsupported.push(`${n.name}: MultiHeadAttention with packed QKV`);
       else found.push({ at, site: { ...base, op: 'MultiHeadAttention', queryRank: 3, numHeads, kvHeads: numHeads } });
     } else if (gn.op === 'Attention' && isStandard(gn)) {
       const numHeads = attrInt(n, 'q_num_heads', 0);
-      found.push({ at, site: { ...base, op: 'Attention', queryRank: numHeads > 0 ? 3 : 4, numHeads, kvHeads: attrInt(n, 'kv_num_heads', numHeads) } });
+      found.push({
+        at,
+        site: {
+          ...base,
+          op: 'Attention',
+          queryRank: numHeads > 0 ? 3 : 4,
+          numHeads,
+          kvHeads: attrInt(n, 'kv_num_heads', numHeads),
+        },
+      });
     } else if (gn.op === 'Attention' && isMs(gn)) {
       unsupported.push(`${n.name || 'Attention'} (com.microsoft Attention projects Q and K inside the op)`);
     }
@@ -142,7 +176,10 @@ function sortByLayer<T extends AttentionSite>(found: Placed<T>[]): T[] {
   const layers = found.map((f) => layerFromName(f.site.node.name));
   const named = layers.every((l) => l !== undefined) && new Set(layers).size === layers.length;
   const key = (f: Placed<T>, i: number) => (named ? layers[i]! : f.at);
-  return found.map((f, i) => ({ s: f.site, k: key(f, i) })).sort((a, b) => a.k - b.k).map((x) => x.s);
+  return found
+    .map((f, i) => ({ s: f.site, k: key(f, i) }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.s);
 }
 
 /**
@@ -153,14 +190,15 @@ export function findResidualStream(g: GraphIndex, sites: AttentionSite[], logits
   const isConst = constChecker(g);
   // 1. The last layer's output, before the final norm.
   const last = findLastResidual(g, logits);
-  if (!last) return 'no residual Add found between the last layer and the logits (a fused Skip…Norm or an unusual final block)';
+  if (!last)
+    return 'no residual Add found between the last layer and the logits (a fused Skip…Norm or an unusual final block)';
   // 2. Back along the skip connections: the skip input was computed before the branch it feeds.
   const producerOf = (t: string) => {
     const p = g.producer.get(t);
     return p === undefined ? undefined : g.nodes[p];
   };
   const chain = [last];
-  for (let cur = last; ; ) {
+  for (let cur = last; ;) {
     const p = producerOf(cur);
     if (!residualAdd(p, isConst)) break;
     const [a, b] = p!.inputs;
@@ -206,7 +244,12 @@ export interface LensGraph {
  * The final norm and LM head as their own graph: every node on a path from the last residual to
  * the logits, plus the constants they read (norm weights, the tied or separate LM-head matrix).
  */
-export function extractLensGraph(g: GraphIndex, model: onnx.IModelProto, residual: string, logits: string): LensGraph | string {
+export function extractLensGraph(
+  g: GraphIndex,
+  model: onnx.IModelProto,
+  residual: string,
+  logits: string,
+): LensGraph | string {
   const isConst = constChecker(g);
   const protos = protosOf(model);
   const initProtos = initializerProtos(model);
@@ -233,11 +276,13 @@ export function extractLensGraph(g: GraphIndex, model: onnx.IModelProto, residua
       continue;
     }
     const p = g.producer.get(t);
-    if (p === undefined || (!forward.has(p) && !isConst(t))) return `the final norm reads ${t}, which comes from elsewhere in the graph`;
+    if (p === undefined || (!forward.has(p) && !isConst(t)))
+      return `the final norm reads ${t}, which comes from elsewhere in the graph`;
     chosen.add(p);
     back.push(...g.nodes[p].inputs);
   }
   const nodes = protos.filter((_, i) => chosen.has(i));
-  if (!nodes.some((n) => ['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger'].includes(n.opType ?? ''))) return 'no LM-head MatMul after the final norm';
+  if (!nodes.some((n) => ['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger'].includes(n.opType ?? '')))
+    return 'no LM-head MatMul after the final norm';
   return { input: residual, output: logits, nodes, initializers: [...inits.values()] };
 }

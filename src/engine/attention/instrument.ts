@@ -9,7 +9,14 @@ import { decodeModelProto, encodeModelProto, onnx, readModelProto, tensorDims, t
 import { GlassboxError } from '../errors';
 import { OrtSession } from '../ort';
 import { indexGraph, initializerProtos } from '../graph/graphIndex';
-import { extractLensGraph, findFusedSites, findResidualStream, findSoftmaxSites, type AttentionSite, type FusedSite } from './graphScan';
+import {
+  extractLensGraph,
+  findFusedSites,
+  findResidualStream,
+  findSoftmaxSites,
+  type AttentionSite,
+  type FusedSite,
+} from './graphScan';
 import type { CaptureMethod } from './types';
 
 export interface RotaryTables {
@@ -39,7 +46,12 @@ export interface InstrumentedModel {
 }
 
 /** Loads the capture sessions for `onnxPath`, or throws GRAPH_UNSUPPORTED saying what was found. */
-export async function instrumentModel(onnxPath: string, numLayers: number, logits: string, threads?: number): Promise<InstrumentedModel> {
+export async function instrumentModel(
+  onnxPath: string,
+  numLayers: number,
+  logits: string,
+  threads?: number,
+): Promise<InstrumentedModel> {
   const model = readModelProto(onnxPath);
   const plan = planCapture(model, numLayers, logits, onnxPath);
   const externalDataDir = path.dirname(onnxPath);
@@ -79,7 +91,11 @@ export function planCapture(model: onnx.IModelProto, numLayers: number, logits: 
     method = { kind: 'softmax', nodes: softmax.map((s) => s.node.name || s.probs) };
   } else if (fused.sites.length === numLayers && fused.unsupported.length === 0) {
     sites = fused.sites;
-    method = { kind: 'fused', op: [...new Set(fused.sites.map((s) => s.op))].join('+'), nodes: fused.sites.map((s) => s.node.name || s.op) };
+    method = {
+      kind: 'fused',
+      op: [...new Set(fused.sites.map((s) => s.op))].join('+'),
+      nodes: fused.sites.map((s) => s.node.name || s.op),
+    };
   } else {
     const found = [
       `${softmax.length} attention Softmax node(s)`,
@@ -105,11 +121,18 @@ function rotaryTables(inits: Map<string, onnx.ITensorProto>, site: FusedSite, so
   const cos = inits.get(site.rotary!.cos);
   const sin = inits.get(site.rotary!.sin);
   if (!cos || !sin) {
-    throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: ${site.node.name}: RoPE caches ${site.rotary!.cos} / ${site.rotary!.sin} are computed in the graph; the attention explorer reads them only as initializers.`);
+    throw new GlassboxError(
+      'GRAPH_UNSUPPORTED',
+      `${source}: ${site.node.name}: RoPE caches ${site.rotary!.cos} / ${site.rotary!.sin} are computed in the graph; the attention explorer reads them only as initializers.`,
+    );
   }
   const read = (t: onnx.ITensorProto) => {
     const values = tensorValues(t, { max: 1 << 22, baseDir: path.dirname(source) });
-    if (!values) throw new GlassboxError('GRAPH_UNSUPPORTED', `${source}: cannot read the RoPE cache ${t.name} (float32 or float16 expected).`);
+    if (!values)
+      throw new GlassboxError(
+        'GRAPH_UNSUPPORTED',
+        `${source}: cannot read the RoPE cache ${t.name} (float32 or float16 expected).`,
+      );
     return Float32Array.from(values);
   };
   const dims = tensorDims(cos);
@@ -138,7 +161,12 @@ function addOutputs(model: onnx.IModelProto, plan: CapturePlan): Uint8Array {
 }
 
 /** The final norm and LM head as a model of their own (input: the last residual), or why not. */
-function lensModel(model: onnx.IModelProto, residual: string, logits: string, type: 'float32' | 'float16'): Uint8Array | string {
+function lensModel(
+  model: onnx.IModelProto,
+  residual: string,
+  logits: string,
+  type: 'float32' | 'float16',
+): Uint8Array | string {
   const sub = extractLensGraph(indexGraph(model), model, residual, logits);
   if (typeof sub === 'string') return sub;
   const logitsInfo = (model.graph!.output ?? []).find((o) => o.name === logits);
@@ -146,8 +174,22 @@ function lensModel(model: onnx.IModelProto, residual: string, logits: string, ty
     name: 'logit_lens',
     node: sub.nodes as onnx.NodeProto[],
     initializer: sub.initializers as onnx.TensorProto[],
-    input: [onnx.ValueInfoProto.create({ name: residual, type: { tensorType: { elemType: type === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.FLOAT16 } } })],
+    input: [
+      onnx.ValueInfoProto.create({
+        name: residual,
+        type: {
+          tensorType: {
+            elemType: type === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.FLOAT16,
+          },
+        },
+      }),
+    ],
     output: [onnx.ValueInfoProto.create({ name: logits, type: logitsInfo?.type ?? undefined })],
   });
-  return encodeModelProto({ irVersion: model.irVersion, opsetImport: model.opsetImport, producerName: 'glassbox-logit-lens', graph });
+  return encodeModelProto({
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImport,
+    producerName: 'glassbox-logit-lens',
+    graph,
+  });
 }

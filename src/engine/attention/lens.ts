@@ -52,7 +52,10 @@ export async function runLens(
     rows.forEach((r, i) => input.set(data.subarray(r * hidden, (r + 1) * hidden), (i * layers + l) * hidden));
   });
   const dims = [1, rows.length * layers, hidden];
-  const feed = lens.inputType === 'float32' ? makeTensor('float32', input, dims) : makeTensor('float16', float32ToHalfBits(input), dims);
+  const feed =
+    lens.inputType === 'float32'
+      ? makeTensor('float32', input, dims)
+      : makeTensor('float16', float32ToHalfBits(input), dims);
   const inputName = lens.session.inputNames[0];
   const out = await lens.session.run({ [inputName]: feed });
   const logits = tensorFloat32(out[lens.session.outputNames[0]]);

@@ -30,10 +30,16 @@ export function planStorage(layers: number, heads: number, T: number, queries: n
   const means = layers * T * T * 4;
   const perQuery = layers * heads * T * 4;
   const mb = (b: number) => `${Math.round(b / MB)} MB`;
-  if (full + means <= budget) return { storage: 'full', queries: Array.from({ length: T }, (_, i) => i), bytes: full + means };
+  if (full + means <= budget)
+    return { storage: 'full', queries: Array.from({ length: T }, (_, i) => i), bytes: full + means };
   const over = `all ${layers} layers × ${heads} heads × ${T}² would take ${mb(full)}, over the ${mb(budget)} budget`;
   if (means + perQuery * queries.length <= budget) {
-    return { storage: 'mean', queries, bytes: means + perQuery * queries.length, notice: `${cap(over)}: per-head rows kept for the ${queries.length} selected token(s); head means for every token.` };
+    return {
+      storage: 'mean',
+      queries,
+      bytes: means + perQuery * queries.length,
+      notice: `${cap(over)}: per-head rows kept for the ${queries.length} selected token(s); head means for every token.`,
+    };
   }
   const fit = Math.max(1, Math.floor(budget / perQuery));
   const kept = queries.length > fit ? queries.slice(queries.length - fit) : queries;

@@ -37,9 +37,7 @@ export interface CaptureParams {
 }
 
 /** Which way attention was found in the graph. */
-export type CaptureMethod =
-  | { kind: 'softmax'; nodes: string[] }
-  | { kind: 'fused'; op: string; nodes: string[] };
+export type CaptureMethod = { kind: 'softmax'; nodes: string[] } | { kind: 'fused'; op: string; nodes: string[] };
 
 /**
  * How much of T×T was kept (see the budget policy in capture.ts):

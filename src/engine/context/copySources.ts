@@ -47,11 +47,20 @@ export function findCopySources(index: SnippetIndex, q: CopyQuery): ContextSnipp
     const text = index.text(path);
     if (text === undefined) continue;
     const lines = new LineCounter(text);
-    for (let at = text.indexOf(needle), n = 0; at >= 0 && n < MAX_HITS_PER_FILE; at = text.indexOf(needle, at + 1), n++) {
+    for (
+      let at = text.indexOf(needle), n = 0;
+      at >= 0 && n < MAX_HITS_PER_FILE;
+      at = text.indexOf(needle, at + 1), n++
+    ) {
       const end = at + needle.length;
       if (end >= text.length) continue;
       let match = needle.length;
-      while (match < before.length && end - match - 1 >= 0 && text[end - match - 1] === before[before.length - match - 1]) match++;
+      while (
+        match < before.length &&
+        end - match - 1 >= 0 &&
+        text[end - match - 1] === before[before.length - match - 1]
+      )
+        match++;
       const line = lines.lineOf(end);
       if (path === q.path && line >= q.exclude.startLine && line < q.exclude.endLine) continue;
       hits.push({ path, line, match });
@@ -89,7 +98,8 @@ class LineCounter {
 
   lineOf(offset: number): number {
     if (offset < this.offset) [this.offset, this.line] = [0, 0];
-    for (let i = this.text.indexOf('\n', this.offset); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1)) this.line++;
+    for (let i = this.text.indexOf('\n', this.offset); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1))
+      this.line++;
     this.offset = offset;
     return this.line;
   }

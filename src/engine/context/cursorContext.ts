@@ -34,7 +34,13 @@ export interface ContextWindow {
   endLine: number;
 }
 
-export function contextWindow(doc: TextSource, line: number, offset: number, budgetTokens: number, prefixShare = 0.85): ContextWindow {
+export function contextWindow(
+  doc: TextSource,
+  line: number,
+  offset: number,
+  budgetTokens: number,
+  prefixShare = 0.85,
+): ContextWindow {
   const prefixChars = Math.floor(budgetTokens * prefixShare * CHARS_PER_TOKEN);
   const suffixChars = Math.floor(budgetTokens * (1 - prefixShare) * CHARS_PER_TOKEN);
   // The first line that keeps the prefix within budget, rounded up to a multiple of LINE_STEP.
@@ -80,14 +86,24 @@ export function snippetQuery(w: ContextWindow, path: string, maxChars: number): 
   const lineStart = w.prefix.lastIndexOf('\n') + 1;
   let from = lineStart;
   for (let n = 0; n < QUERY_LINES && from > 0; n++) from = w.prefix.lastIndexOf('\n', from - 2) + 1;
-  return { path, text: w.prefix.slice(from, lineStart), exclude: { startLine: w.startLine, endLine: w.endLine }, maxChars };
+  return {
+    path,
+    text: w.prefix.slice(from, lineStart),
+    exclude: { startLine: w.startLine, endLine: w.endLine },
+    maxChars,
+  };
 }
 
 /** A TextSource over a string (the CLI, the eval, tests). */
 export function stringSource(text: string): TextSource {
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return { lineCount: starts.length, length: text.length, lineStartOffset: (l) => starts[Math.min(l, starts.length - 1)], slice: (a, b) => text.slice(a, b) };
+  return {
+    lineCount: starts.length,
+    length: text.length,
+    lineStartOffset: (l) => starts[Math.min(l, starts.length - 1)],
+    slice: (a, b) => text.slice(a, b),
+  };
 }
 
 /** Copy sources the cache gets per completion. */
@@ -100,7 +116,14 @@ export interface ContextQueries {
 }
 
 /** The window around the cursor and the index queries for it (the extension sends the queries to its context worker). */
-export function cursorQueries(doc: TextSource, line: number, offset: number, path: string, budgetTokens: number, contextShare = DEFAULT_CONTEXT_SHARE): { window: ContextWindow; queries: ContextQueries } {
+export function cursorQueries(
+  doc: TextSource,
+  line: number,
+  offset: number,
+  path: string,
+  budgetTokens: number,
+  contextShare = DEFAULT_CONTEXT_SHARE,
+): { window: ContextWindow; queries: ContextQueries } {
   const w = contextWindow(doc, line, offset, budgetTokens);
   // the cursor's line is being typed (in the index it may hold an older text, or in the eval the answer)
   const exclude = { startLine: line, endLine: line + 1 };
@@ -109,13 +132,22 @@ export function cursorQueries(doc: TextSource, line: number, offset: number, pat
     queries: {
       snippets: snippetQuery(w, path, snippetChars(budgetTokens, contextShare)),
       // the name being typed finds its definition among the copy sources, which may change per keystroke
-      copies: { path, before: w.prefix.slice(-400), exclude, maxSources: MAX_COPY_SOURCES, partial: partialIdentifier(w.prefix.slice(w.prefix.lastIndexOf('\n') + 1)) },
+      copies: {
+        path,
+        before: w.prefix.slice(-400),
+        exclude,
+        maxSources: MAX_COPY_SOURCES,
+        partial: partialIdentifier(w.prefix.slice(w.prefix.lastIndexOf('\n') + 1)),
+      },
     },
   };
 }
 
 /** Answers the queries from an index (in the context worker, the CLI and the eval). */
-export function answerQueries(index: SnippetIndex, q: ContextQueries): { snippets: ContextSnippet[]; copySources: ContextSnippet[] } {
+export function answerQueries(
+  index: SnippetIndex,
+  q: ContextQueries,
+): { snippets: ContextSnippet[]; copySources: ContextSnippet[] } {
   const snippets = index.query(q.snippets);
   const related = [...new Set([...(q.copies.related ?? []), ...snippets.map((s) => s.path)])];
   return { snippets, copySources: findCopySources(index, { ...q.copies, related }) };

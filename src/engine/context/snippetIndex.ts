@@ -59,8 +59,16 @@ const MAX_SNIPPET_CHARS = 1200;
 
 /** Language families whose files may serve as each other's context. */
 const FAMILY_OF_EXTENSION: Record<string, string> = {
-  py: 'python', pyi: 'python',
-  ts: 'js', tsx: 'js', mts: 'js', cts: 'js', js: 'js', jsx: 'js', mjs: 'js', cjs: 'js',
+  py: 'python',
+  pyi: 'python',
+  ts: 'js',
+  tsx: 'js',
+  mts: 'js',
+  cts: 'js',
+  js: 'js',
+  jsx: 'js',
+  mjs: 'js',
+  cjs: 'js',
 };
 
 export function languageFamily(path: string): string {
@@ -111,9 +119,20 @@ export class SnippetIndex {
   /** Adds or replaces a file. False when the index is full (the file is not held). */
   setFile(path: string, text: string): boolean {
     this.deleteFile(path);
-    const body = text.length > this.limits.maxFileChars ? text.slice(0, text.lastIndexOf('\n', this.limits.maxFileChars - 1) + 1) : text;
-    if (this.files.size >= this.limits.maxFiles || this.totalChars + body.length > this.limits.maxTotalChars) return false;
-    const entry: FileEntry = { path, text: body, lineStarts: lineStarts(body), family: languageFamily(path), chunks: [], names: new Set() };
+    const body =
+      text.length > this.limits.maxFileChars
+        ? text.slice(0, text.lastIndexOf('\n', this.limits.maxFileChars - 1) + 1)
+        : text;
+    if (this.files.size >= this.limits.maxFiles || this.totalChars + body.length > this.limits.maxTotalChars)
+      return false;
+    const entry: FileEntry = {
+      path,
+      text: body,
+      lineStarts: lineStarts(body),
+      family: languageFamily(path),
+      chunks: [],
+      names: new Set(),
+    };
     const lines = entry.lineStarts.length - 1;
     const { windowLines, strideLines } = this.limits;
     for (let start = 0; start < lines; start += strideLines) {
@@ -195,7 +214,8 @@ export class SnippetIndex {
     for (const id of scores.keys()) {
       const c = this.chunks[id];
       if (!c.file || c.file.family !== family) continue;
-      if (c.file.path === q.path && q.exclude && c.startLine < q.exclude.endLine && c.endLine > q.exclude.startLine) continue;
+      if (c.file.path === q.path && q.exclude && c.startLine < q.exclude.endLine && c.endLine > q.exclude.startLine)
+        continue;
       const shared = scores.get(id) ?? 0;
       const score = (shared / (query.size + c.size - shared || 1)) * (q.boosts?.get(c.file.path) ?? 1);
       if (score >= MIN_SCORE) ranked.push({ id, score });
@@ -230,7 +250,11 @@ export class SnippetIndex {
       if (names[mid] < partial) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo, seen = 0; i < names.length && names[i].startsWith(partial) && seen < 64 && out.length < max; i++, seen++) {
+    for (
+      let i = lo, seen = 0;
+      i < names.length && names[i].startsWith(partial) && seen < 64 && out.length < max;
+      i++, seen++
+    ) {
       if (names[i] === partial) continue;
       for (const p of this.filesWith(names[i], family, max)) if (!out.includes(p) && out.length < max) out.push(p);
     }

@@ -13,11 +13,23 @@ import picomatch from 'picomatch';
 
 /** Extensions worth indexing: code the model may be asked to complete. */
 export const CODE_EXTENSIONS = new Set(
-  'py pyi ts tsx mts cts js jsx mjs cjs go rs java kt scala c h cc cpp hpp cs rb php swift lua sh vue svelte'.split(' '),
+  'py pyi ts tsx mts cts js jsx mjs cjs go rs java kt scala c h cc cpp hpp cs rb php swift lua sh vue svelte'.split(
+    ' ',
+  ),
 );
 
 /** Folders never entered (besides what .gitignore and the excludes say). */
-const SKIP_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', '.tox', '.mypy_cache', '.pytest_cache']);
+const SKIP_DIRS = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '__pycache__',
+  '.venv',
+  '.tox',
+  '.mypy_cache',
+  '.pytest_cache',
+]);
 
 export interface ScanOptions {
   /** Absolute path of the workspace folder. */
@@ -38,7 +50,15 @@ export interface ScanOptions {
 export interface ScanReport {
   files: number;
   entries: number;
-  skipped: { ignored: number; binary: number; tooLarge: number; unreadable: number; outside: number; notCode: number; refused: number };
+  skipped: {
+    ignored: number;
+    binary: number;
+    tooLarge: number;
+    unreadable: number;
+    outside: number;
+    notCode: number;
+    refused: number;
+  };
   /** Why the scan ended early, if it did. */
   stopped?: 'entries' | 'time' | 'full' | 'aborted';
   ms: number;
@@ -52,12 +72,20 @@ const SNIFF_BYTES = 8000;
  * Walks the folder and calls `onFile(relativePath, text)` for each code file; `onFile` returns false
  * when the index is full, which ends the scan.
  */
-export async function scanWorkspace(opts: ScanOptions, onFile: (relPath: string, text: string) => boolean): Promise<ScanReport> {
+export async function scanWorkspace(
+  opts: ScanOptions,
+  onFile: (relPath: string, text: string) => boolean,
+): Promise<ScanReport> {
   const start = performance.now();
   const o = { ...DEFAULTS, ...opts };
   const root = await fs.promises.realpath(o.root);
   const excluded = o.exclude?.length ? picomatch(o.exclude as string[], { dot: true }) : () => false;
-  const report: ScanReport = { files: 0, entries: 0, skipped: { ignored: 0, binary: 0, tooLarge: 0, unreadable: 0, outside: 0, notCode: 0, refused: 0 }, ms: 0 };
+  const report: ScanReport = {
+    files: 0,
+    entries: 0,
+    skipped: { ignored: 0, binary: 0, tooLarge: 0, unreadable: 0, outside: 0, notCode: 0, refused: 0 },
+    ms: 0,
+  };
   // each queued folder carries the .gitignore rules of its ancestors (folder relative path, rules)
   const queue: { rel: string; rules: { base: string; ig: Ignore }[] }[] = [{ rel: '', rules: [] }];
   const stop = (why: ScanReport['stopped']) => {

@@ -8,7 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GlassboxError } from '../errors';
 import { findOnnx, type ModelConfig, type ModelFiles, readModelConfig } from '../modelFolder';
-import type { ArchitectureSummary, CostInputs, GraphView, GraphViewRequest, OpCount } from '../../shared/architectureTypes';
+import type {
+  ArchitectureSummary,
+  CostInputs,
+  GraphView,
+  GraphViewRequest,
+  OpCount,
+} from '../../shared/architectureTypes';
 import { buildGraphView } from './graphView';
 import { indexGraph, type GraphIndex } from './graphIndex';
 import { type onnx, readModelProto, tensorValues } from './onnxFile';
@@ -32,7 +38,13 @@ export function locateForInspection(modelDir: string, onnxFile?: string): ModelF
     throw new GlassboxError('MODEL_NOT_FOUND', `Model folder not found: ${dir}.`, 'Select a model folder that exists.');
   }
   const at = (name: string) => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
-  const files = { dir, configPath: at('config.json'), genaiConfigPath: at('genai_config.json'), generationConfigPath: at('generation_config.json'), tokenizerConfigPath: at('tokenizer_config.json') };
+  const files = {
+    dir,
+    configPath: at('config.json'),
+    genaiConfigPath: at('genai_config.json'),
+    generationConfigPath: at('generation_config.json'),
+    tokenizerConfigPath: at('tokenizer_config.json'),
+  };
   return { ...files, tokenizerPath: at('tokenizer.json') ?? '', onnxPath: findOnnx(dir, files, { onnxFile }) };
 }
 
@@ -69,7 +81,9 @@ export function clearArchitectureCache(): void {
 
 function readConfig(files: ModelFiles, notes: string[]): ModelConfig | null {
   if (!files.configPath && !files.genaiConfigPath) {
-    notes.push('No config.json or genai_config.json in the folder: every number below is read from the graph alone; RoPE θ and the context length are unknown.');
+    notes.push(
+      'No config.json or genai_config.json in the folder: every number below is read from the graph alone; RoPE θ and the context length are unknown.',
+    );
     return null;
   }
   try {
@@ -78,7 +92,8 @@ function readConfig(files: ModelFiles, notes: string[]): ModelConfig | null {
     // GenAI folders often keep the Hugging Face config.json too: it has what genai_config.json lacks (RoPE θ, MLP size, tying)
     const hf = readModelConfig({ ...files, genaiConfigPath: undefined });
     const merged: ModelConfig = { ...config };
-    for (const [k, v] of Object.entries(hf) as [keyof ModelConfig, unknown][]) if (merged[k] === undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(hf) as [keyof ModelConfig, unknown][])
+      if (merged[k] === undefined) (merged as unknown as Record<string, unknown>)[k] = v;
     return { ...merged, raw: { ...hf.raw, ...config.raw } };
   } catch (err) {
     notes.push(`${(err as Error).message} Numbers are read from the graph alone.`);
@@ -113,14 +128,24 @@ export function inspectArchitecture(params: InspectParams): ArchitectureSummary 
   const locations = [...new Set([...g.inits.values()].flatMap((i) => (i.external ? [i.external.location] : [])))];
   const external = locations.map((file) => {
     const p = path.join(onnxDir, file);
-    return fs.existsSync(p) ? { file, bytes: fs.statSync(p).size, missing: false } : { file, bytes: null, missing: true };
+    return fs.existsSync(p)
+      ? { file, bytes: fs.statSync(p).size, missing: false }
+      : { file, bytes: null, missing: true };
   });
   const missing = new Set(external.filter((x) => x.missing).map((x) => x.file));
-  for (const m of missing) notes.push(`External data file ${m} is missing: the structure and parameter counts are shown, the bytes of the weights stored there are unknown.`);
+  for (const m of missing)
+    notes.push(
+      `External data file ${m} is missing: the structure and parameter counts are shown, the bytes of the weights stored there are unknown.`,
+    );
 
   const scan = scanParams(g, missing);
   const raw = config?.raw ?? {};
-  const act = typeof raw.hidden_act === 'string' ? raw.hidden_act : typeof raw.activation_function === 'string' ? raw.activation_function : undefined;
+  const act =
+    typeof raw.hidden_act === 'string'
+      ? raw.hidden_act
+      : typeof raw.activation_function === 'string'
+        ? raw.activation_function
+        : undefined;
   const known: PartsInput = {
     numLayers: config?.numLayers,
     numHeads: config?.numHeads,
@@ -147,8 +172,14 @@ export function inspectArchitecture(params: InspectParams): ArchitectureSummary 
   const kvInput = g.inputs.find((i) => /past|cache/i.test(i.name) && i.dtype in KV_BYTES);
   const kvDtype = kvInput?.dtype ?? 'float32';
   if (!kvInput) notes.push('The graph has no KV-cache inputs: KV-cache figures assume float32.');
-  const weightBytes = scan.params.reduce<number | null>((acc, p) => (acc === null || p.bytes === null ? null : acc + p.bytes), 0);
-  const memoryBytes = scan.params.reduce<number | null>((acc, p) => (acc === null || p.memoryBytes === null ? null : acc + p.memoryBytes), 0);
+  const weightBytes = scan.params.reduce<number | null>(
+    (acc, p) => (acc === null || p.bytes === null ? null : acc + p.bytes),
+    0,
+  );
+  const memoryBytes = scan.params.reduce<number | null>(
+    (acc, p) => (acc === null || p.memoryBytes === null ? null : acc + p.memoryBytes),
+    0,
+  );
   const onnxSize = fs.statSync(files.onnxPath).size;
   const cost: CostInputs = {
     totalParams: asm.totalParams,
@@ -171,12 +202,20 @@ export function inspectArchitecture(params: InspectParams): ArchitectureSummary 
     if (value !== null && value !== undefined && from) configList.push({ key, value, source: from });
   };
   add('layers', config?.numLayers ?? (asm.blocks.length || null), config?.numLayers !== undefined ? source : 'graph');
-  add('hidden size', config?.hiddenSize ?? asm.parts.find((p) => p.kind === 'embedding')?.tensors[0]?.shape[1], config?.hiddenSize !== undefined ? source : 'graph');
-  add('query heads', cost.queryHeads, a0?.headsSource === 'config' ? source : a0?.headsSource ?? source);
-  add('KV heads', cost.kvHeads, a0?.headsSource === 'config' ? source : a0?.headsSource ?? source);
+  add(
+    'hidden size',
+    config?.hiddenSize ?? asm.parts.find((p) => p.kind === 'embedding')?.tensors[0]?.shape[1],
+    config?.hiddenSize !== undefined ? source : 'graph',
+  );
+  add('query heads', cost.queryHeads, a0?.headsSource === 'config' ? source : (a0?.headsSource ?? source));
+  add('KV heads', cost.kvHeads, a0?.headsSource === 'config' ? source : (a0?.headsSource ?? source));
   add('head dim', cost.headDim, config?.headDim !== undefined ? source : 'graph');
   add('MLP hidden size', asm.blocks[0]?.mlp.hiddenSize ?? config?.intermediateSize, 'graph');
-  add('vocabulary', config?.vocabSize ?? asm.parts.find((p) => p.kind === 'embedding')?.tensors[0]?.shape[0], config?.vocabSize !== undefined ? source : 'graph');
+  add(
+    'vocabulary',
+    config?.vocabSize ?? asm.parts.find((p) => p.kind === 'embedding')?.tensors[0]?.shape[0],
+    config?.vocabSize !== undefined ? source : 'graph',
+  );
   add('context length', config?.contextLength, source);
   add('RoPE θ', a0?.rope?.theta ?? null, a0?.rope?.source === 'config' ? source : 'graph');
   add('tied embeddings', asm.tiedBy !== null, asm.tiedBy ?? 'graph');
@@ -184,11 +223,19 @@ export function inspectArchitecture(params: InspectParams): ArchitectureSummary 
 
   if (scan.smallConstants > 0 || scan.excluded.length > 0) {
     const buffers = scan.excluded.filter((x) => x.reason.startsWith('buffer'));
-    if (buffers.length) notes.push(`Not counted as parameters: ${buffers.length} buffer(s) that are not learned (${buffers.slice(0, 3).map((b) => b.name).join(', ')}${buffers.length > 3 ? ', …' : ''}).`);
+    if (buffers.length)
+      notes.push(
+        `Not counted as parameters: ${buffers.length} buffer(s) that are not learned (${buffers
+          .slice(0, 3)
+          .map((b) => b.name)
+          .join(', ')}${buffers.length > 3 ? ', …' : ''}).`,
+      );
   }
   const cardParams = cardParameterCount(files.dir);
   if (cardParams !== null && cardParams !== asm.totalParams) {
-    notes.push(`The model card states ${cardParams.toLocaleString('en-US')} parameters; the graph holds ${asm.totalParams.toLocaleString('en-US')}.`);
+    notes.push(
+      `The model card states ${cardParams.toLocaleString('en-US')} parameters; the graph holds ${asm.totalParams.toLocaleString('en-US')}.`,
+    );
   }
 
   return {
@@ -208,10 +255,22 @@ export function inspectArchitecture(params: InspectParams): ArchitectureSummary 
     family: asm.family,
     notes,
     parts: asm.parts,
-    totals: { params: asm.totalParams, bytes: weightBytes, cardParams, tensors: scan.params.length, excluded: scan.excluded },
+    totals: {
+      params: asm.totalParams,
+      bytes: weightBytes,
+      cardParams,
+      tensors: scan.params.length,
+      excluded: scan.excluded,
+    },
     cost,
     ops: opSummary(g),
-    graph: { nodes: g.nodes.length, initializers: g.inits.size, valueInfo: g.valueInfo.size, inputs: g.inputs, outputs: g.outputs },
+    graph: {
+      nodes: g.nodes.length,
+      initializers: g.inits.size,
+      valueInfo: g.valueInfo.size,
+      inputs: g.inputs,
+      outputs: g.outputs,
+    },
     external,
     training: readTrainingInfo(files.dir),
     inspectMs: performance.now() - start,
@@ -226,6 +285,7 @@ export function architectureGraph(req: GraphViewRequest): GraphView {
     c = graphFor(req);
   }
   const members = req.scope.startsWith('#') ? c.patternScopes?.get(req.scope) : undefined;
-  if (req.scope.startsWith('#') && !members) throw new GlassboxError('GRAPH_UNSUPPORTED', `No block ${req.scope} in ${req.modelDir}.`);
+  if (req.scope.startsWith('#') && !members)
+    throw new GlassboxError('GRAPH_UNSUPPORTED', `No block ${req.scope} in ${req.modelDir}.`);
   return buildGraphView(c.graph, c.shapes, req.scope, req.expanded, req.showShapeOps ?? false, members);
 }

@@ -19,7 +19,14 @@ export interface KnownNumbers {
   hiddenAct?: string;
 }
 
-const FUSED_ATTENTION = new Set(['GroupQueryAttention', 'MultiHeadAttention', 'Attention', 'PackedAttention', 'SparseAttention', 'PagedAttention']);
+const FUSED_ATTENTION = new Set([
+  'GroupQueryAttention',
+  'MultiHeadAttention',
+  'Attention',
+  'PackedAttention',
+  'SparseAttention',
+  'PagedAttention',
+]);
 const RMS_OPS = new Set(['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization']);
 const LN_OPS = new Set(['LayerNormalization', 'SkipLayerNormalization']);
 
@@ -34,7 +41,11 @@ export function sizeOf(params: LogicalParam[]): ComponentSize {
     const label = p.quant ? p.quant.replace(/ \(.*\)$/, '').replace(/, block (\d+)/, ' (block $1)') : p.dtype;
     byLabel.set(label, (byLabel.get(label) ?? 0) + p.params);
   }
-  const dtype = [...byLabel.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k).join(' + ') || '–';
+  const dtype =
+    [...byLabel.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k]) => k)
+      .join(' + ') || '–';
   return { params: total, bytes, dtype };
 }
 
@@ -81,7 +92,14 @@ function headsFromReshapes(nodes: GNode[], shapes: Map<string, ShapeInfo>): { he
   return found;
 }
 
-function attentionInfo(params: LogicalParam[], nodes: GNode[], known: KnownNumbers, shapes: Map<string, ShapeInfo>, rope: AttentionInfo['rope'], notes: string[]): AttentionInfo {
+function attentionInfo(
+  params: LogicalParam[],
+  nodes: GNode[],
+  known: KnownNumbers,
+  shapes: Map<string, ShapeInfo>,
+  rope: AttentionInfo['rope'],
+  notes: string[],
+): AttentionInfo {
   const fusedNode = nodes.find((n) => FUSED_ATTENTION.has(n.op));
   const hasSoftmax = nodes.some((n) => n.op === 'Softmax');
   const kind = fusedNode ? fusedNode.op : hasSoftmax ? 'MatMul + Softmax (unfused)' : 'unknown';
@@ -118,7 +136,11 @@ function attentionInfo(params: LogicalParam[], nodes: GNode[], known: KnownNumbe
     if (w) headDim = w / (queryHeads + 2 * kvHeads);
   }
   const fusedRope = fusedNode && attrNumber(fusedNode, 'do_rotary') === 1;
-  const ropeHere = rope ?? (fusedRope ? { theta: known.ropeTheta ?? null, source: known.ropeTheta !== undefined ? 'config' : 'not in config or graph' } : null);
+  const ropeHere =
+    rope ??
+    (fusedRope
+      ? { theta: known.ropeTheta ?? null, source: known.ropeTheta !== undefined ? 'config' : 'not in config or graph' }
+      : null);
   return {
     ...sizeOf(params),
     kind,
@@ -141,8 +163,17 @@ function mlpInfo(params: LogicalParam[], nodes: GNode[], known: KnownNumbers): M
   const up = linear.find((p) => /^(up_proj|w3|c_fc|fc1|fc_in|dense_h_to_4h|wi_1)$/.test(p.role)) ?? gate;
   const act = (known.hiddenAct ?? '').toLowerCase();
   let activation = 'unknown';
-  if (ops.has('Silu') || (ops.has('Sigmoid') && ops.has('Mul')) || (ops.size === 0 && /silu|swish/.test(act))) activation = 'SiLU';
-  else if (ops.has('Gelu') || ops.has('FastGelu') || ops.has('BiasGelu') || ops.has('Erf') || ops.has('QuickGelu') || (ops.has('Tanh') && ops.has('Pow'))) activation = 'GELU';
+  if (ops.has('Silu') || (ops.has('Sigmoid') && ops.has('Mul')) || (ops.size === 0 && /silu|swish/.test(act)))
+    activation = 'SiLU';
+  else if (
+    ops.has('Gelu') ||
+    ops.has('FastGelu') ||
+    ops.has('BiasGelu') ||
+    ops.has('Erf') ||
+    ops.has('QuickGelu') ||
+    (ops.has('Tanh') && ops.has('Pow'))
+  )
+    activation = 'GELU';
   else if (ops.has('Relu')) activation = 'ReLU';
   else if (act) activation = act;
   const gated = (!!gate && linear.length >= 3) || gate?.role === 'gate_up_proj';
@@ -177,11 +208,15 @@ export function recognizeBlock(
   const norm2 = normInfo(by('norm2'), opsIn('norm2'));
   // residual adds sit at the block's own level, e.g. /model/layers.0/Add
   const depth = Math.min(...nodes.map((n) => n.scope.length));
-  const residualAdds = found.residualAdds ?? nodes.filter((n) => n.op === 'Add' && n.scope.length === depth && !g.inits.has(n.inputs[1])).length + nodes.filter((n) => n.op.startsWith('Skip')).length;
+  const residualAdds =
+    found.residualAdds ??
+    nodes.filter((n) => n.op === 'Add' && n.scope.length === depth && !g.inits.has(n.inputs[1])).length +
+      nodes.filter((n) => n.op.startsWith('Skip')).length;
   const otherParams = params.filter((p) => p.component === null).reduce((a, p) => a + p.params, 0);
   if (attention.params === 0) notes.push(`block ${index}: no attention weights found by name`);
   if (mlp.params === 0) notes.push(`block ${index}: no MLP weights found by name`);
-  if (otherParams > 0) notes.push(`block ${index}: ${otherParams.toLocaleString('en-US')} parameters in no recognised component`);
+  if (otherParams > 0)
+    notes.push(`block ${index}: ${otherParams.toLocaleString('en-US')} parameters in no recognised component`);
   return { block: { index, norm1, attention, norm2, mlp, residualAdds, otherParams }, notes };
 }
 
@@ -197,7 +232,8 @@ export function ropeThetaFromGraph(g: GraphIndex, headDim: number | null): numbe
   }
   for (const init of g.inits.values()) if (/inv_freq/.test(init.name)) candidates.push(init.values);
   for (const values of candidates) {
-    if (!values || values.length !== half || Math.abs(values[0] - 1) > 1e-6 || !(values[1] > 0 && values[1] < 1)) continue;
+    if (!values || values.length !== half || Math.abs(values[0] - 1) > 1e-6 || !(values[1] > 0 && values[1] < 1))
+      continue;
     const theta = Math.pow(values[1], -headDim / 2);
     // float32 constants give θ to about 6 digits: 10000.001 is 10000
     return Number(theta.toPrecision(5));
@@ -208,5 +244,10 @@ export function ropeThetaFromGraph(g: GraphIndex, headDim: number | null): numbe
 /** Whether the graph applies rotary position embeddings anywhere. */
 export function hasRotary(g: GraphIndex): boolean {
   if ([...g.inits.keys()].some((k) => /cos_cache|sin_cache|cos_cached|inv_freq/.test(k))) return true;
-  return g.nodes.some((n) => n.op === 'RotaryEmbedding' || /rotary|rope/i.test(n.name) || (n.op === 'GroupQueryAttention' && attrNumber(n, 'do_rotary') === 1));
+  return g.nodes.some(
+    (n) =>
+      n.op === 'RotaryEmbedding' ||
+      /rotary|rope/i.test(n.name) ||
+      (n.op === 'GroupQueryAttention' && attrNumber(n, 'do_rotary') === 1),
+  );
 }

@@ -7,9 +7,20 @@
  * model beside it: node `i` of the index is `model.graph.node[i]`.
  */
 import type { TensorInfo } from '../../shared/architectureTypes';
-import { attributeValue, DTYPE_NAMES, externalRef, type onnx, tensorBytes, tensorDims, tensorValues, toNumber, valueInfoType } from './onnxFile';
+import {
+  attributeValue,
+  DTYPE_NAMES,
+  externalRef,
+  type onnx,
+  tensorBytes,
+  tensorDims,
+  tensorValues,
+  toNumber,
+  valueInfoType,
+} from './onnxFile';
 
-export type AttrValue = number | string | number[] | string[] | { dims: number[]; dtype: string; values: number[] | null };
+export type AttrValue =
+  number | string | number[] | string[] | { dims: number[]; dtype: string; values: number[] | null };
 
 export interface GNode {
   index: number;

@@ -28,7 +28,11 @@ const HEADER = 20; // px for a cluster's title
 const GRAPH = { rankdir: 'TB', nodesep: 18, ranksep: 28, edgesep: 8, marginx: 12, marginy: 12 };
 
 /** Lays out `boxes` grouped by `clusters` (cluster id → parent cluster id or null); `edges` index back into the input. */
-export function layoutNested(boxes: LayoutBox[], clusters: Map<string, string | null>, edges: { from: string; to: string }[]): LayoutResult {
+export function layoutNested(
+  boxes: LayoutBox[],
+  clusters: Map<string, string | null>,
+  edges: { from: string; to: string }[],
+): LayoutResult {
   const children = new Map<string | null, string[]>();
   const parentOf = new Map<string, string | null>();
   const push = (parent: string | null, id: string) => {
@@ -85,7 +89,12 @@ export function layoutNested(boxes: LayoutBox[], clusters: Map<string, string | 
     }
     for (const [key, members2] of here) {
       const [a, b] = key.split('\u0000');
-      levelEdges.push({ from: a, to: b, points: (dg.edge(a, b)?.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y })), members: members2 });
+      levelEdges.push({
+        from: a,
+        to: b,
+        points: (dg.edge(a, b)?.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y })),
+        members: members2,
+      });
       edgeContainer.push(container);
     }
     const g = dg.graph();

@@ -17,7 +17,16 @@ const MAX_LOOSE = 150;
 const MAX_BOUNDARY = 10;
 const CHAR_W = 6.6; // px per character at the webview's 11px monospace labels
 
-const SHORT: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', int64: 'i64', int32: 'i32', int8: 'i8', uint8: 'u8', bool: 'bool' };
+const SHORT: Record<string, string> = {
+  float32: 'fp32',
+  float16: 'fp16',
+  bfloat16: 'bf16',
+  int64: 'i64',
+  int32: 'i32',
+  int8: 'i8',
+  uint8: 'u8',
+  bool: 'bool',
+};
 
 const WEIGHT_PASS = new Set(['Identity', 'Cast', 'DequantizeLinear', 'Transpose']);
 
@@ -41,10 +50,13 @@ function weightResolver(g: GraphIndex): (t: string | undefined) => GInit | null 
 /** Shape bookkeeping (Shape → Gather → Unsqueeze → Concat): every output a small integer tensor. */
 function isShapeArithmetic(n: GNode, shapes: Map<string, ShapeInfo>): boolean {
   if (n.op === 'Shape' || n.op === 'Size') return true;
-  return n.outputs.length > 0 && n.outputs.every((o) => {
-    const s = shapes.get(o);
-    return !!s && (s.dtype === 'int64' || s.dtype === 'int32') && !!s.shape && s.shape.length <= 1;
-  });
+  return (
+    n.outputs.length > 0 &&
+    n.outputs.every((o) => {
+      const s = shapes.get(o);
+      return !!s && (s.dtype === 'int64' || s.dtype === 'int32') && !!s.shape && s.shape.length <= 1;
+    })
+  );
 }
 
 function scopePath(n: GNode): string {
@@ -65,18 +77,27 @@ function shapeText(shape: Dim[] | null | undefined): string {
 
 function attrText(v: AttrValue): string {
   if (Array.isArray(v)) return `[${v.slice(0, 16).join(', ')}${v.length > 16 ? ', …' : ''}]`;
-  if (typeof v === 'object') return `tensor ${SHORT[v.dtype] ?? v.dtype}${shapeText(v.dims)}${v.values && v.values.length <= 8 ? ' = ' + v.values.join(', ') : ''}`;
+  if (typeof v === 'object')
+    return `tensor ${SHORT[v.dtype] ?? v.dtype}${shapeText(v.dims)}${v.values && v.values.length <= 8 ? ' = ' + v.values.join(', ') : ''}`;
   return String(v);
 }
 
 /** Lays out the operators under `scope` with the listed sub-scopes (and runs, `scope/#k`) expanded. */
-export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, scope: string, expanded: string[], showShapeOps = false, members?: number[]): GraphView {
+export function buildGraphView(
+  g: GraphIndex,
+  shapes: Map<string, ShapeInfo>,
+  scope: string,
+  expanded: string[],
+  showShapeOps = false,
+  members?: number[],
+): GraphView {
   const start = performance.now();
   const open = new Set(expanded);
   // `members`: a block found by pattern (`#block.N`), whose nodes share no name scope
   const inView = members ? members.map((i) => g.nodes[i]) : g.nodes.filter((n) => within(scopePath(n), scope));
   const weight = weightResolver(g);
-  const hidden = (n: GNode) => n.op === 'Constant' || weight(n.outputs[0]) !== null || (!showShapeOps && isShapeArithmetic(n, shapes));
+  const hidden = (n: GNode) =>
+    n.op === 'Constant' || weight(n.outputs[0]) !== null || (!showShapeOps && isShapeArithmetic(n, shapes));
   const visible = inView.filter((n) => !hidden(n));
   const hiddenOps = inView.length - visible.length;
   const depth = scope === '' || members ? 0 : scope.split('/').filter(Boolean).length;
@@ -153,10 +174,18 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
   const tensor = (name: string): ViewTensor => {
     const init = weight(name);
     const s = shapes.get(name);
-    return { name, dtype: init?.dtype ?? s?.dtype ?? null, shape: init ? init.dims : (s?.shape ?? null), initializer: !!init };
+    return {
+      name,
+      dtype: init?.dtype ?? s?.dtype ?? null,
+      shape: init ? init.dims : (s?.shape ?? null),
+      initializer: !!init,
+    };
   };
   const nodes = new Map<string, Omit<ViewNode, 'x' | 'y'>>();
-  const box = (label: string, sublabel: string) => ({ width: Math.max(64, Math.ceil(Math.max(label.length, sublabel.length) * CHAR_W) + 20), height: sublabel ? 40 : 28 });
+  const box = (label: string, sublabel: string) => ({
+    width: Math.max(64, Math.ceil(Math.max(label.length, sublabel.length) * CHAR_W) + 20),
+    height: sublabel ? 40 : 28,
+  });
   for (const n of visible) {
     const id = itemOf.get(n.index)!;
     if (nodes.has(id)) continue;
@@ -168,9 +197,17 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
       const sublabel = weights.slice(0, 2).join(' · ') + (weights.length > 2 ? ' …' : '');
       const label = singletons.has(n.index) ? `${n.scope[n.scope.length - 1]}/${n.op}` : n.op;
       nodes.set(id, {
-        id, kind: 'op', label, sublabel, name: n.name, parent: clusterOf.get(id) ?? null, ...box(label, sublabel),
-        inputs: n.inputs.filter(Boolean).map(tensor), outputs: n.outputs.filter(Boolean).map(tensor),
-        attributes: Object.entries(n.attrs).map(([k, v]) => [k, attrText(v)]), nodeCount: 1,
+        id,
+        kind: 'op',
+        label,
+        sublabel,
+        name: n.name,
+        parent: clusterOf.get(id) ?? null,
+        ...box(label, sublabel),
+        inputs: n.inputs.filter(Boolean).map(tensor),
+        outputs: n.outputs.filter(Boolean).map(tensor),
+        attributes: Object.entries(n.attrs).map(([k, v]) => [k, attrText(v)]),
+        nodeCount: 1,
       });
     } else {
       const run = runs.get(id);
@@ -178,7 +215,19 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
       const label = run ? run.label : path.split('/').pop()!;
       const count = run ? run.count : scopeCount.get(path)!;
       const sublabel = `${count.toLocaleString('en-US')} op${count === 1 ? '' : 's'} ▸`;
-      nodes.set(id, { id, kind: 'scope', label, sublabel, name: path, parent: clusterOf.get(id) ?? null, ...box(label, sublabel), inputs: [], outputs: [], attributes: [], nodeCount: count });
+      nodes.set(id, {
+        id,
+        kind: 'scope',
+        label,
+        sublabel,
+        name: path,
+        parent: clusterOf.get(id) ?? null,
+        ...box(label, sublabel),
+        inputs: [],
+        outputs: [],
+        attributes: [],
+        nodeCount: count,
+      });
     }
   }
 
@@ -198,9 +247,30 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
     map.set(t, id);
     if (!nodes.has(id)) {
       // the tensor's own name, without the scope path and the exporter's `_output_0`
-      const label = id.endsWith('…') ? `… more ${kind}s` : clipName(t.split('/').slice(-2).join('/').replace(/_output_\d+$/, ''), 32);
+      const label = id.endsWith('…')
+        ? `… more ${kind}s`
+        : clipName(
+            t
+              .split('/')
+              .slice(-2)
+              .join('/')
+              .replace(/_output_\d+$/, ''),
+            32,
+          );
       const sublabel = id.endsWith('…') ? '' : shapeText(shapes.get(t)?.shape);
-      nodes.set(id, { id, kind, label, sublabel, name: t, parent: null, ...box(label, sublabel), inputs: [], outputs: [], attributes: [], nodeCount: 0 });
+      nodes.set(id, {
+        id,
+        kind,
+        label,
+        sublabel,
+        name: t,
+        parent: null,
+        ...box(label, sublabel),
+        inputs: [],
+        outputs: [],
+        attributes: [],
+        nodeCount: 0,
+      });
     }
     return id;
   };
@@ -215,7 +285,8 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
     }
     for (const t of n.outputs) {
       if (!t) continue;
-      const outside = (g.consumers.get(t) ?? []).some((c) => !viewIdx.has(c) && !hidden(g.nodes[c])) || graphOutputs.has(t);
+      const outside =
+        (g.consumers.get(t) ?? []).some((c) => !viewIdx.has(c) && !hidden(g.nodes[c])) || graphOutputs.has(t);
       if (outside) addEdge(itemOf.get(n.index)!, boundary(boundaryOut, 'output', t), t);
     }
   }
@@ -227,15 +298,31 @@ export function buildGraphView(g: GraphIndex, shapes: Map<string, ShapeInfo>, sc
     if (isBoundary(e.from) && nodes.get(e.to)?.kind === 'op') keep.add(e.from);
     if (isBoundary(e.to) && nodes.get(e.from)?.kind === 'op') keep.add(e.to);
   }
-  const drawn = [...edges.values()].filter((e) => (!isBoundary(e.from) || keep.has(e.from)) && (!isBoundary(e.to) || keep.has(e.to)));
+  const drawn = [...edges.values()].filter(
+    (e) => (!isBoundary(e.from) || keep.has(e.from)) && (!isBoundary(e.to) || keep.has(e.to)),
+  );
   for (const e of drawn) if (isBoundary(e.from) || isBoundary(e.to)) e.label = '';
   for (const e of edges.values()) {
     const inner = isBoundary(e.from) ? e.to : isBoundary(e.to) ? e.from : null;
     const node = inner ? nodes.get(inner) : undefined;
-    if (node?.kind === 'scope' && !keep.has(isBoundary(e.from) ? e.from : e.to)) node.attributes.push([isBoundary(e.from) ? 'reads' : 'writes', nodes.get(isBoundary(e.from) ? e.from : e.to)!.name]);
+    if (node?.kind === 'scope' && !keep.has(isBoundary(e.from) ? e.from : e.to))
+      node.attributes.push([
+        isBoundary(e.from) ? 'reads' : 'writes',
+        nodes.get(isBoundary(e.from) ? e.from : e.to)!.name,
+      ]);
   }
   for (const id of [...nodes.keys()]) if (isBoundary(id) && !keep.has(id)) nodes.delete(id);
-  return layout({ scope, expanded, totalNodes: inView.length, hiddenOps, nodes, clusters, clusterOf, edges: drawn, start });
+  return layout({
+    scope,
+    expanded,
+    totalNodes: inView.length,
+    hiddenOps,
+    nodes,
+    clusters,
+    clusterOf,
+    edges: drawn,
+    start,
+  });
 }
 
 interface Pending {
@@ -251,7 +338,12 @@ interface Pending {
 }
 
 function layout(p: Pending): GraphView {
-  const boxes: LayoutBox[] = [...p.nodes.values()].map((n) => ({ id: n.id, width: n.width, height: n.height, parent: n.parent }));
+  const boxes: LayoutBox[] = [...p.nodes.values()].map((n) => ({
+    id: n.id,
+    width: n.width,
+    height: n.height,
+    parent: n.parent,
+  }));
   const clusterParents = new Map([...p.clusters.keys()].map((id) => [id, p.clusterOf.get(id) ?? null]));
   const r = layoutNested(boxes, clusterParents, p.edges);
   const nodes: ViewNode[] = [...p.nodes.values()].map((n) => {
@@ -259,7 +351,12 @@ function layout(p: Pending): GraphView {
     return { ...n, x: b.x, y: b.y };
   });
   const clusters: ViewCluster[] = [...p.clusters].map(([id, label]) => ({ id, label, ...r.boxes.get(id)! }));
-  const edges: ViewEdge[] = r.edges.map((e) => ({ from: e.from, to: e.to, label: p.edges[e.members[0]].label, points: e.points }));
+  const edges: ViewEdge[] = r.edges.map((e) => ({
+    from: e.from,
+    to: e.to,
+    label: p.edges[e.members[0]].label,
+    points: e.points,
+  }));
   return {
     scope: p.scope,
     expanded: p.expanded,

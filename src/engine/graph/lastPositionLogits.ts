@@ -22,14 +22,24 @@ export function lastPositionLogits(model: onnx.ModelProto, logits: string): Uint
   const sliced = `${last}/glassbox_last_position`;
   const consts = { starts: `${sliced}/starts`, ends: `${sliced}/ends`, axes: `${sliced}/axes` };
   const int64 = (name: string, value: string) =>
-    onnx.TensorProto.create({ name, dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer) });
+    onnx.TensorProto.create({
+      name,
+      dims: [1],
+      dataType: onnx.TensorProto.DataType.INT64,
+      rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer),
+    });
   graph.initializer.push(int64(consts.starts, '-1'), int64(consts.ends, INT64_MAX), int64(consts.axes, '1'));
   for (const i of idx.consumers.get(last) ?? []) {
     const n = graph.node[i];
     n.input = (n.input ?? []).map((x) => (x === last ? sliced : x));
   }
   // [batch, seq, hidden] → [batch, 1, hidden], right after the node that computes it (topological order).
-  const slice = onnx.NodeProto.create({ name: '/glassbox/last_position/Slice', opType: 'Slice', input: [last, consts.starts, consts.ends, consts.axes], output: [sliced] });
+  const slice = onnx.NodeProto.create({
+    name: '/glassbox/last_position/Slice',
+    opType: 'Slice',
+    input: [last, consts.starts, consts.ends, consts.axes],
+    output: [sliced],
+  });
   graph.node.splice(producer + 1, 0, slice);
   return encodeModelProto(model);
 }

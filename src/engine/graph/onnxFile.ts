@@ -14,13 +14,41 @@ export { onnx };
 
 /** Element type names as ONNX Runtime's JavaScript API spells them, by TensorProto.DataType. */
 export const DTYPE_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16', 21: 'uint4', 22: 'int4',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
+  21: 'uint4',
+  22: 'int4',
 };
 
 /** Bits per element by TensorProto.DataType (int4 packs two per byte). */
 export const DTYPE_BITS: Record<number, number> = {
-  1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 16: 16, 21: 4, 22: 4,
+  1: 32,
+  2: 8,
+  3: 8,
+  4: 16,
+  5: 16,
+  6: 32,
+  7: 64,
+  9: 8,
+  10: 16,
+  11: 64,
+  12: 32,
+  13: 64,
+  16: 16,
+  21: 4,
+  22: 4,
 };
 
 /** Decodes an .onnx file; a truncated or foreign file gives an error naming it. */
@@ -39,7 +67,11 @@ export function decodeModelProto(bytes: Uint8Array, label: string): onnx.ModelPr
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new GlassboxError('ONNX_INVALID', `${label} is not a readable ONNX protobuf (${(err as Error).message}).`, 'The file may be truncated or corrupt; re-download or re-export it.');
+    throw new GlassboxError(
+      'ONNX_INVALID',
+      `${label} is not a readable ONNX protobuf (${(err as Error).message}).`,
+      'The file may be truncated or corrupt; re-download or re-export it.',
+    );
   }
   if (!model.graph) throw new GlassboxError('ONNX_INVALID', `${label} holds no graph (expected an ONNX ModelProto).`);
   return model;
@@ -80,18 +112,28 @@ export function externalRef(t: onnx.ITensorProto): { location: string; offset: n
 }
 
 /** Reads one attribute as a plain value (numbers, strings, lists; a tensor becomes its proto). */
-export function attributeValue(a: onnx.IAttributeProto): number | string | number[] | string[] | onnx.ITensorProto | null {
+export function attributeValue(
+  a: onnx.IAttributeProto,
+): number | string | number[] | string[] | onnx.ITensorProto | null {
   const T = onnx.AttributeProto.AttributeType;
   const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('utf8');
   switch (a.type) {
-    case T.FLOAT: return a.f ?? 0;
-    case T.INT: return toNumber(a.i);
-    case T.STRING: return text(a.s);
-    case T.TENSOR: return a.t ?? null;
-    case T.FLOATS: return [...(a.floats ?? [])];
-    case T.INTS: return (a.ints ?? []).map(toNumber);
-    case T.STRINGS: return (a.strings ?? []).map(text);
-    default: return null;
+    case T.FLOAT:
+      return a.f ?? 0;
+    case T.INT:
+      return toNumber(a.i);
+    case T.STRING:
+      return text(a.s);
+    case T.TENSOR:
+      return a.t ?? null;
+    case T.FLOATS:
+      return [...(a.floats ?? [])];
+    case T.INTS:
+      return (a.ints ?? []).map(toNumber);
+    case T.STRINGS:
+      return (a.strings ?? []).map(text);
+    default:
+      return null;
   }
 }
 
@@ -100,13 +142,25 @@ export function attributeValue(a: onnx.IAttributeProto): number | string | numbe
  * the ones at `indices`. External data is read with positioned reads of just those elements,
  * never the whole file. Returns null for dtypes it can't decode or data it can't reach.
  */
-export function tensorValues(t: onnx.ITensorProto, opts: { max?: number; indices?: number[]; baseDir?: string } = {}): number[] | null {
+export function tensorValues(
+  t: onnx.ITensorProto,
+  opts: { max?: number; indices?: number[]; baseDir?: string } = {},
+): number[] | null {
   const count = tensorDims(t).reduce((a, b) => a * b, 1);
   const indices = opts.indices ?? (count <= (opts.max ?? 64) ? [...Array(count).keys()] : null);
   if (!indices || indices.some((i) => i >= count)) return null;
   const dtype = t.dataType ?? 0;
   // Typed repeated fields first (small constants are often stored this way).
-  const typed = dtype === 1 ? t.floatData : dtype === 7 ? t.int64Data : dtype === 11 ? t.doubleData : [6, 2, 3, 4, 5, 9].includes(dtype) ? t.int32Data : null;
+  const typed =
+    dtype === 1
+      ? t.floatData
+      : dtype === 7
+        ? t.int64Data
+        : dtype === 11
+          ? t.doubleData
+          : [6, 2, 3, 4, 5, 9].includes(dtype)
+            ? t.int32Data
+            : null;
   if (typed && typed.length === count) return indices.map((i) => toNumber(typed[i] as number));
   const bytesPer = (DTYPE_BITS[dtype] ?? 0) / 8;
   if (!ELEMENT_READERS[dtype] || bytesPer < 1) return null;
@@ -122,7 +176,11 @@ export function tensorValues(t: onnx.ITensorProto, opts: { max?: number; indices
     }
     try {
       const buf = Buffer.alloc(bytesPer);
-      return indices.map((i) => (fs.readSync(fd, buf, 0, bytesPer, ext.offset + i * bytesPer) === bytesPer ? read(new DataView(buf.buffer, buf.byteOffset, bytesPer), 0) : NaN));
+      return indices.map((i) =>
+        fs.readSync(fd, buf, 0, bytesPer, ext.offset + i * bytesPer) === bytesPer
+          ? read(new DataView(buf.buffer, buf.byteOffset, bytesPer), 0)
+          : NaN,
+      );
     } finally {
       fs.closeSync(fd);
     }
@@ -153,6 +211,10 @@ export function valueInfoType(v: onnx.IValueInfoProto): { dtype: string; shape: 
   return {
     dtype: DTYPE_NAMES[tt?.elemType ?? 0] ?? 'unknown',
     // A dim holds a name, a value, or neither (unknown).
-    shape: dims ? dims.map((d) => (d.dimParam ? d.dimParam : (d as { value?: string }).value === 'dimValue' ? toNumber(d.dimValue) : '?')) : null,
+    shape: dims
+      ? dims.map((d) =>
+          d.dimParam ? d.dimParam : (d as { value?: string }).value === 'dimValue' ? toNumber(d.dimValue) : '?',
+        )
+      : null,
   };
 }

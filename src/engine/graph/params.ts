@@ -47,8 +47,23 @@ export interface ParamScan {
 const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 const QUANT_DATA = new Set(['int8', 'uint8', 'int4', 'uint4']);
 const PASS_THROUGH = new Set(['Cast', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'DequantizeLinear', 'Flatten']);
-const LINEAR = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'FusedMatMul', 'MatMulIntegerToFloat', 'Conv']);
-const NORM_OPS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization']);
+const LINEAR = new Set([
+  'MatMul',
+  'Gemm',
+  'MatMulNBits',
+  'MatMulInteger',
+  'DynamicQuantizeMatMul',
+  'FusedMatMul',
+  'MatMulIntegerToFloat',
+  'Conv',
+]);
+const NORM_OPS = new Set([
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'SkipLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'RMSNormalization',
+]);
 const QUANT_META_NAME = /(_scale|_scales|_zero_point|_zp|_qzeros|_zeros)$/;
 const QUANT_WEIGHT_SUFFIX = /_(quantized|Q4|q4|int8|uint8|int4|q8)$/;
 const SHORT_DTYPE: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', float64: 'fp64' };
@@ -56,19 +71,32 @@ const SHORT_DTYPE: Record<string, string> = { float32: 'fp32', float16: 'fp16', 
 /** Inputs of quantized operators that hold scales or zero points rather than weights. */
 function isQuantMetaSlot(n: GNode, input: number): boolean {
   switch (n.op) {
-    case 'MatMulNBits': return input === 2 || input === 3 || input === 4;
-    case 'MatMulInteger': return input >= 2;
-    case 'DynamicQuantizeMatMul': return input === 2 || input === 3;
-    case 'GatherBlockQuantized': return input >= 2;
-    case 'DequantizeLinear': case 'QuantizeLinear': return input >= 1;
-    case 'MatMulIntegerToFloat': return input >= 2 && input <= 5;
-    default: return false;
+    case 'MatMulNBits':
+      return input === 2 || input === 3 || input === 4;
+    case 'MatMulInteger':
+      return input >= 2;
+    case 'DynamicQuantizeMatMul':
+      return input === 2 || input === 3;
+    case 'GatherBlockQuantized':
+      return input >= 2;
+    case 'DequantizeLinear':
+    case 'QuantizeLinear':
+      return input >= 1;
+    case 'MatMulIntegerToFloat':
+      return input >= 2 && input <= 5;
+    default:
+      return false;
   }
 }
 
 function slotOf(n: GNode, input: number, dims: number[]): Slot {
   if ((n.op === 'Gather' || n.op === 'GatherBlockQuantized') && input === 0) return 'embedding';
-  if (LINEAR.has(n.op)) return (n.op === 'Gemm' && input === 2) || (n.op === 'MatMulNBits' && input === 5) || (n.op === 'DynamicQuantizeMatMul' && input === 4) ? 'bias' : 'linear';
+  if (LINEAR.has(n.op))
+    return (n.op === 'Gemm' && input === 2) ||
+      (n.op === 'MatMulNBits' && input === 5) ||
+      (n.op === 'DynamicQuantizeMatMul' && input === 4)
+      ? 'bias'
+      : 'linear';
   if (n.op === 'Attention' || n.op === 'MultiHeadAttention') return input === 1 ? 'linear' : 'bias';
   if (NORM_OPS.has(n.op)) return 'norm';
   if ((n.op === 'Mul' || n.op === 'Add') && dims.length === 1) {
@@ -80,7 +108,10 @@ function slotOf(n: GNode, input: number, dims: number[]): Slot {
 }
 
 /** Follows a tensor through pass-through nodes; returns real uses, Identity aliases, and whether it's cast to fp32. */
-function follow(g: GraphIndex, tensor: string): { uses: { node: GNode; input: number }[]; aliases: GNode[]; castToFloat: boolean } {
+function follow(
+  g: GraphIndex,
+  tensor: string,
+): { uses: { node: GNode; input: number }[]; aliases: GNode[]; castToFloat: boolean } {
   const uses: { node: GNode; input: number }[] = [];
   const aliases: GNode[] = [];
   let castToFloat = false;
@@ -103,19 +134,30 @@ function follow(g: GraphIndex, tensor: string): { uses: { node: GNode; input: nu
   return { uses, aliases, castToFloat };
 }
 
-function logicalShape(init: GInit, uses: { node: GNode; input: number }[]): { shape: number[]; params: number; quant?: string; dtype: string } {
+function logicalShape(
+  init: GInit,
+  uses: { node: GNode; input: number }[],
+): { shape: number[]; params: number; quant?: string; dtype: string } {
   const nbits = uses.find((u) => u.node.op === 'MatMulNBits' && u.input === 1);
   if (nbits) {
-    const K = Number(nbits.node.attrs.K ?? 0), N = Number(nbits.node.attrs.N ?? 0);
-    const bits = Number(nbits.node.attrs.bits ?? 4), block = Number(nbits.node.attrs.block_size ?? 0);
+    const K = Number(nbits.node.attrs.K ?? 0),
+      N = Number(nbits.node.attrs.N ?? 0);
+    const bits = Number(nbits.node.attrs.bits ?? 4),
+      block = Number(nbits.node.attrs.block_size ?? 0);
     return { shape: [K, N], params: K * N, dtype: `int${bits}`, quant: `int${bits}, block ${block} (MatMulNBits)` };
   }
   const gbq = uses.find((u) => u.node.op === 'GatherBlockQuantized' && u.input === 0);
   const elements = init.dims.reduce((a, b) => a * b, 1);
   if (gbq && init.dtype === 'uint8') {
-    const bits = Number(gbq.node.attrs.bits ?? 4), block = Number(gbq.node.attrs.block_size ?? 0);
+    const bits = Number(gbq.node.attrs.bits ?? 4),
+      block = Number(gbq.node.attrs.block_size ?? 0);
     const shape = [...init.dims.slice(0, -1), (init.dims[init.dims.length - 1] * 8) / bits];
-    return { shape, params: (elements * 8) / bits, dtype: `int${bits}`, quant: `int${bits}, block ${block} (GatherBlockQuantized)` };
+    return {
+      shape,
+      params: (elements * 8) / bits,
+      dtype: `int${bits}`,
+      quant: `int${bits}, block ${block} (GatherBlockQuantized)`,
+    };
   }
   const dq = uses.find((u) => ['MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat'].includes(u.node.op));
   const dtype = SHORT_DTYPE[init.dtype] ?? init.dtype;
@@ -136,7 +178,8 @@ export function scanParams(g: GraphIndex, missingExternal: Set<string>): ParamSc
 
   // base names of quantized weights, so `X_scale` / `X_zero_point` next to `X_quantized` are recognised
   const quantBases = new Set<string>();
-  for (const x of g.inits.values()) if (QUANT_DATA.has(x.dtype)) quantBases.add(x.name.replace(QUANT_WEIGHT_SUFFIX, ''));
+  for (const x of g.inits.values())
+    if (QUANT_DATA.has(x.dtype)) quantBases.add(x.name.replace(QUANT_WEIGHT_SUFFIX, ''));
 
   for (const init of g.inits.values()) {
     const elements = init.dims.reduce((a, b) => a * b, 1);
@@ -145,7 +188,16 @@ export function scanParams(g: GraphIndex, missingExternal: Set<string>): ParamSc
     const directMeta = uses.some((u) => isQuantMetaSlot(u.node, u.input));
     const namedMeta = QUANT_META_NAME.test(init.name) && quantBases.has(init.name.replace(QUANT_META_NAME, ''));
     // ONNX Runtime's dynamic quantization multiplies the weight scale by the activation scale (DynamicQuantizeLinear output 1)
-    const scaleProduct = FLOAT.has(init.dtype) && uses.length > 0 && uses.every((u) => u.node.op === 'Mul' && u.node.inputs.some((i) => i !== init.name && g.producer.has(i) && g.nodes[g.producer.get(i)!].op === 'DynamicQuantizeLinear'));
+    const scaleProduct =
+      FLOAT.has(init.dtype) &&
+      uses.length > 0 &&
+      uses.every(
+        (u) =>
+          u.node.op === 'Mul' &&
+          u.node.inputs.some(
+            (i) => i !== init.name && g.producer.has(i) && g.nodes[g.producer.get(i)!].op === 'DynamicQuantizeLinear',
+          ),
+      );
     if (directMeta || namedMeta || scaleProduct) {
       metaFor.push([init, uses[0]?.node ?? null]);
       continue;
@@ -154,8 +206,11 @@ export function scanParams(g: GraphIndex, missingExternal: Set<string>): ParamSc
       excluded.push({ name: init.name, reason: 'buffer (not learned)' });
       continue;
     }
-    const isWeight = FLOAT.has(init.dtype) || (QUANT_DATA.has(init.dtype) && elements > 64 && uses.some((u) => !isQuantMetaSlot(u.node, u.input)));
-    const quantViaDq = QUANT_DATA.has(init.dtype) && g.consumers.get(init.name)?.some((ci) => g.nodes[ci].op === 'DequantizeLinear');
+    const isWeight =
+      FLOAT.has(init.dtype) ||
+      (QUANT_DATA.has(init.dtype) && elements > 64 && uses.some((u) => !isQuantMetaSlot(u.node, u.input)));
+    const quantViaDq =
+      QUANT_DATA.has(init.dtype) && g.consumers.get(init.name)?.some((ci) => g.nodes[ci].op === 'DequantizeLinear');
     if (!isWeight && !quantViaDq) {
       if (elements > 64) excluded.push({ name: init.name, reason: `${init.dtype} constant` });
       else smallConstants++;
@@ -231,11 +286,15 @@ function nearbyQuantizedWeight(g: GraphIndex, start: GNode, params: LogicalParam
     for (const n of frontier) {
       const owner = params.find((p) => p.quant && p.uses.some((u) => u.node === n && !isQuantMetaSlot(n, u.input)));
       if (owner) return owner;
-      const neighbours = [...n.outputs.flatMap((o) => g.consumers.get(o) ?? []), ...n.inputs.flatMap((i) => (g.producer.has(i) ? [g.producer.get(i)!] : []))];
-      for (const i of neighbours) if (!seen.has(i)) {
-        seen.add(i);
-        next.push(g.nodes[i]);
-      }
+      const neighbours = [
+        ...n.outputs.flatMap((o) => g.consumers.get(o) ?? []),
+        ...n.inputs.flatMap((i) => (g.producer.has(i) ? [g.producer.get(i)!] : [])),
+      ];
+      for (const i of neighbours)
+        if (!seen.has(i)) {
+          seen.add(i);
+          next.push(g.nodes[i]);
+        }
     }
     frontier = next;
   }
@@ -244,10 +303,16 @@ function nearbyQuantizedWeight(g: GraphIndex, start: GNode, params: LogicalParam
 
 /** Prefers the use whose node name tells where it sits (a layer scope, or an outer role). */
 function pickConsumer(uses: { node: GNode; input: number }[]): { node: GNode; input: number } | undefined {
-  return uses.find((u) => layerIndex(u.node.name) !== null) ?? uses.find((u) => outerRoleOf(u.node.name) !== null) ?? uses[0];
+  return (
+    uses.find((u) => layerIndex(u.node.name) !== null) ?? uses.find((u) => outerRoleOf(u.node.name) !== null) ?? uses[0]
+  );
 }
 
-function place(name: string, node: GNode | null, slot: Slot): Pick<LogicalParam, 'layer' | 'component' | 'outer' | 'role' | 'consumer'> {
+function place(
+  name: string,
+  node: GNode | null,
+  slot: Slot,
+): Pick<LogicalParam, 'layer' | 'component' | 'outer' | 'role' | 'consumer'> {
   const nodeName = node?.name ?? '';
   const layer = layerIndex(nodeName) ?? layerIndex(name);
   const component = componentOf(nodeName) ?? componentOf(name);
@@ -258,5 +323,11 @@ function place(name: string, node: GNode | null, slot: Slot): Pick<LogicalParam,
     if (component === 'final_norm') outer = 'final_norm';
   }
   const role = roleOf(nodeName) ?? roleOf(name) ?? (slot === 'other' ? (node?.op ?? 'tensor') : slot);
-  return { layer: component === 'final_norm' ? null : layer, component: component === 'final_norm' ? null : component, outer, role, consumer: nodeName };
+  return {
+    layer: component === 'final_norm' ? null : layer,
+    component: component === 'final_norm' ? null : component,
+    outer,
+    role,
+    consumer: nodeName,
+  };
 }

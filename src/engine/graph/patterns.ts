@@ -10,7 +10,13 @@ import type { GNode, GraphIndex } from './graphIndex';
 import type { LogicalParam } from './params';
 import type { Component } from './scopes';
 
-const FUSED_ATTENTION = new Set(['GroupQueryAttention', 'MultiHeadAttention', 'Attention', 'PackedAttention', 'SparseAttention']);
+const FUSED_ATTENTION = new Set([
+  'GroupQueryAttention',
+  'MultiHeadAttention',
+  'Attention',
+  'PackedAttention',
+  'SparseAttention',
+]);
 const LINEAR = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'FusedMatMul']);
 const ACTIVATION = new Set(['Sigmoid', 'Silu', 'Gelu', 'FastGelu', 'QuickGelu', 'Erf', 'Tanh', 'Relu']);
 
@@ -67,11 +73,26 @@ export function blocksByPattern(g: GraphIndex, embed: LogicalParam | undefined):
   const branches: { nodes: Set<number>; attention: boolean }[] = [];
   while (stream) {
     const s: string = stream;
-    const add = (g.consumers.get(s) ?? []).map((i) => g.nodes[i]).find((n) => n.op === 'Add' && n.inputs.length === 2 && n.inputs.some((x) => x !== s) && g.producer.has(n.inputs.find((x) => x !== s)!));
+    const add = (g.consumers.get(s) ?? [])
+      .map((i) => g.nodes[i])
+      .find(
+        (n) =>
+          n.op === 'Add' &&
+          n.inputs.length === 2 &&
+          n.inputs.some((x) => x !== s) &&
+          g.producer.has(n.inputs.find((x) => x !== s)!),
+      );
     if (!add) break;
-    const nodes = branch(g, s, add.inputs.find((x) => x !== s)!);
+    const nodes = branch(
+      g,
+      s,
+      add.inputs.find((x) => x !== s)!,
+    );
     if (![...nodes].some((i) => LINEAR.has(g.nodes[i].op))) break;
-    branches.push({ nodes, attention: [...nodes].some((i) => g.nodes[i].op === 'Softmax' || FUSED_ATTENTION.has(g.nodes[i].op)) });
+    branches.push({
+      nodes,
+      attention: [...nodes].some((i) => g.nodes[i].op === 'Softmax' || FUSED_ATTENTION.has(g.nodes[i].op)),
+    });
     stream = add.outputs[0];
   }
   const blocks: PatternBlocks['blocks'] = [];
@@ -83,7 +104,10 @@ export function blocksByPattern(g: GraphIndex, embed: LogicalParam | undefined):
   const componentOfNode = new Map<number, Component>();
   const layerOfNode = new Map<number, number>();
   blocks.forEach((b, layer) => {
-    for (const [set, comp] of [[b.attention, 'attention'], [b.mlp, 'mlp']] as const) {
+    for (const [set, comp] of [
+      [b.attention, 'attention'],
+      [b.mlp, 'mlp'],
+    ] as const) {
       const firstLinear = Math.min(...[...set].filter((i) => LINEAR.has(g.nodes[i].op)));
       for (const i of set) {
         // the ops before the branch's first projection are its norm
@@ -102,11 +126,14 @@ export function placeByPattern(g: GraphIndex, params: LogicalParam[], pb: Patter
     if (!use || p.outer) continue;
     p.layer = pb.layerOfNode.get(use.node.index)!;
     p.component = pb.componentOfNode.get(use.node.index) ?? null;
-    if (p.slot === 'other' && p.shape.length === 1 && (p.component === 'norm1' || p.component === 'norm2')) p.slot = 'norm';
+    if (p.slot === 'other' && p.shape.length === 1 && (p.component === 'norm1' || p.component === 'norm2'))
+      p.slot = 'norm';
   }
   for (const [layer, b] of pb.blocks.entries()) {
     const linear = (set: Set<number>) =>
-      params.filter((p) => p.layer === layer && p.slot === 'linear' && p.uses.some((u) => set.has(u.node.index))).sort((a, c) => firstUse(a, set) - firstUse(c, set));
+      params
+        .filter((p) => p.layer === layer && p.slot === 'linear' && p.uses.some((u) => set.has(u.node.index)))
+        .sort((a, c) => firstUse(a, set) - firstUse(c, set));
     const attn = linear(b.attention);
     const fused = [...b.attention].map((i) => g.nodes[i]).find((n) => FUSED_ATTENTION.has(n.op) || n.op === 'Softmax');
     const before = attn.filter((p) => firstUse(p, b.attention) < (fused?.index ?? Infinity));
@@ -115,7 +142,13 @@ export function placeByPattern(g: GraphIndex, params: LogicalParam[], pb: Patter
     else before.forEach((p, k) => (p.role = ['q_proj', 'k_proj', 'v_proj'][k] ?? `proj_${k}`));
     after.forEach((p, k) => (p.role = k === 0 ? 'o_proj' : `proj_${k}`));
     const mlp = linear(b.mlp);
-    const gate = mlp.find((p) => p.uses.some((u) => b.mlp.has(u.node.index) && u.node.outputs.some((o) => (g.consumers.get(o) ?? []).some((c) => ACTIVATION.has(g.nodes[c].op)))));
+    const gate = mlp.find((p) =>
+      p.uses.some(
+        (u) =>
+          b.mlp.has(u.node.index) &&
+          u.node.outputs.some((o) => (g.consumers.get(o) ?? []).some((c) => ACTIVATION.has(g.nodes[c].op))),
+      ),
+    );
     const down = mlp[mlp.length - 1];
     for (const p of mlp) p.role = p === down ? 'down_proj' : p === gate && mlp.length >= 3 ? 'gate_proj' : 'up_proj';
   }

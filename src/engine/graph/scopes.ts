@@ -48,15 +48,25 @@ export function componentOf(path: string): Component {
   }
   // projection names without a parent scope
   for (const s of segments(path)) {
-    if (/^(q_proj|k_proj|v_proj|o_proj|qkv_proj|c_attn|query_key_value|out_proj|query|key|value)$/.test(s)) return 'attention';
-    if (/^(gate_proj|up_proj|down_proj|gate_up_proj|c_fc|fc1|fc2|fc_in|fc_out|w1|w2|w3|dense_h_to_4h|dense_4h_to_h)$/.test(s)) return 'mlp';
+    if (/^(q_proj|k_proj|v_proj|o_proj|qkv_proj|c_attn|query_key_value|out_proj|query|key|value)$/.test(s))
+      return 'attention';
+    if (
+      /^(gate_proj|up_proj|down_proj|gate_up_proj|c_fc|fc1|fc2|fc_in|fc_out|w1|w2|w3|dense_h_to_4h|dense_4h_to_h)$/.test(
+        s,
+      )
+    )
+      return 'mlp';
   }
   return null;
 }
 
 /** The most specific role word in a path (`q_proj`, `c_attn`, `down_proj`, `embed_tokens`, …). */
 export function roleOf(path: string): string | null {
-  const segs = segments(path).filter((s) => !/^(weight|bias|MatMul|Gemm|MatMulNBits|Gather|Add|Mul|output|\d+)$/i.test(s) && !/_(Q4|scales|zp|quantized|scale|zero_point)$/.test(s));
+  const segs = segments(path).filter(
+    (s) =>
+      !/^(weight|bias|MatMul|Gemm|MatMulNBits|Gather|Add|Mul|output|\d+)$/i.test(s) &&
+      !/_(Q4|scales|zp|quantized|scale|zero_point)$/.test(s),
+  );
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i];
     if (/^(onnx::|_v_|Constant|Identity)/.test(s)) continue;
@@ -75,7 +85,8 @@ export function outerRoleOf(path: string): OuterRole {
   const segs = segments(path);
   for (const s of segs) {
     if (/^(wpe|embed_positions|position_embeddings|pos_emb)$/.test(s)) return 'position_embedding';
-    if (/^(embed_tokens|wte|word_embeddings|embed_in|tok_embeddings|token_embedding|embeddings)$/.test(s)) return 'embedding';
+    if (/^(embed_tokens|wte|word_embeddings|embed_in|tok_embeddings|token_embedding|embeddings)$/.test(s))
+      return 'embedding';
     if (/^(lm_head|embed_out|output_layer)$/.test(s)) return 'lm_head';
     if (FINAL_NORM.test(s) || /^norm$/.test(s)) return 'final_norm';
   }
@@ -83,4 +94,5 @@ export function outerRoleOf(path: string): OuterRole {
 }
 
 /** Buffers that exporters store as initializers but are not learned (masks, RoPE tables). */
-export const BUFFER_NAME = /(^|[./])(attn\.bias|masked_bias|inv_freq|cos_cached|sin_cached|cos_cache|sin_cache|causal_mask|position_ids|rotary_emb\.[a-z_]+)$/;
+export const BUFFER_NAME =
+  /(^|[./])(attn\.bias|masked_bias|inv_freq|cos_cached|sin_cached|cos_cache|sin_cache|causal_mask|position_ids|rotary_emb\.[a-z_]+)$/;

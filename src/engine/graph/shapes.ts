@@ -16,14 +16,89 @@ export interface ShapeInfo {
 }
 
 const UNARY = new Set([
-  'Identity', 'Neg', 'Sqrt', 'Reciprocal', 'Sigmoid', 'Tanh', 'Relu', 'Gelu', 'FastGelu', 'BiasGelu', 'QuickGelu', 'Erf', 'Exp', 'Log', 'Abs',
-  'Softmax', 'LogSoftmax', 'Not', 'Cos', 'Sin', 'Dropout', 'CumSum', 'Trilu', 'LayerNormalization', 'SimplifiedLayerNormalization',
-  'RMSNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding', 'Floor', 'Ceil', 'Round', 'HardSigmoid',
-  'LeakyRelu', 'Elu', 'Selu', 'Softplus', 'IsNaN', 'Sign',
+  'Identity',
+  'Neg',
+  'Sqrt',
+  'Reciprocal',
+  'Sigmoid',
+  'Tanh',
+  'Relu',
+  'Gelu',
+  'FastGelu',
+  'BiasGelu',
+  'QuickGelu',
+  'Erf',
+  'Exp',
+  'Log',
+  'Abs',
+  'Softmax',
+  'LogSoftmax',
+  'Not',
+  'Cos',
+  'Sin',
+  'Dropout',
+  'CumSum',
+  'Trilu',
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'RMSNormalization',
+  'SkipLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'RotaryEmbedding',
+  'Floor',
+  'Ceil',
+  'Round',
+  'HardSigmoid',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'Softplus',
+  'IsNaN',
+  'Sign',
 ]);
-const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Where', 'Max', 'Min', 'Mod', 'BiasAdd']);
-const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN']);
-const DTYPE_BY_CODE: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 16: 'bfloat16', 2: 'uint8', 3: 'int8' };
+const BINARY = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Where',
+  'Max',
+  'Min',
+  'Mod',
+  'BiasAdd',
+]);
+const BOOL_OUT = new Set([
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Not',
+  'IsNaN',
+]);
+const DTYPE_BY_CODE: Record<number, string> = {
+  1: 'float32',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  16: 'bfloat16',
+  2: 'uint8',
+  3: 'int8',
+};
 
 function addDim(a: Dim, b: Dim): Dim {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
@@ -64,7 +139,16 @@ function elementwise(op: string, a: Dim[], b: Dim[]): Dim[] | undefined {
       else return undefined;
       continue;
     }
-    const r = op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : op === 'Div' && y !== 0 ? Math.trunc(x / y) : undefined;
+    const r =
+      op === 'Add'
+        ? x + y
+        : op === 'Sub'
+          ? x - y
+          : op === 'Mul'
+            ? x * y
+            : op === 'Div' && y !== 0
+              ? Math.trunc(x / y)
+              : undefined;
     if (r === undefined) return undefined;
     out.push(r);
   }
@@ -79,7 +163,11 @@ export function inferShapes(g: GraphIndex): Map<string, ShapeInfo> {
   }
   for (const init of g.inits.values()) {
     const isInt = init.dtype === 'int64' || init.dtype === 'int32';
-    known.set(init.name, { dtype: init.dtype, shape: init.dims, value: isInt && init.values ? init.values : undefined });
+    known.set(init.name, {
+      dtype: init.dtype,
+      shape: init.dims,
+      value: isInt && init.values ? init.values : undefined,
+    });
   }
   for (const n of g.nodes) {
     let outs: (ShapeInfo | undefined)[] = [];
@@ -101,7 +189,8 @@ export function inferShapes(g: GraphIndex): Map<string, ShapeInfo> {
 
 function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeInfo | undefined)[] {
   const inp = (i: number): ShapeInfo | undefined => (n.inputs[i] ? known.get(n.inputs[i]) : undefined);
-  const value = (i: number): Dim[] | undefined => inp(i)?.value ?? (n.inputs[i] ? (constantValue(g, n.inputs[i]) ?? undefined) : undefined);
+  const value = (i: number): Dim[] | undefined =>
+    inp(i)?.value ?? (n.inputs[i] ? (constantValue(g, n.inputs[i]) ?? undefined) : undefined);
   const a = inp(0);
   const intsAttr = (k: string) => (Array.isArray(n.attrs[k]) ? (n.attrs[k] as number[]) : undefined);
   switch (n.op) {
@@ -112,7 +201,8 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
         return [{ dtype: v.dtype, shape: v.dims, value: isInt && v.values ? v.values : undefined }];
       }
       if (typeof n.attrs.value_int === 'number') return [{ dtype: 'int64', shape: [], value: [n.attrs.value_int] }];
-      if (Array.isArray(n.attrs.value_ints)) return [{ dtype: 'int64', shape: [n.attrs.value_ints.length], value: n.attrs.value_ints as number[] }];
+      if (Array.isArray(n.attrs.value_ints))
+        return [{ dtype: 'int64', shape: [n.attrs.value_ints.length], value: n.attrs.value_ints as number[] }];
       if (typeof n.attrs.value_float === 'number') return [{ dtype: 'float32', shape: [] }];
       return [];
     }
@@ -137,7 +227,8 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       const dtype = tensor ? tensor.dtype : 'float32';
       const out: ShapeInfo = { dtype, shape: v };
       // a filled shape-sized vector (torch's expand bookkeeping): keep its value
-      if (v && v.length === 1 && typeof v[0] === 'number' && v[0] <= 64 && (dtype === 'int64' || dtype === 'int32')) out.value = Array(v[0]).fill(tensor?.values?.[0] ?? 0);
+      if (v && v.length === 1 && typeof v[0] === 'number' && v[0] <= 64 && (dtype === 'int64' || dtype === 'int32'))
+        out.value = Array(v[0]).fill(tensor?.values?.[0] ?? 0);
       return [out];
     }
     case 'Gather':
@@ -188,7 +279,10 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       const minus = shape.indexOf(-1);
       if (minus >= 0) {
         const total = a.shape.reduce<number | null>((p, d) => (p !== null && typeof d === 'number' ? p * d : null), 1);
-        const rest = shape.reduce<number | null>((p, d, i) => (i === minus ? p : p !== null && typeof d === 'number' ? p * d : null), 1);
+        const rest = shape.reduce<number | null>(
+          (p, d, i) => (i === minus ? p : p !== null && typeof d === 'number' ? p * d : null),
+          1,
+        );
         shape[minus] = total !== null && rest ? total / rest : '?';
       }
       return [{ dtype: a.dtype, shape, value: a.value }];
@@ -207,7 +301,11 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       const x = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
       const y = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
       const batch = broadcast([x.slice(0, -2), y.slice(0, -2)]);
-      const shape = [...batch, ...(a.shape.length === 1 ? [] : [x[x.length - 2]]), ...(b.shape.length === 1 ? [] : [y[y.length - 1]])];
+      const shape = [
+        ...batch,
+        ...(a.shape.length === 1 ? [] : [x[x.length - 2]]),
+        ...(b.shape.length === 1 ? [] : [y[y.length - 1]]),
+      ];
       const dtype = n.op === 'MatMulInteger' ? 'int32' : n.op === 'DynamicQuantizeMatMul' ? 'float32' : a.dtype;
       return [{ dtype, shape }];
     }
@@ -231,19 +329,33 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       if (!a?.shape) return [];
       const axes = intsAttr('axes') ?? value(1);
       const keep = (attrNumber(n, 'keepdims') ?? 1) === 1;
-      const set = axes ? new Set((axes as number[]).map((x) => normAxis(x, a.shape!.length))) : new Set(a.shape.map((_, i) => i));
+      const set = axes
+        ? new Set((axes as number[]).map((x) => normAxis(x, a.shape!.length)))
+        : new Set(a.shape.map((_, i) => i));
       const shape = a.shape.flatMap((d, i) => (set.has(i) ? (keep ? [1] : []) : [d]));
       return [{ dtype: a.dtype, shape }];
     }
     case 'Slice': {
       if (!a?.shape) return [];
-      const starts = value(1), ends = value(2), axesV = value(3), steps = value(4);
+      const starts = value(1),
+        ends = value(2),
+        axesV = value(3),
+        steps = value(4);
       const shape = [...a.shape];
       const axes = axesV ?? starts?.map((_, i) => i) ?? [];
       axes.forEach((ax, k) => {
         const i = normAxis(Number(ax), shape.length);
-        const d = shape[i], s = starts?.[k], e = ends?.[k], st = steps?.[k] ?? 1;
-        if (typeof d === 'number' && typeof s === 'number' && typeof e === 'number' && typeof st === 'number' && st > 0) {
+        const d = shape[i],
+          s = starts?.[k],
+          e = ends?.[k],
+          st = steps?.[k] ?? 1;
+        if (
+          typeof d === 'number' &&
+          typeof s === 'number' &&
+          typeof e === 'number' &&
+          typeof st === 'number' &&
+          st > 0
+        ) {
           const lo = Math.min(Math.max(s < 0 ? s + d : s, 0), d);
           const hi = Math.min(Math.max(e < 0 ? e + d : e, 0), d);
           shape[i] = Math.max(0, Math.ceil((hi - lo) / st));
@@ -254,7 +366,8 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       const out: ShapeInfo = { dtype: a.dtype, shape };
       if (a.value && a.shape.length === 1 && typeof starts?.[0] === 'number' && typeof ends?.[0] === 'number') {
         const len = a.value.length;
-        const s = starts[0] as number, e = ends[0] as number;
+        const s = starts[0] as number,
+          e = ends[0] as number;
         out.value = a.value.slice(s < 0 ? s + len : s, e < 0 ? e + len : Math.min(e, len));
       }
       return [out];
@@ -286,13 +399,18 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
       // packed QKV input: the output has num_heads × head_size of the hidden width
       const kvHeads = attrNumber(n, 'kv_num_heads');
       let hidden = q[q.length - 1];
-      if (n.op === 'GroupQueryAttention' && !n.inputs[1] && heads && kvHeads && typeof hidden === 'number') hidden = (hidden / (heads + 2 * kvHeads)) * heads;
+      if (n.op === 'GroupQueryAttention' && !n.inputs[1] && heads && kvHeads && typeof hidden === 'number')
+        hidden = (hidden / (heads + 2 * kvHeads)) * heads;
       return [{ dtype: a.dtype, shape: [...q.slice(0, -1), hidden] }];
     }
     case 'DequantizeLinear':
       return [a?.shape ? { dtype: inp(1)?.dtype ?? 'float32', shape: a.shape } : undefined];
     case 'DynamicQuantizeLinear':
-      return [a?.shape ? { dtype: 'uint8', shape: a.shape } : undefined, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+      return [
+        a?.shape ? { dtype: 'uint8', shape: a.shape } : undefined,
+        { dtype: 'float32', shape: [] },
+        { dtype: 'uint8', shape: [] },
+      ];
   }
   if (UNARY.has(n.op)) {
     if (!a) return [];
@@ -307,11 +425,14 @@ function infer(n: GNode, g: GraphIndex, known: Map<string, ShapeInfo>): (ShapeIn
     const shape = broadcast(ins.map((x) => x!.shape!));
     const dtype = BOOL_OUT.has(n.op) ? 'bool' : n.op === 'Where' ? ins[1]!.dtype : ins[0]!.dtype;
     const out: ShapeInfo = { dtype, shape };
-    const va = value(0), vb = value(1);
+    const va = value(0),
+      vb = value(1);
     if (va && vb && ['Add', 'Sub', 'Mul', 'Div'].includes(n.op)) out.value = elementwise(n.op, va, vb);
-    if (va && vb && n.op === 'Equal' && (va.length === vb.length || vb.length === 1)) out.value = va.map((x, i) => (x === vb[vb.length === 1 ? 0 : i] ? 1 : 0));
+    if (va && vb && n.op === 'Equal' && (va.length === vb.length || vb.length === 1))
+      out.value = va.map((x, i) => (x === vb[vb.length === 1 ? 0 : i] ? 1 : 0));
     const vc = value(2);
-    if (n.op === 'Where' && va && vb && vc && va.length === vb.length && vb.length === vc.length) out.value = va.map((c, i) => (c ? vb[i] : vc[i]));
+    if (n.op === 'Where' && va && vb && vc && va.length === vb.length && vb.length === vc.length)
+      out.value = va.map((c, i) => (c ? vb[i] : vc[i]));
     return [out];
   }
   return [];

@@ -48,10 +48,15 @@ function seriesFromRecords(records: Json[], prefix: string): { xKey: string; ser
   const rows = records.filter(isRecord);
   const xKey = X_KEYS.find((k) => rows.some((r) => isNum(r[k]))) ?? '';
   const keys = new Set<string>();
-  for (const r of rows) for (const [k, v] of Object.entries(r)) if (isNum(v) && /loss|ppl|perplexity/i.test(k)) keys.add(k);
+  for (const r of rows)
+    for (const [k, v] of Object.entries(r)) if (isNum(v) && /loss|ppl|perplexity/i.test(k)) keys.add(k);
   const series = [...keys].map((k) => ({
     name: prefix ? `${prefix} ${k}` : k,
-    points: downsample(rows.map((r, i) => ({ x: xKey ? (r[xKey] as number) : i, y: r[k] })).filter((p): p is { x: number; y: number } => isNum(p.x) && isNum(p.y))),
+    points: downsample(
+      rows
+        .map((r, i) => ({ x: xKey ? (r[xKey] as number) : i, y: r[k] }))
+        .filter((p): p is { x: number; y: number } => isNum(p.x) && isNum(p.y)),
+    ),
   }));
   return { xKey: xKey || 'record', series: series.filter((s) => s.points.length > 0) };
 }
@@ -67,7 +72,10 @@ export function parseLossLog(json: Json): { xLabel: string; series: Series[] } |
     }
     if (!isRecord(x)) return;
     // columns: {"step": [...], "train_loss": [...]}
-    const cols = Object.entries(x).filter(([, v]) => Array.isArray(v) && v.length > 0 && v.every(isNum)) as [string, number[]][];
+    const cols = Object.entries(x).filter(([, v]) => Array.isArray(v) && v.length > 0 && v.every(isNum)) as [
+      string,
+      number[],
+    ][];
     if (cols.length >= 2) {
       const rows = cols[0][1].map((_, i) => Object.fromEntries(cols.map(([k, v]) => [k, v[i]])));
       found.push(seriesFromRecords(rows, prefix));
@@ -103,15 +111,29 @@ export function parseScaling(json: Json): TrainingInfo['scaling'] {
     const params = pick(r, PARAM_KEYS);
     const loss = pick(r, LOSS_KEYS);
     if (params === undefined || loss === undefined) return [];
-    const label = ['name', 'label', 'size', 'id'].map((k) => r[k]).find((v) => typeof v === 'string') as string | undefined;
-    return [{ params, loss, tokens: pick(r, ['tokens', 'n_tokens', 'D', 'train_tokens']), flops: pick(r, ['flops', 'FLOPs', 'compute', 'C', 'train_flops']), label }];
+    const label = ['name', 'label', 'size', 'id'].map((k) => r[k]).find((v) => typeof v === 'string') as
+      string | undefined;
+    return [
+      {
+        params,
+        loss,
+        tokens: pick(r, ['tokens', 'n_tokens', 'D', 'train_tokens']),
+        flops: pick(r, ['flops', 'FLOPs', 'compute', 'C', 'train_flops']),
+        label,
+      },
+    ];
   });
   if (points.length === 0) return null;
   points.sort((a, b) => a.params - b.params);
   let fit: NonNullable<TrainingInfo['scaling']>['fit'] = null;
-  const f = isRecord(json) ? (['fit', 'law', 'power_law', 'scaling_law'].map((k) => json[k]).find(isRecord) as Record<string, Json> | undefined) : undefined;
+  const f = isRecord(json)
+    ? (['fit', 'law', 'power_law', 'scaling_law'].map((k) => json[k]).find(isRecord) as
+        Record<string, Json> | undefined)
+    : undefined;
   if (f) {
-    const a = pick(f, ['a', 'A']), alpha = pick(f, ['alpha', 'α', 'b', 'exponent']), c = pick(f, ['c', 'E', 'L_inf', 'irreducible']);
+    const a = pick(f, ['a', 'A']),
+      alpha = pick(f, ['alpha', 'α', 'b', 'exponent']),
+      c = pick(f, ['c', 'E', 'L_inf', 'irreducible']);
     if (a !== undefined && alpha !== undefined) fit = { a, alpha, c: c ?? 0, source: 'scaling.json' };
   }
   if (!fit && points.length >= 3) {
@@ -148,13 +170,24 @@ export function fitPowerLaw(points: ScalingPoint[]): { a: number; alpha: number;
 export function parseQuantization(json: Json, card: string | undefined): TrainingInfo['quantization'] {
   let list: Json[] | undefined;
   if (Array.isArray(json)) list = json;
-  else if (isRecord(json)) list = (['variants', 'rows', 'results', 'models'].map((k) => json[k]).find(Array.isArray) as Json[] | undefined) ?? (Object.values(json).every(isRecord) ? Object.entries(json).map(([k, v]) => ({ variant: k, ...(v as object) })) : undefined);
+  else if (isRecord(json))
+    list =
+      (['variants', 'rows', 'results', 'models'].map((k) => json[k]).find(Array.isArray) as Json[] | undefined) ??
+      (Object.values(json).every(isRecord)
+        ? Object.entries(json).map(([k, v]) => ({ variant: k, ...(v as object) }))
+        : undefined);
   const rows = (list ?? []).filter(isRecord);
   if (rows.length) {
     const columns: string[] = [];
-    const cell = (v: Json): v is string | number | boolean => typeof v === 'string' || typeof v === 'boolean' || isNum(v);
-    for (const r of rows) for (const [k, v] of Object.entries(r)) if (!columns.includes(k) && (cell(v) || v === null)) columns.push(k);
-    return { columns, rows: rows.map((r) => columns.map((c) => (cell(r[c]) ? r[c] : null))), source: 'quantization.json' };
+    const cell = (v: Json): v is string | number | boolean =>
+      typeof v === 'string' || typeof v === 'boolean' || isNum(v);
+    for (const r of rows)
+      for (const [k, v] of Object.entries(r)) if (!columns.includes(k) && (cell(v) || v === null)) columns.push(k);
+    return {
+      columns,
+      rows: rows.map((r) => columns.map((c) => (cell(r[c]) ? r[c] : null))),
+      source: 'quantization.json',
+    };
   }
   return card ? tableFromCard(card) : null;
 }
@@ -163,8 +196,14 @@ function tableFromCard(card: string): TrainingInfo['quantization'] {
   const lines = card.split(/\r?\n/);
   for (let i = 0; i + 1 < lines.length; i++) {
     const header = lines[i];
-    if (!/^\s*\|/.test(header) || !/perplexity|ppl/i.test(header) || !/^\s*\|[\s:|-]+\|\s*$/.test(lines[i + 1])) continue;
-    const cells = (l: string) => l.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+    if (!/^\s*\|/.test(header) || !/perplexity|ppl/i.test(header) || !/^\s*\|[\s:|-]+\|\s*$/.test(lines[i + 1]))
+      continue;
+    const cells = (l: string) =>
+      l
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((c) => c.trim());
     const columns = cells(header);
     const rows: string[][] = [];
     for (let j = i + 2; j < lines.length && /^\s*\|/.test(lines[j]); j++) rows.push(cells(lines[j]));
@@ -176,13 +215,16 @@ function tableFromCard(card: string): TrainingInfo['quantization'] {
 /** Reads whichever of the three records the folder has; `notes` says what is missing or unreadable. */
 export function readTrainingInfo(dir: string): TrainingInfo {
   const notes: string[] = [];
-  const card = fs.existsSync(path.join(dir, 'README.md')) ? fs.readFileSync(path.join(dir, 'README.md'), 'utf8') : undefined;
+  const card = fs.existsSync(path.join(dir, 'README.md'))
+    ? fs.readFileSync(path.join(dir, 'README.md'), 'utf8')
+    : undefined;
   const logJson = readJsonFile(path.join(dir, 'training_log.json'), notes);
   const parsedLog = logJson === undefined ? null : parseLossLog(logJson);
   if (logJson !== undefined && !parsedLog) notes.push('training_log.json holds no loss records Glassbox recognises.');
   const scalingJson = readJsonFile(path.join(dir, 'scaling.json'), notes);
   const scaling = scalingJson === undefined ? null : parseScaling(scalingJson);
-  if (scalingJson !== undefined && !scaling) notes.push('scaling.json holds no (params, loss) points Glassbox recognises.');
+  if (scalingJson !== undefined && !scaling)
+    notes.push('scaling.json holds no (params, loss) points Glassbox recognises.');
   const quantJson = readJsonFile(path.join(dir, 'quantization.json'), notes);
   const quantization = parseQuantization(quantJson, card);
   return {

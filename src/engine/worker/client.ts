@@ -7,7 +7,15 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelled, deserializeError, GlassboxError } from '../errors';
 import type { GeneratedToken } from '../generate';
-import { isWorkerToHost, type LoadParams, type Method, type Params, type Result, type WorkerData, type WorkerToHost } from './protocol';
+import {
+  isWorkerToHost,
+  type LoadParams,
+  type Method,
+  type Params,
+  type Result,
+  type WorkerData,
+  type WorkerToHost,
+} from './protocol';
 
 export interface EngineClientOptions {
   /** Path of the built worker script (default: engineWorker.js next to this file). */
@@ -125,7 +133,13 @@ export class EngineClient {
     this.started = new Promise<void>((resolve, reject) => {
       // a worker that dies or hangs before 'ready' must not leave its callers waiting forever
       const timer = setTimeout(() => {
-        reject(new GlassboxError('WORKER_CRASHED', `The model worker did not start within ${START_TIMEOUT_MS / 1000} s.`, 'Try again; if it keeps happening, reload the window.'));
+        reject(
+          new GlassboxError(
+            'WORKER_CRASHED',
+            `The model worker did not start within ${START_TIMEOUT_MS / 1000} s.`,
+            'Try again; if it keeps happening, reload the window.',
+          ),
+        );
         void worker.terminate();
       }, START_TIMEOUT_MS);
       const settle = (err?: Error) => {
@@ -134,8 +148,18 @@ export class EngineClient {
         else resolve();
       };
       worker.once('message', () => settle());
-      worker.once('error', (err) => settle(new GlassboxError('WORKER_CRASHED', `The model worker failed to start: ${err.message}.`)));
-      worker.once('exit', (code) => settle(new GlassboxError('WORKER_CRASHED', `The model worker exited (code ${code}) before it was ready.`, 'Try again; if it keeps happening, reload the window.')));
+      worker.once('error', (err) =>
+        settle(new GlassboxError('WORKER_CRASHED', `The model worker failed to start: ${err.message}.`)),
+      );
+      worker.once('exit', (code) =>
+        settle(
+          new GlassboxError(
+            'WORKER_CRASHED',
+            `The model worker exited (code ${code}) before it was ready.`,
+            'Try again; if it keeps happening, reload the window.',
+          ),
+        ),
+      );
     });
     this.started.catch(() => undefined); // observed by the callers; never an unhandled rejection
     worker.on('message', (msg: unknown) => {
@@ -168,7 +192,13 @@ export class EngineClient {
     this.started = null;
     if (this.lastLoad) this.needsReload = true;
     const detail = typeof reason === 'number' ? `exit code ${reason}` : reason.message;
-    this.failAll(new GlassboxError('WORKER_CRASHED', `The model worker stopped unexpectedly (${detail}).`, 'The request failed; the next one restarts the worker and reloads the model.'));
+    this.failAll(
+      new GlassboxError(
+        'WORKER_CRASHED',
+        `The model worker stopped unexpectedly (${detail}).`,
+        'The request failed; the next one restarts the worker and reloads the model.',
+      ),
+    );
     this.options.onCrash?.(typeof reason === 'number' ? reason : -1);
   }
 

@@ -9,7 +9,16 @@ import { Engine } from '../engine';
 import { GlassboxError, serializeError } from '../errors';
 import { architectureGraph, inspectArchitecture } from '../graph/architecture';
 import type { GeneratedToken } from '../generate';
-import { isHostToWorker, type HostToWorker, type Method, type Params, type RequestMessage, type Result, type WorkerData, type WorkerToHost } from './protocol';
+import {
+  isHostToWorker,
+  type HostToWorker,
+  type Method,
+  type Params,
+  type RequestMessage,
+  type Result,
+  type WorkerData,
+  type WorkerToHost,
+} from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker.js must run in a worker thread');
@@ -27,11 +36,19 @@ function loaded(): Engine {
   return engine;
 }
 
-type Handler<M extends Method> = (params: Params<M>, signal: AbortSignal, onToken: ((t: GeneratedToken) => void) | undefined) => Promise<Result<M>> | Result<M>;
+type Handler<M extends Method> = (
+  params: Params<M>,
+  signal: AbortSignal,
+  onToken: ((t: GeneratedToken) => void) | undefined,
+) => Promise<Result<M>> | Result<M>;
 
 const handlers: { [M in Method]: Handler<M> } = {
   async load(p) {
-    const next = await Engine.load(p.modelDir, { onnxFile: p.onnxFile, threads: p.threads, graphCacheDir: p.graphCacheDir });
+    const next = await Engine.load(p.modelDir, {
+      onnxFile: p.onnxFile,
+      threads: p.threads,
+      graphCacheDir: p.graphCacheDir,
+    });
     const old = engine;
     engine = next; // swap only once the new model loaded: a failed load keeps the old one
     if (old) await releaseAttention(old.model);
@@ -63,7 +80,10 @@ async function serve(msg: RequestMessage): Promise<void> {
     const handler = handlers[msg.method] as Handler<Method>;
     const result = await handler(msg.params as never, controller.signal, onToken);
     // A capture's typed arrays move to the host instead of being copied.
-    post({ type: 'result', id: msg.id, result }, msg.method === 'captureAttention' ? captureBuffers(result as AttentionCapture) : []);
+    post(
+      { type: 'result', id: msg.id, result },
+      msg.method === 'captureAttention' ? captureBuffers(result as AttentionCapture) : [],
+    );
   } catch (err) {
     post({ type: 'error', id: msg.id, error: serializeError(err) });
   } finally {

@@ -28,7 +28,10 @@ export interface WorkerMethods {
   tokenize: { params: { text: string }; result: { ids: number[]; tokens: string[] } };
   complete: { params: Wire<CompletionRequest>; result: CompletionResult };
   explain: { params: Wire<ExplainRequest & RequestOptions>; result: ExplainResult };
-  generate: { params: Wire<RequestOptions> & { prompt: string | number[] }; result: GenerationResult & { cutTokens: number } };
+  generate: {
+    params: Wire<RequestOptions> & { prompt: string | number[] };
+    result: GenerationResult & { cutTokens: number };
+  };
   /** The model folder's graph read as a transformer (structure only; no model needs to be loaded). */
   inspectArchitecture: { params: { modelDir: string; onnxFile?: string }; result: ArchitectureSummary };
   /** A laid-out drill-down view of one name scope of the last inspected graph. */
@@ -41,7 +44,9 @@ export type Method = keyof WorkerMethods;
 export type Params<M extends Method> = WorkerMethods[M]['params'];
 export type Result<M extends Method> = WorkerMethods[M]['result'];
 
-export type RequestMessage = { [M in Method]: { type: 'request'; id: number; method: M; params: Params<M>; stream: boolean } }[Method];
+export type RequestMessage = {
+  [M in Method]: { type: 'request'; id: number; method: M; params: Params<M>; stream: boolean };
+}[Method];
 
 export type HostToWorker =
   | RequestMessage
@@ -59,7 +64,18 @@ export interface WorkerData {
   testHooks?: boolean;
 }
 
-const METHODS: ReadonlySet<string> = new Set<Method>(['load', 'unload', 'info', 'tokenize', 'complete', 'explain', 'generate', 'captureAttention', 'inspectArchitecture', 'architectureGraph']);
+const METHODS: ReadonlySet<string> = new Set<Method>([
+  'load',
+  'unload',
+  'info',
+  'tokenize',
+  'complete',
+  'explain',
+  'generate',
+  'captureAttention',
+  'inspectArchitecture',
+  'architectureGraph',
+]);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
@@ -69,7 +85,13 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
   if (!isRecord(x)) return false;
   switch (x.type) {
     case 'request':
-      return typeof x.id === 'number' && typeof x.method === 'string' && METHODS.has(x.method) && isRecord(x.params) && typeof x.stream === 'boolean';
+      return (
+        typeof x.id === 'number' &&
+        typeof x.method === 'string' &&
+        METHODS.has(x.method) &&
+        isRecord(x.params) &&
+        typeof x.stream === 'boolean'
+      );
     case 'cancel':
       return typeof x.id === 'number';
     case 'crash':

@@ -15,8 +15,18 @@ describe('Glassbox in VS Code', () => {
 
   it('registers every command the manifest declares', async () => {
     const all = await vscode.commands.getCommands(true);
-    const declared = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
-    for (const c of ['explainSelection', 'toggleCompletions', 'triggerCompletion', 'selectModel', 'showArchitecture', 'showAttention', 'showCosts']) {
+    const declared = (
+      vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]
+    ).map((c) => c.command);
+    for (const c of [
+      'explainSelection',
+      'toggleCompletions',
+      'triggerCompletion',
+      'selectModel',
+      'showArchitecture',
+      'showAttention',
+      'showCosts',
+    ]) {
       assert.ok(declared.includes(`glassbox.${c}`), `${c} is declared`);
     }
     for (const c of declared) assert.ok(all.includes(c), `${c} is registered`);
@@ -43,7 +53,12 @@ describe('Glassbox in VS Code', () => {
 
   it('offers nothing in a disabled language', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'hello ' });
-    const items = await api.provider.provideInlineCompletionItems(doc, doc.lineAt(0).range.end, { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, new vscode.CancellationTokenSource().token);
+    const items = await api.provider.provideInlineCompletionItems(
+      doc,
+      doc.lineAt(0).range.end,
+      { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+      new vscode.CancellationTokenSource().token,
+    );
     assert.equal(items, undefined);
   });
 
@@ -56,7 +71,10 @@ describe('Glassbox in VS Code', () => {
   });
 
   it('explains a selection in a panel', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def add(a, b):\n    return a + b\n' });
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'python',
+      content: 'def add(a, b):\n    return a + b\n',
+    });
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(0, 0, 1, 16);
     let served = 0;

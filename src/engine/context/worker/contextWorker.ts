@@ -27,7 +27,10 @@ async function runScan(roots: ScanRoot[]): Promise<void> {
   const controller = new AbortController();
   scan = controller;
   for (const r of roots) {
-    const report = await scanWorkspace({ root: r.root, prefix: r.prefix, exclude: r.exclude, signal: controller.signal }, (path, text) => fromEditor.has(path) || index.setFile(path, text)).catch(() => null);
+    const report = await scanWorkspace(
+      { root: r.root, prefix: r.prefix, exclude: r.exclude, signal: controller.signal },
+      (path, text) => fromEditor.has(path) || index.setFile(path, text),
+    ).catch(() => null);
     if (controller.signal.aborted) return;
     if (report) post({ type: 'scanned', report, files: index.fileCount, chars: index.charCount });
   }
@@ -45,7 +48,9 @@ function handle(msg: HostToContext): void {
     case 'refresh':
       for (const f of msg.files) {
         fromEditor.delete(f.path); // saved, closed, or changed on disk: the file's text is the truth again
-        void readCode(f.file, MAX_FILE_BYTES).then((r) => ('text' in r ? index.setFile(f.path, r.text) : index.deleteFile(f.path)));
+        void readCode(f.file, MAX_FILE_BYTES).then((r) =>
+          'text' in r ? index.setFile(f.path, r.text) : index.deleteFile(f.path),
+        );
       }
       return;
     case 'deleteFile':
@@ -56,7 +61,13 @@ function handle(msg: HostToContext): void {
       try {
         post({ type: 'answer', id: msg.id, ...answerQueries(index, msg.queries) });
       } catch (err) {
-        post({ type: 'answer', id: msg.id, snippets: [], copySources: [], error: err instanceof Error ? err.message : String(err) });
+        post({
+          type: 'answer',
+          id: msg.id,
+          snippets: [],
+          copySources: [],
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
       return;
   }

@@ -37,15 +37,25 @@ export function isHostToContext(x: unknown): x is HostToContext {
   if (!isRecord(x)) return false;
   switch (x.type) {
     case 'scan':
-      return Array.isArray(x.roots) && x.roots.every((r) => isRecord(r) && typeof r.root === 'string' && typeof r.prefix === 'string' && Array.isArray(r.exclude));
+      return (
+        Array.isArray(x.roots) &&
+        x.roots.every(
+          (r) => isRecord(r) && typeof r.root === 'string' && typeof r.prefix === 'string' && Array.isArray(r.exclude),
+        )
+      );
     case 'setFile':
       return typeof x.path === 'string' && typeof x.text === 'string';
     case 'refresh':
-      return Array.isArray(x.files) && x.files.every((f) => isRecord(f) && typeof f.file === 'string' && typeof f.path === 'string');
+      return (
+        Array.isArray(x.files) &&
+        x.files.every((f) => isRecord(f) && typeof f.file === 'string' && typeof f.path === 'string')
+      );
     case 'deleteFile':
       return typeof x.path === 'string';
     case 'query':
-      return typeof x.id === 'number' && isRecord(x.queries) && isRecord(x.queries.snippets) && isRecord(x.queries.copies);
+      return (
+        typeof x.id === 'number' && isRecord(x.queries) && isRecord(x.queries.snippets) && isRecord(x.queries.copies)
+      );
     default:
       return false;
   }
