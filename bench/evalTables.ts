@@ -4,7 +4,7 @@
 import type { CutKind, LineCase } from './lineCases';
 import type { GateRow, LineScores } from './lineEval';
 
-export interface TokenRow {
+interface TokenRow {
   bitsPerByte: number;
   top1: number;
 }

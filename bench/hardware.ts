@@ -8,7 +8,7 @@ import type { ModelConfig } from '../src/engine/modelFolder';
 import { makeTensor, OrtSession } from '../src/engine/ort';
 import { summarize, time } from './stats';
 
-export interface ModelFlops {
+interface ModelFlops {
   /** Multiply-adds ×2 of every weight matrix for one token (the LM head included). */
   matmulPerToken: number;
   /** Attention scores and weighted sum for one token at context position t: 4·layers·heads·headDim·t. */

@@ -73,7 +73,7 @@ export function firstLine(s: string): string {
 }
 
 /** Levenshtein distance over UTF-16 code units. */
-export function levenshtein(a: string, b: string): number {
+function levenshtein(a: string, b: string): number {
   if (a === b) return 0;
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

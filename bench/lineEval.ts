@@ -26,7 +26,7 @@ export const BUDGET = 1024;
 export const MAX_LINE_TOKENS = 64;
 const EOT = '<|endoftext|>';
 
-export interface Stage {
+interface Stage {
   name: string;
   context: boolean;
   heal: boolean;
@@ -47,7 +47,7 @@ export const STAGES: Stage[] = [
 ];
 
 /** One system's output on one case, with what the gate and the guards need. */
-export interface CaseOutput {
+interface CaseOutput {
   text: string;
   /** Geometric-mean, least and first token probability of the shown tokens (model systems). */
   confidence?: { mean: number; min: number; first: number };

@@ -7,7 +7,7 @@ import type { DecoderModel } from '../src/engine/decoder';
 import { generate } from '../src/engine/generate';
 import { summarize, type Summary } from './stats';
 
-export interface PeerSide {
+interface PeerSide {
   ttftMs: Summary;
   decodeTokensPerSecond: Summary;
   tokens: number[];
@@ -25,7 +25,7 @@ export interface PeerResult {
 }
 
 /** transformers.js' dtype for one of the transformers.js file names. */
-export function dtypeOf(onnxPath: string): string {
+function dtypeOf(onnxPath: string): string {
   const base = path.basename(onnxPath, '.onnx');
   const map: Record<string, string> = {
     model: 'fp32',

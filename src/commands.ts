@@ -10,7 +10,7 @@ import { manageModels } from './modelHub/manageModels';
 import { ArchitecturePanel } from './architecture/architecturePanel';
 import { selectModel } from './modelHub/selectModel';
 
-export interface CommandContext {
+interface CommandContext {
   extension: vscode.ExtensionContext;
   host: EngineHost;
   config: Config;

@@ -67,7 +67,7 @@ export function mapBySearch(
 }
 
 /** Start of the occurrence of `text` in `doc` closest to `anchor` (0 when the anchor touches it), or -1. */
-export function nearestOccurrence(doc: string, text: string, anchor: number): number {
+function nearestOccurrence(doc: string, text: string, anchor: number): number {
   let best = -1;
   let bestDistance = Infinity;
   let from = 0;
@@ -85,7 +85,7 @@ export function nearestOccurrence(doc: string, text: string, anchor: number): nu
   return best;
 }
 
-export interface TintLevel {
+interface TintLevel {
   level: number;
   ranges: TokenRange[];
   weights: number[];

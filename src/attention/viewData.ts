@@ -17,7 +17,7 @@ import type {
 
 const MB = 1024 * 1024;
 
-export function methodText(c: AttentionCapture): string {
+function methodText(c: AttentionCapture): string {
   const m = c.method;
   return m.kind === 'softmax'
     ? `Softmax outputs of ${m.nodes.length} layers, added as graph outputs (graph surgery)`
@@ -70,7 +70,7 @@ export function summarize(
 }
 
 /** The lens rows of one position, or why there are none. */
-export function lensAt(c: AttentionCapture, position: number): { lens: LensData | null; note?: string } {
+function lensAt(c: AttentionCapture, position: number): { lens: LensData | null; note?: string } {
   const lens = c.lens;
   if (!('positions' in lens)) return { lens: null, note: lens.unavailable };
   const p = lens.positions.indexOf(position);

@@ -20,7 +20,7 @@ export interface WorkspaceContextInfo {
   copySources: { path: string; startLine: number }[];
 }
 
-export interface CompleteOptions {
+interface CompleteOptions {
   /** Folder to use as the workspace; undefined: the file's git root or folder; null: none. */
   workspace: string | null | undefined;
   maxNewTokens: number;

@@ -13,7 +13,7 @@ import { cursorQueries, type TextSource } from '../engine/context/cursorContext'
 import { AdaptiveDebounce, sleep } from './debounce';
 import type { WorkspaceContext } from './workspaceContext';
 
-export const ACCEPTED_COMMAND = 'glassbox.completionAccepted';
+const ACCEPTED_COMMAND = 'glassbox.completionAccepted';
 
 export class GlassboxCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly cache = new CompletionCache();

@@ -11,7 +11,7 @@ export const DAYS_PER_MONTH = 365.25 / 12;
 const MS_PER_HOUR = 3_600_000;
 
 /** Tokens one request bills on a hosted model. */
-export interface HostedUsage {
+interface HostedUsage {
   input: number;
   /** Part of `input` read from the vendor's prompt cache. */
   cachedInput: number;
@@ -20,7 +20,7 @@ export interface HostedUsage {
   exact: boolean;
 }
 
-export interface Rates {
+interface Rates {
   inputPerM: number;
   outputPerM: number;
   cachedInputPerM: number;

@@ -64,7 +64,7 @@ export interface LedgerRead {
   recovered?: { backup: string; badLines: number; kept: number };
 }
 
-export function encodeEntry(e: UsageEntry): string {
+function encodeEntry(e: UsageEntry): string {
   const counts = (c: TextCounts): [number, number?, number?] =>
     c.o200k === undefined ? [c.chars] : [c.chars, c.o200k, c.cl100k];
   const line: EntryLine = {
@@ -86,9 +86,7 @@ export function encodeEntry(e: UsageEntry): string {
 }
 
 /** One parsed line: an entry, an acceptance, the header, or undefined when unreadable. */
-export function decodeLine(
-  text: string,
-): { entry: UsageEntry } | { accept: Acceptance } | { header: true } | undefined {
+function decodeLine(text: string): { entry: UsageEntry } | { accept: Acceptance } | { header: true } | undefined {
   let x: unknown;
   try {
     x = JSON.parse(text);

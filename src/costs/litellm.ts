@@ -16,7 +16,7 @@ import {
   type PriceTier,
 } from './priceFile';
 
-export type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';
+type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';
 
 export class PriceUpdateError extends Error {
   constructor(
@@ -135,7 +135,7 @@ async function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, max
 }
 
 /** Maps LiteLLM entries onto `base`'s models; models without a usable entry keep their prices. */
-export function mapLiteLlm(raw: unknown, base: PriceFile, url: string, now: Date): UpdateResult {
+function mapLiteLlm(raw: unknown, base: PriceFile, url: string, now: Date): UpdateResult {
   if (!isRecord(raw))
     throw new PriceUpdateError(
       'schema',

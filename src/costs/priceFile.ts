@@ -5,12 +5,12 @@
  * file, the model and the field, and ignores fields it does not know.
  */
 
-export const PRICE_SCHEMA_VERSION = 1;
+const PRICE_SCHEMA_VERSION = 1;
 
 /** How a vendor's token count is obtained: exactly with an OpenAI encoding, or estimated from characters. */
-export type TokenCounting = 'o200k_base' | 'cl100k_base' | 'estimate';
+type TokenCounting = 'o200k_base' | 'cl100k_base' | 'estimate';
 
-export interface Provenance {
+interface Provenance {
   url: string;
   /** YYYY-MM-DD when checked; YYYY-MM of the knowledge it came from when not verified. */
   date: string;
@@ -27,7 +27,7 @@ export interface PriceTier {
   cachedInputPerM?: number;
 }
 
-export interface HostedLatency {
+interface HostedLatency {
   /** Typical time to first token, ms. */
   ttftMs: number;
   /** Typical output speed once streaming, tokens/s. */

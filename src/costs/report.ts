@@ -30,7 +30,7 @@ import { ESTIMATE_ERROR } from './tokenCounts';
 
 const DAY_MS = 86_400_000;
 
-export interface ReportInput {
+interface ReportInput {
   entries: readonly UsageEntry[];
   prices: PriceFile;
   layers: PriceLayer[];

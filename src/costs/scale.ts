@@ -21,9 +21,9 @@ import type { CostSettings } from './settings';
 import { estimateTokens, tokensFor } from './tokenCounts';
 
 /** Working days in a month: the what-if and break-even views count requests on these. */
-export const WORKDAYS_PER_MONTH = 21;
-export const MAX_TEAM = 100_000;
-export const MAX_REQUESTS_PER_DEV_PER_DAY = 100_000;
+const WORKDAYS_PER_MONTH = 21;
+const MAX_TEAM = 100_000;
+const MAX_REQUESTS_PER_DEV_PER_DAY = 100_000;
 
 /** Stands in for the user's requests while the ledger is empty: a completion at the default 1,024-token budget. */
 const ASSUMED: UsageEntry = {

@@ -4,10 +4,10 @@
  * of range are rejected (the default is used) and named, so the panel and a notification can say so.
  */
 
-export type DeviceClass = 'laptop' | 'desktop' | 'gpuWorkstation' | 'server';
+type DeviceClass = 'laptop' | 'desktop' | 'gpuWorkstation' | 'server';
 
 /** Extra watts drawn while the model generates, above idle (CPU package or GPU under load). */
-export const DEFAULT_WATTS: Record<DeviceClass, number> = { laptop: 20, desktop: 65, gpuWorkstation: 250, server: 450 };
+const DEFAULT_WATTS: Record<DeviceClass, number> = { laptop: 20, desktop: 65, gpuWorkstation: 250, server: 450 };
 
 export interface CostSettings {
   deviceClass: DeviceClass;
@@ -27,7 +27,7 @@ export interface CostSettings {
   pricesUrl: string;
 }
 
-export const LITELLM_PRICES_URL =
+const LITELLM_PRICES_URL =
   'https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json';
 
 export interface RejectedSetting {

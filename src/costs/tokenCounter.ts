@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TextCounts } from './tokenCounts';
 
-export type CountRequest = { type: 'count'; id: number; texts: string[] };
+type CountRequest = { type: 'count'; id: number; texts: string[] };
 export type CountReply =
   { type: 'counts'; id: number; counts: TextCounts[] } | { type: 'error'; id: number; message: string };
 

@@ -5,7 +5,7 @@
  */
 import type { ModelPrice } from './priceFile';
 
-export type OpenAiEncoding = 'o200k_base' | 'cl100k_base';
+type OpenAiEncoding = 'o200k_base' | 'cl100k_base';
 
 /** What the ledger keeps about a text instead of the text itself. */
 export interface TextCounts {

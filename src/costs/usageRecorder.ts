@@ -34,7 +34,7 @@ export interface Served {
   latencyMs: number;
 }
 
-export interface RecorderOptions {
+interface RecorderOptions {
   file: string;
   /** Exact OpenAI counts; without one (or when it fails) only lengths are stored and counts are estimated. */
   counter?: TokenCounter;

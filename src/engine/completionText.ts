@@ -8,7 +8,7 @@
 /** Given the visible text so far: an index to cut at, or how many trailing chars to hold back. */
 export type TextRule = (text: string) => { cut: number } | { hold: number };
 
-export interface CompletionShape {
+interface CompletionShape {
   /** The cursor line's text before the cursor. */
   linePrefix: string;
   /** Multi-line completions are allowed (see isMultilineSpot). */

@@ -53,7 +53,7 @@ const MAX_OCCURRENCES = 64;
 /** Weight of an occurrence: e^(BETA·match length). */
 const BETA = 1.5;
 
-export interface CacheCandidate {
+interface CacheCandidate {
   id: number;
   /** p_cache(id). */
   p: number;

@@ -7,20 +7,20 @@ import type { GenAiIoNames } from './modelFolder';
 import type { IoInfo } from './ort';
 
 /** Optimum / transformers.js names; `%d` is the layer index. */
-export const PAST_KEY = 'past_key_values.%d.key';
-export const PAST_VALUE = 'past_key_values.%d.value';
-export const PRESENT_KEY = 'present.%d.key';
-export const PRESENT_VALUE = 'present.%d.value';
+const PAST_KEY = 'past_key_values.%d.key';
+const PAST_VALUE = 'past_key_values.%d.value';
+const PRESENT_KEY = 'present.%d.key';
+const PRESENT_VALUE = 'present.%d.value';
 /** Older GPT-2 style exports keep key and value in one tensor [2, batch, heads, seq, headDim]. */
-export const PAST_COMBINED = 'past_%d';
-export const PRESENT_COMBINED = 'present_%d';
+const PAST_COMBINED = 'past_%d';
+const PRESENT_COMBINED = 'present_%d';
 
-export type KvNames =
+type KvNames =
   | { kind: 'separate'; pastKey: string[]; pastValue: string[]; presentKey: string[]; presentValue: string[] }
   | { kind: 'combined'; past: string[]; present: string[] };
 
 export type IdsType = 'int64' | 'int32';
-export type KvType = 'float32' | 'float16';
+type KvType = 'float32' | 'float16';
 
 export interface DecoderIo {
   inputIds: string;
@@ -150,6 +150,11 @@ export function detectDecoderIo(
   };
 }
 
+/** `name` with `%d` as a captured layer index, anchored. */
+function layerPattern(name: string): RegExp {
+  return new RegExp('^' + escape(name).replace('%d', '(\\d+)') + '$');
+}
+
 function detectKv(inNames: string[], outNames: string[], source: string, genai?: GenAiIoNames): KvNames {
   const requireOut = (name: string) => {
     if (!outNames.includes(name))
@@ -179,10 +184,10 @@ function detectKv(inNames: string[], outNames: string[], source: string, genai?:
       presentValue: range(n, genai.presentValue ?? PRESENT_VALUE).map(requireOut),
     };
   }
-  const pastKey = layerNames(inNames, /^past_key_values\.(\d+)\.key$/);
+  const pastKey = layerNames(inNames, layerPattern(PAST_KEY));
   if (pastKey.length > 0) {
     const n = countLayers(pastKey, 'past key', source);
-    const pastValue = layerNames(inNames, /^past_key_values\.(\d+)\.value$/);
+    const pastValue = layerNames(inNames, layerPattern(PAST_VALUE));
     if (pastValue.length !== n)
       throw new GlassboxError(
         'GRAPH_UNSUPPORTED',
@@ -199,7 +204,7 @@ function detectKv(inNames: string[], outNames: string[], source: string, genai?:
     }
     return { kind: 'separate', pastKey, pastValue, presentKey, presentValue };
   }
-  const past = layerNames(inNames, /^past_(\d+)$/);
+  const past = layerNames(inNames, layerPattern(PAST_COMBINED));
   if (past.length > 0) {
     const n = countLayers(past, 'past', source);
     return { kind: 'combined', past, present: range(n, PRESENT_COMBINED).map(requireOut) };

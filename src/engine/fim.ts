@@ -12,7 +12,7 @@ export type FimFamily = 'glassbox' | 'qwen' | 'starcoder' | 'deepseek' | 'codell
  * only changes the end of the prompt, so the KV cache keeps everything before it (the suffix
  * included); PSM re-runs the whole suffix on every keystroke. Only models trained on SPM get it.
  */
-export type FimOrder = 'psm' | 'spm';
+type FimOrder = 'psm' | 'spm';
 
 export interface FimTemplate {
   family: FimFamily;

@@ -21,7 +21,7 @@ export const PREFIX_CUT_STEP = 64;
 /** Default share of the budget the snippets may take. */
 export const DEFAULT_CONTEXT_SHARE = 0.35;
 
-export interface FimRequest {
+interface FimRequest {
   prefix: string;
   suffix: string;
   /** Most prompt tokens, special tokens included. */

@@ -57,7 +57,7 @@ export interface GenerateOptions {
   onToken?: (token: GeneratedToken) => void;
 }
 
-export interface TokenAlternative {
+interface TokenAlternative {
   id: number;
   text: string;
   logprob: number;
@@ -77,7 +77,7 @@ export interface GeneratedToken {
 /** `stop_string` covers stop strings and text rules; `repetition` is the repetition guard. */
 export type StopReason = 'eos' | 'stop_string' | 'max_tokens' | 'time_budget' | 'context_full' | 'repetition';
 
-export interface GenerationTimings {
+interface GenerationTimings {
   prefillMs: number;
   decodeMs: number;
   promptTokens: number;
@@ -99,7 +99,7 @@ export interface GenerationResult {
 export const PREFILL_CHUNK = 512;
 
 /** Length of the longest common prefix of two id lists. */
-export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
   while (i < n && a[i] === b[i]) i++;

@@ -19,7 +19,7 @@ import { ortVersion } from './ort';
 const FORMAT = 1;
 
 /** What a cached graph was made from; any difference means the entry is stale. */
-export interface GraphCacheKey {
+interface GraphCacheKey {
   format: number;
   source: string;
   bytes: number;

@@ -6,7 +6,7 @@
 
 /** Token n-grams this long or longer may appear at most twice in one completion. */
 export const REPEAT_N = 3;
-export const REPEAT_MAX = 2;
+const REPEAT_MAX = 2;
 
 /**
  * Cuts a completion before the third occurrence of any token trigram (every n-gram with n ≥ 3

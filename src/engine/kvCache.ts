@@ -5,6 +5,7 @@
  * Separate caches are [1, kvHeads, seq, headDim]; combined ones are [2, 1, kvHeads, seq, headDim].
  * Either way the sequence axis is second from last, which is all truncation needs to know.
  */
+import { GlassboxError } from './errors';
 import type { DecoderIo } from './decoderIo';
 import { makeTensor, type Tensor } from './ort';
 
@@ -47,7 +48,11 @@ export class KvCache {
     this.tokens.push(...added);
     const seq = this.pasts[0].dims[this.pasts[0].dims.length - 2];
     if (seq !== this.tokens.length) {
-      throw new Error(`KV cache holds ${seq} positions but ${this.tokens.length} tokens were fed`);
+      throw new GlassboxError(
+        'INTERNAL',
+        `The KV cache holds ${seq} positions but ${this.tokens.length} tokens were fed.`,
+        "The model's outputs do not match its inputs; report this with the model folder.",
+      );
     }
   }
 

@@ -7,8 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { GlassboxError } from './errors';
 
 export type Tensor = ort.Tensor;
-export type TensorType = ort.Tensor.Type;
-export type Feeds = Record<string, Tensor>;
+type TensorType = ort.Tensor.Type;
+type Feeds = Record<string, Tensor>;
 
 /** Name, element type and (possibly symbolic) shape of one graph input or output. */
 export interface IoInfo {
@@ -28,7 +28,7 @@ export interface SessionOptions {
   spinning?: boolean;
 }
 
-export interface CreateOptions extends SessionOptions {
+interface CreateOptions extends SessionOptions {
   /** Save the graph as ONNX Runtime optimized it to this path (the graph cache, graphCache.ts). */
   saveOptimizedTo?: string;
 }
@@ -41,12 +41,12 @@ export interface CreateOptions extends SessionOptions {
  * worker is a thread of it. So no session is created past this many bytes; the CLI takes long text
  * from a file or stdin instead.
  */
-export const MAX_COMMAND_LINE_BYTES = 24_000;
+const MAX_COMMAND_LINE_BYTES = 24_000;
 
 let commandLineBytes: number | undefined;
 
 /** Throws before a session is created in a process whose command line would crash ONNX Runtime. */
-export function checkCommandLine(): void {
+function checkCommandLine(): void {
   if (commandLineBytes === undefined) {
     try {
       commandLineBytes = fs.readFileSync('/proc/self/cmdline').length;

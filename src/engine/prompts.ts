@@ -7,14 +7,13 @@ import { Template } from '@huggingface/jinja';
 import { GlassboxError } from './errors';
 import type { TextTokenizer } from './tokenizer';
 
-export const EXPLAIN_TOKEN = '<|explain|>';
-export const DEFAULT_EXPLAIN_TEMPLATE =
-  'Explain what this {language} code does, briefly.\n\n```{language}\n{code}\n```';
+const EXPLAIN_TOKEN = '<|explain|>';
+const DEFAULT_EXPLAIN_TEMPLATE = 'Explain what this {language} code does, briefly.\n\n```{language}\n{code}\n```';
 const BASE_MODEL_TEMPLATE = '```{language}\n{code}\n```\nIn one paragraph, the code above';
 
 export type ExplainStyle = 'glassbox' | 'chat' | 'plain';
 
-export interface ExplainPrompt {
+interface ExplainPrompt {
   ids: number[];
   style: ExplainStyle;
   /** The prompt as text, for the "details" view. */

@@ -81,7 +81,7 @@ export function argmax(x: Float32Array): number {
   return best;
 }
 
-export function softmax(logits: Float32Array): Float32Array {
+function softmax(logits: Float32Array): Float32Array {
   let max = -Infinity;
   for (const v of logits) if (v > max) max = v;
   const out = new Float32Array(logits.length);

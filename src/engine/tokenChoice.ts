@@ -75,7 +75,7 @@ export class HealingConstraint {
   }
 }
 
-export interface Choice {
+interface Choice {
   id: number;
   source: TokenSource;
 }

@@ -3,7 +3,7 @@
  * indentation block around the cursor, from its header line (`def …:`, `function … {`) to the
  * last line indented deeper than the header (plus a closing bracket at the header's indent).
  */
-export interface LineRange {
+interface LineRange {
   start: number; // 0-based, inclusive
   end: number; // 0-based, inclusive
 }

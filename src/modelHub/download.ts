@@ -59,7 +59,7 @@ export interface DownloadProgress {
   phase: 'download' | 'verify' | 'install';
 }
 
-export interface DownloaderOptions {
+interface DownloaderOptions {
   store: ModelStore;
   hub: HubClient;
   /** Free bytes on the storage volume (tests inject a small number). Default: statfs. */

@@ -1,6 +1,6 @@
 /** Errors of the model download path; each says what happened and what the user can do. */
 
-export type DownloadErrorCode =
+type DownloadErrorCode =
   | 'INSECURE_URL' // a hub URL that is not HTTPS (loopback excepted)
   | 'HUB_UNREACHABLE' // DNS, refused connection, proxy failure, timeout
   | 'HUB_HTTP' // an HTTP status the client does not handle

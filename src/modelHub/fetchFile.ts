@@ -11,7 +11,7 @@ import { DownloadError } from './errors';
 import { hubGet, networkError, statusError, type NetOptions } from './http';
 import { fileSize } from './store';
 
-export interface FetchFileOptions {
+interface FetchFileOptions {
   url: URL;
   /** The .part file written to. */
   partPath: string;
@@ -129,7 +129,7 @@ async function fetchRange(o: FetchFileOptions, from: number): Promise<void> {
  * A failure to write the part file (disk full, a read-only or forbidden folder), or undefined for
  * anything else. These are never the network's fault, so they are reported at once, not retried.
  */
-export function localWriteError(err: unknown, file: string): DownloadError | undefined {
+function localWriteError(err: unknown, file: string): DownloadError | undefined {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new DownloadError(

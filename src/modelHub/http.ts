@@ -19,7 +19,7 @@ export interface NetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface HubResponse {
+interface HubResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: http.IncomingMessage;

@@ -11,7 +11,7 @@ import { DownloadError } from './errors';
 import { checkHubUrl, hubGet, readJsonBody, statusError, type NetOptions } from './http';
 import { unsafeRepoPath } from './safePath';
 
-export const DEFAULT_HUB = 'https://huggingface.co';
+const DEFAULT_HUB = 'https://huggingface.co';
 
 /** One file of a repository. LFS files carry their sha256; small git files their git blob id. */
 export interface HubFile {

@@ -58,7 +58,7 @@ export interface PartialDownload {
   totalBytes: number;
 }
 
-export interface LockInfo {
+interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { DownloadError } from './errors';
 import type { HubFile } from './hubClient';
 
-export interface FileDigest {
+interface FileDigest {
   size: number;
   sha256: string;
   /** sha1 over "blob <size>\0" + content: what git (and the hub's `oid`) calls the file. */
@@ -12,7 +12,7 @@ export interface FileDigest {
 }
 
 /** Reads the file once and computes both digests. */
-export async function digestFile(file: string, signal?: AbortSignal): Promise<FileDigest> {
+async function digestFile(file: string, signal?: AbortSignal): Promise<FileDigest> {
   const size = (await fs.promises.stat(file)).size;
   const sha256 = createHash('sha256');
   const sha1 = createHash('sha1').update(`blob ${size}\0`);

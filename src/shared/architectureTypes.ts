@@ -37,7 +37,7 @@ export interface ParamTensor {
   external?: boolean;
 }
 
-export type PartKind = 'embedding' | 'position_embedding' | 'block' | 'final_norm' | 'lm_head' | 'other';
+type PartKind = 'embedding' | 'position_embedding' | 'block' | 'final_norm' | 'lm_head' | 'other';
 
 /** Parameters, bytes and dtype of one component (a norm, the attention, the MLP). */
 export interface ComponentSize {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export interface ChannelOptions<ViewToHost extends { type: string }> {
+interface ChannelOptions<ViewToHost extends { type: string }> {
   extensionUri: vscode.Uri;
   /** The bundle, webview/<view>/main.ts. */
   view: string;

@@ -58,7 +58,7 @@ const GHOST_INLINE = '.ghost-text-decoration, .ghost-text-decoration-preview';
 const GHOST_LINES = '.suggest-preview-text .view-line';
 
 /** Options for {@link Workbench.start}. */
-export interface WorkbenchOptions {
+interface WorkbenchOptions {
   /** Prefix of the screenshot and log files in test-results/e2e/. Default `workbench`. */
   name?: string;
   /** A .vsix (or several) installed with `code-server --install-extension` before start. */

@@ -11,14 +11,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
-export interface HubRepo {
+interface HubRepo {
   dir: string;
   commit: string;
   /** Repository path → file on disk. */
   files: Map<string, string>;
 }
 
-export interface Faults {
+interface Faults {
   /** Path → bytes to send before destroying the socket; each entry fires once. */
   dropAfter: Map<string, number>;
   /** Paths served with one byte flipped (the listing keeps the true hashes). */
@@ -33,7 +33,7 @@ export interface Faults {
   listedSize: Map<string, number>;
 }
 
-export interface LoggedRequest {
+interface LoggedRequest {
   url: string;
   range?: string;
 }

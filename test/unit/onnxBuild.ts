@@ -14,7 +14,7 @@ const A = onnx.AttributeProto.AttributeType;
 
 type AttrInput = number | number[] | string;
 
-export function attr(name: string, v: AttrInput): onnx.IAttributeProto {
+function attr(name: string, v: AttrInput): onnx.IAttributeProto {
   if (typeof v === 'string') return { name, type: A.STRING, s: Buffer.from(v) };
   if (Array.isArray(v)) return { name, type: A.INTS, ints: v };
   return Number.isInteger(v) ? { name, type: A.INT, i: v } : { name, type: A.FLOAT, f: v };

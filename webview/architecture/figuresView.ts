@@ -18,7 +18,7 @@ import {
 import { el } from '../shared/toolkit';
 import type { MeasuredSpeed } from './protocol';
 
-export interface FigureControls {
+interface FigureControls {
   context: number;
   bandwidthGBs: number;
 }

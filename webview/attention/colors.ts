@@ -1,6 +1,6 @@
 /** Theme colours for canvas drawing (CSS handles the DOM); re-read when the theme changes. */
 
-export type Rgb = [number, number, number];
+type Rgb = [number, number, number];
 
 const FALLBACK: Record<string, Rgb> = {
   '--vscode-editor-background': [30, 30, 30],
@@ -10,7 +10,7 @@ const FALLBACK: Record<string, Rgb> = {
 };
 
 /** Parses #rgb, #rrggbb(aa) and rgb()/rgba() as VS Code writes its theme variables. */
-export function parseColor(text: string): Rgb | undefined {
+function parseColor(text: string): Rgb | undefined {
   const s = text.trim();
   const hex = /^#([0-9a-f]{3,8})$/i.exec(s);
   if (hex) {

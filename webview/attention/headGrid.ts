@@ -81,7 +81,7 @@ function headTitle(h: HeadInfo): string {
   return `Layer ${h.layer + 1}, head ${h.head + 1}: ${h.label}\nprevious-token ${pct(s.previousToken)} · first-token sink ${pct(s.sink)} · local window ${pct(s.local)} · induction ${pct(s.induction)}`;
 }
 
-export function drawThumb(canvas: HTMLCanvasElement, pixels: Uint8Array, lut: Uint8ClampedArray): void {
+function drawThumb(canvas: HTMLCanvasElement, pixels: Uint8Array, lut: Uint8ClampedArray): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const img = ctx.createImageData(canvas.width, canvas.height);

@@ -38,7 +38,7 @@ export function lensTable(lens: LensData, actualNext: number | undefined): HTMLE
   return table;
 }
 
-export interface SliderSpec {
+interface SliderSpec {
   key: keyof Sampling;
   label: string;
   min: number;
@@ -47,7 +47,7 @@ export interface SliderSpec {
   format: (v: number) => string;
 }
 
-export const SLIDERS: SliderSpec[] = [
+const SLIDERS: SliderSpec[] = [
   { key: 'temperature', label: 'Temperature', min: 0.05, max: 2, step: 0.05, format: (v) => v.toFixed(2) },
   { key: 'topK', label: 'Top-k', min: 0, max: 64, step: 1, format: (v) => (v === 0 ? 'off' : String(v)) },
   { key: 'topP', label: 'Top-p', min: 0.05, max: 1, step: 0.01, format: (v) => (v >= 1 ? 'off' : v.toFixed(2)) },

@@ -7,7 +7,7 @@ import { css, headPalette, themeColor } from './colors';
 import type { LinesData } from './protocol';
 import { displayToken } from './strip';
 
-export const LINE_WINDOW = 40; // tokens drawn
+const LINE_WINDOW = 40; // tokens drawn
 const ROW = 16; // px per token
 const PAD = 6;
 

@@ -6,7 +6,7 @@
 
 export type AttentionSource = 'completion' | 'explain' | 'selection';
 export type HeatMode = 'head' | 'mean' | 'max' | 'rollout';
-export type HeadKind = 'previous-token' | 'first-token sink' | 'local window' | 'induction-like' | 'mixed';
+type HeadKind = 'previous-token' | 'first-token sink' | 'local window' | 'induction-like' | 'mixed';
 
 export interface HeadInfo {
   layer: number;
@@ -31,7 +31,7 @@ export interface TokenOrigin {
 }
 
 /** What a capture was run on (kept in memory by the view; never saved in its state). */
-export interface RestoreSource {
+interface RestoreSource {
   source: AttentionSource;
   title: string;
   model: string;
@@ -111,7 +111,7 @@ export interface LinesData {
   total: number;
 }
 
-export type ViewStatus = 'noModel' | 'loading' | 'capturing' | 'waiting';
+type ViewStatus = 'noModel' | 'loading' | 'capturing' | 'waiting';
 
 export type HostToView =
   | { type: 'status'; status: ViewStatus; message: string }
@@ -121,7 +121,7 @@ export type HostToView =
   | { type: 'error'; message: string; unsupported: boolean }
   | { type: 'tint'; enabled: boolean };
 
-export const VIEW_COMMANDS = [
+const VIEW_COMMANDS = [
   'glassbox.showAttentionForSelection',
   'glassbox.triggerCompletion',
   'glassbox.toggleAttentionTint',

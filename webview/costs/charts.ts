@@ -62,7 +62,7 @@ export function readTheme(): Theme {
 }
 
 /** `color` (hex or rgb()) at opacity `a`; other notations are returned unchanged. */
-export function withAlpha(color: string, a: number): string {
+function withAlpha(color: string, a: number): string {
   let m = /^#([0-9a-f]{3,8})$/i.exec(color);
   if (m) {
     let h = m[1];

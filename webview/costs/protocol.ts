@@ -1,7 +1,7 @@
 /** Messages between the Costs panel (webview/costs) and its host (src/costs/costsPanel.ts). */
 
 /** A number shown in the panel, with the formula and inputs that produced it (its tooltip). */
-export interface Figure {
+interface Figure {
   value: number;
   formula: string;
 }
@@ -126,7 +126,7 @@ export interface CostsViewState {
 
 const COMMANDS: readonly string[] = ['updatePrices', 'exportUsage', 'resetUsage', 'openSettings'];
 
-export function isScaleInputs(x: unknown): x is ScaleInputs {
+function isScaleInputs(x: unknown): x is ScaleInputs {
   const s = x as Partial<ScaleInputs> | null;
   return (
     typeof s === 'object' &&

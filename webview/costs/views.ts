@@ -16,7 +16,7 @@ const FIRST_SHOWN = new Set([
 const LOG_FLOOR = 1e-4; // USD: the smallest value a log axis shows
 
 /** A number with its formula as tooltip. */
-export function figure(text: string, formula: string, className = 'figure'): HTMLElement {
+function figure(text: string, formula: string, className = 'figure'): HTMLElement {
   const s = el('span', className, text);
   s.title = formula;
   s.tabIndex = 0;

@@ -1,6 +1,6 @@
 /** Messages between the Explain panel (webview/explain) and its host (src/explain/explainPanel.ts). */
 
-export interface ExplainDetails {
+interface ExplainDetails {
   model: string;
   promptText: string;
   promptTokens: number;

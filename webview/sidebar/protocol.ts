@@ -1,7 +1,7 @@
 /** Messages between the side panel's "Model" view (webview/sidebar) and src/sidebar/sidebarView.ts. */
 
 /** Commands the view may ask the host to run; anything else is ignored. */
-export const SIDEBAR_COMMANDS = [
+const SIDEBAR_COMMANDS = [
   'glassbox.explainSelection',
   'glassbox.toggleCompletions',
   'glassbox.selectModel',

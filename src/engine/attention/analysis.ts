@@ -10,7 +10,7 @@ export type CaptureData = Pick<
   'numLayers' | 'numHeads' | 'seqLen' | 'storage' | 'queries' | 'heads' | 'means'
 >;
 
-export interface QueryView {
+interface QueryView {
   position: number;
   /** [layer][head][T] */
   heads: Float32Array;
@@ -23,7 +23,7 @@ export interface QueryView {
 }
 
 /** Index of position q's rows in `heads` (q itself for full storage), or -1 when not recorded. */
-export function rowSlot(c: CaptureData, q: number): number {
+function rowSlot(c: CaptureData, q: number): number {
   if (c.storage === 'full') return q >= 0 && q < c.seqLen ? q : -1;
   return c.queries.indexOf(q);
 }
@@ -99,7 +99,7 @@ export function rolloutRow(means: readonly Float32Array[], T: number, q: number)
   return v;
 }
 
-export interface LineEdges {
+interface LineEdges {
   layer: number;
   start: number;
   end: number;

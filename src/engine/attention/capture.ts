@@ -34,7 +34,7 @@ const LENS_ALL_MACS = 4e9;
 const LENS_ALL_BYTES = 64 * 1024 * 1024;
 const LENS_MAX_SELECTED = 256;
 
-export class AttentionCapturer {
+class AttentionCapturer {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(

@@ -6,7 +6,7 @@
 import type { FusedSite } from './graphScan';
 import type { RotaryTables } from './instrument';
 
-export interface FusedInputs {
+interface FusedInputs {
   /** Q for this step's queries, as the op's input (see FusedSite.queryRank / packedHeads). */
   q: Float32Array;
   qDims: readonly number[];
@@ -68,7 +68,7 @@ export function fusedRows(
 }
 
 /** RoPE at position `t` on the first 2·half dimensions: rotate-half pairs (i, i+half), or (2i, 2i+1) interleaved. */
-export function applyRope(v: Float32Array, tables: RotaryTables, t: number, interleaved: boolean): void {
+function applyRope(v: Float32Array, tables: RotaryTables, t: number, interleaved: boolean): void {
   const half = tables.half;
   const base = t * half;
   for (let i = 0; i < half; i++) {

@@ -21,16 +21,16 @@ type Node = onnx.INodeProto;
 /** The protos behind an index's nodes, by position: sites keep theirs (capture names and copies them). */
 const protosOf = (model: onnx.IModelProto): Node[] => model.graph?.node ?? [];
 
-export function attr(node: Node, name: string): onnx.IAttributeProto | undefined {
+function attr(node: Node, name: string): onnx.IAttributeProto | undefined {
   return (node.attribute ?? []).find((a) => a.name === name);
 }
 
-export function attrInt(node: Node, name: string, fallback: number): number {
+function attrInt(node: Node, name: string, fallback: number): number {
   const a = attr(node, name);
   return a && a.i !== null && a.i !== undefined ? toNumber(a.i) : fallback;
 }
 
-export function attrFloat(node: Node, name: string, fallback: number): number {
+function attrFloat(node: Node, name: string, fallback: number): number {
   const a = attr(node, name);
   return a && typeof a.f === 'number' ? a.f : fallback;
 }
@@ -38,14 +38,14 @@ export function attrFloat(node: Node, name: string, fallback: number): number {
 const isMs = (n: GNode) => n.domain === 'com.microsoft';
 
 /** Layer index carried by a node name (`layers.3`, `h.3`, `layer_3`, `blocks.3`), if any. */
-export function layerFromName(name: string | null | undefined): number | undefined {
+function layerFromName(name: string | null | undefined): number | undefined {
   const m = /(?:^|[/._])(?:layers?|h|blocks?|decoder_layers?)[._/](\d+)(?:[/._]|$)/.exec(name ?? '');
   return m ? Number(m[1]) : undefined;
 }
 
-export type FusedOp = 'GroupQueryAttention' | 'MultiHeadAttention' | 'Attention';
+type FusedOp = 'GroupQueryAttention' | 'MultiHeadAttention' | 'Attention';
 
-export interface SoftmaxSite {
+interface SoftmaxSite {
   kind: 'softmax';
   node: Node;
   /** Softmax output [batch, heads, query, key]. */
@@ -232,7 +232,7 @@ export function findResidualStream(g: GraphIndex, sites: AttentionSite[], logits
   return [...inputs.map((i) => chain[i]), last];
 }
 
-export interface LensGraph {
+interface LensGraph {
   /** The last layer's residual output: the lens subgraph's input. */
   input: string;
   output: string;

@@ -16,7 +16,7 @@
  */
 import type { HeadKind, HeadScores, HeadStat } from './types';
 
-export const LOCAL_WINDOW = 8;
+const LOCAL_WINDOW = 8;
 const THRESHOLDS: [HeadKind, keyof HeadScores, number][] = [
   ['previous-token', 'previousToken', 0.4],
   ['first-token sink', 'sink', 0.5],
@@ -86,7 +86,7 @@ export class HeadScoreAccumulator {
 }
 
 /** The label whose score beats its threshold by the largest factor, else `mixed`. */
-export function labelFor(scores: HeadScores): { label: HeadKind; score: number } {
+function labelFor(scores: HeadScores): { label: HeadKind; score: number } {
   let best: { label: HeadKind; score: number } = { label: 'mixed', score: 0 };
   let bestRatio = 1;
   for (const [label, key, threshold] of THRESHOLDS) {

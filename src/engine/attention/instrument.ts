@@ -26,7 +26,7 @@ export interface RotaryTables {
   half: number;
 }
 
-export interface CapturePlan {
+interface CapturePlan {
   method: CaptureMethod;
   sites: AttentionSite[];
   /** Graph outputs to fetch per layer: probabilities, or Q and present K. */

@@ -9,7 +9,7 @@ import { halfArrayToFloat32 } from '../float16';
 import { makeTensor, type OrtSession, type Tensor } from '../ort';
 import { topIndices } from '../sampling';
 
-export interface LensRows {
+interface LensRows {
   /** Per position: [layers + 1][k] ids and probabilities. */
   ids: Int32Array;
   probs: Float32Array;
@@ -71,7 +71,7 @@ export async function runLens(
 }
 
 /** The k most likely ids of softmax(logits) and their probabilities, best first. */
-export function topKSoftmax(logits: Float32Array, k: number): { ids: Int32Array; probs: Float32Array } {
+function topKSoftmax(logits: Float32Array, k: number): { ids: Int32Array; probs: Float32Array } {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;

@@ -14,7 +14,7 @@
  */
 import { MAX_THUMB_SIZE, THUMB_BUDGET_BYTES, type Storage } from './types';
 
-export interface StoragePlan {
+interface StoragePlan {
   storage: Storage;
   /** Query positions with per-head rows (every position for `full`). */
   queries: number[];
@@ -55,7 +55,7 @@ export function planStorage(layers: number, heads: number, T: number, queries: n
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /** Thumbnail side: one pixel per token pair up to 512, smaller when many heads share the budget. */
-export function thumbSize(layers: number, heads: number, T: number): number {
+function thumbSize(layers: number, heads: number, T: number): number {
   return Math.max(16, Math.min(MAX_THUMB_SIZE, T, Math.floor(Math.sqrt(THUMB_BUDGET_BYTES / (layers * heads)))));
 }
 

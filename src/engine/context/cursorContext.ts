@@ -26,7 +26,7 @@ const LINE_STEP = 16;
 /** Characters per token assumed when sizing the window; code averages 3–4, so the engine rarely cuts. */
 const CHARS_PER_TOKEN = 3;
 
-export interface ContextWindow {
+interface ContextWindow {
   prefix: string;
   suffix: string;
   /** 0-based lines of the window: the prefix's first line, and the line after the suffix's last. */
@@ -107,7 +107,7 @@ export function stringSource(text: string): TextSource {
 }
 
 /** Copy sources the cache gets per completion. */
-export const MAX_COPY_SOURCES = 16;
+const MAX_COPY_SOURCES = 16;
 
 /** What one completion asks of the workspace index: prompt snippets and copy sources. */
 export interface ContextQueries {

@@ -32,7 +32,7 @@ export interface SnippetQuery {
   boosts?: ReadonlyMap<string, number>;
 }
 
-export interface IndexLimits {
+interface IndexLimits {
   /** Lines per chunk and the step between chunk starts. */
   windowLines: number;
   strideLines: number;

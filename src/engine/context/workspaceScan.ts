@@ -177,7 +177,7 @@ async function readText(file: string, maxBytes: number): Promise<string | undefi
   return 'text' in r ? r.text : undefined;
 }
 
-export type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' };
+type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' };
 
 /** The file's text, or why it was skipped. Reads at most maxBytes + 1 bytes, whatever the file claims. */
 export async function readCode(file: string, maxBytes: number): Promise<ReadResult> {

@@ -23,7 +23,7 @@ import { scanParams } from './params';
 import { inferShapes, type ShapeInfo } from './shapes';
 import { cardParameterCount, readTrainingInfo } from './trainingRecords';
 
-export interface InspectParams {
+interface InspectParams {
   modelDir: string;
   /** A file relative to the folder, when it holds several .onnx files. */
   onnxFile?: string;
@@ -32,7 +32,7 @@ export interface InspectParams {
 const KV_BYTES: Record<string, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8, int8: 1, uint8: 1 };
 
 /** The model folder's files, without requiring a tokenizer (the explorer reads structure only). */
-export function locateForInspection(modelDir: string, onnxFile?: string): ModelFiles {
+function locateForInspection(modelDir: string, onnxFile?: string): ModelFiles {
   const dir = path.resolve(modelDir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new GlassboxError('MODEL_NOT_FOUND', `Model folder not found: ${dir}.`, 'Select a model folder that exists.');
@@ -64,7 +64,7 @@ function cacheKey(file: string): string {
 }
 
 /** The indexed graph and its shapes for a folder: from the last inspection when the file is unchanged. */
-export function graphFor(params: InspectParams): Cached {
+function graphFor(params: InspectParams): Cached {
   const files = locateForInspection(params.modelDir, params.onnxFile);
   const key = cacheKey(files.onnxPath);
   if (cached?.key === key) return cached;

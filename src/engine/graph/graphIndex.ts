@@ -62,7 +62,7 @@ export interface GraphIndex {
 }
 
 /** Scope segments of a node name; names without slashes sit at the root. */
-export function scopeOf(name: string): string[] {
+function scopeOf(name: string): string[] {
   const parts = name.split('/').filter((s) => s.length > 0);
   return parts.slice(0, -1);
 }

@@ -15,7 +15,7 @@ export interface LayoutBox {
   parent: string | null;
 }
 
-export interface LayoutResult {
+interface LayoutResult {
   /** Top-left corner of every box and cluster. */
   boxes: Map<string, { x: number; y: number; width: number; height: number }>;
   edges: { from: string; to: string; points: { x: number; y: number }[]; members: number[] }[];

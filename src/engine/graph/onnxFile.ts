@@ -33,7 +33,7 @@ export const DTYPE_NAMES: Record<number, string> = {
 };
 
 /** Bits per element by TensorProto.DataType (int4 packs two per byte). */
-export const DTYPE_BITS: Record<number, number> = {
+const DTYPE_BITS: Record<number, number> = {
   1: 32,
   2: 8,
   3: 8,

@@ -10,7 +10,7 @@
 import { type GInit, type GNode, type GraphIndex } from './graphIndex';
 import { BUFFER_NAME, type Component, componentOf, layerIndex, type OuterRole, outerRoleOf, roleOf } from './scopes';
 
-export type Slot = 'linear' | 'bias' | 'embedding' | 'norm' | 'other';
+type Slot = 'linear' | 'bias' | 'embedding' | 'norm' | 'other';
 
 export interface LogicalParam {
   /** Tensor name (the initializer, or an Identity output aliasing it). */
@@ -37,7 +37,7 @@ export interface LogicalParam {
   consumer: string;
 }
 
-export interface ParamScan {
+interface ParamScan {
   params: LogicalParam[];
   excluded: { name: string; reason: string }[];
   /** Integer and scalar constants skipped silently (shape arithmetic). */

@@ -20,9 +20,9 @@ export interface PartsInput extends KnownNumbers {
 }
 
 /** Reads `indices` of an initializer's values (null when they can't be read, e.g. quantized or missing data). */
-export type Sampler = (initializer: string, indices: number[]) => number[] | null;
+type Sampler = (initializer: string, indices: number[]) => number[] | null;
 
-export interface Assembly {
+interface Assembly {
   parts: Part[];
   blocks: BlockInfo[];
   recognized: boolean;

@@ -17,7 +17,7 @@ import {
   type WorkerToHost,
 } from './protocol';
 
-export interface EngineClientOptions {
+interface EngineClientOptions {
   /** Path of the built worker script (default: engineWorker.js next to this file). */
   workerPath?: string;
   /** Enables the worker's test hooks (the `crash` message). */

@@ -21,7 +21,7 @@ export interface LoadParams {
 }
 
 /** Every method the worker serves, with its parameters and result. */
-export interface WorkerMethods {
+interface WorkerMethods {
   load: { params: LoadParams; result: ModelInfo };
   unload: { params: Record<string, never>; result: null };
   info: { params: Record<string, never>; result: ModelInfo | null };
