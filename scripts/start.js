@@ -13,18 +13,35 @@ const sample = path.join(root, 'test', 'e2e', 'workspace');
 const state = path.join(root, '.e2e', 'start');
 const codeServer = path.join(root, '.e2e', 'code-server', 'node_modules', '.bin', 'code-server');
 
+/** The path of `cmd` on PATH (on Windows also cmd.cmd / cmd.exe, as PATHEXT lists), or undefined. No shell needed. */
 function onPath(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  const exts =
+    process.platform === 'win32'
+      ? (process.env.PATHEXT || '.EXE;.CMD;.BAT').split(';').map((e) => e.toLowerCase())
+      : [''];
+  for (const dir of (process.env.PATH || '').split(path.delimiter).filter(Boolean)) {
+    for (const ext of exts) {
+      const file = path.join(dir, cmd + ext);
+      try {
+        if (fs.statSync(file).isFile()) return file;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
 }
 
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  // a .cmd (code.cmd on Windows) runs only through the shell
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: /\.(cmd|bat)$/i.test(cmd) });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-if (onPath('code') && !process.env.GLASSBOX_FORCE_CODE_SERVER) {
+const code = onPath('code');
+if (code && !process.env.GLASSBOX_FORCE_CODE_SERVER) {
   console.log('Opening desktop VS Code with Glassbox loaded from this folder…');
-  run('code', [`--extensionDevelopmentPath=${root}`, sample]);
+  run(code, [`--extensionDevelopmentPath=${root}`, sample]);
   process.exit(0);
 }
 

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { AttentionView } from './attention/attentionView';
 import type { Config } from './config';
+import type { Snooze } from './completion/snooze';
 import type { Costs } from './costs/costs';
 import { CostsPanel } from './costs/costsPanel';
 import type { EngineHost } from './engineHost';
@@ -15,6 +16,7 @@ interface CommandContext {
   host: EngineHost;
   config: Config;
   costs: Costs;
+  snooze: Snooze;
 }
 
 type Factory = (ctx: CommandContext) => (...args: unknown[]) => unknown;
@@ -27,6 +29,22 @@ const COMMANDS: Record<string, Factory> = {
     void vscode.window.setStatusBarMessage(`Glassbox completions ${enabled ? 'on' : 'off'}`, 2000);
   },
   triggerCompletion: () => () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'),
+  toggleLanguage: (ctx) => async () => {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (!doc) return;
+    const on = !ctx.config.for(doc).enabled;
+    await ctx.config.setEnabledForLanguage(doc.languageId, on);
+    void vscode.window.setStatusBarMessage(`Glassbox completions ${on ? 'on' : 'off'} for ${doc.languageId}`, 2000);
+  },
+  snooze: (ctx) => (minutes?: unknown) => ctx.snooze.start(typeof minutes === 'number' ? minutes * 60_000 : Infinity),
+  resume: (ctx) => () => ctx.snooze.stop(),
+  openSample: () => async () => {
+    // TypeScript, not the plaintext of a new untitled file, which Glassbox leaves alone by default
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: SAMPLE });
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    editor.selection = new vscode.Selection(end, end);
+  },
   selectModel: (ctx) => () => selectModel(ctx),
   manageModels: (ctx) => () => manageModels(ctx),
   showArchitecture: (ctx) => () => ArchitecturePanel.createOrShow(ctx.extension.extensionUri, ctx.host, ctx.config),
@@ -37,10 +55,27 @@ const COMMANDS: Record<string, Factory> = {
   resetUsage: (ctx) => () => ctx.costs.resetUsage(),
   exportUsage: (ctx) => () => ctx.costs.exportUsage(),
   updatePrices: (ctx) => () => ctx.costs.updatePrices(),
-  showMenu: () => showMenu,
+  showMenu: (ctx) => () => showMenu(ctx),
   /** Run by VS Code when an inline suggestion is accepted (InlineCompletionItem.command): (length, servedRequestId). */
   completionAccepted: (ctx) => (_length, requestId) => ctx.costs.accepted(requestId),
 };
+
+/** The walkthrough's sample: a few lines to complete after, with the cursor at the end. */
+const SAMPLE = `// A sample to try Glassbox on: type after the last line, and press Tab to accept the grey text.
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export function distance(a: Point, b: Point): number {
+  const dx = a.x - b.x;
+  const dy = a.y - b.y;
+  return Math.sqrt(dx * dx + dy * dy);
+}
+
+export function midpoint(a: Point, b: Point): Point {
+  `;
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([name, factory]) =>
@@ -48,16 +83,34 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   );
 }
 
-/** The status bar's quick menu. */
-async function showMenu(): Promise<void> {
-  const items: (vscode.QuickPickItem & { command: string })[] = [
-    { label: '$(debug-pause) Toggle inline completions', command: 'glassbox.toggleCompletions' },
+/** The status bar's quick menu: the active language's state first, then the rest of Glassbox. */
+async function showMenu(ctx: CommandContext): Promise<void> {
+  const doc = vscode.window.activeTextEditor?.document;
+  const language = doc?.languageId;
+  const items: (vscode.QuickPickItem & { command: string; args?: unknown[] })[] = [];
+  if (doc && language) {
+    const on = ctx.config.for(doc).enabled;
+    items.push({
+      label: on ? `$(circle-slash) Disable completions for ${language}` : `$(check) Enable completions for ${language}`,
+      command: 'glassbox.toggleLanguage',
+    });
+  }
+  if (ctx.snooze.active) items.push({ label: '$(play) Resume completions', command: 'glassbox.resume' });
+  else {
+    items.push(
+      { label: '$(clock) Snooze for 5 minutes', command: 'glassbox.snooze', args: [5] },
+      { label: '$(clock) Snooze for 1 hour', command: 'glassbox.snooze', args: [60] },
+      { label: '$(clock) Snooze until restart', command: 'glassbox.snooze' },
+    );
+  }
+  items.push(
+    { label: '$(debug-pause) Toggle inline completions (all languages)', command: 'glassbox.toggleCompletions' },
     { label: '$(comment-discussion) Explain selection', command: 'glassbox.explainSelection' },
     { label: '$(type-hierarchy) Show model architecture', command: 'glassbox.showArchitecture' },
     { label: '$(eye) Show attention', command: 'glassbox.showAttention' },
     { label: '$(graph) Show costs', command: 'glassbox.showCosts' },
     { label: '$(library) Select model…', command: 'glassbox.selectModel' },
-  ];
+  );
   const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox' });
-  if (pick) await vscode.commands.executeCommand(pick.command);
+  if (pick) await vscode.commands.executeCommand(pick.command, ...(pick.args ?? []));
 }

@@ -16,12 +16,20 @@ interface Range {
 }
 
 export class Config {
-  private readonly warned = new Set<string>();
+  constructor(
+    private readonly onInvalid: (message: string) => void = () => undefined,
+    /** A document (its language and folder): `[python]` and folder settings override the rest. */
+    private readonly scope?: vscode.ConfigurationScope,
+    private readonly warned = new Set<string>(),
+  ) {}
 
-  constructor(private readonly onInvalid: (message: string) => void = () => undefined) {}
+  /** The settings as they apply to `doc`, e.g. `"[python]": { "glassbox.enable": false }`. */
+  for(doc: { languageId: string; uri: vscode.Uri }): Config {
+    return new Config(this.onInvalid, { languageId: doc.languageId, uri: doc.uri }, this.warned);
+  }
 
   private get cfg(): vscode.WorkspaceConfiguration {
-    return vscode.workspace.getConfiguration(SECTION);
+    return vscode.workspace.getConfiguration(SECTION, this.scope);
   }
 
   get enabled(): boolean {
@@ -111,6 +119,13 @@ export class Config {
 
   async setEnabled(value: boolean): Promise<void> {
     await this.cfg.update('enable', value, vscode.ConfigurationTarget.Global);
+  }
+
+  /** Turns automatic completions on or off for one language (`"[lang]": { "glassbox.enable": … }` in user settings). */
+  async setEnabledForLanguage(languageId: string, value: boolean): Promise<void> {
+    await vscode.workspace
+      .getConfiguration(SECTION, { languageId })
+      .update('enable', value, vscode.ConfigurationTarget.Global, true);
   }
 
   private bool(key: string, fallback: boolean): boolean {

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ATTENTION_VIEW_ID, AttentionView } from './attention/attentionView';
 import { registerCommands } from './commands';
 import { GlassboxCompletionProvider } from './completion/provider';
+import { Snooze } from './completion/snooze';
 import { WorkspaceContext } from './completion/workspaceContext';
 import { Config, RELOAD_SETTINGS, SECTION } from './config';
 import { Costs } from './costs/costs';
@@ -35,7 +36,8 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     });
     const host = new EngineHost(context, config);
     const workspace = new WorkspaceContext(context.extensionUri, () => config.workspaceContext);
-    const provider = new GlassboxCompletionProvider(host, config, workspace);
+    const snooze = new Snooze();
+    const provider = new GlassboxCompletionProvider(host, config, workspace, snooze);
     const sidebar = new SidebarView(context.extensionUri, host, config);
     const attention = new AttentionView(context.extensionUri, host, context.globalState);
     const costs = new Costs(context, host, config, log);
@@ -43,9 +45,10 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       log,
       host,
       workspace,
+      snooze,
       provider,
       sidebar,
-      new StatusBar(host, config),
+      new StatusBar(host, config, snooze),
       vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
       vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, sidebar),
       attention,
@@ -68,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
           ArchitecturePanel.revive(panel, context.extensionUri, host, config);
         },
       }),
-      ...registerCommands({ extension: context, host, config, costs }),
+      ...registerCommands({ extension: context, host, config, costs, snooze }),
       reloadOnSettingsChange(host, log),
       host.onDidChangeState((s) => s.kind === 'error' && log.error(s.message)),
       host.onDidServe((r) =>

@@ -1,7 +1,11 @@
-/** The status bar item: model name and state, and the last completion's latency and speed. */
+/**
+ * The status bar item: the model's state, what completions do in the active editor's language
+ * (automatic, manual only, snoozed), and the last completion's latency and speed.
+ */
 import * as vscode from 'vscode';
 import type { Config } from './config';
 import type { CompletionResult } from './engine/completion';
+import type { Snooze } from './completion/snooze';
 import type { EngineHost, EngineState, ServedRequest } from './engineHost';
 
 export class StatusBar implements vscode.Disposable {
@@ -12,6 +16,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(
     private readonly host: EngineHost,
     private readonly config: Config,
+    private readonly snooze: Snooze,
   ) {
     this.item.name = 'Glassbox';
     this.item.command = 'glassbox.showMenu';
@@ -21,7 +26,9 @@ export class StatusBar implements vscode.Disposable {
         this.last = r;
         this.render();
       }),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox.enable') && this.render()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox') && this.render()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      snooze.onDidChange(() => this.render()),
     );
     this.render();
     this.item.show();
@@ -30,14 +37,16 @@ export class StatusBar implements vscode.Disposable {
   render(): void {
     const state = this.host.state;
     const model = this.host.info?.name ?? 'model';
-    const off = !this.config.enabled;
-    const icon = off ? '$(circle-slash)' : ICONS[state.kind];
-    const label = off ? 'off' : LABELS[state.kind];
+    const mode = completionMode(this.config, this.snooze, vscode.window.activeTextEditor?.document);
+    const off = mode.kind !== 'automatic';
+    const icon = off ? (mode.kind === 'snoozed' ? '$(clock)' : '$(circle-slash)') : ICONS[state.kind];
+    const label = off ? mode.label : LABELS[state.kind];
     const stats = this.last && !off ? ` · ${formatStats(this.last)}` : '';
-    this.item.text = `${icon} Glassbox${state.kind === 'error' || off ? `: ${label}` : stats}`;
+    this.item.text = `${icon} Glassbox${state.kind === 'error' || off ? `: ${state.kind === 'error' ? LABELS.error : label}` : stats}`;
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Glassbox** — ${model}: ${label}`,
+        `**Glassbox** — ${model}: ${LABELS[state.kind]}`,
+        `\n\nCompletions${mode.language ? ` in ${mode.language}` : ''}: ${mode.explanation}`,
         state.kind === 'error' ? `\n\n${state.message}` : '',
         this.last
           ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens`
@@ -88,6 +97,40 @@ function whatWasShown(r: ServedRequest): string {
   return c.provenance.length
     ? `\n\n${copied} of ${c.provenance.length} tokens copied by the cache; least likely token p ${c.confidence.min.toFixed(2)}.`
     : '';
+}
+
+/** What completions do for a document: come automatically, only on Trigger Completion, or not now (snoozed). */
+export function completionMode(
+  config: Config,
+  snooze: Snooze,
+  doc: vscode.TextDocument | undefined,
+): { kind: 'automatic' | 'manual' | 'snoozed'; label: string; explanation: string; language?: string } {
+  const language = doc?.languageId;
+  if (snooze.active) {
+    const left = snooze.minutesLeft;
+    return {
+      kind: 'snoozed',
+      language,
+      label: left === undefined ? 'snoozed' : `snoozed ${left} min`,
+      explanation: `snoozed ${left === undefined ? 'until VS Code restarts' : `for ${left} more min`}; Trigger Completion still works.`,
+    };
+  }
+  const c = doc ? config.for(doc) : config;
+  if (!c.enabled)
+    return {
+      kind: 'manual',
+      language,
+      label: 'manual',
+      explanation: `only on Trigger Completion (glassbox.enable is off${language ? ` for ${language}` : ''}).`,
+    };
+  if (language && c.disabledLanguages.includes(language))
+    return {
+      kind: 'manual',
+      language,
+      label: 'manual',
+      explanation: `only on Trigger Completion (${language} is in glassbox.disabledLanguages).`,
+    };
+  return { kind: 'automatic', language, label: 'on', explanation: 'while you type.' };
 }
 
 function formatStats(r: ServedRequest): string {

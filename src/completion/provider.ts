@@ -11,6 +11,7 @@ import type { EngineHost } from '../engineHost';
 import { CompletionCache } from './cache';
 import { cursorQueries, type TextSource } from '../engine/context/cursorContext';
 import { AdaptiveDebounce, sleep } from './debounce';
+import type { Snooze } from './snooze';
 import type { WorkspaceContext } from './workspaceContext';
 
 const ACCEPTED_COMMAND = 'glassbox.completionAccepted';
@@ -26,6 +27,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     private readonly host: EngineHost,
     private readonly config: Config,
     private readonly workspace: WorkspaceContext,
+    private readonly snooze: Snooze,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -42,12 +44,14 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
-    if (!this.config.enabled && !explicit) return undefined;
-    if (this.config.disabledLanguages.includes(document.languageId)) return undefined;
+    // settings as they apply here: `"[python]": { "glassbox.enable": false }` wins for Python files
+    const config = this.config.for(document);
+    // Trigger Completion works everywhere; automatic completions follow the settings and the snooze
+    if (!explicit && !automaticFor(config, document.languageId, this.snooze)) return undefined;
     if (context.selectedCompletionInfo) return undefined; // the suggest widget is open: don't compete
     if (this.host.state.kind === 'error') return undefined; // reported once already; stay quiet
     const size = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
-    if (size > this.config.maxFileSizeKB * 1024) return undefined;
+    if (size > config.maxFileSizeKB * 1024) return undefined;
 
     const offset = document.offsetAt(position);
     const filePath = this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
@@ -56,7 +60,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
       position.line,
       offset,
       filePath,
-      this.config.contextTokens,
+      config.contextTokens,
     );
     const { prefix, suffix } = w;
     const cached = this.cache.lookup(prefix, suffix);
@@ -68,8 +72,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     this.inflight = controller;
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
-      if (!explicit && !(await sleep(this.config.debounceMs ?? this.debounce.delay(), controller.signal)))
-        return undefined;
+      if (!explicit && !(await sleep(config.debounceMs ?? this.debounce.delay(), controller.signal))) return undefined;
       const context = await this.workspace.query(queries);
       if (controller.signal.aborted) return undefined;
       const result = await this.host.complete(
@@ -80,11 +83,11 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
           startLine: w.startLine,
           snippets: context?.snippets,
           copySources: context?.copySources,
-          maxNewTokens: this.config.maxTokens,
-          temperature: this.config.temperature,
-          budgetTokens: this.config.contextTokens,
+          maxNewTokens: config.maxTokens,
+          temperature: config.temperature,
+          budgetTokens: config.contextTokens,
           // an explicit request shows what the model has, however unsure
-          minConfidence: explicit ? 0 : this.config.minConfidence,
+          minConfidence: explicit ? 0 : config.minConfidence,
         },
         { signal: controller.signal },
       );
@@ -124,6 +127,11 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     this.reported.add(message);
     void vscode.window.showWarningMessage(`Glassbox completion failed: ${message}`);
   }
+}
+
+/** Whether completions come automatically while typing in this language (else only on Trigger Completion). */
+export function automaticFor(config: Config, languageId: string, snooze: Snooze): boolean {
+  return config.enabled && !config.disabledLanguages.includes(languageId) && !snooze.active;
 }
 
 function textSource(doc: vscode.TextDocument): TextSource {
