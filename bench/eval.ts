@@ -51,7 +51,7 @@ import { engineSpeed } from './speed';
 
 const SEED = 20240601;
 /** Line cases per cut kind. */
-const CASES = 1000;
+const CASES = 500;
 const WINDOW = 1024;
 const STRIDE = 512;
 const EOT = '<|endoftext|>';
