@@ -40,10 +40,25 @@ function parseArgs(argv) {
   return args;
 }
 
-/** .vscodeignore with the binary re-includes of other platforms dropped. */
+/** The embedded model's default variant, as its config.json names it (onnx/model_q4.onnx, …). */
+function defaultVariant() {
+  const dir = path.join(root, 'models', 'glassbox-code');
+  const dtype =
+    JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))['transformers.js_config']?.dtype ?? 'fp32';
+  const suffix = { fp32: '', q8: '_quantized', int8: '_quantized', q4: '_q4', fp16: '_fp16' }[dtype];
+  const file = `model${suffix ?? ''}.onnx`;
+  if (suffix === undefined || !fs.existsSync(path.join(dir, 'onnx', file)))
+    throw new Error(`models/glassbox-code: no onnx/${file} for dtype ${dtype}`);
+  return file;
+}
+
+/** .vscodeignore with the default variant named and, for a target, the other platforms' binaries dropped. */
 function ignoreFileFor(target) {
-  const keep = `!${ORT_BIN}/${ORT_FOLDERS[target]}/`;
-  const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
+  const keep = target ? `!${ORT_BIN}/${ORT_FOLDERS[target]}/` : `!${ORT_BIN}/`;
+  const lines = fs
+    .readFileSync(path.join(root, '.vscodeignore'), 'utf8')
+    .replace('DEFAULT_VARIANT', defaultVariant())
+    .split('\n');
   const kept = lines.filter((line) => !line.startsWith(`!${ORT_BIN}/`) || line.startsWith(keep));
   if (!kept.some((line) => line.startsWith(keep))) {
     throw new Error(`.vscodeignore has no "${keep}*" line to keep the ${target} binaries`);
@@ -68,14 +83,22 @@ function checkFiles(files, target) {
     'package.json',
     'dist/extension.js',
     'dist/engineWorker.js',
-    'dist/cli.js',
-    'models/test-tiny/config.json',
+    'dist/contextWorker.js',
+    'models/glassbox-code/config.json',
+    'models/glassbox-code/copy_cache.json',
+    `models/glassbox-code/onnx/${defaultVariant()}`,
     'node_modules/onnxruntime-common/dist/cjs/package.json',
   ];
   const ortFolders = target ? [ORT_FOLDERS[target]] : Object.values(ORT_FOLDERS);
   for (const folder of ortFolders) required.push(`${ORT_BIN}/${folder}/onnxruntime_binding.node`);
   const missing = required.filter((f) => !files.includes(f));
-  const forbidden = files.filter((f) => /^(src|test|webview|models\/recipe|out|bench)\//.test(f) || f.endsWith('.map'));
+  const forbidden = files.filter(
+    (f) =>
+      /^(src|test|webview|models\/recipe|models\/test-tiny|out|bench)\//.test(f) ||
+      f.endsWith('.map') ||
+      f === 'dist/cli.js' ||
+      (/^models\/glassbox-code\/onnx\//.test(f) && f !== `models/glassbox-code/onnx/${defaultVariant()}`),
+  );
   if (missing.length > 0 || forbidden.length > 0) {
     throw new Error(
       (missing.length ? `missing from the package: ${missing.join(', ')}\n` : '') +
@@ -89,7 +112,7 @@ function main() {
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
 
-  const ignoreArgs = universal ? [] : ['--ignoreFile', ignoreFileFor(target)];
+  const ignoreArgs = ['--ignoreFile', ignoreFileFor(universal ? undefined : target)];
   const files = vsce(['ls', ...ignoreArgs])
     .split('\n')
     .filter(Boolean);

@@ -144,7 +144,7 @@ export function findOnnx(
 ): string {
   if (opts.onnxFile) {
     const p = path.resolve(dir, opts.onnxFile);
-    if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`);
+    if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`, notShippedHint(dir, opts.onnxFile));
     return p;
   }
   if (files.genaiConfigPath) {
@@ -181,6 +181,20 @@ export function findOnnx(
     `${dir} holds several ONNX files (${candidates.join(', ')}) and config.json does not pick one.`,
     'Choose one (the model file setting, or "transformers.js_config": {"dtype": …} in config.json).',
   );
+}
+
+/**
+ * A variant the model's quantization table lists but the folder lacks was left out of the package
+ * (the embedded model ships its default variant only): say how to get it.
+ */
+function notShippedHint(dir: string, onnxFile: string): string {
+  const plain = "Check glassbox.modelFile, or clear it to use the model's default variant.";
+  const table = path.join(dir, 'quantization.json');
+  if (!exists(table)) return plain;
+  const variants = (readJson(table).variants ?? []) as { file?: string; default?: boolean }[];
+  if (!variants.some((v) => v.file === onnxFile.replace(/\\/g, '/'))) return plain;
+  const shipped = variants.find((v) => v.default)?.file;
+  return `Glassbox ships only this model's default variant${shipped ? ` (${shipped})` : ''}; clear glassbox.modelFile to use it, or build the others from the repository with models/recipe/build_all.sh export quantize.`;
 }
 
 function preferredDtype(config: Record<string, unknown>): string | undefined {
