@@ -44,6 +44,7 @@ import { DTYPE_SUFFIX, listOnnxFiles } from '../src/engine/modelFolder';
 import { logSoftmax } from '../src/engine/sampling';
 import { gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
 import { sampleLineCases, type CutKind, type TestFile } from './lineCases';
+import { surprisalEval } from './surprisalEval';
 import { BUDGET, gateTable, MAX_LINE_TOKENS, runLineCases, score, STAGES, type ModelUnderTest } from './lineEval';
 import { KneserNey4 } from './ngram';
 import { perplexity } from './quant';
@@ -229,6 +230,8 @@ async function main(): Promise<void> {
   const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
   const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
   const chosen = gate.find((r) => r.editSimilarity >= GATE_TARGET)?.threshold;
+  console.error(`surprisal of injected changes (${elapsed()})`);
+  const surprising = await surprisalEval(model, allFiles, quick ? 40 : 300, SEED);
   const examples = cases.slice(0, 12).map((c, i) => ({
     kind: c.kind,
     target: c.target,
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
       by_first_probability: gateFirst,
       by_mean_and_first: gateBoth,
     },
+    surprisal: surprising,
     examples,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
@@ -286,6 +290,11 @@ async function main(): Promise<void> {
     lineTable(scores, cases),
     `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,
     gateMarkdown(gate, chosen),
+    `\n### What the model did not expect\n\n${surprising.functions} functions of the test split, each with one change in its code (a swapped operator or literal, or two letters swapped in a name it used earlier; the kind drawn first). The change is among the three most surprising words of the function (surprisal under the model mixed with the copy cache, the file before it as context) in **${(100 * surprising.top3).toFixed(0)}%** of them; three words picked at random would be ${(100 * surprising.chance).toFixed(0)}%. By kind: ${Object.entries(
+      surprising.byKind,
+    )
+      .map(([k, v]) => `${k} ${(100 * v.top3).toFixed(0)}% of ${v.n}`)
+      .join(', ')}.\n`,
     `\nThe same with other statistics (shown / edit similarity of shown): ${GATE_THRESHOLDS.map((t, i) => `${t.toFixed(1)}: geometric mean ${(100 * gateMean[i].coverage).toFixed(0)}% / ${gateMean[i].editSimilarity.toFixed(3)}, first ${(100 * gateFirst[i].coverage).toFixed(0)}% / ${gateFirst[i].editSimilarity.toFixed(3)}, mean and first ${(100 * gateBoth[i].coverage).toFixed(0)}% / ${gateBoth[i].editSimilarity.toFixed(3)}`).join('; ')}.\n`,
     '',
   ].join('\n');

@@ -94,6 +94,12 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** Attention capture on the worker's separate session: not a served request (no onDidServe, no state change). */
+  /** The selected code's surprisal under the loaded model (Explain's "What the model did not expect"). */
+  async surprisal(params: Params<'surprisal'>, opts: CallOptions = {}): Promise<Result<'surprisal'>> {
+    await this.ensureLoaded();
+    return this.worker().call('surprisal', params, opts);
+  }
+
   async captureAttention(
     params: Params<'captureAttention'>,
     opts: CallOptions = {},

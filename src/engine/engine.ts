@@ -12,6 +12,7 @@ import type { GraphCacheState } from './graphCache';
 import { detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
 import { generate, type GenerationResult } from './generate';
 import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './prompts';
+import { surprisal, type SurprisalResult } from './surprisal';
 
 export type { CompletionRequest, CompletionResult, RequestOptions, TokenProvenance } from './completion';
 
@@ -106,6 +107,11 @@ export class Engine {
       });
       return { ...result, style: prompt.style, promptText: prompt.text };
     });
+  }
+
+  /** Each token of `code` with its surprisal under the model (and copy cache), and the most surprising words. */
+  surprisal(code: string, context = ''): Promise<SurprisalResult> {
+    return this.exclusive(() => surprisal(this.model, code, context, this.copyTable));
   }
 
   /** Plain continuation of text or token ids. Over-long prompts lose their start. */

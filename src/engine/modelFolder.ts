@@ -144,7 +144,8 @@ export function findOnnx(
 ): string {
   if (opts.onnxFile) {
     const p = path.resolve(dir, opts.onnxFile);
-    if (!exists(p)) throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`, notShippedHint(dir, opts.onnxFile));
+    if (!exists(p))
+      throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`, notShippedHint(dir, opts.onnxFile));
     return p;
   }
   if (files.genaiConfigPath) {

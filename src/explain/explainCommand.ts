@@ -38,6 +38,9 @@ export async function explainCommand(extensionUri: vscode.Uri, host: EngineHost,
     code,
     language: editor.document.languageId,
     source: `${path.basename(editor.document.fileName)}:${range.start.line + 1}–${range.end.line + 1}`,
+    context: editor.document.getText(
+      new vscode.Range(new vscode.Position(Math.max(0, range.start.line - 80), 0), range.start),
+    ),
   };
   const panel = ExplainPanel.createOrShow(extensionUri, host);
   await panel.explain(job, {

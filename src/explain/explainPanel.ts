@@ -18,6 +18,8 @@ export interface ExplainJob {
   language: string;
   /** Where the code came from, e.g. "app.ts:12–30". */
   source: string;
+  /** The text before the code in its file (the model reads it before scoring the code's surprisal). */
+  context?: string;
 }
 
 export class ExplainPanel {
@@ -82,6 +84,11 @@ export class ExplainPanel {
     const controller = new AbortController();
     this.running = controller;
     this.post({ type: 'start', code: job.code, language: job.language, source: job.source });
+    // requests run one at a time in the worker: the surprisal (one forward pass) comes before the first word
+    void this.host.surprisal({ code: job.code, context: job.context }, { signal: controller.signal }).then(
+      (surprisal) => this.post({ type: 'surprisal', surprisal }),
+      () => undefined, // cancelled or failed: the explanation still comes
+    );
     let batch: StreamedToken[] = [];
     let lastFlush = performance.now();
     const flush = () => {
@@ -147,6 +154,8 @@ export class ExplainPanel {
       if (this.loads++ > 0) for (const m of this.transcript) this.channel.post(m);
     } else if (msg.type === 'stop') {
       this.running?.abort();
+    } else if (msg.type === 'selectModel') {
+      void vscode.commands.executeCommand('glassbox.selectModel');
     }
   }
 

@@ -1,6 +1,7 @@
 /** The Explain panel: streamed explanation coloured by the model's confidence, Stop, and details. */
 import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
+import { markdownElement } from './markdown';
 import {
   isHostToView,
   savedState,
@@ -10,6 +11,7 @@ import {
   type StreamedToken,
   type ViewToHost,
 } from './protocol';
+import { surprisalView } from './surprisalView';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
@@ -28,6 +30,23 @@ function tokenSpan(t: StreamedToken): HTMLElement {
   const s = el('span', `tok conf-${band(t.prob)}`, t.text);
   s.title = `p = ${(t.prob * 100).toFixed(1)}%`;
   return s;
+}
+
+/** Below this geometric-mean token probability the summary is mostly a guess: the panel says so. */
+const UNSURE = 0.25;
+
+function lowConfidenceNote(tokens: StreamedToken[]): HTMLElement | null {
+  if (tokens.length === 0) return null;
+  const mean = Math.exp(tokens.reduce((n, t) => n + Math.log(Math.max(t.prob, 1e-9)), 0) / tokens.length);
+  if (mean >= UNSURE) return null;
+  const p = el('p', 'note');
+  p.append(
+    `The model was unsure of this summary (mean word probability ${mean.toFixed(2)}): a small model's prose is often generic. The words it did not expect, below, say more. For better explanations use a bigger model: `,
+  );
+  const link = el('vscode-link', '', 'Select Model');
+  link.addEventListener('click', () => send({ type: 'selectModel' }));
+  p.append(link, '.');
+  return p;
 }
 
 function render(): void {
@@ -57,7 +76,21 @@ function render(): void {
   const text = el('div', 'explanation');
   text.id = 'explanation';
   for (const t of state.tokens) text.append(tokenSpan(t));
-  app.append(text);
+  if (state.done) {
+    // the finished text as Markdown; the confidence colours stay one click away
+    app.append(markdownElement(state.done.text));
+    const colours = el('details', 'confidence');
+    colours.append(el('summary', '', 'Model confidence per word'), text);
+    app.append(colours);
+    const note = lowConfidenceNote(state.tokens);
+    if (note) app.append(note);
+  } else app.append(text);
+  if (state.surprisal) {
+    const d = el('details', 'section');
+    d.open = true;
+    d.append(el('summary', '', 'What the model did not expect'), surprisalView(state.surprisal));
+    app.append(d);
+  }
   if (state.status === 'stopped') app.append(el('p', 'muted', 'Stopped.'));
   if (state.status === 'error') app.append(el('p', 'error', state.error ?? 'Failed.'));
   app.append(legend());
@@ -116,6 +149,11 @@ function apply(msg: HostToView): void {
       if (!state) return;
       state.status = 'done';
       state.done = { text: msg.text, details: msg.details };
+      render();
+      break;
+    case 'surprisal':
+      if (!state) return;
+      state.surprisal = msg.surprisal;
       render();
       break;
     case 'stopped':

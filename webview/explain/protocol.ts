@@ -16,14 +16,25 @@ export interface StreamedToken {
   prob: number;
 }
 
+/** The selected code's surprisal (restated from the engine's SurprisalResult). */
+export interface CodeSurprisal {
+  tokens: { text: string; bits: number }[];
+  /** Words (token ranges) and their bits. */
+  words: { start: number; end: number; text: string; bits: number }[];
+  /** Indexes into `words`, most surprising first. */
+  top: number[];
+  meanBits: number;
+}
+
 export type HostToView =
   | { type: 'start'; code: string; language: string; source: string }
   | { type: 'tokens'; tokens: StreamedToken[] }
   | { type: 'done'; text: string; details: ExplainDetails }
+  | { type: 'surprisal'; surprisal: CodeSurprisal }
   | { type: 'stopped' }
   | { type: 'error'; message: string };
 
-export type ViewToHost = { type: 'ready' } | { type: 'stop' };
+export type ViewToHost = { type: 'ready' } | { type: 'stop' } | { type: 'selectModel' };
 
 /** What the panel draws from (in memory only: it holds the user's code). */
 export interface ExplainViewState {
@@ -32,6 +43,7 @@ export interface ExplainViewState {
   source: string;
   tokens: StreamedToken[];
   done?: { text: string; details: ExplainDetails };
+  surprisal?: CodeSurprisal;
   status: 'streaming' | 'done' | 'stopped' | 'error';
   error?: string;
 }
@@ -53,10 +65,10 @@ export function savedState(s: ExplainViewState): ExplainSavedState {
 
 export function isViewToHost(x: unknown): x is ViewToHost {
   const t = (x as { type?: unknown } | null)?.type;
-  return t === 'ready' || t === 'stop';
+  return t === 'ready' || t === 'stop' || t === 'selectModel';
 }
 
 export function isHostToView(x: unknown): x is HostToView {
   const t = (x as { type?: unknown } | null)?.type;
-  return t === 'start' || t === 'tokens' || t === 'done' || t === 'stopped' || t === 'error';
+  return t === 'start' || t === 'tokens' || t === 'done' || t === 'surprisal' || t === 'stopped' || t === 'error';
 }

@@ -66,6 +66,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   tokenize: (p) => loaded().tokenize(p.text),
   complete: (p, signal, onToken) => loaded().complete({ ...p, signal, onToken }),
   explain: (p, signal, onToken) => loaded().explain({ ...p, signal, onToken }),
+  surprisal: (p) => loaded().surprisal(p.code, p.context),
   generate: (p, signal, onToken) => loaded().generate(p.prompt, { ...p, signal, onToken }),
   captureAttention: (p, signal) => captureAttention(loaded().model, p, signal),
   inspectArchitecture: (p) => inspectArchitecture(p),

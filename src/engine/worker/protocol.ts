@@ -6,6 +6,7 @@ import type { CompletionRequest, CompletionResult, ExplainResult, ModelInfo, Req
 import type { SerializedError } from '../errors';
 import type { GeneratedToken, GenerationResult } from '../generate';
 import type { ExplainRequest } from '../prompts';
+import type { SurprisalResult } from '../surprisal';
 import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../shared/architectureTypes';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
 
@@ -28,6 +29,7 @@ interface WorkerMethods {
   tokenize: { params: { text: string }; result: { ids: number[]; tokens: string[] } };
   complete: { params: Wire<CompletionRequest>; result: CompletionResult };
   explain: { params: Wire<ExplainRequest & RequestOptions>; result: ExplainResult };
+  surprisal: { params: { code: string; context?: string }; result: SurprisalResult };
   generate: {
     params: Wire<RequestOptions> & { prompt: string | number[] };
     result: GenerationResult & { cutTokens: number };
@@ -71,6 +73,7 @@ const METHODS: ReadonlySet<string> = new Set<Method>([
   'tokenize',
   'complete',
   'explain',
+  'surprisal',
   'generate',
   'captureAttention',
   'inspectArchitecture',
