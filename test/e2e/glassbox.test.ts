@@ -104,6 +104,19 @@ describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.runCommand('View: Focus First Editor Group'); // back to the code, as a user would
   });
 
+  it("Explain's 'What the model did not expect' puts a misspelled name first", async () => {
+    await wb.openFile('src/typo.py');
+    await wb.cursorTo(6, 5); // inside total()
+    await wb.runCommand('Glassbox: Explain');
+    const panel = await wb.webviewWith('h2:has-text("Explaining typo.py")', 60_000);
+    const first = panel.locator('ol.surprising li').first();
+    await first.waitFor({ timeout: 120_000 });
+    await panel.locator('.surprisal-code .surp-top').first().waitFor();
+    await wb.screenshot('explain-surprisal');
+    assert.match(await first.innerText(), /reslut — line 5/);
+    await wb.runCommand('View: Focus First Editor Group');
+  });
+
   it('toggling completions off stops ghost text', async () => {
     await wb.runCommand('Glassbox: Toggle Inline Completions');
     await wb.openFile('src/math.ts');
