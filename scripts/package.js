@@ -107,7 +107,18 @@ function checkFiles(files, target) {
   }
 }
 
+/** The files the package for `target` would hold, from the current dist/ (no build, no package). */
+function listFiles(target) {
+  return vsce(['ls', '--ignoreFile', ignoreFileFor(target)])
+    .split('\n')
+    .filter(Boolean);
+}
+
 function main() {
+  if (process.argv.includes('--list')) {
+    process.stdout.write(listFiles(`${process.platform}-${process.arch}`).join('\n') + '\n');
+    return;
+  }
   const { target, universal } = parseArgs(process.argv.slice(2));
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
