@@ -21,10 +21,16 @@ function settingsTable(pkg) {
 }
 
 function keybindingTable(pkg) {
-  const titles = Object.fromEntries(pkg.contributes.commands.map((c) => [c.command, `${c.category ? `${c.category}: ` : ''}${c.title}`]));
+  const titles = Object.fromEntries(
+    pkg.contributes.commands.map((c) => [c.command, `${c.category ? `${c.category}: ` : ''}${c.title}`]),
+  );
   const rows = ['| keys (Windows, Linux) | macOS | command |', '|---|---|---|'];
   for (const k of pkg.contributes.keybindings) {
-    const name = titles[k.command] ?? (k.command === 'editor.action.inlineSuggest.acceptNextLine' ? 'Accept the next line of the suggestion' : k.command);
+    const name =
+      titles[k.command] ??
+      (k.command === 'editor.action.inlineSuggest.acceptNextLine'
+        ? 'Accept the next line of the suggestion'
+        : k.command);
     rows.push(`| \`${escape(k.key)}\` | \`${escape(k.mac ?? k.key)}\` | ${escape(name)} |`);
   }
   return rows.join('\n');
@@ -47,7 +53,9 @@ if (require.main === module) {
   const next = expectedReadme();
   if (process.argv.includes('--check')) {
     if (next !== fs.readFileSync(path.join(root, 'README.md'), 'utf8')) {
-      console.error('README.md: the settings or keybinding table differs from package.json; run node scripts/readme-tables.js');
+      console.error(
+        'README.md: the settings or keybinding table differs from package.json; run node scripts/readme-tables.js',
+      );
       process.exit(1);
     }
   } else fs.writeFileSync(path.join(root, 'README.md'), next);
