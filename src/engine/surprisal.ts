@@ -85,14 +85,33 @@ export async function surprisal(
   }
   const tokens = ids.map((id, i) => ({ text: tok.tokenText(id), bits: bits[i], rank: ranks[i] }));
   const words = wordsOf(tokens);
-  const top = [...words.keys()]
-    .filter((i) => words[i].text.trim() !== '')
-    .sort((a, b) => words[b].bits - words[a].bits)
-    .slice(0, TOP_SURPRISING);
+  const top = mostSurprising(words);
   const meanBits = tokens.length ? tokens.reduce((n, t) => n + t.bits, 0) / tokens.length : 0;
   return { tokens, words, top, meanBits };
 }
 
+/**
+ * Indexes of the words most worth a second look, most surprising first. A name's first occurrence
+ * that the code goes on to use (`def total(values)`, `result = 0`) introduces it: a new name is
+ * unpredictable by nature, not a slip, so introductions rank after every other word. A misspelled
+ * use (`return reslut`) occurs once and keeps its rank.
+ */
+export function mostSurprising(words: WordSurprisal[], count = TOP_SURPRISING): number[] {
+  const lastIndex = new Map<string, number>();
+  words.forEach((w, i) => lastIndex.set(w.text.trim(), i));
+  const introduces = (i: number) => {
+    const name = words[i].text.trim();
+    return IDENTIFIER.test(name) && lastIndex.get(name)! > i && words.findIndex((w) => w.text.trim() === name) === i;
+  };
+  return [...words.keys()]
+    .filter((i) => words[i].text.trim() !== '')
+    .map((i) => ({ i, late: introduces(i) ? 1 : 0 }))
+    .sort((a, b) => a.late - b.late || words[b.i].bits - words[a.i].bits)
+    .slice(0, count)
+    .map((x) => x.i);
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const WORD_CHAR = /[A-Za-z0-9_$]/;
 
 /** Tokens grouped into words: a token that starts with a word character right after one continues the word. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../src/engine/engine';
+import { mostSurprising, type WordSurprisal } from '../../src/engine/surprisal';
 import { ROOT } from './helpers';
 
 describe('surprisal of code', () => {
@@ -23,6 +24,18 @@ describe('surprisal of code', () => {
     assert.equal(r.words[r.top[0]].text.trim(), 'reslut');
     assert.ok(r.top.length <= 5);
     assert.ok(r.tokens.every((t) => Number.isFinite(t.bits) && t.bits >= 0 && t.rank >= 1));
+  });
+
+  it('ranks it first with the file before the function as context, as Explain scores it', async () => {
+    const r = await engine.surprisal(CODE, "# A function with a slip in it, for the Explain panel's surprisal.\n\n\n");
+    assert.equal(r.words[r.top[0]].text.trim(), 'reslut');
+  });
+
+  it('ranks a name the code introduces and goes on to use after every other word', () => {
+    const w = (text: string, bits: number): WordSurprisal => ({ start: 0, end: 1, text, bits });
+    // `values` (introduced, used again) is the most surprising by bits; `reslut` (used once) comes first
+    const words = [w('values', 9), w(' ', 0), w('reslut', 7), w(' (', 3), w(' values', 1), w(' x', 2)];
+    assert.deepEqual(mostSurprising(words, 5), [2, 3, 5, 4, 0]);
   });
 
   it('the same name spelled right costs a fraction of the misspelling', async () => {
