@@ -1,6 +1,6 @@
 /** VS Code's proxy settings as the plain-Node HTTP client takes them (model downloads, price updates). */
 import * as vscode from 'vscode';
-import type { NetOptions } from './modelHub/http';
+import type { NetOptions } from './net/http';
 
 export function netOptions(): NetOptions {
   const http = vscode.workspace.getConfiguration('http');

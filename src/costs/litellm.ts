@@ -6,7 +6,8 @@
  * and the caller keeps the prices it had.
  */
 import { DownloadError } from '../modelHub/errors';
-import { hubGet, type NetOptions } from '../modelHub/http';
+import { hubGet } from '../modelHub/http';
+import type { NetOptions } from '../net/http';
 import {
   MAX_PRICE_PER_M,
   isRecord,

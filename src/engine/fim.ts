@@ -96,3 +96,30 @@ export function detectFimTemplate(tokenizer: TextTokenizer): FimTemplate {
 function idsOf(tokenizer: TextTokenizer, tokens: string[]): number[] {
   return tokens.map((t) => tokenizer.tokenId(t)).filter((id): id is number => id !== undefined);
 }
+
+/**
+ * A FIM prompt as text, for a model server that tokenizes special-token text itself (Ollama's
+ * `raw`, an OpenAI-compatible server that ignores `suffix`): the family's tokens around prefix and
+ * suffix. The family is the template's, or guessed from the model's name.
+ */
+export function rawFimPrompt(family: Exclude<FimFamily, 'none' | 'glassbox'>, prefix: string, suffix: string): string {
+  const spec = FAMILIES.find((f) => f.family === family)!;
+  const [p, s, m] = spec.tokens.map((t) => t.replace(/^▁/, ' '));
+  if (family === 'codellama') return `<PRE> ${prefix} <SUF>${suffix} <MID>`;
+  return spec.order === 'psm' ? `${p}${prefix}${s}${suffix}${m}` : `${p}${s}${suffix}${m}${prefix}`;
+}
+
+/** Stop strings that end a raw FIM completion of `family` (its special tokens as text). */
+export function rawFimStops(family: Exclude<FimFamily, 'none' | 'glassbox'>): string[] {
+  return FAMILIES.find((f) => f.family === family)!.stops.map((t) => t.replace(/^▁/, ''));
+}
+
+/** The FIM family a server's model name suggests ("qwen2.5-coder:7b", "bigcode/starcoder2-3b"), if any. */
+export function fimFamilyOfModelName(name: string): Exclude<FimFamily, 'none' | 'glassbox'> | undefined {
+  const n = name.toLowerCase();
+  if (/qwen/.test(n)) return 'qwen';
+  if (/starcoder|santacoder/.test(n)) return 'starcoder';
+  if (/deepseek-?coder/.test(n)) return 'deepseek';
+  if (/code-?llama/.test(n)) return 'codellama';
+  return undefined;
+}

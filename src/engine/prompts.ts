@@ -32,6 +32,11 @@ function fill(template: string, code: string, language: string): string {
   return template.replaceAll('{language}', language).replaceAll('{code}', code);
 }
 
+/** The user message that asks a chat model (local or on a server) to explain `req.code`. */
+export function chatExplainInstruction(req: ExplainRequest): string {
+  return fill(req.template ?? DEFAULT_EXPLAIN_TEMPLATE, req.code, req.language ?? '');
+}
+
 export function buildExplainPrompt(tokenizer: TextTokenizer, req: ExplainRequest): ExplainPrompt {
   if (!req.code.trim())
     throw new GlassboxError(

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DownloadError } from './errors';
-import { hubGet, networkError, statusError, type NetOptions } from './http';
+import type { NetOptions } from '../net/http';
+import { hubGet, networkError, statusError } from './http';
 import { fileSize } from './store';
 
 interface FetchFileOptions {

@@ -3,38 +3,10 @@
  * followed (the hub sends LFS files to a CDN), proxy from settings or the environment, abort by
  * AbortSignal. Plain Node; the VS Code side passes its `http.proxy` setting in.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import { httpRequest, IdleTimeoutError, isLoopback, type HttpResponse, type NetOptions } from '../net/http';
 import { DownloadError } from './errors';
 
-export interface NetOptions {
-  /** Proxy URL (VS Code's `http.proxy`); else HTTPS_PROXY / https_proxy / ALL_PROXY. */
-  proxy?: string;
-  /** Verify the server's certificate (VS Code's `http.proxyStrictSSL`). Default true. */
-  strictSSL?: boolean;
-  /** Longest silence on a connection before it counts as dropped, ms. Default 30 000. */
-  idleTimeoutMs?: number;
-  /** Environment to read proxy variables from (tests pass their own). Default process.env. */
-  env?: NodeJS.ProcessEnv;
-}
-
-interface HubResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
-  /** The URL that answered, after redirects. */
-  url: URL;
-  /** Whether the connection was closed for staying silent too long (the body's error then says only "aborted"). */
-  timedOut: () => boolean;
-}
-
 const MAX_REDIRECTS = 5;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK.has(url.hostname);
-}
 
 /** Throws INSECURE_URL unless the URL is HTTPS, or HTTP to this machine (a local test hub). */
 export function checkHubUrl(url: URL): void {
@@ -47,40 +19,11 @@ export function checkHubUrl(url: URL): void {
   );
 }
 
-/** The proxy to use for `url`, or undefined for a direct connection (loopback, NO_PROXY). */
-export function proxyFor(url: URL, opts: NetOptions = {}): string | undefined {
-  if (isLoopback(url)) return undefined;
-  const env = opts.env ?? process.env;
-  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  const host = url.hostname.toLowerCase();
-  if (noProxy.some((p) => p === '*' || host === p.replace(/^\./, '') || host.endsWith(p.startsWith('.') ? p : `.${p}`)))
-    return undefined;
-  const proxy = opts.proxy?.trim() || env.HTTPS_PROXY || env.https_proxy || env.ALL_PROXY || env.all_proxy;
-  return proxy || undefined;
-}
-
-const agents = new Map<string, http.Agent>();
-
-function agentFor(url: URL, opts: NetOptions): http.Agent | undefined {
-  const proxy = proxyFor(url, opts);
-  if (!proxy || url.protocol !== 'https:') return undefined;
-  const key = `${proxy}|${opts.strictSSL !== false}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = new HttpsProxyAgent(proxy, { rejectUnauthorized: opts.strictSSL !== false });
-    agents.set(key, agent);
-  }
-  return agent;
-}
-
 /** One GET, following redirects. The caller must consume or destroy `body`. */
 export async function hubGet(
   start: URL,
   opts: { headers?: Record<string, string>; signal?: AbortSignal; net?: NetOptions } = {},
-): Promise<HubResponse> {
+): Promise<HttpResponse> {
   let url = start;
   for (let hop = 0; ; hop++) {
     checkHubUrl(url);
@@ -96,46 +39,30 @@ export async function hubGet(
   }
 }
 
-function requestOnce(
+async function requestOnce(
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
   net: NetOptions,
-): Promise<HubResponse> {
-  if (signal?.aborted) return Promise.reject(new DownloadError('CANCELLED', 'The download was cancelled.'));
-  const lib = url.protocol === 'https:' ? https : http;
-  const idleMs = net.idleTimeoutMs ?? 30_000;
-  let idle = false;
-  const silence = () =>
-    new DownloadError(
-      'HUB_UNREACHABLE',
-      `No data from ${url.host} for ${idleMs / 1000} s.`,
-      'Check the network and the proxy (http.proxy); the download resumes where it stopped.',
-    );
-  return new Promise((resolve, reject) => {
-    const req = lib.request(url, {
-      method: 'GET',
-      headers: { 'user-agent': 'glassbox-vscode', ...headers },
-      agent: agentFor(url, net),
-      rejectUnauthorized: net.strictSSL !== false,
-      signal,
-    });
-    req.setTimeout(idleMs, () => {
-      idle = true;
-      req.destroy(silence());
-    });
-    req.once('response', (body) =>
-      resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url, timedOut: () => idle }),
-    );
-    req.once('error', (err) => reject(idle ? silence() : networkError(err, url, signal)));
-    req.end();
-  });
+): Promise<HttpResponse> {
+  if (signal?.aborted) throw new DownloadError('CANCELLED', 'The download was cancelled.');
+  try {
+    return await httpRequest(url, { headers, signal, net });
+  } catch (err) {
+    throw networkError(err, url, signal);
+  }
 }
 
 /** Maps a socket-level failure to CANCELLED or HUB_UNREACHABLE with the cause in words. */
 export function networkError(err: unknown, url: URL, signal?: AbortSignal): DownloadError {
   if (err instanceof DownloadError) return err;
   if (signal?.aborted) return new DownloadError('CANCELLED', 'The download was cancelled.');
+  if (err instanceof IdleTimeoutError)
+    return new DownloadError(
+      'HUB_UNREACHABLE',
+      err.message,
+      'Check the network and the proxy (http.proxy); the download resumes where it stopped.',
+    );
   const e = err as NodeJS.ErrnoException;
   const why = e.code ? `${e.code}: ${e.message}` : e.message;
   return new DownloadError(
@@ -146,7 +73,7 @@ export function networkError(err: unknown, url: URL, signal?: AbortSignal): Down
 }
 
 /** Reads a JSON response body (at most `maxBytes`). */
-export async function readJsonBody(res: HubResponse, maxBytes = 32 * 1024 * 1024): Promise<unknown> {
+export async function readJsonBody(res: HttpResponse, maxBytes = 32 * 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of res.body) {
@@ -165,7 +92,7 @@ export async function readJsonBody(res: HubResponse, maxBytes = 32 * 1024 * 1024
 }
 
 /** An error for a status the caller did not expect, worded by status class. */
-export function statusError(res: HubResponse, what: string): DownloadError {
+export function statusError(res: HttpResponse, what: string): DownloadError {
   res.body.resume();
   const where = `${what} (${res.url.host}, HTTP ${res.status})`;
   if (res.status === 404)

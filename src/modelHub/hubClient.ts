@@ -8,7 +8,8 @@
  *   GET {base}/{repo}/resolve/{rev}/{path}                  → the file (may redirect; honours Range)
  */
 import { DownloadError } from './errors';
-import { checkHubUrl, hubGet, readJsonBody, statusError, type NetOptions } from './http';
+import type { NetOptions } from '../net/http';
+import { checkHubUrl, hubGet, readJsonBody, statusError } from './http';
 import { unsafeRepoPath } from './safePath';
 
 const DEFAULT_HUB = 'https://huggingface.co';

@@ -17,7 +17,7 @@ import {
 } from './modelDownloads';
 import { catalogueFor, type CatalogueEntry, type CatalogueVariant } from './catalogue';
 import { formatBytes } from './errors';
-import { isLoopback } from './http';
+import { isLoopback } from '../net/http';
 import type { HubClient } from './hubClient';
 import { describeEstimate } from './memory';
 import { downloadRequest, resolveVariant, variantMemory, type ResolvedVariant } from './resolve';

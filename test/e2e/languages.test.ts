@@ -60,14 +60,30 @@ describe('Per-language control in a real VS Code', { skip, timeout: 600_000 }, (
     await wb.press('Escape');
   });
 
+  /** Opens the status bar's menu; a click that lands while the item re-renders is tried again. */
+  async function menu(): Promise<void> {
+    const widget = wb.page.locator('.quick-input-widget');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await status().click();
+      if (
+        await widget.waitFor({ state: 'visible', timeout: 5000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
+    }
+    throw new Error("the status bar's menu did not open");
+  }
+
   it("the status bar's menu turns a language off and snoozes", async () => {
-    await status().click();
+    await menu();
     await wb.page
       .locator('.quick-input-list .monaco-list-row', { hasText: 'Disable completions for typescript' })
       .click();
     await status().filter({ hasText: 'manual' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('typescript-off');
-    await status().click();
+    await menu();
     await wb.page
       .locator('.quick-input-list .monaco-list-row', { hasText: 'Enable completions for typescript' })
       .click();
@@ -79,11 +95,11 @@ describe('Per-language control in a real VS Code', { skip, timeout: 600_000 }, (
       undefined,
       { timeout: 30_000 },
     );
-    await status().click();
+    await menu();
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Snooze for 5 minutes' }).click();
     await status().filter({ hasText: 'snoozed' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('snoozed');
-    await status().click();
+    await menu();
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Resume completions' }).click();
     await wb.page.waitForFunction(
       () =>

@@ -1,0 +1,305 @@
+// The model-server clients against real HTTP servers on 127.0.0.1 that answer as each server's
+// documentation describes (serverFixtures.ts): what each client sends, how it reads streams, the
+// fall-back to a raw FIM prompt, and every fault a user can meet, each with one clear message.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { parseEndpoint } from '../../src/remote/endpoint';
+import { RemoteError } from '../../src/remote/errors';
+import { createServer } from '../../src/remote/index';
+import { retryAfterSeconds } from '../../src/remote/transport';
+import { FakeModelServer, json, ndjson, sse } from './fakeModelServer';
+import * as fx from './serverFixtures';
+
+const REQ = { prefix: 'function add(a, b) {\n  return ', suffix: '\n}\n', maxTokens: 16 };
+
+async function rejectsWith(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<RemoteError> {
+  try {
+    await p;
+  } catch (err) {
+    if ((err as { code?: string }).code !== code) throw err;
+    if (pattern) assert.match((err as Error).message, pattern);
+    return err as RemoteError;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+describe('OpenAI-compatible server', () => {
+  let srv: FakeModelServer;
+  beforeEach(async () => {
+    srv = new FakeModelServer();
+    await srv.start();
+  });
+  afterEach(() => srv?.stop());
+
+  it('streams a completion asked for with prompt and suffix, with log-probabilities and usage', async () => {
+    srv.route('POST /v1/completions', (_req, res) => sse(res, fx.openaiCompletionChunks('Qwen/Qwen2.5-Coder-7B')));
+    const server = createServer({
+      kind: 'openai',
+      endpoint: `${srv.url}/v1/`,
+      model: 'Qwen/Qwen2.5-Coder-7B',
+      apiKey: 'sk-test',
+    });
+    const streamed: string[] = [];
+    const r = await server.complete(REQ, { onToken: (t) => streamed.push(t.text) });
+    const sent = srv.seen[0];
+    assert.equal(sent.body.prompt, REQ.prefix);
+    assert.equal(sent.body.suffix, REQ.suffix);
+    assert.equal(sent.body.stream, true);
+    assert.equal(sent.body.max_tokens, 16);
+    assert.equal(sent.headers.authorization, 'Bearer sk-test');
+    assert.equal(r.text, 'a + b;');
+    assert.deepEqual(streamed, ['a', ' +', ' b', ';']);
+    assert.deepEqual(
+      r.tokens.map((t) => t.logprob),
+      [-0.1, -0.2, -0.05, undefined],
+    );
+    assert.deepEqual(r.usage, { promptTokens: 12, completionTokens: 4 });
+    assert.equal(r.stopReason, 'stop');
+    assert.equal(r.fim, 'suffix');
+    assert.equal(r.model, 'Qwen/Qwen2.5-Coder-7B');
+  });
+
+  it("falls back to the model's raw FIM prompt when the server refuses suffix (vLLM), and stays there", async () => {
+    srv.route('POST /v1/completions', (req, res) =>
+      req.body.suffix !== undefined ? json(res, 400, fx.vllmSuffixRefusal) : sse(res, fx.openaiCompletionChunks('q')),
+    );
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'Qwen/Qwen2.5-Coder-7B' });
+    const r = await server.complete(REQ);
+    assert.equal(r.fim, 'raw');
+    assert.equal(r.text, 'a + b;');
+    assert.equal(srv.seen.length, 2);
+    assert.equal(srv.seen[1].body.prompt, `<|fim_prefix|>${REQ.prefix}<|fim_suffix|>${REQ.suffix}<|fim_middle|>`);
+    assert.ok((srv.seen[1].body.stop as string[]).includes('<|endoftext|>'));
+    await server.complete(REQ);
+    assert.equal(srv.seen.length, 3, 'the next completion goes straight to the raw prompt');
+  });
+
+  it('says which setting to set when the model has no known FIM tokens', async () => {
+    srv.route('POST /v1/completions', (_req, res) => json(res, 400, fx.vllmSuffixRefusal));
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'mistral-7b' });
+    await rejectsWith(server.complete(REQ), 'NO_FIM', /glassbox\.remote\.fimTemplate/);
+  });
+
+  it('streams Explain from chat completions, and lists the models', async () => {
+    srv.route('POST /v1/chat/completions', (_req, res) =>
+      sse(res, fx.openaiChatChunks('Qwen/Qwen2.5-Coder-7B-Instruct')),
+    );
+    srv.route('GET /v1/models', (_req, res) => json(res, 200, fx.openaiModels));
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'Qwen/Qwen2.5-Coder-7B-Instruct' });
+    const r = await server.explain({ code: 'const add = (a, b) => a + b;', language: 'javascript', maxTokens: 64 });
+    assert.equal(r.text, 'Adds two numbers.');
+    assert.ok(
+      r.tokens.every((t) => t.logprob === undefined),
+      'no log-probabilities: none are made up',
+    );
+    const msg = (srv.seen[0].body.messages as { content: string }[])[0].content;
+    assert.match(msg, /const add = \(a, b\) => a \+ b;/);
+    assert.deepEqual(r.usage, { promptTokens: 30, completionTokens: 3 });
+    assert.deepEqual(await server.models(), ['Qwen/Qwen2.5-Coder-7B', 'Qwen/Qwen2.5-Coder-7B-Instruct']);
+  });
+});
+
+describe("llama.cpp's server", () => {
+  let srv: FakeModelServer;
+  before(async () => {
+    srv = new FakeModelServer();
+    srv.route('POST /infill', (_req, res) => sse(res, fx.llamacppInfillEvents, false));
+    srv.route('GET /props', (_req, res) => json(res, 200, fx.llamacppProps));
+    await srv.start();
+  });
+  after(() => srv.stop());
+
+  it('fills in the middle with /infill, repository snippets as input_extra, the prompt cache kept', async () => {
+    const server = createServer({ kind: 'llamacpp', endpoint: srv.url });
+    const r = await server.complete({ ...REQ, snippets: [{ path: 'src/util.ts', text: 'export const sum = 1;' }] });
+    const body = srv.seen[0].body;
+    assert.equal(body.input_prefix, REQ.prefix);
+    assert.equal(body.input_suffix, REQ.suffix);
+    assert.deepEqual(body.input_extra, [{ filename: 'src/util.ts', text: 'export const sum = 1;' }]);
+    assert.equal(body.cache_prompt, true);
+    assert.equal(body.n_predict, 16);
+    assert.equal(r.text, 'a + b');
+    assert.deepEqual(
+      r.tokens.map((t) => t.logprob),
+      [-0.3, -0.01],
+    );
+    assert.deepEqual(r.usage, { promptTokens: 41, completionTokens: 2 });
+    assert.equal(r.model, 'qwen2.5-coder-1.5b-q8_0.gguf');
+    assert.equal(r.fim, 'infill');
+  });
+
+  it('names the model and its context from /props', async () => {
+    const info = await createServer({ kind: 'llamacpp', endpoint: srv.url }).info();
+    assert.equal(info.name, 'qwen2.5-coder-1.5b-q8_0.gguf');
+    assert.deepEqual(info.facts[0], ['Context per slot', '8192 tokens']);
+  });
+});
+
+describe('Ollama', () => {
+  let srv: FakeModelServer;
+  beforeEach(async () => {
+    srv = new FakeModelServer();
+    srv.route('GET /api/tags', (_req, res) => json(res, 200, fx.ollamaTags));
+    srv.route('POST /api/show', (_req, res) => json(res, 200, fx.ollamaShow));
+    srv.route('POST /api/chat', (req, res) => ndjson(res, fx.ollamaChatLines(String(req.body.model))));
+    await srv.start();
+  });
+  afterEach(() => srv?.stop());
+
+  it('generates with suffix and keep_alive, reading the NDJSON stream and its counts', async () => {
+    srv.route('POST /api/generate', (req, res) => ndjson(res, fx.ollamaGenerateLines(String(req.body.model))));
+    const server = createServer({ kind: 'ollama', endpoint: srv.url, model: 'qwen2.5-coder:1.5b' });
+    const r = await server.complete(REQ);
+    const body = srv.seen[0].body;
+    assert.equal(body.prompt, REQ.prefix);
+    assert.equal(body.suffix, REQ.suffix);
+    assert.equal(body.keep_alive, '30m');
+    assert.equal((body.options as { num_predict: number }).num_predict, 16);
+    assert.equal(r.text, 'a + b');
+    assert.deepEqual(r.usage, { promptTokens: 26, completionTokens: 2 });
+    assert.equal(r.fim, 'suffix');
+  });
+
+  it("uses raw mode with the model's FIM tokens when its template has no insert", async () => {
+    srv.route('POST /api/generate', (req, res) =>
+      req.body.raw
+        ? ndjson(res, fx.ollamaGenerateLines('codellama:7b-code'))
+        : json(res, 400, fx.ollamaNoInsert('codellama:7b-code')),
+    );
+    const r = await createServer({ kind: 'ollama', endpoint: srv.url, model: 'codellama:7b-code' }).complete(REQ);
+    assert.equal(r.fim, 'raw');
+    assert.equal(srv.seen[1].body.prompt, `<PRE> ${REQ.prefix} <SUF>${REQ.suffix} <MID>`);
+  });
+
+  it('explains through /api/chat, lists /api/tags, and reads the architecture from /api/show', async () => {
+    const server = createServer({ kind: 'ollama', endpoint: srv.url, model: 'qwen2.5-coder:1.5b' });
+    assert.equal((await server.explain({ code: 'x = 1', maxTokens: 32 })).text, 'Adds two numbers.');
+    assert.deepEqual(await server.models(), ['qwen2.5-coder:1.5b', 'llama3.2:latest']);
+    const info = await server.info();
+    const facts = Object.fromEntries(info.facts);
+    assert.equal(facts.Layers, '28');
+    assert.equal(facts['KV heads'], '2');
+    assert.equal(facts.Quantization, 'Q4_K_M');
+    assert.equal(info.fim, true);
+  });
+
+  it('asks for a model name instead of sending a request without one', async () => {
+    await rejectsWith(
+      createServer({ kind: 'ollama', endpoint: srv.url }).complete(REQ),
+      'NOT_FOUND',
+      /glassbox\.remote\.model/,
+    );
+    assert.equal(srv.seen.length, 0);
+  });
+});
+
+describe('model servers: faults', () => {
+  let srv: FakeModelServer;
+  beforeEach(async () => {
+    srv = new FakeModelServer();
+    await srv.start();
+  });
+  afterEach(() => srv?.stop());
+  const openai = (extra = {}) => createServer({ kind: 'openai', endpoint: srv.url, model: 'm', ...extra });
+
+  it('connection refused: says the server is not reachable and what to check', async () => {
+    const url = srv.url;
+    await srv.stop();
+    const e = await rejectsWith(
+      createServer({ kind: 'openai', endpoint: url }).complete(REQ),
+      'UNREACHABLE',
+      /ECONNREFUSED/,
+    );
+    assert.match(e.message, /glassbox\.endpoint/);
+  });
+
+  it('401 and 403 name the API key command; 404 names the model setting', async () => {
+    srv.route('POST /v1/completions', (_req, res) => json(res, 401, { error: { message: 'Invalid API key' } }));
+    srv.route('POST /v1/chat/completions', (_req, res) => json(res, 403, { error: 'forbidden' }));
+    await rejectsWith(openai().complete(REQ), 'UNAUTHORIZED', /Invalid API key.*Set API Key/s);
+    await rejectsWith(openai().explain({ code: 'x', maxTokens: 4 }), 'UNAUTHORIZED', /HTTP 403/);
+    await rejectsWith(openai().models(), 'NOT_FOUND', /glassbox\.remote\.model/);
+  });
+
+  it('429 carries the Retry-After seconds; 500 carries the server message', async () => {
+    srv.route('POST /v1/completions', (_req, res) => json(res, 429, { error: 'slow down' }, { 'retry-after': '7' }));
+    srv.route('POST /v1/chat/completions', (_req, res) => json(res, 500, { error: { message: 'CUDA out of memory' } }));
+    const e = await rejectsWith(openai().complete(REQ), 'RATE_LIMITED', /waits 7 s/);
+    assert.equal(e.retryAfterS, 7);
+    await rejectsWith(openai().explain({ code: 'x', maxTokens: 4 }), 'SERVER_ERROR', /CUDA out of memory/);
+    assert.equal(retryAfterSeconds('Wed, 02 Dec 2026 10:00:30 GMT', Date.parse('Wed, 02 Dec 2026 10:00:00 GMT')), 30);
+  });
+
+  it('a stream cut mid-token, malformed events, an HTML page and non-UTF-8 bytes are not the protocol', async () => {
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"text":"a"}]}\n\ndata: {"choi');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /broke|not JSON/);
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {not json}\n\n');
+    });
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /not JSON/);
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome to nginx!</body></html>');
+    });
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /web page.*glassbox\.endpoint/s);
+    srv.route('GET /v1/models', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
+    });
+    await rejectsWith(openai().models(), 'BAD_RESPONSE', /not JSON/);
+  });
+
+  it('a server that never answers times out', async () => {
+    srv.route('POST /v1/completions', () => undefined); // holds the request open
+    await rejectsWith(openai({ timeoutMs: 300 }).complete(REQ), 'TIMEOUT', /within 0\.3 s/);
+  });
+
+  it('a 50 MB answer is cut at the cap and the connection closed', async () => {
+    srv.route('POST /v1/completions', async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = `data: ${JSON.stringify({ choices: [{ text: 'x'.repeat(64 * 1024) }] })}\n\n`;
+      for (let sent = 0; sent < 50 * 1024 * 1024 && !res.destroyed; sent += chunk.length)
+        if (!res.write(chunk)) await drainOrClose(res);
+      res.end();
+    });
+    await rejectsWith(openai({ maxBytes: 1024 * 1024 }).complete(REQ), 'TOO_LARGE', /more than 1 MB/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(srv.seen[0].closedEarly, true, 'the server saw the client close');
+  });
+
+  it('cancelling closes the socket: the server sees it', async () => {
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ text: 'a' }] })}\n\n`); // then nothing
+    });
+    const controller = new AbortController();
+    const p = openai().complete(REQ, { signal: controller.signal, onToken: () => controller.abort() });
+    await assert.rejects(p, (err: { code?: string }) => err.code === 'CANCELLED');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(srv.seen[0].closedEarly, true);
+  });
+
+  it('endpoints: a wrong scheme, credentials in the URL, an unset endpoint, a key with whitespace', () => {
+    assert.throws(() => parseEndpoint('ftp://gpu:8000', 'openai'), /ftp: is not a model server's scheme/);
+    assert.throws(() => parseEndpoint('http://me:pw@gpu:8000', 'openai'), /Set API Key/);
+    assert.throws(() => parseEndpoint('  ', 'ollama'), /glassbox\.endpoint.*11434/);
+    assert.equal(parseEndpoint(' http://gpu:8000/v1/ ', 'openai').href, 'http://gpu:8000/');
+    assert.equal(parseEndpoint('https://gw.example/llm/v1', 'openai').href, 'https://gw.example/llm');
+    assert.throws(
+      () => createServer({ kind: 'openai', endpoint: srv.url, apiKey: 'sk-1 sk-2' }),
+      /space or line break/,
+    );
+  });
+});
+
+function drainOrClose(res: import('node:http').ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
+}
