@@ -46,6 +46,8 @@ const COMMANDS: Record<string, Factory> = {
     editor.selection = new vscode.Selection(end, end);
   },
   selectModel: (ctx) => () => selectModel(ctx),
+  setApiKey: (ctx) => () => ctx.host.remote.setApiKey(),
+  testConnection: (ctx) => () => ctx.host.remote.testConnection(),
   manageModels: (ctx) => () => manageModels(ctx),
   showArchitecture: (ctx) => () => ArchitecturePanel.createOrShow(ctx.extension.extensionUri, ctx.host, ctx.config),
   showAttention: () => () => AttentionView.current?.reveal(),

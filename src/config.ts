@@ -4,8 +4,14 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
+import { BACKEND_KINDS, type BackendKind } from './remote/endpoint';
 
 export const SECTION = 'glassbox';
+
+/** Settings that choose a model server: a change makes a new client. */
+export const SERVER_SETTINGS = ['backend', 'endpoint', 'remote'] as const;
+
+const FIM_FAMILIES = ['qwen', 'starcoder', 'deepseek', 'codellama'] as const;
 
 /** Settings whose change needs the model reloaded in the worker. */
 export const RELOAD_SETTINGS = ['modelPath', 'modelFile', 'threads'] as const;
@@ -110,6 +116,48 @@ export class Config {
   get modelStorageFolder(): string | undefined {
     const v = this.cfg.get<unknown>('hub.storageFolder');
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  /** Where completions and Explain run: the embedded engine, or a model server the user set up. */
+  get backend(): 'embedded' | BackendKind {
+    const v = this.cfg.get<unknown>('backend');
+    if (v === 'embedded' || (BACKEND_KINDS as readonly unknown[]).includes(v)) return v as 'embedded' | BackendKind;
+    if (v !== undefined && v !== null) this.invalid('backend', `one of embedded, ${BACKEND_KINDS.join(', ')}`);
+    return 'embedded';
+  }
+
+  /** The model server's address (machine scope: a workspace cannot point it elsewhere). */
+  get endpoint(): string | undefined {
+    const v = this.cfg.get<unknown>('endpoint');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  get remoteModel(): string | undefined {
+    const v = this.cfg.get<unknown>('remote.model');
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  }
+
+  /** Extra request headers for the server (a gateway's own); values must be strings. */
+  get remoteHeaders(): Record<string, string> {
+    const v = this.cfg.get<unknown>('remote.headers');
+    if (v === undefined || v === null) return {};
+    if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'))
+      return v as Record<string, string>;
+    this.invalid('remote.headers', 'an object of header names to string values');
+    return {};
+  }
+
+  get remoteTimeoutMs(): number {
+    return this.int('remote.timeoutMs', 30_000, { min: 1000, max: 600_000 });
+  }
+
+  /** FIM tokens for a raw prompt to a server that takes no suffix; undefined: guessed from the model's name. */
+  get remoteFimTemplate(): (typeof FIM_FAMILIES)[number] | undefined {
+    const v = this.cfg.get<unknown>('remote.fimTemplate');
+    if ((FIM_FAMILIES as readonly unknown[]).includes(v)) return v as (typeof FIM_FAMILIES)[number];
+    if (v !== undefined && v !== null && v !== 'auto')
+      this.invalid('remote.fimTemplate', `auto or one of ${FIM_FAMILIES.join(', ')}`);
+    return undefined;
   }
 
   /** A setting's raw value, for a feature that parses its own settings (the costs' glassbox.costs.*). */

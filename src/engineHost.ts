@@ -11,6 +11,12 @@ import type { CompletionResult, ExplainResult, ModelInfo } from './engine/engine
 import { EngineClient, type CallOptions } from './engine/worker/client';
 import type { Params, Result } from './engine/worker/protocol';
 import type { Config } from './config';
+import type { CompletionRequest } from './engine/completion';
+import { confidenceOf } from './engine/guards';
+import { chatExplainInstruction } from './engine/prompts';
+import type { BackendKind } from './remote/endpoint';
+import { remoteComplete } from './remote/remoteCompletion';
+import type { RemoteHost } from './remoteHost';
 
 export type EngineState =
   | { kind: 'idle' } // nothing loaded yet: the model loads on first use
@@ -24,6 +30,8 @@ export interface ServedRequest {
   id: string;
   kind: 'completion' | 'explain';
   model: string;
+  /** Where it ran: the embedded engine, or a model server (whose results have no token ids or attention). */
+  backend: 'embedded' | BackendKind;
   result: CompletionResult | ExplainResult;
   /** Wall time from request to result, ms (includes queueing and worker transfer). */
   latencyMs: number;
@@ -46,7 +54,13 @@ export class EngineHost implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly config: Config,
+    readonly remote: RemoteHost,
   ) {}
+
+  /** The model that serves requests now: the loaded one, or the server's as configured. */
+  get modelName(): string {
+    return this.remote.kind ? this.remote.label : (this.infoValue?.name ?? 'model');
+  }
 
   get state(): EngineState {
     return this.stateValue;
@@ -86,11 +100,76 @@ export class EngineHost implements vscode.Disposable {
     params: Params<'complete'>,
     opts: CallOptions = {},
   ): Promise<CompletionResult & { requestId: string }> {
+    if (this.remote.kind) {
+      if (this.remote.rateLimited) return { ...emptyCompletion(params), requestId: '' };
+      return this.serveRemote('completion', async () =>
+        remoteComplete(await this.remote.client(), params as CompletionRequest, opts.signal),
+      );
+    }
     return this.serve('completion', () => this.worker().call('complete', params, opts));
   }
 
   async explain(params: Params<'explain'>, opts: CallOptions = {}): Promise<ExplainResult & { requestId: string }> {
+    if (this.remote.kind) return this.serveRemote('explain', () => this.remoteExplain(params, opts));
     return this.serve('explain', () => this.worker().call('explain', params, opts));
+  }
+
+  /** Explain on the server: chat, streamed; log-probabilities only where the server sends them (else NaN). */
+  private async remoteExplain(params: Params<'explain'>, opts: CallOptions): Promise<ExplainResult> {
+    const server = await this.remote.client();
+    const req = { code: params.code, language: params.language, template: params.template };
+    const r = await server.explain(
+      { ...req, maxTokens: params.maxNewTokens ?? this.config.explainMaxTokens },
+      {
+        signal: opts.signal,
+        onToken: (t) => opts.onToken?.({ id: -1, text: t.text, logprob: t.logprob ?? NaN, top: [] }),
+      },
+    );
+    return {
+      text: r.text,
+      tokens: [],
+      logprobs: r.tokens.map((t) => t.logprob ?? NaN),
+      steps: [],
+      stopReason: r.stopReason === 'length' ? 'max_tokens' : 'eos',
+      timings: {
+        prefillMs: r.timings.firstTokenMs,
+        decodeMs: r.timings.totalMs - r.timings.firstTokenMs,
+        promptTokens: r.usage?.promptTokens ?? 0,
+        reusedTokens: 0,
+        generatedTokens: r.usage?.completionTokens ?? r.tokens.length,
+      },
+      style: 'chat',
+      promptText: chatExplainInstruction(req),
+    };
+  }
+
+  /** Runs a request on the model server: state for the status bar, onDidServe, a 429 remembered. */
+  private async serveRemote<T extends CompletionResult | ExplainResult>(
+    kind: ServedRequest['kind'],
+    call: () => Promise<T>,
+  ): Promise<T & { requestId: string }> {
+    const start = performance.now();
+    this.active++;
+    this.setState({ kind: 'generating' });
+    try {
+      const result = await call();
+      const id = `${this.session}-${++this.servedCount}`;
+      const model = this.modelName;
+      this.servedEmitter.fire({
+        id,
+        kind,
+        model,
+        backend: this.remote.kind!,
+        result,
+        latencyMs: performance.now() - start,
+      });
+      return { ...result, requestId: id };
+    } catch (err) {
+      this.remote.noteError(err);
+      throw err;
+    } finally {
+      if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });
+    }
   }
 
   /** Attention capture on the worker's separate session: not a served request (no onDidServe, no state change). */
@@ -156,7 +235,14 @@ export class EngineHost implements vscode.Disposable {
     try {
       const result = await call();
       const id = `${this.session}-${++this.servedCount}`;
-      this.servedEmitter.fire({ id, kind, model: info.name, result, latencyMs: performance.now() - start });
+      this.servedEmitter.fire({
+        id,
+        kind,
+        model: info.name,
+        backend: 'embedded',
+        result,
+        latencyMs: performance.now() - start,
+      });
       return { ...result, requestId: id };
     } finally {
       if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });
@@ -178,4 +264,30 @@ export class EngineHost implements vscode.Disposable {
     if (choice === 'Select Model') await vscode.commands.executeCommand('glassbox.selectModel');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
   }
+}
+
+/** What a completion returns while the server asked to wait (429): nothing, without asking. */
+function emptyCompletion(params: Params<'complete'>): CompletionResult {
+  return {
+    text: '',
+    tokens: [],
+    logprobs: [],
+    steps: [],
+    stopReason: 'eos',
+    timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 },
+    fimFamily: 'none',
+    promptText: params.prefix + params.suffix,
+    prompt: {
+      tokens: 0,
+      prefixTokens: 0,
+      suffixTokens: 0,
+      contextTokens: 0,
+      snippets: 0,
+      cutPrefix: 0,
+      cutSuffix: 0,
+      healed: '',
+    },
+    provenance: [],
+    confidence: confidenceOf([]),
+  };
 }

@@ -12,6 +12,7 @@ import { WorkspaceContext } from './completion/workspaceContext';
 import { Config, RELOAD_SETTINGS, SECTION } from './config';
 import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
+import { RemoteHost } from './remoteHost';
 import { EngineHost } from './engineHost';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
 import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './architecture/architecturePanel';
@@ -34,7 +35,8 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       log.warn(message);
       void vscode.window.showWarningMessage(`Glassbox: ${message}`);
     });
-    const host = new EngineHost(context, config);
+    const remote = new RemoteHost(context.secrets, config);
+    const host = new EngineHost(context, config, remote);
     const workspace = new WorkspaceContext(context.extensionUri, () => config.workspaceContext);
     const snooze = new Snooze();
     const provider = new GlassboxCompletionProvider(host, config, workspace, snooze);
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     const costs = new Costs(context, host, config, log);
     context.subscriptions.push(
       log,
+      remote,
       host,
       workspace,
       snooze,

@@ -36,7 +36,7 @@ export class StatusBar implements vscode.Disposable {
 
   render(): void {
     const state = this.host.state;
-    const model = this.host.info?.name ?? 'model';
+    const model = this.host.modelName;
     const mode = completionMode(this.config, this.snooze, vscode.window.activeTextEditor?.document);
     const off = mode.kind !== 'automatic';
     const icon = off ? (mode.kind === 'snoozed' ? '$(clock)' : '$(circle-slash)') : ICONS[state.kind];

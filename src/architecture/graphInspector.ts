@@ -29,7 +29,8 @@ export class GraphInspector implements vscode.Disposable {
     private readonly workerPath: string,
     host: EngineHost,
   ) {
-    this.subscription = host.onDidServe((r) => this.record(r.model, r.result));
+    // decode speeds of the embedded engine only: a server's are not this machine's
+    this.subscription = host.onDidServe((r) => r.backend === 'embedded' && this.record(r.model, r.result));
   }
 
   get measured(): MeasuredSpeed | null {

@@ -60,6 +60,8 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     this.disposables.push(
       this.tint,
       host.onDidServe((served) => {
+        // a server's answer has no token ids here, and its attention stays on the server
+        if (served.backend !== 'embedded') return;
         this.pendingServe = { served, doc: cursorOf(vscode.window.activeTextEditor) };
         this.deferred = null;
         if (this.view?.visible) this.schedule();

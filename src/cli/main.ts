@@ -6,10 +6,14 @@
  *   glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
  *   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
  *   glassbox info [--model DIR] [--json]
+ * Each of complete, explain and info also runs against a model server:
+ *   --backend openai|llamacpp|ollama --endpoint URL [--remote-model NAME] [--fim-template FAMILY]
  */
 import { parseArgs } from 'node:util';
 import { embeddedModelDir, Engine, GlassboxError, type CompletionResult, type GenerationResult } from '../engine';
 import { completeInWorkspace, type WorkspaceContextInfo } from './workspace';
+import { RemoteError } from '../remote/errors';
+import { remoteCompleteAt, serverFor } from './remote';
 import { readTextFile } from './textFile';
 
 const USAGE = `Usage:
@@ -20,7 +24,9 @@ const USAGE = `Usage:
   glassbox info [--model DIR] [--json]
 Lines and columns are 1-based. The default model is the one embedded in Glassbox. A file argument of - reads
 standard input: pass long text that way (ONNX Runtime crashes on command lines of about 29,000 bytes).
-complete reads the workspace for context like the extension (default: the file's git root, else its folder).`;
+complete reads the workspace for context like the extension (default: the file's git root, else its folder).
+complete, explain and info run on a model server with --backend openai|llamacpp|ollama --endpoint URL
+[--remote-model NAME] [--fim-template qwen|starcoder|deepseek|codellama]; the API key comes from GLASSBOX_API_KEY.`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -42,6 +48,10 @@ const OPTIONS = {
   'no-workspace': { type: 'boolean' },
   'min-confidence': { type: 'string' },
   json: { type: 'boolean' },
+  backend: { type: 'string' },
+  endpoint: { type: 'string' },
+  'remote-model': { type: 'string' },
+  'fim-template': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -124,6 +134,7 @@ async function run(argv: string[]): Promise<void> {
   }
   const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo'];
   if (!known.includes(command)) throw new UsageError(`Unknown command "${command}".`);
+  if (args.backend && args.backend !== 'embedded') return runRemote(command, args);
   if (args.model !== undefined && args.model.trim() === '')
     throw new UsageError('--model is empty: give a model folder, or leave the option out for the embedded model.');
   const engine = await Engine.load(args.model ?? embeddedModelDir());
@@ -203,6 +214,64 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
+/** complete, explain and info on a model server. */
+async function runRemote(command: string, args: Args): Promise<void> {
+  let server;
+  try {
+    server = serverFor({
+      backend: args.backend!,
+      endpoint: args.endpoint,
+      model: args['remote-model'],
+      fimTemplate: args['fim-template'],
+    });
+  } catch (err) {
+    if (err instanceof RemoteError) throw err;
+    throw new UsageError((err as Error).message);
+  }
+  switch (command) {
+    case 'complete': {
+      const file = need(args, 'file');
+      const r = await remoteCompleteAt(server, readTextFile(file), int(args, 'line'), int(args, 'column'), {
+        maxNewTokens: int(args, 'max-tokens', 64),
+        minConfidence:
+          args['min-confidence'] !== undefined ? fraction(args['min-confidence'], 'min-confidence') : undefined,
+      });
+      if (r.hidden && !args.json)
+        process.stderr.write(`glassbox: suggestion hidden (${r.hidden.reason}): ${JSON.stringify(r.hidden.text)}\n`);
+      process.stdout.write(
+        args.json
+          ? JSON.stringify({
+              text: r.text,
+              hidden: r.hidden,
+              confidence: r.confidence,
+              timings: r.timings,
+              backend: server.kind,
+            }) + '\n'
+          : r.text + '\n',
+      );
+      break;
+    }
+    case 'explain': {
+      const lines = readTextFile(need(args, 'file')).split('\n');
+      const start = int(args, 'start', 1);
+      const end = int(args, 'end', lines.length);
+      if (start < 1 || end < start || end > lines.length)
+        throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
+      await server.explain(
+        { code: lines.slice(start - 1, end).join('\n'), maxTokens: int(args, 'max-tokens', 256) },
+        { onToken: (t) => process.stdout.write(t.text) },
+      );
+      process.stdout.write('\n');
+      break;
+    }
+    case 'info':
+      process.stdout.write(JSON.stringify(await server.info(), null, args.json ? 0 : 2) + '\n');
+      break;
+    default:
+      throw new UsageError(`${command} runs on the embedded model only; leave out --backend.`);
+  }
+}
+
 /** `npm start` until the extension can open: one completion on a sample, with timings. */
 async function demo(engine: Engine): Promise<void> {
   const prefix =
@@ -227,7 +296,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       process.stderr.write(`glassbox: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    const msg = err instanceof GlassboxError ? err.message : ((err as Error).stack ?? String(err));
+    const msg =
+      err instanceof GlassboxError || err instanceof RemoteError ? err.message : ((err as Error).stack ?? String(err));
     process.stderr.write(`glassbox: ${msg}\n`);
     return 1;
   }

@@ -33,6 +33,8 @@ export interface UsageEntry {
   /** A completion with text, offered to the editor as ghost text (VS Code's stable API does not report display itself). */
   shown: boolean;
   accepted: boolean;
+  /** The model server that answered (glassbox.backend), absent for the embedded engine; its counts are the server's. */
+  server?: string;
 }
 
 export interface Acceptance {
@@ -56,6 +58,8 @@ interface EntryLine {
   p: [number, number?, number?];
   o: [number, number?, number?];
   sh: 0 | 1;
+  /** The server backend, when not the embedded engine. */
+  b?: string;
 }
 
 export interface LedgerRead {
@@ -81,6 +85,7 @@ function encodeEntry(e: UsageEntry): string {
     p: counts(e.prompt),
     o: counts(e.output),
     sh: e.shown ? 1 : 0,
+    ...(e.server ? { b: e.server } : {}),
   };
   return JSON.stringify(line);
 }
@@ -125,6 +130,7 @@ function decodeLine(text: string): { entry: UsageEntry } | { accept: Acceptance 
       output,
       shown: l.sh === 1,
       accepted: false,
+      ...(typeof l.b === 'string' && l.b ? { server: l.b } : {}),
     },
   };
 }

@@ -20,6 +20,7 @@ const COLUMNS: [string, (e: UsageEntry) => string | number | boolean | undefined
   ['output_cl100k_tokens', (e) => e.output.cl100k],
   ['shown', (e) => e.shown],
   ['accepted', (e) => e.accepted],
+  ['server', (e) => e.server ?? ''],
 ];
 
 export function ledgerToCsv(entries: readonly UsageEntry[]): string {

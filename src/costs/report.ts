@@ -81,7 +81,9 @@ function period(
   const s = input.settings;
   const es = input.entries.filter((e) => e.time >= since && e.time <= input.now);
   const n = es.length;
-  const genMs = es.reduce((a, e) => a + generationMs(e), 0);
+  // this machine's electricity: requests a model server answered ran on its hardware, not here
+  const here = es.filter((e) => !e.server);
+  const genMs = here.reduce((a, e) => a + generationMs(e), 0);
   const electricity = electricityCost(genMs, s);
   const monthlyHw = hardwareMonthly(s);
   const hardware = (monthlyHw * days) / DAYS_PER_MONTH;
@@ -89,7 +91,7 @@ function period(
   const wattsNote = s.wattsFromDeviceClass ? ` (${s.deviceClass} default)` : '';
   const kWh = (s.watts * genMs) / 3_600_000 / 1000;
   const hwFormula = `Hardware: ${usd(s.hardwarePrice)} × α ${num(s.hardwareShare)} ÷ ${num(s.hardwareLifetimeMonths)} months = ${usd(monthlyHw)}/month; × ${days} day${days === 1 ? '' : 's'} ÷ ${num(DAYS_PER_MONTH)} days/month = ${usd(hardware)}`;
-  const elFormula = `Electricity: ${num(s.watts)} W${wattsNote} × ${num(genMs / 1000, 1)} s of generation (prefill + decode of ${count(n)} requests) = ${num(kWh * 1000, 3)} Wh; × ${usd(s.electricityPrice)}/kWh = ${usd(electricity)}`;
+  const elFormula = `Electricity: ${num(s.watts)} W${wattsNote} × ${num(genMs / 1000, 1)} s of generation (prefill + decode of ${count(here.length)} requests${here.length < n ? ` run here; ${count(n - here.length)} ran on a model server` : ''}) = ${num(kWh * 1000, 3)} Wh; × ${usd(s.electricityPrice)}/kWh = ${usd(electricity)}`;
   return {
     key,
     label,

@@ -20,6 +20,8 @@ export interface Served {
   id: string;
   kind: 'completion' | 'explain';
   model: string;
+  /** 'embedded', or the model server's backend kind. */
+  backend?: string;
   result: {
     text: string;
     promptText?: string;
@@ -101,6 +103,7 @@ export class UsageRecorder {
         output: { chars: r.result.text.length },
         shown: r.kind === 'completion' && r.result.text !== '',
         accepted: false,
+        ...(r.backend && r.backend !== 'embedded' ? { server: r.backend } : {}),
       },
       promptText,
       outputText: r.result.text,

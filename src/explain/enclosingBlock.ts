@@ -1,7 +1,8 @@
 /**
  * What "Explain" explains when nothing is selected and the language gives no symbols: the
  * indentation block around the cursor, from its header line (`def …:`, `function … {`) to the
- * last line indented deeper than the header (plus a closing bracket at the header's indent).
+ * last line indented deeper than the header (plus a closing bracket at the header's indent). A
+ * block inside a function (a loop, an `if`) gives the function: that is what people ask about.
  */
 interface LineRange {
   start: number; // 0-based, inclusive
@@ -38,6 +39,19 @@ export function enclosingBlock(lines: readonly string[], line: number): LineRang
       }
     }
   }
+  // Explain is asked "inside a function": a loop or an `if` inside one explains the function
+  for (let i = header; i >= 0 && !DEFINITION.test(lines[header]); i--) {
+    if (DEFINITION.test(lines[i]) && indent(lines[i]) < indent(lines[header])) header = i;
+  }
+  return { start: header, end: blockEnd(lines, header) };
+}
+
+/** A line that starts a function, method or class in the common languages. */
+const DEFINITION =
+  /^\s*(?:export\s+)?(?:default\s+)?(?:public\s+|private\s+|protected\s+|static\s+)*(?:async\s+)?(?:def|class|function\*?|fn|func|interface)\b|=>\s*\{\s*$/;
+
+/** The last line of the block that `header` opens. */
+function blockEnd(lines: readonly string[], header: number): number {
   const base = indent(lines[header]);
   let end = header;
   for (let i = header + 1; i < lines.length && i - header < MAX_LINES; i++) {
@@ -48,5 +62,5 @@ export function enclosingBlock(lines: readonly string[], line: number): LineRang
       break;
     }
   }
-  return { start: header, end };
+  return end;
 }

@@ -85,10 +85,12 @@ export class ExplainPanel {
     this.running = controller;
     this.post({ type: 'start', code: job.code, language: job.language, source: job.source });
     // requests run one at a time in the worker: the surprisal (one forward pass) comes before the first word
-    void this.host.surprisal({ code: job.code, context: job.context }, { signal: controller.signal }).then(
-      (surprisal) => this.post({ type: 'surprisal', surprisal }),
-      () => undefined, // cancelled or failed: the explanation still comes
-    );
+    // surprisal needs every token's probability under the model: the embedded engine only
+    if (!this.host.remote.kind)
+      void this.host.surprisal({ code: job.code, context: job.context }, { signal: controller.signal }).then(
+        (surprisal) => this.post({ type: 'surprisal', surprisal }),
+        () => undefined, // cancelled or failed: the explanation still comes
+      );
     let batch: StreamedToken[] = [];
     let lastFlush = performance.now();
     const flush = () => {
@@ -109,7 +111,9 @@ export class ExplainPanel {
           signal: controller.signal,
           onToken: (t) => {
             // A token can show no text yet (half a UTF-8 character); its text comes with a later one.
-            if (t.text) batch.push({ text: t.text, prob: Math.exp(t.logprob) });
+            // a server that sends no log-probabilities leaves the word uncoloured (NaN): none is made up
+            if (t.text)
+              batch.push({ text: t.text, prob: Number.isFinite(t.logprob) ? Math.exp(t.logprob) : undefined });
             if (performance.now() - lastFlush > BATCH_MS) flush();
           },
         },
@@ -120,7 +124,7 @@ export class ExplainPanel {
         type: 'done',
         text: r.text,
         details: {
-          model: this.host.info?.name ?? '',
+          model: this.host.modelName,
           promptText: r.promptText,
           promptTokens: t.promptTokens,
           generatedTokens: t.generatedTokens,

@@ -109,6 +109,23 @@ describe('enclosing block for Explain', () => {
     assert.deepEqual(enclosingBlock(py, 4), { start: 2, end: 5 });
   });
 
+  it('on a loop inside a function, takes the function', () => {
+    const code = [
+      '# note',
+      '',
+      'def total(values):',
+      '    result = 0',
+      '    for v in values:',
+      '        result += v',
+      '    return result',
+      'x = 1',
+    ];
+    assert.deepEqual(enclosingBlock(code, 4), { start: 2, end: 6 });
+    assert.deepEqual(enclosingBlock(code, 5), { start: 2, end: 6 });
+    const ts = ['export function f(xs: number[]) {', '  for (const x of xs) {', '    use(x);', '  }', '}'];
+    assert.deepEqual(enclosingBlock(ts, 1), { start: 0, end: 4 });
+  });
+
   it('includes the closing brace of a brace block', () => {
     const ts = ['function f(x) {', '  const y = x * 2;', '  return y;', '}', 'f(1);'];
     assert.deepEqual(enclosingBlock(ts, 1), { start: 0, end: 3 });

@@ -106,15 +106,16 @@ describe('usage ledger', () => {
     await appendToLedger(file, [], []);
     const rec = new UsageRecorder({ file });
     rec.record(served('x-1', { model: 'my, "quoted" model' }));
-    rec.record(served('x-2'));
+    rec.record(served('x-2', { backend: 'ollama', model: 'qwen2.5-coder:7b' }));
     rec.accept('x-2');
     const { entries } = await rec.read();
     rec.dispose();
     const csv = ledgerToCsv(entries).split('\r\n');
-    assert.match(csv[0], /^id,time,kind,model,prompt_tokens,.*,shown,accepted$/);
+    assert.match(csv[0], /^id,time,kind,model,prompt_tokens,.*,shown,accepted,server$/);
     assert.equal(csv.length, 4, 'header, two rows, final line break');
     assert.ok(csv[1].includes('"my, ""quoted"" model"'), 'RFC 4180 quoting');
-    assert.ok(csv[2].endsWith(',true,true'));
+    assert.ok(csv[1].endsWith(',true,false,'), 'the embedded engine: no server');
+    assert.ok(csv[2].endsWith(',true,true,ollama'), 'a request a model server answered says which');
     const json = JSON.parse(ledgerToJson(entries, new Date('2026-01-01T00:00:00Z')));
     assert.equal(json.exportedAt, '2026-01-01T00:00:00.000Z');
     assert.deepEqual(

@@ -2,12 +2,18 @@
 // documentation describes (serverFixtures.ts): what each client sends, how it reads streams, the
 // fall-back to a raw FIM prompt, and every fault a user can meet, each with one clear message.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { parseEndpoint } from '../../src/remote/endpoint';
 import { RemoteError } from '../../src/remote/errors';
 import { createServer } from '../../src/remote/index';
+import { remoteComplete } from '../../src/remote/remoteCompletion';
 import { retryAfterSeconds } from '../../src/remote/transport';
 import { FakeModelServer, json, ndjson, sse } from './fakeModelServer';
+import { ROOT } from './helpers';
 import * as fx from './serverFixtures';
 
 const REQ = { prefix: 'function add(a, b) {\n  return ', suffix: '\n}\n', maxTokens: 16 };
@@ -303,3 +309,88 @@ function drainOrClose(res: import('node:http').ServerResponse): Promise<void> {
     res.once('drain', done).once('close', done);
   });
 }
+
+describe('glassbox CLI on a model server', () => {
+  let srv: FakeModelServer;
+  before(async () => {
+    srv = new FakeModelServer();
+    srv.route('POST /infill', (_req, res) => sse(res, fx.llamacppInfillEvents, false));
+    await srv.start();
+  });
+  after(() => srv.stop());
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [path.join(ROOT, 'out', 'src', 'cli', 'main.js'), ...args], {
+        env: { ...process.env, ...env },
+        timeout: 30_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('completes at a line and column, with the key from GLASSBOX_API_KEY', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-remote-'));
+    const file = path.join(dir, 'add.py');
+    fs.writeFileSync(file, 'def add(a, b):\n    return \n');
+    const r = await cli(
+      ['complete', '--backend', 'llamacpp', '--endpoint', srv.url, '--file', file, '--line', '2', '--column', '12'],
+      { GLASSBOX_API_KEY: 'k-123' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'a + b\n');
+    assert.equal(srv.seen[0].body.input_prefix, 'def add(a, b):\n    return ');
+    assert.equal(srv.seen[0].headers.authorization, 'Bearer k-123');
+  });
+
+  it('a server that is not there: exit code 1 and one line that says what to check', async () => {
+    const r = await cli(['info', '--backend', 'ollama', '--endpoint', 'http://127.0.0.1:9', '--remote-model', 'x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^glassbox: Cannot reach 127\.0\.0\.1:9 .*glassbox\.endpoint/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'no stack trace');
+  });
+});
+
+describe('completions from a model server, shaped like the embedded engine', () => {
+  let srv: FakeModelServer;
+  beforeEach(async () => {
+    srv = new FakeModelServer();
+    await srv.start();
+  });
+  afterEach(() => srv.stop());
+  const chunk = (text: string, logprob: number) => ({
+    choices: [{ index: 0, text, logprobs: { tokens: [text], token_logprobs: [logprob] }, finish_reason: null }],
+  });
+
+  it('ends at the line and closes the request there, so the server stops generating', async () => {
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const c of [chunk('a + b', -0.1), chunk(';\n', -0.1), chunk('}\n\nfunction', -0.1)])
+        res.write(`data: ${JSON.stringify(c)}\n\n`);
+      // and then it would go on generating
+    });
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
+    const r = await remoteComplete(server, {
+      prefix: 'function add(a, b) {\n  return ',
+      suffix: '\n}',
+      maxNewTokens: 64,
+    });
+    assert.equal(r.text, 'a + b;');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(srv.seen[0].closedEarly, true, 'the request was closed once the line was complete');
+  });
+
+  it("hides an unsure suggestion by the server's log-probabilities, and shows one without them", async () => {
+    srv.route('POST /v1/completions', (_req, res) => sse(res, [chunk('x', -0.05), chunk(' * 42', -3)]));
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
+    const req = { prefix: 'const y = ', suffix: '\n', maxNewTokens: 8, minConfidence: 0.2 };
+    const unsure = await remoteComplete(server, req);
+    assert.equal(unsure.text, '');
+    assert.deepEqual(unsure.hidden, { reason: 'confidence', text: 'x * 42' });
+    srv.route('POST /v1/completions', (_req, res) => sse(res, [{ choices: [{ index: 0, text: 'x * 42' }] }]));
+    const plain = await remoteComplete(server, req);
+    assert.equal(plain.text, 'x * 42', 'no log-probabilities: no figure to gate on, none made up');
+  });
+});

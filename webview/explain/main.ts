@@ -27,6 +27,7 @@ function band(prob: number): number {
 }
 
 function tokenSpan(t: StreamedToken): HTMLElement {
+  if (t.prob === undefined) return el('span', 'tok', t.text); // the server sent no probabilities
   const s = el('span', `tok conf-${band(t.prob)}`, t.text);
   s.title = `p = ${(t.prob * 100).toFixed(1)}%`;
   return s;
@@ -35,7 +36,8 @@ function tokenSpan(t: StreamedToken): HTMLElement {
 /** Below this geometric-mean token probability the summary is mostly a guess: the panel says so. */
 const UNSURE = 0.25;
 
-function lowConfidenceNote(tokens: StreamedToken[]): HTMLElement | null {
+function lowConfidenceNote(all: StreamedToken[]): HTMLElement | null {
+  const tokens = all.filter((t): t is StreamedToken & { prob: number } => t.prob !== undefined);
   if (tokens.length === 0) return null;
   const mean = Math.exp(tokens.reduce((n, t) => n + Math.log(Math.max(t.prob, 1e-9)), 0) / tokens.length);
   if (mean >= UNSURE) return null;

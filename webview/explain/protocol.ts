@@ -12,8 +12,8 @@ interface ExplainDetails {
 
 export interface StreamedToken {
   text: string;
-  /** The model's probability for this token, 0..1 (colours the text by confidence). */
-  prob: number;
+  /** The model's probability for this token, 0..1 (colours the text by confidence); absent when a server sent none. */
+  prob?: number;
 }
 
 /** The selected code's surprisal (restated from the engine's SurprisalResult). */

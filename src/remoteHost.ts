@@ -1,0 +1,158 @@
+/**
+ * The extension's side of model servers: the client for the configured backend (made again when a
+ * setting or the key changes), the API key in VS Code's secret storage (one per server origin, so
+ * a key never goes to another server), and the commands that set the key and test the connection.
+ */
+import * as vscode from 'vscode';
+import { SERVER_SETTINGS, type Config } from './config';
+import type { ModelServer } from './remote/backend';
+import { parseEndpoint, type BackendKind } from './remote/endpoint';
+import { RemoteError } from './remote/errors';
+import { createServer } from './remote/index';
+import { netOptions } from './netSettings';
+
+const KEY_PREFIX = 'glassbox.apiKey ';
+
+export class RemoteHost implements vscode.Disposable {
+  private server: Promise<ModelServer> | null = null;
+  /** Until when (ms since the epoch) the server asked not to be asked (429 Retry-After). */
+  private blockedUntil = 0;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly config: Config,
+  ) {
+    const reset = () => {
+      this.server = null;
+      this.blockedUntil = 0;
+    };
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (SERVER_SETTINGS.some((k) => e.affectsConfiguration(`glassbox.${k}`)) || e.affectsConfiguration('http'))
+          reset();
+      }),
+      secrets.onDidChange((e) => e.key.startsWith(KEY_PREFIX) && reset()),
+    );
+  }
+
+  /** The configured server backend, or undefined for the embedded engine. */
+  get kind(): BackendKind | undefined {
+    const b = this.config.backend;
+    return b === 'embedded' ? undefined : b;
+  }
+
+  /** "ollama qwen2.5-coder:1.5b" for the status bar and the ledger. */
+  get label(): string {
+    return `${this.kind ?? 'embedded'}${this.config.remoteModel ? ` ${this.config.remoteModel}` : ''}`;
+  }
+
+  /** The client for the configured server (throws ENDPOINT_INVALID with what to set). */
+  client(): Promise<ModelServer> {
+    const kind = this.kind;
+    if (!kind) return Promise.reject(new Error('The embedded engine is selected, not a server.'));
+    this.server ??= (async () => {
+      const base = parseEndpoint(this.config.endpoint, kind);
+      return createServer({
+        kind,
+        endpoint: base.href,
+        model: this.config.remoteModel,
+        apiKey: await this.secrets.get(KEY_PREFIX + base.origin),
+        headers: this.config.remoteHeaders,
+        net: netOptions(),
+        timeoutMs: this.config.remoteTimeoutMs,
+        fimFamily: this.config.remoteFimTemplate,
+      });
+    })();
+    this.server.catch(() => (this.server = null)); // a fixed setting is read again next time
+    return this.server;
+  }
+
+  /** Whether a 429 asked Glassbox to wait; automatic completions then ask nothing. */
+  get rateLimited(): boolean {
+    return Date.now() < this.blockedUntil;
+  }
+
+  /** Notes a 429's Retry-After (default 10 s) so that keystrokes do not hammer the server. */
+  noteError(err: unknown): void {
+    if (err instanceof RemoteError && err.code === 'RATE_LIMITED')
+      this.blockedUntil = Date.now() + 1000 * (err.retryAfterS ?? 10);
+  }
+
+  /** "Glassbox: Set API Key": for the configured endpoint's origin, or clears it when left empty. */
+  async setApiKey(): Promise<void> {
+    const kind = this.kind ?? 'openai';
+    let origin: string;
+    try {
+      origin = parseEndpoint(this.config.endpoint, kind).origin;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`, 'Open Settings').then((c) => {
+        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
+      });
+      return;
+    }
+    const key = await vscode.window.showInputBox({
+      title: `API key for ${origin}`,
+      prompt:
+        'Kept in VS Code\'s secret storage and sent only to this server, as "Authorization: Bearer". Leave empty to remove it.',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (key === undefined) return;
+    if (key.trim() === '') {
+      await this.secrets.delete(KEY_PREFIX + origin);
+      void vscode.window.showInformationMessage(`Glassbox: the API key for ${origin} was removed.`);
+      return;
+    }
+    if (/\s/.test(key.trim())) {
+      void vscode.window.showErrorMessage('Glassbox: the key has a space or line break in it. Paste the key alone.');
+      return;
+    }
+    await this.secrets.store(KEY_PREFIX + origin, key.trim());
+    void vscode.window.showInformationMessage(`Glassbox: API key saved for ${origin}.`);
+  }
+
+  /** "Glassbox: Test Server Connection": reachability, the model, its facts, and a first completion's latency. */
+  async testConnection(): Promise<void> {
+    if (!this.kind) {
+      const c = await vscode.window.showInformationMessage(
+        'Glassbox runs the embedded model: there is no server to test. Set glassbox.backend and glassbox.endpoint to use one.',
+        'Open Settings',
+      );
+      if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.backend');
+      return;
+    }
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Glassbox: testing ${this.kind}…`, cancellable: true },
+      async (_p, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        try {
+          const server = await this.client();
+          const info = await server.info(controller.signal);
+          const start = performance.now();
+          const r = await server.complete(
+            { prefix: 'def add(a, b):\n    return ', suffix: '\n', maxTokens: 8 },
+            { signal: controller.signal },
+          );
+          const ms = performance.now() - start;
+          const facts = info.facts.map(([k, v]) => `${k}: ${v}`).join(', ');
+          void vscode.window.showInformationMessage(
+            `Glassbox: ${server.host} answered. Model ${r.model || info.name}${facts ? ` (${facts})` : ''}. ` +
+              `A completion took ${ms.toFixed(0)} ms (first token ${r.timings.firstTokenMs.toFixed(0)} ms), ` +
+              `fill-in-the-middle by ${r.fim === 'raw' ? "a raw prompt in the model's FIM tokens" : r.fim === 'infill' ? '/infill' : 'the suffix field'}: "${r.text.split('\n')[0]}".`,
+          );
+        } catch (err) {
+          if (!controller.signal.aborted)
+            void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`, 'Open Settings').then((c) => {
+              if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
+            });
+        }
+      },
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
