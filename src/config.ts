@@ -165,6 +165,14 @@ export class Config {
     return this.cfg.get<unknown>(key);
   }
 
+  async setBackend(value: 'embedded' | BackendKind): Promise<void> {
+    await this.cfg.update('backend', value, vscode.ConfigurationTarget.Global);
+  }
+
+  async setRemoteModel(value: string): Promise<void> {
+    await this.cfg.update('remote.model', value, vscode.ConfigurationTarget.Global);
+  }
+
   async setEnabled(value: boolean): Promise<void> {
     await this.cfg.update('enable', value, vscode.ConfigurationTarget.Global);
   }

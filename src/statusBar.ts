@@ -42,10 +42,12 @@ export class StatusBar implements vscode.Disposable {
     const icon = off ? (mode.kind === 'snoozed' ? '$(clock)' : '$(circle-slash)') : ICONS[state.kind];
     const label = off ? mode.label : LABELS[state.kind];
     const stats = this.last && !off ? ` · ${formatStats(this.last)}` : '';
-    this.item.text = `${icon} Glassbox${state.kind === 'error' || off ? `: ${state.kind === 'error' ? LABELS.error : label}` : stats}`;
+    // a model server is named where the user looks: code goes there, not to this machine's model
+    const where = this.host.remote.kind ? ` (${this.host.remote.kind})` : '';
+    this.item.text = `${icon} Glassbox${where}${state.kind === 'error' || off ? `: ${state.kind === 'error' ? LABELS.error : label}` : stats}`;
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Glassbox** — ${model}: ${LABELS[state.kind]}`,
+        `**Glassbox** — ${model}${this.host.remote.kind ? ` on ${this.config.endpoint ?? 'no endpoint set'}` : ''}: ${LABELS[state.kind]}`,
         `\n\nCompletions${mode.language ? ` in ${mode.language}` : ''}: ${mode.explanation}`,
         state.kind === 'error' ? `\n\n${state.message}` : '',
         this.last

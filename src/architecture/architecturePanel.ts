@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Config } from '../config';
+import { SERVER_SETTINGS, type Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
@@ -48,6 +48,11 @@ export class ArchitecturePanel {
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
     // a model switch (settings, Select Model) shows the new model once it has loaded
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => SERVER_SETTINGS.some((k) => e.affectsConfiguration(`glassbox.${k}`)) && void this.postServer(),
+      null,
+      this.disposables,
+    );
     host.onDidChangeState(
       (s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(),
       null,
@@ -125,11 +130,29 @@ export class ArchitecturePanel {
     return this.loading;
   }
 
+  /** What the configured model server says of its model, for the note above the diagram. */
+  private async postServer(): Promise<void> {
+    const kind = this.host.remote.kind;
+    if (!kind) return this.post({ type: 'server', server: null });
+    try {
+      const server = await this.host.remote.client();
+      const info = await server.info(AbortSignal.timeout(10_000));
+      this.post({ type: 'server', server: { kind, host: server.host, name: info.name, facts: info.facts } });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.post({
+        type: 'server',
+        server: { kind, host: this.config.endpoint ?? '', name: this.host.modelName, facts: [], error: message },
+      });
+    }
+  }
+
   private onMessage(msg: ViewToHost): void {
     switch (msg.type) {
       case 'ready':
         this.post({ type: 'measured', speed: this.inspector.measured });
         void this.load();
+        void this.postServer();
         break;
       case 'refresh':
         void this.load();

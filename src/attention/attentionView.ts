@@ -260,6 +260,12 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     const s = this.host.state;
     if (s.kind === 'error') {
       this.post({ type: 'error', message: `The model failed to load: ${s.message}`, unsupported: false });
+    } else if (!this.host.info && this.host.remote.kind) {
+      this.post({
+        type: 'status',
+        status: 'noModel',
+        message: `Completions run on the ${this.host.remote.kind} server, whose attention stays there. Select code and run "Show Attention for Selection" to record it with the embedded model on this machine, or switch back with "Glassbox: Select Model".`,
+      });
     } else if (!this.host.info) {
       this.post(
         s.kind === 'loading'

@@ -33,6 +33,7 @@ type Item = vscode.QuickPickItem &
   (
     | { action: 'embedded' | 'folder' | 'manage' | 'none' }
     | { action: 'installed'; model: InstalledModel }
+    | { action: 'server'; model: string }
     | { action: 'catalogue'; entry: CatalogueEntry; variant: CatalogueVariant }
   );
 
@@ -52,20 +53,35 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   const installed = services.store.listInstalled();
   const partial = new Map(services.store.listPartial().map((p) => [p.slug, p]));
 
+  // the configured server's models, listed as they arrive
+  let serverModels: ServerModels = ctx.host.remote.kind ? { state: 'checking' } : { state: 'none' };
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = 'Glassbox: Select Model';
-  qp.placeholder = ctx.host.info ? `Now: ${ctx.host.info.name}` : 'Pick the model for completions and Explain';
+  qp.placeholder = ctx.host.remote.kind
+    ? `Now: ${ctx.host.modelName} on the server`
+    : ctx.host.info
+      ? `Now: ${ctx.host.info.name}`
+      : 'Pick the model for completions and Explain';
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   const render = () => {
     const active = qp.activeItems[0]?.label;
-    qp.items = buildItems(ctx, installed, entries, checks, partial);
+    qp.items = [...serverItems(ctx, serverModels), ...buildItems(ctx, installed, entries, checks, partial)];
     const keep = qp.items.find((i) => i.label === active);
     if (keep) qp.activeItems = [keep];
-    qp.busy = [...checks.values()].some((c) => c.state === 'checking');
+    qp.busy = [...checks.values()].some((c) => c.state === 'checking') || serverModels.state === 'checking';
   };
   render();
   const abort = new AbortController();
+  if (ctx.host.remote.kind)
+    void ctx.host.remote
+      .client()
+      .then((server) => server.models(abort.signal))
+      .then(
+        (models) => (serverModels = { state: 'listed', models }),
+        (err: Error) => (serverModels = { state: 'failed', message: err.message }),
+      )
+      .then(() => !abort.signal.aborted && render());
   if (hub) {
     for (const e of entries) {
       void checkEntry(hub, e, abort.signal).then((c) => {
@@ -82,7 +98,16 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   qp.dispose();
   abort.abort();
   if (!pick) return;
+  // a model on this machine: completions and Explain come back from the server to the embedded engine
+  if ((pick.action === 'embedded' || pick.action === 'installed') && ctx.host.remote.kind)
+    await ctx.config.setBackend('embedded');
   switch (pick.action) {
+    case 'server':
+      await ctx.config.setRemoteModel(pick.model);
+      void vscode.window.showInformationMessage(
+        `Glassbox: completions and Explain now use ${pick.model} on the server.`,
+      );
+      return;
     case 'embedded':
       await useModel(ctx, undefined, undefined, 'the embedded model');
       return;
@@ -97,6 +122,32 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
     case 'catalogue':
       return pickCatalogue(ctx, pick.entry, pick.variant, hub, checks.get(pick.entry.repo));
   }
+}
+
+type ServerModels =
+  { state: 'none' | 'checking' } | { state: 'listed'; models: string[] } | { state: 'failed'; message: string };
+
+/** The server's section: its models (the one in use ticked), or why they could not be listed. */
+function serverItems(ctx: ModelUiContext, s: ServerModels): Item[] {
+  if (s.state === 'none') return [];
+  const items: Item[] = [
+    { label: `On the server (${ctx.host.remote.kind})`, kind: vscode.QuickPickItemKind.Separator, action: 'none' },
+  ];
+  if (s.state === 'checking') items.push({ label: '$(loading~spin) Asking the server…', action: 'none' });
+  if (s.state === 'failed')
+    items.push({ label: '$(error) The server did not list its models', detail: s.message, action: 'none' });
+  if (s.state === 'listed')
+    for (const m of s.models) {
+      const inUse = m === ctx.config.remoteModel;
+      items.push({
+        label: `${inUse ? '$(check)' : '$(cloud)'} ${m}`,
+        detail: inUse ? 'In use' : undefined,
+        action: 'server',
+        model: m,
+      });
+    }
+  items.push({ label: 'On this machine', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  return items;
 }
 
 function buildItems(

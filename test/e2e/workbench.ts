@@ -67,6 +67,11 @@ interface WorkbenchOptions {
   keybindings?: { key: string; command: string; when?: string }[];
   /** User settings, merged over the harness defaults into User/settings.json. */
   settings?: Record<string, unknown>;
+  /**
+   * Machine settings (Machine/settings.json: code-server's server side), for settings of machine
+   * scope, which a remote window does not take from User settings.
+   */
+  machineSettings?: Record<string, unknown>;
   /** Folder copied to a temp dir and opened as the workspace. Default test/e2e/workspace/. */
   workspace?: string;
   /** Longest wait for code-server and the workbench to come up, in ms. Default 90 000. */
@@ -146,6 +151,13 @@ export class Workbench {
         path.join(dirs.userData, 'User', 'settings.json'),
         JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2),
       );
+      if (options.machineSettings) {
+        fs.mkdirSync(path.join(dirs.userData, 'Machine'), { recursive: true });
+        fs.writeFileSync(
+          path.join(dirs.userData, 'Machine', 'settings.json'),
+          JSON.stringify(options.machineSettings, null, 2),
+        );
+      }
       if (options.keybindings)
         fs.writeFileSync(
           path.join(dirs.userData, 'User', 'keybindings.json'),

@@ -14,7 +14,13 @@ import { drawDiagram } from './diagram';
 import { DrillDown, type DrillState } from './drilldown';
 import { pngDataUrl, svgText } from './exportImage';
 import { FiguresView } from './figuresView';
-import { type ArchitectureViewState, type HostToView, isHostToView, type ViewToHost } from './protocol';
+import {
+  type ArchitectureViewState,
+  type HostToView,
+  isHostToView,
+  type ServerModel,
+  type ViewToHost,
+} from './protocol';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
@@ -29,6 +35,8 @@ const state: ArchitectureViewState = {
   ...loadState<ArchitectureViewState>(),
 };
 let loading: string | null = null;
+/** The model server completions run on, when glassbox.backend names one. */
+let server: ServerModel | null = null;
 let status = '';
 let graphRequest = 0;
 let charts: Chart[] = [];
@@ -176,6 +184,7 @@ function render(): void {
   statusLine.id = 'status';
   statusLine.setAttribute('role', 'status');
   app.append(statusLine);
+  if (server) app.append(serverNote(server));
   if (state.error) {
     app.append(el('p', 'error', state.error));
     return;
@@ -228,8 +237,34 @@ function render(): void {
   app.append(trainingSection(s.training, charts));
 }
 
+/**
+ * Completions run on a server: what it says of its model (never a made-up graph), and that the
+ * diagram below is the embedded model on this machine.
+ */
+function serverNote(s: ServerModel): HTMLElement {
+  const box = el('div', 'server-note');
+  box.setAttribute('role', 'note');
+  box.append(el('p', '', `Completions and Explain run on the ${s.kind} server at ${s.host}: ${s.name}.`));
+  if (s.error) box.append(el('p', 'error', s.error));
+  else if (s.facts.length) {
+    const t = el('table', 'server-facts');
+    for (const [k, v] of s.facts) {
+      const tr = el('tr');
+      tr.append(el('th', '', k), el('td', 'mono', v));
+      t.append(tr);
+    }
+    box.append(t);
+  } else box.append(el('p', 'muted', 'The server tells nothing about its model beyond its name.'));
+  box.append(el('p', 'muted', 'Below: the embedded model on this machine, which the attention explorer uses.'));
+  return box;
+}
+
 function apply(msg: HostToView): void {
   switch (msg.type) {
+    case 'server':
+      server = msg.server;
+      render();
+      break;
     case 'loading':
       loading = msg.model;
       if (!state.summary) render();

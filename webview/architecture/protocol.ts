@@ -24,7 +24,19 @@ export type HostToView =
   | { type: 'graph'; requestId: number; view: GraphView }
   | { type: 'graphError'; requestId: number; message: string }
   | { type: 'measured'; speed: MeasuredSpeed | null }
-  | { type: 'exported'; file: string | null; error?: string };
+  | { type: 'exported'; file: string | null; error?: string }
+  /** The model server completions run on (glassbox.backend), what it says of its model; null: the embedded engine. */
+  | { type: 'server'; server: ServerModel | null };
+
+export interface ServerModel {
+  kind: string;
+  host: string;
+  name: string;
+  /** Label → value, as the server reported them (Ollama's /api/show, llama.cpp's /props). */
+  facts: [string, string][];
+  /** Why the server could not be asked. */
+  error?: string;
+}
 
 export type ExportFormat = 'svg' | 'png';
 
@@ -89,6 +101,10 @@ export function isHostToView(x: unknown): x is HostToView {
       return x.speed === null || (isRecord(x.speed) && typeof x.speed.tokensPerSecond === 'number');
     case 'exported':
       return x.file === null || typeof x.file === 'string';
+    case 'server':
+      return (
+        x.server === null || (isRecord(x.server) && typeof x.server.name === 'string' && Array.isArray(x.server.facts))
+      );
     default:
       return false;
   }
