@@ -92,6 +92,7 @@ function whatWasShown(r: ServedRequest): string {
       confidence: `its least likely token had probability ${c.confidence.min.toFixed(2)}, under glassbox.completion.minConfidence`,
       retype: 'it only retyped the text after the cursor',
       line_length: 'its line ran too long',
+      declaration: "it copied a declaration's header into an expression",
     }[c.hidden.reason];
     return `\n\nNot shown: ${why}.`;
   }

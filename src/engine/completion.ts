@@ -11,7 +11,7 @@ import { GlassboxError } from './errors';
 import type { FimFamily, FimTemplate } from './fim';
 import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment } from './fimPrompt';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
-import { confidenceOf, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
+import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
 import { vocabularyTexts } from './tokenChoice';
 import type { TextTokenizer } from './tokenizer';
 
@@ -82,7 +82,7 @@ export interface CompletionResult extends GenerationResult {
   provenance: TokenProvenance[];
   confidence: Confidence;
   /** Set when a guard or the confidence gate hid the suggestion: why, and what was hidden. */
-  hidden?: { reason: 'confidence' | 'retype' | 'line_length'; text: string };
+  hidden?: { reason: 'confidence' | 'retype' | 'line_length' | 'declaration'; text: string };
 }
 
 const DEFAULT_COMPLETION_TOKENS = 64;
@@ -159,6 +159,9 @@ export async function complete(
   if (guards) {
     const cut = lineLengthCut(text, linePrefix);
     if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
+    const header = declarationInExpressionCut(text, linePrefix);
+    if (header >= 0)
+      [text, hidden] = [text.slice(0, header), header === 0 ? { reason: 'declaration', text } : undefined];
     if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
   }
   const traced = provenanceOf(model, prompt, sources, result, text.length);

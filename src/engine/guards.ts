@@ -56,6 +56,30 @@ export function lineLengthCut(text: string, linePrefix: string): number {
   }
 }
 
+/** A line that declares something: there a copied header (parameters, `{`) is what is wanted. */
+const DECLARATION_LINE =
+  /^(?:export\s+)?(?:default\s+)?(?:public\s+|private\s+|protected\s+|static\s+|abstract\s+)*(?:async\s+)?(?:def|class|function|fn|func|interface|type|struct|impl)\b/;
+/** A line that opens a block on a condition: `if (x) {` and `for x in xs:` end like headers. */
+const CONTROL_LINE = /^(?:\}\s*)?(?:else\s+)?(?:if|elif|for|while|switch|catch|with|except|match|case)\b/;
+/** The cursor sits in an expression: after `=`, `return`, `(`, `,` or `=>`, inside a name or before one. */
+const IN_EXPRESSION = /(?:[^=!<>]=|\breturn|\(|,|=>)\s*[\w$.]*$/;
+/** A completion's first line that ends by opening a block after a parameter list: `(ms: number): string {`, `(values):`. */
+const OPENS_BLOCK_AFTER_PARAMS = /\)\s*(?::\s*[^=;{}()]+?)?\s*[{:]\s*$/;
+
+/**
+ * Where to end a declaration's header copied into an expression, or -1. At `const label =
+ * formatDu` the copy cache finds `formatDuration(ms: number): string {` in another file: the
+ * name is right, but the typed parameters and the `{` belong to the declaration, and a person
+ * would reject the line. The completion keeps the name (`ration`) and ends there.
+ */
+export function declarationInExpressionCut(text: string, linePrefix: string): number {
+  const line = linePrefix.trimStart();
+  if (DECLARATION_LINE.test(line) || CONTROL_LINE.test(line) || !IN_EXPRESSION.test(line)) return -1;
+  const first = text.split('\n')[0];
+  if (!first.includes('(') || !OPENS_BLOCK_AFTER_PARAMS.test(first)) return -1;
+  return /^[\w$]*/.exec(text)![0].length;
+}
+
 /** True when the completion only retypes text that already follows the cursor. */
 export function onlyRetypesSuffix(completion: string, suffix: string): boolean {
   const squash = (s: string) => s.replace(/\s+/g, '');

@@ -7,7 +7,7 @@
 import type { CompletionRequest, CompletionResult } from '../engine/completion';
 import { completionRule, isMultilineSpot, trimAgainstSuffix } from '../engine/completionText';
 import { cancelled } from '../engine/errors';
-import { confidenceOf, lineLengthCut, onlyRetypesSuffix } from '../engine/guards';
+import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix } from '../engine/guards';
 import type { ModelServer, RemoteResult, RemoteToken } from './backend';
 
 /** Repository snippets sent to servers that take them (llama.cpp's input_extra), most relevant last. */
@@ -55,6 +55,8 @@ export async function remoteComplete(
   let hidden: CompletionResult['hidden'];
   const cut = lineLengthCut(text, linePrefix);
   if (cut >= 0) [text, hidden] = [text.slice(0, cut), cut === 0 ? { reason: 'line_length', text } : undefined];
+  const header = declarationInExpressionCut(text, linePrefix);
+  if (header >= 0) [text, hidden] = [text.slice(0, header), header === 0 ? { reason: 'declaration', text } : undefined];
   if (onlyRetypesSuffix(text, req.suffix)) [text, hidden] = ['', { reason: 'retype', text }];
   // the tokens behind the shown text, and their probabilities when the server sent them
   const shown = tokensCovering(streamed, text.length);

@@ -58,6 +58,8 @@ describe('Completion quality in a real VS Code', { skip, timeout: 600_000 }, () 
     }
     await wb.screenshot('workspace-name');
     assert.ok(ghost.startsWith('ration'), `the rest of formatDuration: ${JSON.stringify(ghost)}`);
+    // a call site, not the declaration: `formatDuration(ms: number): string {` would be rejected
+    assert.ok(!/\)\s*:\s*[\w<>[\]]+\s*\{/.test(ghost), `not the declaration's header: ${JSON.stringify(ghost)}`);
   });
 
   it('the Attention view shows where a copied token came from', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   confidenceOf,
+  declarationInExpressionCut,
   hasRepeatedNgram,
   lineLengthCut,
   MAX_LINE_CHARS,
@@ -115,5 +116,23 @@ describe('confidence', () => {
     const z = confidenceOf([0, 1]);
     assert.equal(z.min, 0);
     assert.ok(z.mean < 1e-5, `mean ${z.mean}`);
+  });
+});
+
+describe("a declaration's header copied into an expression", () => {
+  it('keeps the name and drops the typed parameters and the brace', () => {
+    assert.equal(declarationInExpressionCut('ration(ms: number): string {', '  const label = formatDu'), 6);
+    assert.equal(declarationInExpressionCut('tal(values):', 'x = compute_to'), 3);
+    assert.equal(declarationInExpressionCut('(a: number, b: number): number {', '  return add'), 0);
+  });
+
+  it('leaves declarations, conditions, calls and arrow functions alone', () => {
+    assert.equal(declarationInExpressionCut('ration(ms: number): string {', 'export function formatDu'), -1);
+    assert.equal(declarationInExpressionCut('(values):', 'def mean'), -1);
+    assert.equal(declarationInExpressionCut('x > 0) {', 'if ('), -1);
+    assert.equal(declarationInExpressionCut('} else if (x) {', '  '), -1, 'not in an expression');
+    assert.equal(declarationInExpressionCut('ration(took);', '  const label = formatDu'), -1);
+    assert.equal(declarationInExpressionCut('(x) => {', '  items.map('), -1);
+    assert.equal(declarationInExpressionCut('ms === 0) {', '  while ('), -1);
   });
 });
