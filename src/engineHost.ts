@@ -12,10 +12,9 @@ import { EngineClient, type CallOptions } from './engine/worker/client';
 import type { Params, Result } from './engine/worker/protocol';
 import type { Config } from './config';
 import type { CompletionRequest } from './engine/completion';
-import { confidenceOf } from './engine/guards';
 import { chatExplainInstruction } from './engine/prompts';
 import type { BackendKind } from './remote/endpoint';
-import { remoteComplete } from './remote/remoteCompletion';
+import { remoteComplete, unaskedCompletion } from './remote/remoteCompletion';
 import type { RemoteHost } from './remoteHost';
 
 export type EngineState =
@@ -101,7 +100,7 @@ export class EngineHost implements vscode.Disposable {
     opts: CallOptions = {},
   ): Promise<CompletionResult & { requestId: string }> {
     if (this.remote.kind) {
-      if (this.remote.rateLimited) return { ...emptyCompletion(params), requestId: '' };
+      if (this.remote.rateLimited) return { ...unaskedCompletion(params as CompletionRequest), requestId: '' };
       return this.serveRemote('completion', async () =>
         remoteComplete(await this.remote.client(), params as CompletionRequest, opts.signal),
       );
@@ -264,30 +263,4 @@ export class EngineHost implements vscode.Disposable {
     if (choice === 'Select Model') await vscode.commands.executeCommand('glassbox.selectModel');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
   }
-}
-
-/** What a completion returns while the server asked to wait (429): nothing, without asking. */
-function emptyCompletion(params: Params<'complete'>): CompletionResult {
-  return {
-    text: '',
-    tokens: [],
-    logprobs: [],
-    steps: [],
-    stopReason: 'eos',
-    timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 },
-    fimFamily: 'none',
-    promptText: params.prefix + params.suffix,
-    prompt: {
-      tokens: 0,
-      prefixTokens: 0,
-      suffixTokens: 0,
-      contextTokens: 0,
-      snippets: 0,
-      cutPrefix: 0,
-      cutSuffix: 0,
-      healed: '',
-    },
-    provenance: [],
-    confidence: confidenceOf([]),
-  };
 }

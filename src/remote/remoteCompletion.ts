@@ -64,20 +64,38 @@ export async function remoteComplete(
   const confidence = confidenceOf(probs);
   if (text && probs.length && req.minConfidence && confidence.min < req.minConfidence)
     [text, hidden] = ['', { reason: 'confidence', text }];
+  const stop = cutAt >= 0 ? 'stop_string' : result?.stopReason === 'length' ? 'max_tokens' : 'eos';
+  return resultOf(req, text, streamed, result, stop, confidence, hidden);
+}
+
+/** What a completion returns when the server is not asked (it asked Glassbox to wait: 429). */
+export function unaskedCompletion(req: CompletionRequest): CompletionResult {
+  return resultOf(req, '', [], undefined, 'eos', confidenceOf([]));
+}
+
+/** A server's completion in the engine's result shape; what only a local model knows stays empty. */
+function resultOf(
+  req: CompletionRequest,
+  text: string,
+  streamed: RemoteToken[],
+  result: RemoteResult | undefined,
+  stopReason: CompletionResult['stopReason'],
+  confidence: CompletionResult['confidence'],
+  hidden?: CompletionResult['hidden'],
+): CompletionResult {
   const timings = result?.timings ?? { firstTokenMs: 0, totalMs: 0 };
-  const generated = result?.usage?.completionTokens ?? streamed.length;
   return {
     text,
     tokens: [],
     logprobs: streamed.every((t) => t.logprob !== undefined) ? streamed.map((t) => t.logprob!) : [],
     steps: [],
-    stopReason: cutAt >= 0 ? 'stop_string' : result?.stopReason === 'length' ? 'max_tokens' : 'eos',
+    stopReason,
     timings: {
       prefillMs: timings.firstTokenMs,
       decodeMs: timings.totalMs - timings.firstTokenMs,
       promptTokens: result?.usage?.promptTokens ?? 0,
       reusedTokens: 0,
-      generatedTokens: generated,
+      generatedTokens: result?.usage?.completionTokens ?? streamed.length,
     },
     fimFamily: 'none',
     promptText: req.prefix + req.suffix,
@@ -86,7 +104,7 @@ export async function remoteComplete(
       prefixTokens: 0,
       suffixTokens: 0,
       contextTokens: 0,
-      snippets: Math.min(MAX_SNIPPETS, req.snippets?.length ?? 0),
+      snippets: result ? Math.min(MAX_SNIPPETS, req.snippets?.length ?? 0) : 0,
       cutPrefix: 0,
       cutSuffix: 0,
       healed: '',
