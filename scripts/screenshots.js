@@ -11,7 +11,7 @@ const to = path.join(root, 'media', 'screenshots');
 
 /** README name → the e2e shot it shows. */
 const SHOTS = {
-  'completion.png': 'glassbox-ts-ghost.png',
+  'completion.png': 'quality-workspace-name.png', // a name from another file of the workspace
   'explain.png': 'glassbox-explain-surprisal.png',
   'architecture.png': 'architecture-panel.png',
   'attention.png': 'quality-attention-copied.png',

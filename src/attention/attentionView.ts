@@ -325,12 +325,19 @@ function cursorOf(editor: vscode.TextEditor | undefined): Source['doc'] {
 function sourceOfServed(r: ServedRequest, doc: Source['doc']): Source {
   const time = new Date().toLocaleTimeString();
   const prompt = r.result.promptText;
+  const all = r.result.tokens;
+  // the tokens behind the ghost text (a guard or the line rule may have cut the rest); all of them
+  // when nothing was shown, so that a hidden suggestion can still be looked into
+  const provenance = 'provenance' in r.result ? r.result.provenance : undefined;
+  const shown = provenance?.length ? all.slice(0, provenance.length) : all;
+  const counts =
+    shown.length < all.length ? `${shown.length} shown of ${all.length} generated` : `${all.length} generated`;
   return {
     kind: r.kind,
-    title: `${r.kind === 'completion' ? 'Completion' : 'Explanation'} at ${time} (${r.result.tokens.length} generated)`,
+    title: `${r.kind === 'completion' ? 'Completion' : 'Explanation'} at ${time} (${counts})`,
     prompt,
-    generated: r.result.tokens,
+    generated: shown,
     doc,
-    provenance: 'provenance' in r.result ? r.result.provenance : undefined,
+    provenance,
   };
 }

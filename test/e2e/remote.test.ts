@@ -60,7 +60,8 @@ describe('A model server in a real VS Code', { skip, timeout: 600_000 }, () => {
     }
     await wb.screenshot('ghost');
     assert.equal(ghost.trim(), SUGGESTION);
-    const sent = server.seen.find((r) => r.path === '/v1/completions')!;
+    // the request behind the ghost text is the last one (earlier keystrokes asked too)
+    const sent = server.seen.filter((r) => r.path === '/v1/completions').at(-1)!;
     assert.equal(sent.body.model, MODEL);
     assert.match(String(sent.body.prompt), /return $/);
     await wb.page.locator('.statusbar-item', { hasText: 'Glassbox (openai)' }).waitFor({ timeout: 30_000 });
@@ -74,6 +75,8 @@ describe('A model server in a real VS Code', { skip, timeout: 600_000 }, () => {
     await panel
       .locator('.markdown', { hasText: 'Computes the distance between two points.' })
       .waitFor({ timeout: 60_000 });
+    // this server sends no log-probabilities: nothing is coloured, and the panel says why
+    await panel.locator('p', { hasText: 'sent no word probabilities' }).waitFor({ timeout: 10_000 });
     await wb.screenshot('explain');
     const ledger = wb.globalStorageFile('glassbox.glassbox', 'usage-ledger.jsonl');
     const deadline = Date.now() + 30_000;

@@ -78,12 +78,16 @@ function render(): void {
   const text = el('div', 'explanation');
   text.id = 'explanation';
   for (const t of state.tokens) text.append(tokenSpan(t));
+  // a model server may send no probabilities: then there is nothing to colour, and the panel says so
+  const coloured = state.tokens.length === 0 || state.tokens.some((t) => t.prob !== undefined);
   if (state.done) {
     // the finished text as Markdown; the confidence colours stay one click away
     app.append(markdownElement(state.done.text));
-    const colours = el('details', 'confidence');
-    colours.append(el('summary', '', 'Model confidence per word'), text);
-    app.append(colours);
+    if (coloured) {
+      const colours = el('details', 'confidence');
+      colours.append(el('summary', '', 'Model confidence per word'), text);
+      app.append(colours);
+    } else app.append(el('p', 'muted', 'The model server sent no word probabilities: the words are not coloured.'));
     const note = lowConfidenceNote(state.tokens);
     if (note) app.append(note);
   } else app.append(text);
@@ -95,7 +99,7 @@ function render(): void {
   }
   if (state.status === 'stopped') app.append(el('p', 'muted', 'Stopped.'));
   if (state.status === 'error') app.append(el('p', 'error', state.error ?? 'Failed.'));
-  app.append(legend());
+  if (coloured) app.append(legend());
   const details = el('details', 'details');
   details.append(el('summary', '', 'Details'));
   const code = el('pre', 'code');
