@@ -325,19 +325,19 @@ function cursorOf(editor: vscode.TextEditor | undefined): Source['doc'] {
 function sourceOfServed(r: ServedRequest, doc: Source['doc']): Source {
   const time = new Date().toLocaleTimeString();
   const prompt = r.result.promptText;
-  const all = r.result.tokens;
-  // the tokens behind the ghost text (a guard or the line rule may have cut the rest); all of them
-  // when nothing was shown, so that a hidden suggestion can still be looked into
-  const provenance = 'provenance' in r.result ? r.result.provenance : undefined;
-  const shown = provenance?.length ? all.slice(0, provenance.length) : all;
-  const counts =
-    shown.length < all.length ? `${shown.length} shown of ${all.length} generated` : `${all.length} generated`;
+  const n = r.result.tokens.length;
+  // every token the model generated; the ghost text may be a part (the line rule and the guards cut it)
+  const shown = r.kind === 'completion' ? `; the ghost text: ${JSON.stringify(clip(r.result.text, 40))}` : '';
   return {
     kind: r.kind,
-    title: `${r.kind === 'completion' ? 'Completion' : 'Explanation'} at ${time} (${counts})`,
+    title: `${r.kind === 'completion' ? 'Completion' : 'Explanation'} at ${time} (${n} generated${shown})`,
     prompt,
-    generated: shown,
+    generated: r.result.tokens,
     doc,
-    provenance,
+    provenance: 'provenance' in r.result ? r.result.provenance : undefined,
   };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
