@@ -77,8 +77,15 @@ export function declarationInExpressionCut(text: string, linePrefix: string): nu
   if (DECLARATION_LINE.test(line) || CONTROL_LINE.test(line) || !IN_EXPRESSION.test(line)) return -1;
   const first = text.split('\n')[0];
   if (!first.includes('(') || !OPENS_BLOCK_AFTER_PARAMS.test(first)) return -1;
-  return /^[\w$]*/.exec(text)![0].length;
+  const name = /^[\w$]*/.exec(text)![0];
+  // a function expression opens its block in an expression, rightly: `= function (a) {`, `= async (x): T {`
+  const word = /[\w$]*$/.exec(line)![0] + name;
+  if (FUNCTION_WORD.test(word) || FUNCTION_AFTER.test(first.slice(name.length))) return -1;
+  return name.length;
 }
+
+const FUNCTION_WORD = /^(?:function|async|lambda)$/;
+const FUNCTION_AFTER = /^\s*(?:function|async)\b/;
 
 /** True when the completion only retypes text that already follows the cursor. */
 export function onlyRetypesSuffix(completion: string, suffix: string): boolean {

@@ -134,5 +134,12 @@ describe("a declaration's header copied into an expression", () => {
     assert.equal(declarationInExpressionCut('ration(took);', '  const label = formatDu'), -1);
     assert.equal(declarationInExpressionCut('(x) => {', '  items.map('), -1);
     assert.equal(declarationInExpressionCut('ms === 0) {', '  while ('), -1);
+    assert.equal(
+      declarationInExpressionCut('tion(a: number): void {', '  const f = func'),
+      -1,
+      'a function expression',
+    );
+    assert.equal(declarationInExpressionCut(' function (a, b) {', "  describe('x',"), -1);
+    assert.equal(declarationInExpressionCut(' async (req: Request): Promise<void> {', '  const handler ='), -1);
   });
 });
