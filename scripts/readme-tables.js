@@ -15,7 +15,9 @@ function settingsTable(pkg) {
   const rows = ['| setting | default | what it does |', '|---|---|---|'];
   for (const [key, p] of Object.entries(pkg.contributes.configuration.properties)) {
     const def = p.default === '' ? '""' : JSON.stringify(p.default);
-    rows.push(`| \`${key}\` | \`${escape(def)}\` | ${escape(p.markdownDescription ?? p.description ?? '')} |`);
+    // VS Code links `#glassbox.x#` to the setting; on a README page it reads as the setting's name
+    const text = (p.markdownDescription ?? p.description ?? '').replace(/`?#(glassbox\.[\w.]+)#`?/g, '`$1`');
+    rows.push(`| \`${key}\` | \`${escape(def)}\` | ${escape(text)} |`);
   }
   return rows.join('\n');
 }
