@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EMBEDDED_MODEL } from '../../src/engine/embedded';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
+import type { Locator } from 'playwright-core';
 import { Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
@@ -84,11 +85,11 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     await view.locator('table.lens').waitFor();
     assert.equal(await view.locator('table.lens tr').count(), config.num_hidden_layers + 2);
     await wb.screenshot('after-completion');
-    await view.locator('.grid').scrollIntoViewIfNeeded();
+    await scrollTo(view.locator('.grid'));
     await wb.screenshot('head-grid');
-    await view.locator('table.lens').scrollIntoViewIfNeeded();
+    await scrollTo(view.locator('table.lens'));
     await wb.screenshot('logit-lens');
-    await view.locator('header').scrollIntoViewIfNeeded();
+    await scrollTo(view.locator('header'));
 
     // One head alone, then a pinned prompt token: the editor is tinted where it attended.
     await view.locator('.thumb').nth(5).click();
@@ -123,3 +124,18 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     assert.ok(tinted > 0, 'source code tinted by attention');
   });
 });
+
+/**
+ * Scrolls to an element of the view; a capture that lands meanwhile (a late served completion)
+ * redraws the view and detaches it, so the scroll is tried again on the redrawn one.
+ */
+async function scrollTo(target: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.scrollIntoViewIfNeeded({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/not attached|detached/i.test(String(err))) throw err;
+    }
+  }
+}
