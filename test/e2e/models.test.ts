@@ -75,7 +75,8 @@ describe('models from a local hub, in a real VS Code', { skip, timeout: 600_000 
     const row = wb.page.locator('.quick-input-list .monaco-list-row', {
       hasText: 'Glassbox test-tiny (test hub) · fp32',
     });
-    await row.waitFor();
+    // the extension host may still be busy starting its workers on a loaded 2-core machine
+    await row.waitFor({ timeout: 60_000 });
     // The entry was checked against the hub's listing when the list opened.
     await wb.page
       .locator('.quick-input-list .monaco-list-row', { hasText: 'on the hub' })
