@@ -5,6 +5,8 @@
  */
 import type { FimFamily } from '../engine/fim';
 import type { NetOptions } from '../net/http';
+import { RemoteError } from './errors';
+import { Transport } from './transport';
 import type { BackendKind } from './endpoint';
 
 /** A streamed piece of the answer, with its log-probability where the server reports one (nats). */
@@ -103,5 +105,87 @@ export class StreamClock {
   timings(): RemoteResult['timings'] {
     const total = performance.now() - this.start;
     return { firstTokenMs: this.first < 0 ? total : this.first, totalMs: total };
+  }
+}
+
+/** Collects a streamed answer: its pieces, the server's model name and token counts. */
+export class StreamedAnswer {
+  readonly tokens: RemoteToken[] = [];
+  stopReason = 'stop';
+  private counts?: RemoteResult['usage'];
+
+  constructor(private name: string) {}
+
+  push(t: RemoteToken, clock: StreamClock, opts: RemoteCallOptions): void {
+    clock.token();
+    const token = t.logprob !== undefined && Number.isFinite(t.logprob) ? t : { text: t.text };
+    this.tokens.push(token);
+    opts.onToken?.(token);
+  }
+
+  model(v: unknown): void {
+    if (typeof v === 'string' && v) this.name = v;
+  }
+
+  /** OpenAI's `usage` object, or explicit counts. */
+  usage(v: unknown, completion?: unknown): void {
+    if (typeof v === 'number' && typeof completion === 'number') {
+      this.counts = { promptTokens: v, completionTokens: completion };
+      return;
+    }
+    const u = v as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
+    if (typeof u?.prompt_tokens === 'number' && typeof u.completion_tokens === 'number')
+      this.counts = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
+  }
+
+  result(clock: StreamClock): RemoteResult {
+    return {
+      text: this.tokens.map((t) => t.text).join(''),
+      tokens: this.tokens,
+      model: this.name,
+      usage: this.counts,
+      stopReason: this.stopReason,
+      timings: clock.timings(),
+    };
+  }
+}
+
+/** What every server client has: its transport, its settings, and the host for messages. */
+export abstract class ServerClient {
+  protected readonly transport: Transport;
+  /** Set once the server refused the protocol's FIM field: later completions use the raw prompt straight away. */
+  private fieldRefused = false;
+
+  constructor(
+    base: URL,
+    protected readonly settings: ServerSettings,
+  ) {
+    this.transport = new Transport({ base, ...settings });
+  }
+
+  get host(): string {
+    return this.transport.host;
+  }
+
+  /**
+   * Asks with the protocol's FIM field (`suffix`), or with a raw prompt in the model's FIM tokens
+   * when the settings say so or the server refused the field (a 400 whose message `refusal` matches).
+   */
+  protected async withFimFallback(
+    field: () => Promise<RemoteResult>,
+    raw: () => Promise<RemoteResult>,
+    refusal: RegExp,
+  ): Promise<RemoteResult> {
+    const fim = this.settings.fim ?? 'auto';
+    if (fim === 'raw' || (fim === 'auto' && this.fieldRefused)) return raw();
+    try {
+      return await field();
+    } catch (err) {
+      if (fim === 'auto' && err instanceof RemoteError && err.code === 'SERVER_ERROR' && refusal.test(err.message)) {
+        this.fieldRefused = true;
+        return raw();
+      }
+      throw err;
+    }
   }
 }

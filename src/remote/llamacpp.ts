@@ -4,38 +4,27 @@
  * and a time cap on generation (`t_max_predict_ms`). Explain uses its OpenAI-compatible chat route;
  * `/props` says which model it serves and whether it can fill in the middle; `/health` whether it is up.
  */
-import type {
-  ModelServer,
-  RemoteCallOptions,
-  RemoteCompleteRequest,
-  RemoteExplainRequest,
-  RemoteModelInfo,
-  RemoteResult,
-  ServerSettings,
+import {
+  ServerClient,
+  StreamClock,
+  StreamedAnswer,
+  type ModelServer,
+  type RemoteCallOptions,
+  type RemoteCompleteRequest,
+  type RemoteExplainRequest,
+  type RemoteModelInfo,
+  type RemoteResult,
 } from './backend';
-import { StreamClock } from './backend';
-import { chatCompletion, StreamedAnswer } from './openai';
 import { RemoteError } from './errors';
-import { parseEvent, sseData, Transport } from './transport';
+import { chatCompletion } from './openai';
+import { parseEvent, sseData } from './transport';
 
 const INFILL = '/infill';
 /** Generation stops after this long even mid-line (llama.vscode's default is 500 ms for ghost text). */
 const MAX_PREDICT_MS = 2000;
 
-export class LlamaCppServer implements ModelServer {
+export class LlamaCppServer extends ServerClient implements ModelServer {
   readonly kind = 'llamacpp' as const;
-  private readonly transport: Transport;
-
-  constructor(
-    base: URL,
-    private readonly settings: ServerSettings,
-  ) {
-    this.transport = new Transport({ base, ...settings });
-  }
-
-  get host(): string {
-    return this.transport.host;
-  }
 
   async complete(req: RemoteCompleteRequest, opts: RemoteCallOptions = {}): Promise<RemoteResult> {
     const clock = new StreamClock();

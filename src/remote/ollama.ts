@@ -7,38 +7,25 @@
 import { fimFamilyOfModelName, rawFimPrompt, rawFimStops } from '../engine/fim';
 import { chatExplainInstruction } from '../engine/prompts';
 import {
+  ServerClient,
   StreamClock,
+  StreamedAnswer,
   type ModelServer,
   type RemoteCallOptions,
   type RemoteCompleteRequest,
   type RemoteExplainRequest,
   type RemoteModelInfo,
   type RemoteResult,
-  type ServerSettings,
 } from './backend';
 import { RemoteError } from './errors';
-import { StreamedAnswer } from './openai';
-import { parseEvent, Transport, type OpenResponse } from './transport';
+import { parseEvent, type OpenResponse } from './transport';
 
 const GENERATE = '/api/generate';
 const CHAT = '/api/chat';
 const KEEP_ALIVE = '30m';
 
-export class OllamaServer implements ModelServer {
+export class OllamaServer extends ServerClient implements ModelServer {
   readonly kind = 'ollama' as const;
-  private readonly transport: Transport;
-  private suffixRefused = false;
-
-  constructor(
-    base: URL,
-    private readonly settings: ServerSettings,
-  ) {
-    this.transport = new Transport({ base, ...settings });
-  }
-
-  get host(): string {
-    return this.transport.host;
-  }
 
   private model(): string {
     const m = this.settings.model?.trim();
@@ -53,25 +40,15 @@ export class OllamaServer implements ModelServer {
 
   async complete(req: RemoteCompleteRequest, opts: RemoteCallOptions = {}): Promise<RemoteResult> {
     const model = this.model();
-    const fim = this.settings.fim ?? 'auto';
     const options = { temperature: 0, num_predict: req.maxTokens, ...(req.stop?.length ? { stop: req.stop } : {}) };
-    if (fim === 'raw' || (fim === 'auto' && this.suffixRefused)) return this.completeRaw(model, req, options, opts);
-    try {
-      const body = { model, prompt: req.prefix, suffix: req.suffix, stream: true, keep_alive: KEEP_ALIVE, options };
-      return { ...(await this.stream(GENERATE, body, opts)), fim: 'suffix' };
-    } catch (err) {
-      // "registry.ollama.ai/library/llama3 does not support insert"
-      if (
-        fim === 'auto' &&
-        err instanceof RemoteError &&
-        err.code === 'SERVER_ERROR' &&
-        /insert|suffix/i.test(err.message)
-      ) {
-        this.suffixRefused = true;
-        return this.completeRaw(model, req, options, opts);
-      }
-      throw err;
-    }
+    return this.withFimFallback(
+      async () => {
+        const body = { model, prompt: req.prefix, suffix: req.suffix, stream: true, keep_alive: KEEP_ALIVE, options };
+        return { ...(await this.stream(GENERATE, body, opts)), fim: 'suffix' };
+      },
+      () => this.completeRaw(model, req, options, opts),
+      /insert|suffix/i, // "registry.ollama.ai/library/llama3 does not support insert"
+    );
   }
 
   private async completeRaw(

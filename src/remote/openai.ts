@@ -8,15 +8,15 @@
 import { fimFamilyOfModelName, rawFimPrompt, rawFimStops } from '../engine/fim';
 import { chatExplainInstruction } from '../engine/prompts';
 import {
+  ServerClient,
   StreamClock,
+  StreamedAnswer,
   type ModelServer,
   type RemoteCallOptions,
   type RemoteCompleteRequest,
   type RemoteExplainRequest,
   type RemoteModelInfo,
   type RemoteResult,
-  type RemoteToken,
-  type ServerSettings,
 } from './backend';
 import { RemoteError } from './errors';
 import { parseEvent, sseData, Transport } from './transport';
@@ -24,37 +24,18 @@ import { parseEvent, sseData, Transport } from './transport';
 const COMPLETIONS = '/v1/completions';
 const CHAT = '/v1/chat/completions';
 
-export class OpenAiServer implements ModelServer {
+export class OpenAiServer extends ServerClient implements ModelServer {
   readonly kind = 'openai' as const;
-  protected readonly transport: Transport;
-  /** Set once the server refused `suffix`: later completions use the raw prompt straight away. */
-  private suffixRefused = false;
-
-  constructor(
-    base: URL,
-    protected readonly settings: ServerSettings,
-  ) {
-    this.transport = new Transport({ base, ...settings });
-  }
-
-  get host(): string {
-    return this.transport.host;
-  }
 
   async complete(req: RemoteCompleteRequest, opts: RemoteCallOptions = {}): Promise<RemoteResult> {
-    const fim = this.settings.fim ?? 'auto';
-    if (fim === 'raw' || (fim === 'auto' && this.suffixRefused)) return this.completeRaw(req, opts);
-    try {
-      const body = { ...this.completionBody(req), prompt: req.prefix, suffix: req.suffix };
-      return { ...(await this.streamCompletion(body, opts)), fim: 'suffix' };
-    } catch (err) {
-      // vLLM: 400 "suffix is not currently supported"
-      if (fim === 'auto' && err instanceof RemoteError && err.code === 'SERVER_ERROR' && /suffix/i.test(err.message)) {
-        this.suffixRefused = true;
-        return this.completeRaw(req, opts);
-      }
-      throw err;
-    }
+    return this.withFimFallback(
+      async () => {
+        const body = { ...this.completionBody(req), prompt: req.prefix, suffix: req.suffix };
+        return { ...(await this.streamCompletion(body, opts)), fim: 'suffix' };
+      },
+      () => this.completeRaw(req, opts),
+      /suffix/i, // vLLM: 400 "suffix is not currently supported"
+    );
   }
 
   async explain(req: RemoteExplainRequest, opts: RemoteCallOptions = {}): Promise<RemoteResult> {
@@ -152,46 +133,4 @@ export async function chatCompletion(
     if (typeof choice.finish_reason === 'string') out.stopReason = choice.finish_reason;
   }
   return out.result(clock);
-}
-
-/** Collects a streamed answer: its pieces, the server's model name and token counts. */
-export class StreamedAnswer {
-  readonly tokens: RemoteToken[] = [];
-  stopReason = 'stop';
-  private counts?: RemoteResult['usage'];
-
-  constructor(private name: string) {}
-
-  push(t: RemoteToken, clock: StreamClock, opts: RemoteCallOptions): void {
-    clock.token();
-    const token = t.logprob !== undefined && Number.isFinite(t.logprob) ? t : { text: t.text };
-    this.tokens.push(token);
-    opts.onToken?.(token);
-  }
-
-  model(v: unknown): void {
-    if (typeof v === 'string' && v) this.name = v;
-  }
-
-  /** OpenAI's `usage` object, or explicit counts. */
-  usage(v: unknown, completion?: unknown): void {
-    if (typeof v === 'number' && typeof completion === 'number') {
-      this.counts = { promptTokens: v, completionTokens: completion };
-      return;
-    }
-    const u = v as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
-    if (typeof u?.prompt_tokens === 'number' && typeof u.completion_tokens === 'number')
-      this.counts = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
-  }
-
-  result(clock: StreamClock): RemoteResult {
-    return {
-      text: this.tokens.map((t) => t.text).join(''),
-      tokens: this.tokens,
-      model: this.name,
-      usage: this.counts,
-      stopReason: this.stopReason,
-      timings: clock.timings(),
-    };
-  }
 }
