@@ -25,6 +25,15 @@ describe('Per-language control in a real VS Code', { skip, timeout: 600_000 }, (
   const status = () =>
     wb.page.locator('.statusbar-item[id="glassbox.glassbox.status"], .statusbar-item', { hasText: 'Glassbox' }).first();
 
+  /** Waits until no text of the workbench reads `text` (the status bar left that mode). */
+  const untilGone = (text: string) =>
+    wb.page.waitForFunction(
+      (t) =>
+        !(globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(t),
+      text,
+      { timeout: 30_000 },
+    );
+
   it('[python] glassbox.enable false: no ghost text in a .py file, and the status bar says manual', async () => {
     await wb.openFile('src/stats.py');
     await status().filter({ hasText: 'manual' }).waitFor({ timeout: 30_000 });
@@ -41,14 +50,7 @@ describe('Per-language control in a real VS Code', { skip, timeout: 600_000 }, (
 
   it('TypeScript keeps automatic completions, and the status bar follows the editor', async () => {
     await wb.openFile('src/math.ts');
-    await wb.page.waitForFunction(
-      () =>
-        !(globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(
-          'Glassbox: manual',
-        ),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await untilGone('Glassbox: manual');
     await wb.cursorTo(18, 1);
     let ghost = '';
     for (const line of ['\nexport const total = ', '\nfunction area(']) {
@@ -87,27 +89,13 @@ describe('Per-language control in a real VS Code', { skip, timeout: 600_000 }, (
     await wb.page
       .locator('.quick-input-list .monaco-list-row', { hasText: 'Enable completions for typescript' })
       .click();
-    await wb.page.waitForFunction(
-      () =>
-        !(globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(
-          'Glassbox: manual',
-        ),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await untilGone('Glassbox: manual');
     await menu();
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Snooze for 5 minutes' }).click();
     await status().filter({ hasText: 'snoozed' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('snoozed');
     await menu();
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Resume completions' }).click();
-    await wb.page.waitForFunction(
-      () =>
-        !(globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(
-          'snoozed',
-        ),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await untilGone('snoozed');
   });
 });
