@@ -262,6 +262,8 @@ function serverNote(s: ServerModel): HTMLElement {
 function apply(msg: HostToView): void {
   switch (msg.type) {
     case 'server':
+      // the host says this on every ready; redraw (which replaces the diagram) only on a change
+      if (JSON.stringify(msg.server) === JSON.stringify(server)) break;
       server = msg.server;
       render();
       break;
