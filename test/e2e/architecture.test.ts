@@ -12,7 +12,7 @@ import type { FrameLocator } from 'playwright-core';
 import { EMBEDDED_MODEL } from '../../src/engine/embedded';
 import { inspectArchitecture } from '../../src/engine/graph/architecture';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
-import { Workbench } from './workbench';
+import { scrollTo, Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
 const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`');
@@ -143,7 +143,7 @@ describe('Architecture explorer in a real VS Code', { skip, timeout: 600_000 }, 
       await panel.locator('.card[data-figure="decode-bound"] .card-value').innerText(),
       /≤ [\d,]+ tokens\/s/,
     );
-    await panel.locator('.card[data-figure="decode-bound"]').scrollIntoViewIfNeeded();
+    await scrollTo(panel.locator('.card[data-figure="decode-bound"]'));
     await wb.screenshot('measured');
   });
 });

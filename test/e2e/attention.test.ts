@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EMBEDDED_MODEL } from '../../src/engine/embedded';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
-import type { Locator } from 'playwright-core';
-import { Workbench } from './workbench';
+import { scrollTo, Workbench } from './workbench';
 
 const vsix = findGlassboxVsix();
 /** Layers and query heads of the embedded model, from its config.json. */
@@ -124,18 +123,3 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     assert.ok(tinted > 0, 'source code tinted by attention');
   });
 });
-
-/**
- * Scrolls to an element of the view; a capture that lands meanwhile (a late served completion)
- * redraws the view and detaches it, so the scroll is tried again on the redrawn one.
- */
-async function scrollTo(target: Locator): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await target.scrollIntoViewIfNeeded({ timeout: 10_000 });
-      return;
-    } catch (err) {
-      if (attempt >= 5 || !/not attached|detached/i.test(String(err))) throw err;
-    }
-  }
-}

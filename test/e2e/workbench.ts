@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { chromiumBin, codeServerBin, repoRoot, resultsDir } from './prerequisites';
 import { freePort, killOnExit, stopProcessGroup, waitForHealthz, withTimeout } from './processes';
 
@@ -538,4 +538,19 @@ export class Workbench {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Scrolls to an element of a webview; an update that lands meanwhile (a late capture or speed)
+ * redraws the view and detaches it, so the scroll is tried again on the redrawn one.
+ */
+export async function scrollTo(target: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.scrollIntoViewIfNeeded({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/not attached|detached/i.test(String(err))) throw err;
+    }
+  }
 }
