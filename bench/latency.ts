@@ -3,6 +3,7 @@
  * cold (a new file each time) and warm (the same file with one more character typed).
  */
 import { EngineClient } from '../src/engine/worker/client';
+import { breakdown, type Breakdown, type MeasuredRequest } from './breakdown';
 import { cursorContexts } from './contexts';
 import { summarize, time, type Summary } from './stats';
 
@@ -13,6 +14,9 @@ export interface LatencyResult {
   promptTokens: number;
   newTokens: number;
   reusedTokensWarm: number;
+  /** Where each request's time went, stage by stage. */
+  coldStages: Breakdown;
+  warmStages: Breakdown;
 }
 
 export async function completionLatency(
@@ -35,23 +39,23 @@ export async function completionLatency(
     });
   // One unmeasured request warms the session up (first-run allocations).
   await request(contexts[0].prefix + '#', contexts[0].suffix);
-  const cold: number[] = [];
-  const warm: number[] = [];
+  const cold: MeasuredRequest[] = [];
+  const warm: MeasuredRequest[] = [];
   let promptTokens = 0;
   let reused = 0;
   for (const c of contexts) {
     const [r, ms] = await time(() => request(c.prefix, c.suffix));
-    cold.push(ms);
+    cold.push({ totalMs: ms, stages: r.timings.stages });
     promptTokens = r.timings.promptTokens;
     // A keystroke inserts at the cursor: the prefix grows by one character, the text right of the
     // cursor (the suffix) stays as it was.
     const typed = c.suffix[0] && c.suffix[0] !== '\n' ? c.suffix[0] : 'x';
     const [w, wms] = await time(() => request(c.prefix + typed, c.suffix));
-    warm.push(wms);
+    warm.push({ totalMs: wms, stages: w.timings.stages });
     reused = w.timings.reusedTokens;
   }
-  const coldS = summarize(cold);
-  const warmS = summarize(warm);
+  const coldS = summarize(cold.map((c) => c.totalMs));
+  const warmS = summarize(warm.map((w) => w.totalMs));
   return {
     cold: coldS,
     warm: warmS,
@@ -59,5 +63,7 @@ export async function completionLatency(
     promptTokens,
     newTokens,
     reusedTokensWarm: reused,
+    coldStages: breakdown(cold),
+    warmStages: breakdown(warm),
   };
 }

@@ -5,6 +5,8 @@
  *   last-position logits  the generation session's graph rewritten to compute logits for the last
  *                         position only (src/engine/graph/lastPositionLogits.ts) vs the exported
  *                         graph (logits for every position): 1,024-token prefill and decode
+ *   logits summary        each token's log Σ exp and top alternatives computed by the graph
+ *                         (src/engine/graph/logitsSummary.ts) vs in JavaScript
  *   sleeping idle threads ONNX Runtime's intra-op threads sleep when idle (allow_spinning 0) vs
  *                         spin: decode tokens/s on a quiet machine and next to one busy thread
  *                         (standing in for the editor's and the user's other work)
@@ -98,6 +100,60 @@ async function lastPositionRows(
       ratio: after.decode.median / before.decode.median,
       note,
     },
+  ];
+}
+
+/**
+ * Each token's log Σ exp and top alternatives computed in JavaScript over the 8,192 logits vs by
+ * the graph (src/engine/graph/logitsSummary.ts): generate() with 16 new tokens after a 256-token
+ * prompt, the two models alternating; the per-step `logprobs` stage, and the whole call.
+ */
+async function logitsSummaryRows(modelDir: string, onnxFile: string, ids: number[], runs: number) {
+  const js = await DecoderModel.load(modelDir, { onnxFile, logitsSummary: false });
+  const graph = await DecoderModel.load(modelDir, { onnxFile });
+  const stage = { js: [] as number[], graph: [] as number[] };
+  const whole = { js: [] as number[], graph: [] as number[] };
+  try {
+    const prompt = ids.slice(0, 256);
+    for (let r = 0; r <= runs; r++) {
+      for (const [side, model] of r % 2
+        ? ([
+            ['js', js],
+            ['graph', graph],
+          ] as const)
+        : ([
+            ['graph', graph],
+            ['js', js],
+          ] as const)) {
+        const [g, ms] = await time(() =>
+          generate(model, prompt, { maxNewTokens: 16, stopTokenIds: [], reuseCache: false }),
+        );
+        if (r === 0) continue; // warm-up
+        stage[side].push(g.timings.stages.logprobs ?? 0);
+        whole[side].push(ms);
+      }
+    }
+  } finally {
+    await js.dispose();
+    await graph.dispose();
+  }
+  const note =
+    'log Σ exp and top-5 in JavaScript over 8,192 logits → TopK and ReduceLogSumExp in the graph (src/engine/graph/logitsSummary.ts)';
+  const row = (figure: string, b: number[], a: number[]): OptimisationRow => {
+    const [before, after] = [summarize(b), summarize(a)];
+    return {
+      name: 'Logits summary in the graph',
+      figure,
+      unit: 'ms',
+      before,
+      after,
+      ratio: after.median / before.median,
+      note,
+    };
+  };
+  return [
+    row('log Σ exp and top alternatives, 16 steps', stage.js, stage.graph),
+    row('generate(), 256-token prompt + 16 tokens', whole.js, whole.graph),
   ];
 }
 
@@ -240,6 +296,7 @@ export async function optimisations(
   const steps = quick ? 16 : 64;
   return [
     ...(await lastPositionRows(modelDir, onnxFile, ids, runs, steps)),
+    ...(await logitsSummaryRows(modelDir, onnxFile, ids, quick ? 4 : 20)),
     ...(await spinningRows(modelDir, onnxFile, ids, steps)),
     ...(await spmRows(modelDir, onnxFile, code, quick ? 5 : 20)),
     ...lineCacheRows(modelDir, code, quick ? 5 : 50),

@@ -22,50 +22,11 @@ export async function overheadOverOrt(
   newTokens: number,
   runs: number,
 ): Promise<OverheadResult> {
-  const raw = model.session;
-  const io = model.io;
-  if (io.kv.kind !== 'separate') throw new Error('overhead benchmark expects separate KV caches');
-  const kv = io.kv;
   const glassbox: number[] = [];
   const rawSums: number[] = [];
-  const rawSteps = async (tokens: readonly number[]): Promise<number> => {
-    // The same steps, plainly: prefill the prompt, then feed each generated token.
-    const ids = [prompt, ...tokens.slice(0, -1).map((t) => [t])];
-    let past: Record<string, Tensor> = {};
-    for (let l = 0; l < io.numLayers; l++) {
-      const empty = makeTensor('float32', new Float32Array(0), [1, model.kvHeads, 0, model.headDim]);
-      past[kv.pastKey[l]] = empty;
-      past[kv.pastValue[l]] = empty;
-    }
-    let pos = 0;
-    let sum = 0;
-    for (const step of ids) {
-      const feeds: Record<string, Tensor> = {
-        [io.inputIds]: makeTensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
-        ...past,
-      };
-      if (io.attentionMask)
-        feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + step.length).fill(1n), [
-          1,
-          pos + step.length,
-        ]);
-      if (io.positionIds)
-        feeds[io.positionIds] = makeTensor(
-          'int64',
-          BigInt64Array.from(step, (_, i) => BigInt(pos + i)),
-          [1, step.length],
-        );
-      const t0 = performance.now();
-      const out = await raw.run(feeds);
-      sum += performance.now() - t0;
-      past = {};
-      for (let l = 0; l < io.numLayers; l++) {
-        past[kv.pastKey[l]] = out[kv.presentKey[l]];
-        past[kv.pastValue[l]] = out[kv.presentValue[l]];
-      }
-      pos += step.length;
-    }
-    return sum;
+  const rawSteps = async (tokens: readonly number[]) => {
+    const r = await rawRunLoop(model, prompt, tokens);
+    return r.prefillMs + r.decodeMs.reduce((a, b) => a + b, 0);
   };
   const glassboxRun = () => generate(model, prompt, { maxNewTokens: newTokens, stopTokenIds: [], reuseCache: false });
   const tokens = (await glassboxRun()).tokens; // warm-up
@@ -85,4 +46,56 @@ export async function overheadOverOrt(
   const gs = summarize(glassbox);
   const rs = summarize(rawSums);
   return { glassboxMs: gs, rawRunMs: rs, ratio: gs.median / rs.median };
+}
+
+/**
+ * The same steps as generate() as plain `run` calls on the session generate() uses: prefill the
+ * prompt, then feed each of `tokens` but the last, the caches passed from each run's outputs to
+ * the next run's inputs and nothing else. Times of the runs alone, ms.
+ */
+export async function rawRunLoop(
+  model: DecoderModel,
+  prompt: readonly number[],
+  tokens: readonly number[],
+): Promise<{ prefillMs: number; decodeMs: number[] }> {
+  const raw = model.session;
+  const io = model.io;
+  if (io.kv.kind !== 'separate') throw new Error('the raw loop expects separate KV caches');
+  const kv = io.kv;
+  const ids = [prompt, ...tokens.slice(0, -1).map((t) => [t])];
+  let past: Record<string, Tensor> = {};
+  for (let l = 0; l < io.numLayers; l++) {
+    const empty = makeTensor('float32', new Float32Array(0), [1, model.kvHeads, 0, model.headDim]);
+    past[kv.pastKey[l]] = empty;
+    past[kv.pastValue[l]] = empty;
+  }
+  let pos = 0;
+  const times: number[] = [];
+  for (const step of ids) {
+    const feeds: Record<string, Tensor> = {
+      [io.inputIds]: makeTensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
+      ...past,
+    };
+    if (io.attentionMask)
+      feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + step.length).fill(1n), [
+        1,
+        pos + step.length,
+      ]);
+    if (io.positionIds)
+      feeds[io.positionIds] = makeTensor(
+        'int64',
+        BigInt64Array.from(step, (_, i) => BigInt(pos + i)),
+        [1, step.length],
+      );
+    const t0 = performance.now();
+    const out = await raw.run(feeds);
+    times.push(performance.now() - t0);
+    past = {};
+    for (let l = 0; l < io.numLayers; l++) {
+      past[kv.pastKey[l]] = out[kv.presentKey[l]];
+      past[kv.pastValue[l]] = out[kv.presentValue[l]];
+    }
+    pos += step.length;
+  }
+  return { prefillMs: times[0], decodeMs: times.slice(1) };
 }

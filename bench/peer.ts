@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { DecoderModel } from '../src/engine/decoder';
 import { generate } from '../src/engine/generate';
+import { rawRunLoop } from './overhead';
 import { summarize, type Summary } from './stats';
 
 interface PeerSide {
@@ -22,6 +23,8 @@ export interface PeerResult {
   /** Glassbox ÷ transformers.js (higher is better). */
   decodeRatio: number;
   sameTokens: boolean;
+  /** The floor: the same decode steps as plain session.run calls on Glassbox's session (overhead.ts). */
+  floorDecodeTokensPerSecond: Summary;
 }
 
 /** transformers.js' dtype for one of the transformers.js file names. */
@@ -53,6 +56,7 @@ export async function peerComparison(
   });
 
   const ours = { ttft: [] as number[], tps: [] as number[], tokens: [] as number[] };
+  const floor: number[] = [];
   const theirs = { ttft: [] as number[], tps: [] as number[], tokens: [] as number[] };
   for (let r = 0; r < runs + 1; r++) {
     // Glassbox: time to the first streamed token, then the rest.
@@ -70,6 +74,9 @@ export async function peerComparison(
       ours.tps.push(((newTokens - 1) / (end - first)) * 1000);
     }
     ours.tokens = g.tokens;
+    // the floor: the same decode steps as plain session.run calls on Glassbox's session
+    const raw = await rawRunLoop(model, prompt, g.tokens);
+    if (r > 0) floor.push(((newTokens - 1) / raw.decodeMs.reduce((x, y) => x + y, 0)) * 1000);
 
     // transformers.js: a streamer sees the prompt first, then one put per generated token.
     const puts: number[] = [];
@@ -107,5 +114,6 @@ export async function peerComparison(
     ttftRatio: a.ttftMs.median / b.ttftMs.median,
     decodeRatio: a.decodeTokensPerSecond.median / b.decodeTokensPerSecond.median,
     sameTokens: JSON.stringify(a.tokens) === JSON.stringify(b.tokens),
+    floorDecodeTokensPerSecond: summarize(floor),
   };
 }

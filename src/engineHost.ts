@@ -136,6 +136,7 @@ export class EngineHost implements vscode.Disposable {
         promptTokens: r.usage?.promptTokens ?? 0,
         reusedTokens: 0,
         generatedTokens: r.usage?.completionTokens ?? r.tokens.length,
+        stages: {}, // a server's stages are its own
       },
       style: 'chat',
       promptText: chatExplainInstruction(req),

@@ -12,10 +12,14 @@ import type { FimFamily, FimTemplate } from './fim';
 import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment } from './fimPrompt';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
+import { StageClock } from './stageClock';
 import { vocabularyTexts } from './tokenChoice';
 import type { TextTokenizer } from './tokenizer';
 
-export type RequestOptions = Omit<GenerateOptions, 'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard'> & {
+export type RequestOptions = Omit<
+  GenerateOptions,
+  'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard' | 'clock'
+> & {
   maxNewTokens?: number;
 };
 
@@ -107,6 +111,9 @@ export async function complete(
       `maxNewTokens ${maxNewTokens} leaves no room for a prompt in a context of ${model.contextLength}.`,
     );
   const tokenizer = model.tokenizer;
+  const clock = new StageClock();
+  const t0 = performance.now();
+  const encoded = tokenizer.encodeMs;
   const prompt = buildFimPrompt(tokenizer, fim, {
     prefix: req.prefix,
     suffix: req.suffix,
@@ -118,9 +125,11 @@ export async function complete(
     contextShare: req.contextShare,
     heal: req.heal ?? true,
   });
+  clock.add('tokenize', tokenizer.encodeMs - encoded);
+  clock.add('prompt', performance.now() - t0 - (tokenizer.encodeMs - encoded));
   const base = {
     fimFamily: prompt.family,
-    promptText: tokenizer.decode(prompt.ids),
+    promptText: clock.time('shaping', () => tokenizer.decode(prompt.ids)),
     prompt: {
       tokens: prompt.ids.length,
       prefixTokens: prompt.prefixTokens,
@@ -139,12 +148,17 @@ export async function complete(
   const guards = req.guards ?? true;
   const shape = { linePrefix, multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix) };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
+  const t1 = performance.now();
+  const encodedBefore = tokenizer.encodeMs;
   const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
   const copyCache = sources
     ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIdsOf(tokenizer))
     : undefined;
+  clock.add('tokenize', tokenizer.encodeMs - encodedBefore);
+  clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
   const result = await generate(model, prompt.ids, {
     ...req,
+    clock,
     maxNewTokens,
     stopTokenIds,
     textRules,
@@ -152,6 +166,7 @@ export async function complete(
     healText: prompt.healText,
     repetitionGuard: guards,
   });
+  const shapingStart = performance.now();
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
   if (shaping) text = trimAgainstSuffix(text, req.suffix);
@@ -180,6 +195,7 @@ export async function complete(
   // the least likely token, not the mean: a confident tail (a copy) cannot vouch for an unsure start
   if (text && req.minConfidence && confidence.min < req.minConfidence)
     [text, hidden] = ['', { reason: 'confidence', text }];
+  clock.add('shaping', performance.now() - shapingStart);
   return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
 }
 
@@ -274,7 +290,7 @@ function emptyResult(): GenerationResult & { provenance: TokenProvenance[]; conf
     logprobs: [],
     steps: [],
     stopReason: 'max_tokens',
-    timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0 },
+    timings: { prefillMs: 0, decodeMs: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, stages: {} },
     provenance: [],
     confidence: confidenceOf([]),
   };

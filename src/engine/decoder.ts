@@ -9,7 +9,8 @@ import { GlassboxError } from './errors';
 import { halfArrayToFloat32 } from './float16';
 import { GraphCacheEntry, type GraphCacheState } from './graphCache';
 import { lastPositionLogits } from './graph/lastPositionLogits';
-import { onnx, readModelProto, valueInfoType } from './graph/onnxFile';
+import { addLogitsSummary, SUMMARY_OUTPUTS } from './graph/logitsSummary';
+import { encodeModelProto, onnx, readModelProto, valueInfoType } from './graph/onnxFile';
 import { KvCache } from './kvCache';
 import {
   locateModelFiles,
@@ -19,6 +20,7 @@ import {
   type ModelFiles,
 } from './modelFolder';
 import { checkOnnxFile, makeTensor, OrtSession, type IoInfo, type SessionOptions, type Tensor } from './ort';
+import type { StageClock } from './stageClock';
 import { TextTokenizer } from './tokenizer';
 
 export interface LoadOptions extends LocateOptions, SessionOptions {
@@ -27,6 +29,8 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
    * true). Calls that want every position's logits then use a second session, made on demand.
    */
   lastPositionLogits?: boolean;
+  /** With the last-position rewrite, also compute each step's log Σ exp and top ids in the graph (logitsSummary.ts; default true). */
+  logitsSummary?: boolean;
   /**
    * Folder for this machine's optimized graphs (graphCache.ts). The first load of a model saves
    * its optimized graph there; later loads skip graph optimization. Default: no cache.
@@ -44,6 +48,16 @@ const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 const MIN_CONTEXT = 16;
 const FALLBACK_CONTEXT = 2048;
 
+/** One step's next-token logits, and the graph's summary of them when it computes one (logitsSummary.ts). */
+export interface StepLogits {
+  /** [vocab], the last position's. */
+  logits: Float32Array;
+  /** log Σ exp(logits), from the graph. */
+  logSumExp?: number;
+  /** The graph's top ids, most likely first (ties: lower id first). */
+  topIds?: number[];
+}
+
 export class DecoderModel {
   /** The cache kept between requests, so a request that extends the last one reuses its prefix. */
   readonly cache: KvCache;
@@ -54,6 +68,9 @@ export class DecoderModel {
 
   /** The session with every position's logits (the file as it is), when `session` was rewritten. */
   private fullSession: Promise<OrtSession> | undefined;
+  private ones: BigInt64Array | Int32Array | undefined;
+  /** Whether `session` also outputs the logits' top ids and log Σ exp (logitsSummary.ts). */
+  readonly summarizesLogits: boolean;
 
   private constructor(
     readonly files: ModelFiles,
@@ -87,7 +104,7 @@ export class DecoderModel {
     }
     this.kvHeads = kvHeads;
     this.headDim = headDim;
-    this.cache = new KvCache(io, kvHeads, headDim);
+    this.summarizesLogits = Object.values(SUMMARY_OUTPUTS).every((n) => session.outputNames.includes(n));
     if (config.contextLength !== undefined && config.contextLength < MIN_CONTEXT) {
       throw new GlassboxError(
         'CONFIG_INVALID',
@@ -96,6 +113,7 @@ export class DecoderModel {
       );
     }
     this.contextLength = config.contextLength ?? FALLBACK_CONTEXT;
+    this.cache = this.newCache();
     const eos = config.eosTokenIds.length
       ? config.eosTokenIds
       : [tokenizer.eosToken && tokenizer.tokenId(tokenizer.eosToken)].filter((x): x is number => x !== undefined);
@@ -112,7 +130,7 @@ export class DecoderModel {
     const stat = fs.statSync(files.onnxPath);
     const rewrite = opts.lastPositionLogits !== false && stat.size <= MAX_REWRITE_BYTES;
     const entry =
-      rewrite && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir
+      rewrite && opts.logitsSummary !== false && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir
         ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, stat, opts.optimization ?? 'all')
         : undefined;
     const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
@@ -145,7 +163,10 @@ export class DecoderModel {
         files.onnxPath,
         config.genaiNames,
       );
-      const rewritten = proto ? lastPositionLogits(proto, io.logits) : undefined;
+      const rewritten =
+        proto && lastPositionLogits(proto, io.logits)
+          ? (opts.logitsSummary !== false && addLogitsSummary(proto, io.logits), encodeModelProto(proto))
+          : undefined;
       // Weights in external files would be copied into the saved graph: those models are not cached.
       scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
       session ??= rewritten
@@ -177,6 +198,33 @@ export class DecoderModel {
    * Returns logits [tokens.length, vocab] flattened when `allPositions`, else the last row [vocab].
    */
   async forward(tokens: readonly number[], cache: KvCache, allPositions = false): Promise<Float32Array> {
+    return (await this.run(tokens, cache, allPositions)).logits;
+  }
+
+  /**
+   * forward() for generation: the last position's logits with the graph's summary of them when it
+   * has one, and the feeds, the run (as `timing.run`) and the outputs timed on `timing.clock`.
+   */
+  step(
+    tokens: readonly number[],
+    cache: KvCache,
+    timing?: { clock: StageClock; run: 'run_prefill' | 'run_decode' },
+  ): Promise<StepLogits> {
+    return this.run(tokens, cache, false, timing);
+  }
+
+  private async run(
+    tokens: readonly number[],
+    cache: KvCache,
+    allPositions: boolean,
+    timing?: { clock: StageClock; run: 'run_prefill' | 'run_decode' },
+  ): Promise<StepLogits> {
+    let t = performance.now();
+    const lap = (stage: 'feeds' | 'run_prefill' | 'run_decode' | 'outputs') => {
+      const now = performance.now();
+      timing?.clock.add(stage, now - t);
+      t = now;
+    };
     const past = cache.length;
     const n = tokens.length;
     if (past + n > this.contextLength) {
@@ -187,7 +235,7 @@ export class DecoderModel {
     }
     const io = this.io;
     const feeds: Record<string, Tensor> = { [io.inputIds]: intTensor(io.idsType, tokens, [1, n]) };
-    if (io.attentionMask) feeds[io.attentionMask] = onesTensor(io.maskType, past + n);
+    if (io.attentionMask) feeds[io.attentionMask] = this.mask(past + n);
     if (io.positionIds)
       feeds[io.positionIds] = intTensor(
         io.positionsType,
@@ -197,27 +245,47 @@ export class DecoderModel {
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
     const session = allPositions && this.lastPositionOnly ? await this.full() : this.session;
+    const summary = session === this.session && this.summarizesLogits;
+    const fetches = [io.logits, ...cache.presentNames(), ...(summary ? Object.values(SUMMARY_OUTPUTS) : [])];
+    lap('feeds');
     try {
-      out = await session.run(feeds, [io.logits, ...cache.presentNames()]);
+      out = await session.run(feeds, fetches);
     } catch (err) {
       cache.clear(); // a failed step leaves no half-updated cache behind
       throw err;
     }
+    lap(timing?.run ?? 'run_decode');
     cache.update(out, tokens);
     const logits = out[io.logits];
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.dims[logits.dims.length - 2]; // n, or 1 when only the last position is computed
     const data =
       logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
-    return allPositions ? data : data.slice((rows - 1) * vocab, rows * vocab);
+    const result: StepLogits = { logits: allPositions ? data : data.slice((rows - 1) * vocab, rows * vocab) };
+    if (summary) {
+      // [batch, 1, K] and [batch, 1]: batch 1, one position
+      result.logSumExp = (out[SUMMARY_OUTPUTS.logSumExp].data as Float32Array)[0];
+      result.topIds = Array.from(out[SUMMARY_OUTPUTS.topIds].data as BigInt64Array, Number);
+    }
+    lap('outputs');
+    return result;
   }
 
   /** Logits [tokens.length][vocab] for a fresh sequence, without touching the shared cache. */
   async logits(tokens: readonly number[]): Promise<Float32Array[]> {
-    const cache = new KvCache(this.io, this.kvHeads, this.headDim);
+    const cache = this.newCache();
     const flat = await this.forward(tokens, cache, true);
     const vocab = flat.length / tokens.length;
     return Array.from({ length: tokens.length }, (_, i) => flat.subarray(i * vocab, (i + 1) * vocab));
+  }
+
+  /** A mask of n ones [1, n]: a view of one buffer as long as the context, not a new array each step. */
+  private mask(n: number): Tensor {
+    this.ones ??=
+      this.io.maskType === 'int64'
+        ? new BigInt64Array(this.contextLength).fill(1n)
+        : new Int32Array(this.contextLength).fill(1);
+    return makeTensor(this.io.maskType, this.ones.subarray(0, n), [1, n]);
   }
 
   newCache(): KvCache {
@@ -269,12 +337,6 @@ function protoIo(model: onnx.ModelProto): { inputs: IoInfo[]; outputs: IoInfo[] 
     return { name: v.name ?? '', type: t.dtype as IoInfo['type'], shape: t.shape ?? [] };
   };
   return { inputs: (g.input ?? []).filter((v) => !inits.has(v.name)).map(info), outputs: (g.output ?? []).map(info) };
-}
-
-function onesTensor(type: IdsType, n: number): Tensor {
-  return type === 'int64'
-    ? makeTensor('int64', new BigInt64Array(n).fill(1n), [1, n])
-    : makeTensor('int32', new Int32Array(n).fill(1), [1, n]);
 }
 
 function intTensor(type: IdsType, values: readonly number[], dims: number[]): Tensor {

@@ -4,7 +4,7 @@
  * wall-clock budget and cancellation between steps. Every token comes with its logprob and the
  * top alternatives.
  */
-import type { DecoderModel } from './decoder';
+import type { DecoderModel, StepLogits } from './decoder';
 import { GlassboxError, throwIfAborted } from './errors';
 import {
   applyProcessors,
@@ -22,6 +22,7 @@ import {
 import type { TextRule } from './completionText';
 import type { CopyCache } from './copyCache';
 import { RepetitionGuard } from './guards';
+import { StageClock, type StageTimes } from './stageClock';
 import { TextStopper } from './stopping';
 import { chooseGreedy, HealingConstraint, vocabularyTexts, type TokenSource } from './tokenChoice';
 import { IncrementalDecoder } from './tokenizer';
@@ -55,6 +56,8 @@ export interface GenerateOptions {
   repetitionGuard?: boolean;
   /** Streams tokens as they come; their `text` fields joined are always a prefix of the result's text. */
   onToken?: (token: GeneratedToken) => void;
+  /** Where the request's stage times go (a caller's clock, so its own stages land beside these). */
+  clock?: StageClock;
 }
 
 interface TokenAlternative {
@@ -84,6 +87,8 @@ interface GenerationTimings {
   /** Prompt tokens whose keys and values were kept from the previous request. */
   reusedTokens: number;
   generatedTokens: number;
+  /** Milliseconds per stage of the request (stageClock.ts). */
+  stages: StageTimes;
 }
 
 export interface GenerationResult {
@@ -137,18 +142,22 @@ export async function generate(
     );
   }
   const start = performance.now();
+  const clock = o.clock ?? new StageClock();
   const cache = model.cache;
-  const reused = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
-  cache.truncate(reused);
+  const reused = clock.time('kv_match', () => {
+    const n = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
+    cache.truncate(n);
+    return n;
+  });
   throwIfAborted(o.signal);
 
   // A long prefill runs in chunks, so a cancelled request (the user typed on) frees the worker
   // within one chunk instead of after the whole prompt.
   const fresh = prompt.slice(reused);
-  let logits!: Float32Array;
+  let step!: StepLogits;
   for (let at = 0; at < fresh.length; at += PREFILL_CHUNK) {
     if (at > 0) throwIfAborted(o.signal);
-    logits = await model.forward(fresh.slice(at, at + PREFILL_CHUNK), cache);
+    step = await model.step(fresh.slice(at, at + PREFILL_CHUNK), cache, { clock, run: 'run_prefill' });
   }
   const prefillMs = performance.now() - start;
 
@@ -170,9 +179,20 @@ export async function generate(
   const steps: GeneratedToken[] = [];
   let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
 
+  let t = performance.now();
+  const lap = (stage: 'logprobs' | 'choose' | 'detokenize') => {
+    const now = performance.now();
+    clock.add(stage, now - t);
+    t = now;
+  };
   while (steps.length < maxNew) {
-    const lse = logSumExp(logits);
-    const top = topIndices(logits, Math.max(1, nAlt));
+    t = performance.now();
+    const logits = step.logits;
+    // the graph's summary when it has one (logitsSummary.ts), else the same in JavaScript
+    const lse = step.logSumExp ?? logSumExp(logits);
+    const top =
+      step.topIds && step.topIds.length >= Math.max(1, nAlt) ? step.topIds : topIndices(logits, Math.max(1, nAlt));
+    lap('logprobs');
     const allowed = healing?.active ? healing.allowedIds() : null;
     // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
     let next: number;
@@ -184,8 +204,10 @@ export async function generate(
       if (allowed) maskExcept(scores, allowed);
       next = greedy ? argmax(scores) : sampleFromLogits(scores, random);
     }
+    lap('choose');
     if (stopIds.has(next)) {
       stopReason = 'eos';
+      lap('detokenize');
       break;
     }
     ids.push(next);
@@ -196,30 +218,33 @@ export async function generate(
       const k = Math.min(healLeft.length, text.length);
       [text, healLeft] = [text.slice(k), healLeft.slice(k)];
     }
-    const step: GeneratedToken = {
+    const generated: GeneratedToken = {
       id: next,
       text: stops.push(text),
       logprob: logits[next] - lse,
       top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logits[id] - lse })),
       ...(source ? { source } : {}),
     };
-    steps.push(step);
+    steps.push(generated);
     if (stops.stopped) stopReason = 'stop_string';
     if (guard?.push(next)) {
       steps.length = guard.keep;
       stopReason = 'repetition';
+      lap('detokenize');
       break;
     }
-    o.onToken?.(step);
+    o.onToken?.(generated);
+    lap('detokenize');
     if (stops.stopped || steps.length === maxNew) break;
     if (o.timeBudgetMs !== undefined && performance.now() - start > o.timeBudgetMs) {
       stopReason = 'time_budget';
       break;
     }
     throwIfAborted(o.signal);
-    logits = await model.forward([next], cache);
+    step = await model.step([next], cache, { clock, run: 'run_decode' });
   }
 
+  t = performance.now();
   let visible: string;
   if (stopReason === 'repetition') {
     // the guard cut tokens already pushed: the text is that of the tokens kept
@@ -239,6 +264,7 @@ export async function generate(
     if (stops.stopped) stopReason = 'stop_string';
     visible = stops.visible;
   }
+  lap('detokenize');
   const tokens = steps.map((s) => s.id);
   return {
     text: visible,
@@ -252,6 +278,7 @@ export async function generate(
       promptTokens: prompt.length,
       reusedTokens: reused,
       generatedTokens: tokens.length,
+      stages: clock.ms,
     },
   };
 }

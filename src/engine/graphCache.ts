@@ -16,7 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ortVersion } from './ort';
 
-const FORMAT = 1;
+/** Bumped when the rewrite before optimization changes (2: the logits summary outputs), so older cached graphs are replaced. */
+const FORMAT = 2;
 
 /** What a cached graph was made from; any difference means the entry is stale. */
 interface GraphCacheKey {

@@ -30,6 +30,12 @@ export class TextTokenizer {
     config: Record<string, unknown>,
     /** Where long text may be cut into separately encoded lines; undefined: encode it whole. */
     readonly lineCut: LineCutRule | undefined,
+    /**
+     * Whether the text of ids is the texts of its ids joined, wherever each decodes to whole
+     * UTF-8 characters on its own: true of a byte-level decoder alone (bytes joined, then read as
+     * UTF-8), not of SentencePiece's (a space dropped at the start) or WordPiece's (## joins).
+     */
+    readonly concatenates = false,
   ) {
     const added = new Map<string, number>();
     const special = new Set<number>();
@@ -66,7 +72,8 @@ export class TextTokenizer {
     }
     const config = files.tokenizerConfigPath ? readJson(files.tokenizerConfigPath) : {};
     try {
-      return new TextTokenizer(new Tokenizer(json, config), config, lineCutRule(json));
+      const decoder = (json.decoder as { type?: unknown } | null | undefined)?.type;
+      return new TextTokenizer(new Tokenizer(json, config), config, lineCutRule(json), decoder === 'ByteLevel');
     } catch (err) {
       throw new GlassboxError(
         'TOKENIZER_INVALID',
@@ -75,11 +82,19 @@ export class TextTokenizer {
     }
   }
 
+  /** Milliseconds spent in encode() since the tokenizer was loaded (a request's share is the difference). */
+  encodeMs = 0;
+
   /** Token ids for `text`, with no BOS/EOS added; special-token text in `text` maps to its id. */
   encode(text: string): number[] {
-    if (this.lineCut && text.length >= MIN_CUT_CHARS)
-      return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
-    return this.encodeWhole(text);
+    const t0 = performance.now();
+    try {
+      if (this.lineCut && text.length >= MIN_CUT_CHARS)
+        return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
+      return this.encodeWhole(text);
+    } finally {
+      this.encodeMs += performance.now() - t0;
+    }
   }
 
   /** encode() without the line cache (tests compare the two). */
@@ -181,7 +196,17 @@ export class IncrementalDecoder {
 
   /** Adds one id; returns the newly completed text (possibly empty). */
   push(id: number): string {
+    const settled = this.readStart === this.ids.length; // no partial UTF-8 sequence is pending
     this.ids.push(id);
+    if (settled && this.tokenizer.concatenates && !this.tokenizer.specialIds.has(id)) {
+      // the token's own text, cached, instead of two decodes of the window (tokenizer.concatenates)
+      const text = this.tokenizer.tokenText(id);
+      if (!text.includes('\uFFFD')) {
+        this.windowStart = this.readStart;
+        this.readStart = this.ids.length;
+        return text;
+      }
+    }
     const opts = { skipSpecial: this.skipSpecial };
     // Decoding from a little before the new ids keeps context-dependent decoders (spaces) right.
     const before = this.tokenizer.decode(this.ids.slice(this.windowStart, this.readStart), opts);

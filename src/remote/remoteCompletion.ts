@@ -96,6 +96,7 @@ function resultOf(
       promptTokens: result?.usage?.promptTokens ?? 0,
       reusedTokens: 0,
       generatedTokens: result?.usage?.completionTokens ?? streamed.length,
+      stages: {}, // a server's stages are its own
     },
     fimFamily: 'none',
     promptText: req.prefix + req.suffix,

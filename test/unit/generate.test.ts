@@ -159,11 +159,11 @@ describe('generation on the test model', () => {
     const big = await DecoderModel.load(path.join(ROOT, 'models', 'glassbox-code'));
     const ctrl = new AbortController();
     const prompt = Array.from({ length: 3 * PREFILL_CHUNK }, (_, i) => 10 + (i % 200));
-    const forward = big.forward.bind(big);
+    const step = big.step.bind(big);
     let runs = 0;
-    big.forward = async (...args: Parameters<typeof big.forward>) => {
+    big.step = async (...args: Parameters<typeof big.step>) => {
       runs++;
-      const out = await forward(...args);
+      const out = await step(...args);
       ctrl.abort(); // the user typed on while the first chunk ran
       return out;
     };

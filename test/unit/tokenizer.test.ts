@@ -85,6 +85,15 @@ describe('tokenizer', () => {
     for (const p of parts) assert.ok(!p.includes('\uFFFD'), `partial character streamed: ${JSON.stringify(p)}`);
   });
 
+  it("streams a byte-level tokenizer by its tokens' own texts, exactly as decoding the whole", () => {
+    assert.equal(tok.concatenates, true, 'a ByteLevel decoder');
+    const text = 'function f(a: number) {\n  return "✓ ok" + a; // 🎉 done\n}\n\n\tconst x = [1, 2];';
+    const ids = tok.encode(text);
+    const dec = new IncrementalDecoder(tok);
+    const parts = ids.map((id) => dec.push(id));
+    assert.equal(parts.join('') + dec.rest(), tok.decode(ids, { skipSpecial: true }));
+  });
+
   it('rejects a tokenizer.json of an unsupported type with a message naming the file', () => {
     const dir = copyModel(TEST_MODEL);
     const file = path.join(dir, 'tokenizer.json');

@@ -31,6 +31,38 @@ describe('engine worker', () => {
     assert.equal(r.tokens.length, 8);
   });
 
+  it('times every stage of a completion, the messages between the threads included', async () => {
+    await client.load({ modelDir: TEST_MODEL });
+    const t0 = performance.now();
+    const r = await client.call('complete', {
+      prefix: 'def add(a, b):\n    return ',
+      suffix: '\n',
+      maxNewTokens: 6,
+      stopTokenIds: [],
+    });
+    const wall = performance.now() - t0;
+    const s = r.timings.stages;
+    for (const stage of [
+      'message_in',
+      'prompt',
+      'tokenize',
+      'copy_cache',
+      'kv_match',
+      'feeds',
+      'run_prefill',
+      'run_decode',
+      'outputs',
+      'logprobs',
+      'choose',
+      'detokenize',
+      'shaping',
+      'reply',
+    ] as const)
+      assert.ok(s[stage] !== undefined && s[stage] >= 0, `${stage}: ${s[stage]}`);
+    const sum = Object.values(s).reduce((a, b) => a + b, 0);
+    assert.ok(sum <= wall, `the stages (${sum} ms) fit in the request (${wall} ms)`);
+  });
+
   it('keeps the host event loop free while generating', async (t) => {
     // Each generation below is one long ORT run (the prefill of one PREFILL_CHUNK of prompt, on the
     // shipped model: test-tiny's is too short to tell from noise) and one short decode step. Run

@@ -7,18 +7,21 @@
  * callers that want every position's logits (evaluation, golden checks).
  */
 import { indexGraph } from './graphIndex';
-import { encodeModelProto, onnx } from './onnxFile';
+import { onnx } from './onnxFile';
 import { findLastResidual } from './residual';
 
 const INT64_MAX = '9223372036854775807';
 
-/** Model bytes whose `logits` output holds the last position only, or undefined when the graph's final norm can't be found. */
-export function lastPositionLogits(model: onnx.ModelProto, logits: string): Uint8Array | undefined {
+/**
+ * Rewrites `model` (in place) so its `logits` output holds the last position only; false (and the
+ * model untouched) when the graph's final norm can't be found.
+ */
+export function lastPositionLogits(model: onnx.ModelProto, logits: string): boolean {
   const graph = model.graph as onnx.GraphProto; // decoded: repeated fields are arrays
   const idx = indexGraph(model); // node i is graph.node[i] until the Slice goes in below
   const last = findLastResidual(idx, logits);
   const producer = last ? idx.producer.get(last) : undefined;
-  if (!last || producer === undefined || idx.outputs.some((o) => o.name === last)) return undefined;
+  if (!last || producer === undefined || idx.outputs.some((o) => o.name === last)) return false;
   const sliced = `${last}/glassbox_last_position`;
   const consts = { starts: `${sliced}/starts`, ends: `${sliced}/ends`, axes: `${sliced}/axes` };
   const int64 = (name: string, value: string) =>
@@ -41,5 +44,5 @@ export function lastPositionLogits(model: onnx.ModelProto, logits: string): Uint
     output: [sliced],
   });
   graph.node.splice(producer + 1, 0, slice);
-  return encodeModelProto(model);
+  return true;
 }

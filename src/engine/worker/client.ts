@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelled, deserializeError, GlassboxError } from '../errors';
 import type { GeneratedToken } from '../generate';
+import { addStageTo, epochNow } from '../stageClock';
 import {
   isWorkerToHost,
   type LoadParams,
@@ -104,7 +105,14 @@ export class EngineClient {
         onToken: opts.onToken,
         cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
       });
-      this.worker!.postMessage({ type: 'request', id, method, params, stream: opts.onToken !== undefined });
+      this.worker!.postMessage({
+        type: 'request',
+        id,
+        method,
+        params,
+        stream: opts.onToken !== undefined,
+        sentAt: epochNow(),
+      });
     });
   }
 
@@ -178,6 +186,7 @@ export class EngineClient {
         this.pending.get(msg.id)?.onToken?.(msg.token);
         return;
       case 'result':
+        if (msg.sentAt !== undefined) addStageTo(msg.result, 'reply', epochNow() - msg.sentAt);
         this.settle(msg.id)?.resolve(msg.result);
         return;
       case 'error':

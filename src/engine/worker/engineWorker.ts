@@ -7,6 +7,7 @@ import { captureAttention, releaseAttention } from '../attention/capture';
 import { captureBuffers, type AttentionCapture } from '../attention/types';
 import { Engine } from '../engine';
 import { GlassboxError, serializeError } from '../errors';
+import { addStageTo, epochNow } from '../stageClock';
 import { architectureGraph, inspectArchitecture } from '../graph/architecture';
 import type { GeneratedToken } from '../generate';
 import {
@@ -74,15 +75,17 @@ const handlers: { [M in Method]: Handler<M> } = {
 };
 
 async function serve(msg: RequestMessage): Promise<void> {
+  const arrived = epochNow();
   const controller = new AbortController();
   inflight.set(msg.id, controller);
   const onToken = msg.stream ? (token: GeneratedToken) => post({ type: 'token', id: msg.id, token }) : undefined;
   try {
     const handler = handlers[msg.method] as Handler<Method>;
     const result = await handler(msg.params as never, controller.signal, onToken);
+    if (msg.sentAt !== undefined) addStageTo(result, 'message_in', arrived - msg.sentAt);
     // A capture's typed arrays move to the host instead of being copied.
     post(
-      { type: 'result', id: msg.id, result },
+      { type: 'result', id: msg.id, result, sentAt: epochNow() },
       msg.method === 'captureAttention' ? captureBuffers(result as AttentionCapture) : [],
     );
   } catch (err) {

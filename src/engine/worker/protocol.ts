@@ -46,8 +46,9 @@ export type Method = keyof WorkerMethods;
 export type Params<M extends Method> = WorkerMethods[M]['params'];
 export type Result<M extends Method> = WorkerMethods[M]['result'];
 
+/** `sentAt`: when the message was posted, ms on the process-wide clock (stageClock.ts epochNow). */
 export type RequestMessage = {
-  [M in Method]: { type: 'request'; id: number; method: M; params: Params<M>; stream: boolean };
+  [M in Method]: { type: 'request'; id: number; method: M; params: Params<M>; stream: boolean; sentAt?: number };
 }[Method];
 
 export type HostToWorker =
@@ -59,7 +60,7 @@ export type HostToWorker =
 export type WorkerToHost =
   | { type: 'ready' }
   | { type: 'token'; id: number; token: GeneratedToken }
-  | { type: 'result'; id: number; result: unknown }
+  | { type: 'result'; id: number; result: unknown; sentAt?: number }
   | { type: 'error'; id: number; error: SerializedError };
 
 export interface WorkerData {
@@ -84,6 +85,10 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
 }
 
+function optionalNumber(x: unknown): boolean {
+  return x === undefined || typeof x === 'number';
+}
+
 export function isHostToWorker(x: unknown): x is HostToWorker {
   if (!isRecord(x)) return false;
   switch (x.type) {
@@ -93,7 +98,8 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
         typeof x.method === 'string' &&
         METHODS.has(x.method) &&
         isRecord(x.params) &&
-        typeof x.stream === 'boolean'
+        typeof x.stream === 'boolean' &&
+        optionalNumber(x.sentAt)
       );
     case 'cancel':
       return typeof x.id === 'number';
@@ -112,7 +118,7 @@ export function isWorkerToHost(x: unknown): x is WorkerToHost {
     case 'token':
       return typeof x.id === 'number' && isRecord(x.token);
     case 'result':
-      return typeof x.id === 'number' && 'result' in x;
+      return typeof x.id === 'number' && 'result' in x && optionalNumber(x.sentAt);
     case 'error':
       return typeof x.id === 'number' && isRecord(x.error) && typeof x.error.message === 'string';
     default:
