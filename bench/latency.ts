@@ -37,8 +37,10 @@ export async function completionLatency(
       shaping: false,
       reuseCache: true,
     });
-  // One unmeasured request warms the session up (first-run allocations).
-  await request(contexts[0].prefix + '#', contexts[0].suffix);
+  // Unmeasured requests warm the thread up: on these VMs a thread's first ~50 session runs took
+  // about 5 ms per decode step, the rest under 1 ms (bench/README.md), whatever the session.
+  for (let i = 0; i < 4; i++)
+    await request(contexts[i % contexts.length].prefix + '#', contexts[i % contexts.length].suffix);
   const cold: MeasuredRequest[] = [];
   const warm: MeasuredRequest[] = [];
   let promptTokens = 0;

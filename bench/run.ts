@@ -24,7 +24,7 @@ import { peerComparison } from './peer';
 import { quantizationVariants } from './quant';
 import { renderMarkdown, type BenchReport } from './report';
 import { endurance, responsiveness } from './responsiveness';
-import { engineSpeed } from './speed';
+import { decodeStepTimes, engineSpeed } from './speed';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   await client.dispose();
 
   log('engine speed');
+  await decodeStepTimes(model, ids, 256, 100); // warm-up: the first ~50 runs on a thread are slow (see latency.ts)
   report.sections.speed = await engineSpeed(model, ids, quick ? 3 : 10, quick ? 16 : 64);
 
   log('overhead over raw ONNX Runtime');

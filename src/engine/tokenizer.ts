@@ -105,6 +105,17 @@ export class TextTokenizer {
   /** Text for `ids`, exactly (no space clean-up, which would change code). */
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
     if (ids.length === 0) return ''; // the library throws on an empty list
+    if (this.concatenates && ids.length > 1) {
+      // the tokens' cached texts joined (a request's 1,000-token prompt: 0.05 ms instead of 0.5),
+      // unless one of them is part of a UTF-8 sequence, which only decoding them together gives
+      const skip = opts.skipSpecial ?? false;
+      const parts = ids.map((id) => (skip && this.specialIds.has(id) ? '' : this.tokenText(id)));
+      if (!parts.some((p) => p.includes('\uFFFD'))) return parts.join('');
+    }
+    return this.libraryDecode(ids, opts);
+  }
+
+  private libraryDecode(ids: readonly number[], opts: { skipSpecial?: boolean }): string {
     return this.tok.decode(ids as number[], {
       skip_special_tokens: opts.skipSpecial ?? false,
       clean_up_tokenization_spaces: false,
@@ -115,7 +126,7 @@ export class TextTokenizer {
   tokenText(id: number): string {
     let t = this.textCache.get(id);
     if (t === undefined) {
-      t = this.decode([id]);
+      t = this.libraryDecode([id], {});
       this.textCache.set(id, t);
     }
     return t;
@@ -219,6 +230,7 @@ export class IncrementalDecoder {
 
   /** Text not handed out yet (an incomplete tail), marking it handed out. */
   rest(): string {
+    if (this.readStart === this.ids.length) return ''; // everything was handed out
     const opts = { skipSpecial: this.skipSpecial };
     const before = this.tokenizer.decode(this.ids.slice(this.windowStart, this.readStart), opts);
     const text = this.tokenizer.decode(this.ids.slice(this.windowStart), opts);

@@ -85,6 +85,18 @@ describe('tokenizer', () => {
     for (const p of parts) assert.ok(!p.includes('\uFFFD'), `partial character streamed: ${JSON.stringify(p)}`);
   });
 
+  it('decodes by joining cached token texts exactly as the tokenizer library does', () => {
+    for (const text of [
+      'def f(x):\n\treturn x  # done\n',
+      'a<|endoftext|>b',
+      'const s = "naïve ✓ 🎉";\n',
+      '    \n\n  return {\r\n}',
+    ]) {
+      const ids = tok.encode(text);
+      assert.equal(tok.decode(ids), text, JSON.stringify(text));
+    }
+  });
+
   it("streams a byte-level tokenizer by its tokens' own texts, exactly as decoding the whole", () => {
     assert.equal(tok.concatenates, true, 'a ByteLevel decoder');
     const text = 'function f(a: number) {\n  return "✓ ok" + a; // 🎉 done\n}\n\n\tconst x = [1, 2];';
