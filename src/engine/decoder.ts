@@ -69,6 +69,8 @@ export class DecoderModel {
   /** The session with every position's logits (the file as it is), when `session` was rewritten. */
   private fullSession: Promise<OrtSession> | undefined;
   private ones: BigInt64Array | Int32Array | undefined;
+  /** What a generation step fetches with the logits summary: the same list every step. */
+  private summaryFetches: string[] | undefined;
   /** Whether `session` also outputs the logits' top ids and log Σ exp (logitsSummary.ts). */
   readonly summarizesLogits: boolean;
 
@@ -236,17 +238,14 @@ export class DecoderModel {
     const io = this.io;
     const feeds: Record<string, Tensor> = { [io.inputIds]: intTensor(io.idsType, tokens, [1, n]) };
     if (io.attentionMask) feeds[io.attentionMask] = this.mask(past + n);
-    if (io.positionIds)
-      feeds[io.positionIds] = intTensor(
-        io.positionsType,
-        Array.from({ length: n }, (_, i) => past + i),
-        [1, n],
-      );
+    if (io.positionIds) feeds[io.positionIds] = positionsTensor(io.positionsType, past, n);
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
     const session = allPositions && this.lastPositionOnly ? await this.full() : this.session;
     const summary = session === this.session && this.summarizesLogits;
-    const fetches = [io.logits, ...cache.presentNames(), ...(summary ? Object.values(SUMMARY_OUTPUTS) : [])];
+    const fetches = summary
+      ? (this.summaryFetches ??= [...this.fetches(cache), ...Object.values(SUMMARY_OUTPUTS)])
+      : this.fetches(cache);
     lap('feeds');
     try {
       out = await session.run(feeds, fetches);
@@ -261,7 +260,8 @@ export class DecoderModel {
     const rows = logits.dims[logits.dims.length - 2]; // n, or 1 when only the last position is computed
     const data =
       logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
-    const result: StepLogits = { logits: allPositions ? data : data.slice((rows - 1) * vocab, rows * vocab) };
+    // a view, not a copy: the runtime hands every run's outputs over in new buffers
+    const result: StepLogits = { logits: allPositions || rows === 1 ? data : data.subarray((rows - 1) * vocab) };
     if (summary) {
       // [batch, 1, K] and [batch, 1]: batch 1, one position
       result.logSumExp = (out[SUMMARY_OUTPUTS.logSumExp].data as Float32Array)[0];
@@ -269,6 +269,10 @@ export class DecoderModel {
     }
     lap('outputs');
     return result;
+  }
+
+  private fetches(cache: KvCache): string[] {
+    return [this.io.logits, ...cache.presentNames()];
   }
 
   /** Logits [tokens.length][vocab] for a fresh sequence, without touching the shared cache. */
@@ -337,6 +341,19 @@ function protoIo(model: onnx.ModelProto): { inputs: IoInfo[]; outputs: IoInfo[] 
     return { name: v.name ?? '', type: t.dtype as IoInfo['type'], shape: t.shape ?? [] };
   };
   return { inputs: (g.input ?? []).filter((v) => !inits.has(v.name)).map(info), outputs: (g.output ?? []).map(info) };
+}
+
+/** Position ids [1, n] from `first`. */
+function positionsTensor(type: IdsType, first: number, n: number): Tensor {
+  if (type === 'int32')
+    return makeTensor(
+      'int32',
+      Int32Array.from({ length: n }, (_, i) => first + i),
+      [1, n],
+    );
+  const ids = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) ids[i] = BigInt(first + i);
+  return makeTensor('int64', ids, [1, n]);
 }
 
 function intTensor(type: IdsType, values: readonly number[], dims: number[]): Tensor {

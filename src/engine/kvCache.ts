@@ -15,12 +15,18 @@ export class KvCache {
   /** Token ids whose keys and values are stored, in order. */
   tokens: number[] = [];
   private pasts: Tensor[] = [];
+  /** Graph input and output names, in the same order (computed once: every step uses them). */
+  private readonly pastNameList: string[];
+  private readonly presentNameList: string[];
 
   constructor(
     private readonly io: DecoderIo,
     private readonly kvHeads: number,
     private readonly headDim: number,
   ) {
+    const kv = io.kv;
+    this.pastNameList = kv.kind === 'separate' ? interleave(kv.pastKey, kv.pastValue) : kv.past;
+    this.presentNameList = kv.kind === 'separate' ? interleave(kv.presentKey, kv.presentValue) : kv.present;
     this.clear();
   }
 
@@ -31,15 +37,14 @@ export class KvCache {
   /** The past_* feeds for the next run, in graph input order. */
   feeds(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    const names = this.pastNames();
-    names.forEach((name, i) => (out[name] = this.pasts[i]));
+    const names = this.pastNameList;
+    for (let i = 0; i < names.length; i++) out[names[i]] = this.pasts[i];
     return out;
   }
 
   /** Names of the present_* outputs to fetch, in the same order as the feeds. */
-  presentNames(): string[] {
-    const kv = this.io.kv;
-    return kv.kind === 'separate' ? interleave(kv.presentKey, kv.presentValue) : kv.present;
+  presentNames(): readonly string[] {
+    return this.presentNameList;
   }
 
   /** Takes the presents a run returned; `added` are the ids that run consumed. */
@@ -70,17 +75,12 @@ export class KvCache {
       this.io.kv.kind === 'separate' ? [1, this.kvHeads, 0, this.headDim] : [2, 1, this.kvHeads, 0, this.headDim];
     const empty = () =>
       makeTensor(this.io.kvType, this.io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
-    this.pasts = this.pastNames().map(empty);
+    this.pasts = this.pastNameList.map(empty);
   }
 
   /** Bytes held by the cache: what a longer context costs in memory. */
   bytes(): number {
     return this.pasts.reduce((sum, t) => sum + (t.data as KvData).byteLength, 0);
-  }
-
-  private pastNames(): string[] {
-    const kv = this.io.kv;
-    return kv.kind === 'separate' ? interleave(kv.pastKey, kv.pastValue) : kv.past;
   }
 }
 

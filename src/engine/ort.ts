@@ -125,8 +125,10 @@ export class OrtSession {
   }
 
   get inputNames(): string[] {
-    return this.inputs.map((i) => i.name);
+    return (this.inputNameList ??= this.inputs.map((i) => i.name));
   }
+
+  private inputNameList: string[] | undefined;
 
   get outputNames(): string[] {
     return this.outputs.map((o) => o.name);
