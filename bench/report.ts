@@ -83,7 +83,7 @@ export function renderMarkdown(r: BenchReport): string {
   }
   if (s.overhead)
     rows.push([
-      'generate() ÷ Σ raw session.run',
+      'generate() ÷ Σ raw session.run (median over alternating rounds)',
       `${f(s.overhead.ratio, 3)} (${f(s.overhead.glassboxMs.median)} vs ${f(s.overhead.rawRunMs.median)} ms, n=${s.overhead.rawRunMs.runs})`,
       '≤ 1.05',
       check(s.overhead.ratio, '<=', 1.05),

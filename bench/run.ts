@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   report.sections.speed = await engineSpeed(model, ids, quick ? 3 : 10, quick ? 16 : 64);
 
   log('overhead over raw ONNX Runtime');
-  report.sections.overhead = await overheadOverOrt(model, ids.slice(0, 256), 16, quick ? 3 : 10);
+  report.sections.overhead = await overheadOverOrt(model, ids.slice(0, 256), 16, quick ? 3 : 30);
 
   log('peer: transformers.js');
   try {
