@@ -100,8 +100,7 @@ function sliceSeq(t: Tensor, n: number): Tensor {
   const blocks = dims.slice(0, -2).reduce((a, b) => a * b, 1); // e.g. 2 * batch * kvHeads
   const data = t.data as KvData;
   // block b moves from b·seq to b·n (rows of headDim): never forward, so it never overwrites a block still to move
-  for (let b = 1; b < blocks; b++)
-    data.copyWithin(b * n * headDim, b * seq * headDim, b * seq * headDim + n * headDim);
+  for (let b = 1; b < blocks; b++) data.copyWithin(b * n * headDim, b * seq * headDim, b * seq * headDim + n * headDim);
   const dst = data.subarray(0, blocks * n * headDim);
   const newDims = [...dims.slice(0, -2), n, headDim];
   return makeTensor(t.type, dst, newDims);
