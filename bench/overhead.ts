@@ -91,6 +91,7 @@ export async function rawRunLoop(
         BigInt64Array.from(step, (_, i) => BigInt(pos + i)),
         [1, step.length],
       );
+    if (io.logitsToKeep) feeds[io.logitsToKeep] = makeTensor('int64', BigInt64Array.of(1n), [1]);
     const t0 = performance.now();
     const out = await raw.run(feeds);
     times.push(performance.now() - t0);

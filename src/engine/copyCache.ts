@@ -172,6 +172,20 @@ export class CopyCache {
     };
   }
 
+  /**
+   * What a copy that took the token at `from` would go on to copy: up to `k` of the tokens that
+   * followed it in the sequence, ending before any the cache never proposes. A draft for
+   * generation to verify (generate.ts); the mixture still decides every token.
+   */
+  draft(from: number, k: number): number[] {
+    const out: number[] = [];
+    for (let p = from + 1; p < this.raw.length && out.length < k; p++) {
+      if (this.exclude.has(this.raw[p])) break;
+      out.push(this.raw[p]);
+    }
+    return out;
+  }
+
   /** A hash of the k tokens ending at index p, as a map key (null before the sequence's start). */
   private key(p: number, k: number): number | null {
     if (p - k + 1 < 0) return null;

@@ -8,7 +8,7 @@ import { detectDecoderIo, type DecoderIo, type IdsType } from './decoderIo';
 import { GlassboxError } from './errors';
 import { halfArrayToFloat32 } from './float16';
 import { GraphCacheEntry, type GraphCacheState } from './graphCache';
-import { lastPositionLogits } from './graph/lastPositionLogits';
+import { LOGITS_TO_KEEP, lastPositionLogits } from './graph/lastPositionLogits';
 import { addLogitsSummary, SUMMARY_OUTPUTS } from './graph/logitsSummary';
 import { encodeModelProto, onnx, readModelProto, valueInfoType } from './graph/onnxFile';
 import { KvCache } from './kvCache';
@@ -56,6 +56,12 @@ export interface StepLogits {
   logSumExp?: number;
   /** The graph's top ids, most likely first (ties: lower id first). */
   topIds?: number[];
+}
+
+/** Where a run's stages are timed, and which run stage it is. */
+interface RunTiming {
+  clock: StageClock;
+  run: 'run_prefill' | 'run_decode';
 }
 
 export class DecoderModel {
@@ -183,7 +189,13 @@ export class DecoderModel {
         : scratch && entry.commit(scratch, rewritten !== undefined)
           ? 'written'
           : 'failed';
-      return make(session, io, rewritten !== undefined, graphCache);
+      // the rewrite added the keep input, which the graph read before it did not have
+      return make(
+        session,
+        rewritten ? { ...io, logitsToKeep: LOGITS_TO_KEEP } : io,
+        rewritten !== undefined,
+        graphCache,
+      );
     } catch (err) {
       await session?.release();
       if (scratch) entry?.discard(scratch);
@@ -200,27 +212,42 @@ export class DecoderModel {
    * Returns logits [tokens.length, vocab] flattened when `allPositions`, else the last row [vocab].
    */
   async forward(tokens: readonly number[], cache: KvCache, allPositions = false): Promise<Float32Array> {
-    return (await this.run(tokens, cache, allPositions)).logits;
+    const rows = await this.run(tokens, cache, allPositions ? tokens.length : 1);
+    if (rows.length === 1) return rows[0].logits;
+    const vocab = rows[0].logits.length;
+    const flat = new Float32Array(rows.length * vocab);
+    rows.forEach((r, i) => flat.set(r.logits, i * vocab));
+    return flat;
   }
 
   /**
    * forward() for generation: the last position's logits with the graph's summary of them when it
    * has one, and the feeds, the run (as `timing.run`) and the outputs timed on `timing.clock`.
    */
-  step(
-    tokens: readonly number[],
-    cache: KvCache,
-    timing?: { clock: StageClock; run: 'run_prefill' | 'run_decode' },
-  ): Promise<StepLogits> {
-    return this.run(tokens, cache, false, timing);
+  async step(tokens: readonly number[], cache: KvCache, timing?: RunTiming): Promise<StepLogits> {
+    return (await this.run(tokens, cache, 1, timing))[0];
   }
 
+  /**
+   * step() with the logits of every fed position, in order: what verifying a draft needs (row i
+   * is the next-token distribution after tokens[0..i]). Only where `verifiesDrafts`.
+   */
+  steps(tokens: readonly number[], cache: KvCache, timing?: RunTiming): Promise<StepLogits[]> {
+    return this.run(tokens, cache, tokens.length, timing);
+  }
+
+  /** Whether steps() runs on the generation session (no second session is made for it). */
+  get verifiesDrafts(): boolean {
+    return !this.lastPositionOnly || this.io.logitsToKeep !== undefined;
+  }
+
+  /** Runs `tokens` on `cache`; the logits of the last `keep` positions, one row each. */
   private async run(
     tokens: readonly number[],
     cache: KvCache,
-    allPositions: boolean,
-    timing?: { clock: StageClock; run: 'run_prefill' | 'run_decode' },
-  ): Promise<StepLogits> {
+    keep: number,
+    timing?: RunTiming,
+  ): Promise<StepLogits[]> {
     let t = performance.now();
     const lap = (stage: 'feeds' | 'run_prefill' | 'run_decode' | 'outputs') => {
       const now = performance.now();
@@ -241,7 +268,10 @@ export class DecoderModel {
     if (io.positionIds) feeds[io.positionIds] = positionsTensor(io.positionsType, past, n);
     Object.assign(feeds, cache.feeds());
     let out: Record<string, Tensor>;
-    const session = allPositions && this.lastPositionOnly ? await this.full() : this.session;
+    // a rewritten session without the keep input gives the last position only: the file's own for more
+    const session = keep > 1 && !this.verifiesDrafts ? await this.full() : this.session;
+    if (session === this.session && io.logitsToKeep)
+      feeds[io.logitsToKeep] = makeTensor('int64', BigInt64Array.of(BigInt(keep)), [1]);
     const summary = session === this.session && this.summarizesLogits;
     const fetches = summary
       ? (this.summaryFetches ??= [...this.fetches(cache), ...Object.values(SUMMARY_OUTPUTS)])
@@ -257,15 +287,23 @@ export class DecoderModel {
     cache.update(out, tokens);
     const logits = out[io.logits];
     const vocab = logits.dims[logits.dims.length - 1];
-    const rows = logits.dims[logits.dims.length - 2]; // n, or 1 when only the last position is computed
+    const rows = logits.dims[logits.dims.length - 2]; // n, or `keep` after the last-position rewrite
     const data =
       logits.type === 'float16' ? halfArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
-    // a view, not a copy: the runtime hands every run's outputs over in new buffers
-    const result: StepLogits = { logits: allPositions || rows === 1 ? data : data.subarray((rows - 1) * vocab) };
-    if (summary) {
-      // [batch, 1, K] and [batch, 1]: batch 1, one position
-      result.logSumExp = (out[SUMMARY_OUTPUTS.logSumExp].data as Float32Array)[0];
-      result.topIds = Array.from(out[SUMMARY_OUTPUTS.topIds].data as BigInt64Array, Number);
+    const result: StepLogits[] = [];
+    const topK = summary ? out[SUMMARY_OUTPUTS.topIds].dims.at(-1)! : 0;
+    for (let r = rows - keep; r < rows; r++) {
+      // views, not copies: the runtime hands every run's outputs over in new buffers
+      const row: StepLogits = { logits: data.subarray(r * vocab, (r + 1) * vocab) };
+      if (summary) {
+        // [batch, rows, K] and [batch, rows]: batch 1
+        row.logSumExp = (out[SUMMARY_OUTPUTS.logSumExp].data as Float32Array)[r];
+        row.topIds = Array.from(
+          (out[SUMMARY_OUTPUTS.topIds].data as BigInt64Array).subarray(r * topK, (r + 1) * topK),
+          Number,
+        );
+      }
+      result.push(row);
     }
     lap('outputs');
     return result;

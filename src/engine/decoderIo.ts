@@ -3,6 +3,7 @@
  * positions, and the KV cache in either naming scheme. Read from the session, never assumed.
  */
 import { GlassboxError } from './errors';
+import { LOGITS_TO_KEEP } from './graph/lastPositionLogits';
 import type { GenAiIoNames } from './modelFolder';
 import type { IoInfo } from './ort';
 
@@ -31,6 +32,8 @@ export interface DecoderIo {
   positionsType: IdsType;
   logits: string;
   logitsType: KvType;
+  /** Glassbox's own input after the last-position rewrite: how many last positions get logits. */
+  logitsToKeep?: string;
   kv: KvNames;
   kvType: KvType;
   numLayers: number;
@@ -116,7 +119,9 @@ export function detectDecoderIo(
   const numLayers = kv.kind === 'separate' ? kv.pastKey.length : kv.past.length;
   const firstPast = input(kv.kind === 'separate' ? kv.pastKey[0] : kv.past[0])!;
 
+  const logitsToKeep = input(LOGITS_TO_KEEP)?.name;
   const known = new Set([
+    logitsToKeep,
     inputIds,
     attentionMask,
     positionIds,
@@ -142,6 +147,7 @@ export function detectDecoderIo(
     positionsType: intType(input(positionIds), 'position_ids', source),
     logits,
     logitsType: floatType(logitsInfo, source),
+    logitsToKeep,
     kv,
     kvType: floatType(firstPast, source),
     numLayers,

@@ -16,8 +16,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ortVersion } from './ort';
 
-/** Bumped when the rewrite before optimization changes (2: the logits summary outputs), so older cached graphs are replaced. */
-const FORMAT = 2;
+/**
+ * Bumped when the rewrite before optimization changes, so older cached graphs are replaced
+ * (2: the logits summary outputs; 3: the logits-to-keep input).
+ */
+const FORMAT = 3;
 
 /** What a cached graph was made from; any difference means the entry is stale. */
 interface GraphCacheKey {

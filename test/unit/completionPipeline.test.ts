@@ -218,6 +218,46 @@ describe(
       assert.equal(hasRepeatedNgram(r.tokens), false, 'the generated tokens do not loop');
     });
 
+    it("verifies the copy cache's drafts several tokens a run, with the same output as one token a run", async () => {
+      // code that repeats itself, as code does: the second method copies most of the first
+      const prefix = [
+        'export class Totals {',
+        '  private readonly items: number[] = [];',
+        '  sumOfSquares(): number {',
+        '    let total = 0;',
+        '    for (const item of this.items) total += item * item;',
+        '    return total;',
+        '  }',
+        '  sumOfCubes(): number {',
+        '    let total = 0;',
+        '    for (const item of this.',
+      ].join('\n');
+      let drafted = 0;
+      let kept = 0;
+      for (const [prefixText, suffix] of [
+        [prefix, '\n  }\n}\n'],
+        [prefix.slice(0, prefix.lastIndexOf('let total')), '\n}\n'],
+        [COPY_PREFIX, ');\n'],
+      ]) {
+        const req = {
+          prefix: prefixText,
+          suffix,
+          path: 'totals.ts',
+          copySources: COPY_SOURCES,
+          maxNewTokens: 32,
+          shaping: false,
+          stopTokenIds: [],
+        };
+        const one = await engine.complete({ ...req, speculate: false, reuseCache: false });
+        const many = await engine.complete({ ...req, reuseCache: false });
+        assert.deepEqual(many.tokens, one.tokens, JSON.stringify(one.text));
+        assert.equal(one.timings.drafted, undefined, 'no drafts when speculation is off');
+        drafted += many.timings.drafted ?? 0;
+        kept += many.timings.draftsKept ?? 0;
+      }
+      assert.ok(kept > 0, `drafts were verified and kept (${kept} of ${drafted})`);
+    });
+
     it('does not copy the signature into the `return ` of that function', async () => {
       // A return expression never holds a parameter's type annotation: `(a: number, b: number): number {`
       // after `return ` is the copy cache repeating the line above, and it must not look confident.

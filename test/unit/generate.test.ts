@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CopyCache } from '../../src/engine/copyCache';
 import { DecoderModel } from '../../src/engine/decoder';
 import { generate, PREFILL_CHUNK } from '../../src/engine/generate';
 import { maxAbsDiff, readGolden, ROOT, TEST_MODEL, type Golden } from './helpers';
@@ -33,6 +34,33 @@ describe('generation on the test model', () => {
       });
       assert.deepEqual(r.tokens, c.greedy_tokens, c.name);
     }
+  });
+
+  it("speculative decoding with the copy cache's drafts changes nothing but the number of runs", async () => {
+    // a prompt that repeats itself, so the cache has drafts to offer; test-tiny's random weights
+    // reject most of them, which exercises dropping a draft's tail from the KV cache
+    const unit = golden.cases[0].input_ids.slice(0, 12);
+    const prompt = [...unit, ...unit, ...unit, ...unit.slice(0, 5)];
+    const run = (speculate: boolean) =>
+      generate(model, prompt, {
+        maxNewTokens: 40,
+        stopTokenIds: [],
+        reuseCache: false,
+        speculate,
+        copyCache: new CopyCache(prompt, model.tokenizer.specialIds),
+      });
+    assert.equal(model.verifiesDrafts, true);
+    const one = await run(false);
+    const many = await run(true);
+    assert.deepEqual(many.tokens, one.tokens);
+    // a row computed in a run of several tokens differs from a single step's in the last bits
+    assert.ok(maxAbsDiff(Float32Array.from(many.logprobs), Float32Array.from(one.logprobs)) < 1e-2);
+    assert.ok((many.timings.drafted ?? 0) > 0, 'drafts were run');
+    // and the cache holds what it says it holds: a request that extends this one reuses it exactly
+    const next = [...prompt, ...many.tokens];
+    const warm = await generate(model, next, { maxNewTokens: 6, stopTokenIds: [] });
+    const cold = await generate(model, next, { maxNewTokens: 6, stopTokenIds: [], reuseCache: false });
+    assert.deepEqual(warm.tokens, cold.tokens);
   });
 
   it('gives identical tokens with prefix reuse as from a cold start', async () => {

@@ -13,8 +13,15 @@ import { findLastResidual } from './residual';
 const INT64_MAX = '9223372036854775807';
 
 /**
- * Rewrites `model` (in place) so its `logits` output holds the last position only; false (and the
- * model untouched) when the graph's final norm can't be found.
+ * The rewrite's one new graph input: how many of the last positions get logits (int64 [1]; 1 for
+ * a decode step, k + 1 to verify a k-token draft, as Hugging Face's `logits_to_keep`).
+ */
+export const LOGITS_TO_KEEP = 'glassbox_logits_to_keep';
+
+/**
+ * Rewrites `model` (in place) so its `logits` output holds the last positions only, as many as the
+ * input LOGITS_TO_KEEP says; false (and the model untouched) when the graph's final norm can't be
+ * found.
  */
 export function lastPositionLogits(model: onnx.ModelProto, logits: string): boolean {
   const graph = model.graph as onnx.GraphProto; // decoded: repeated fields are arrays
@@ -31,18 +38,30 @@ export function lastPositionLogits(model: onnx.ModelProto, logits: string): bool
       dataType: onnx.TensorProto.DataType.INT64,
       rawData: new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer),
     });
-  graph.initializer.push(int64(consts.starts, '-1'), int64(consts.ends, INT64_MAX), int64(consts.axes, '1'));
+  graph.initializer.push(int64(consts.ends, INT64_MAX), int64(consts.axes, '1'));
+  graph.input.push(
+    onnx.ValueInfoProto.create({
+      name: LOGITS_TO_KEEP,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [{ dimValue: 1 }] } } },
+    }),
+  );
   for (const i of idx.consumers.get(last) ?? []) {
     const n = graph.node[i];
     n.input = (n.input ?? []).map((x) => (x === last ? sliced : x));
   }
-  // [batch, seq, hidden] → [batch, 1, hidden], right after the node that computes it (topological order).
+  // [batch, seq, hidden] → [batch, keep, hidden], right after the node that computes it (topological order).
+  const starts = onnx.NodeProto.create({
+    name: '/glassbox/last_position/Neg',
+    opType: 'Neg',
+    input: [LOGITS_TO_KEEP],
+    output: [consts.starts],
+  });
   const slice = onnx.NodeProto.create({
     name: '/glassbox/last_position/Slice',
     opType: 'Slice',
     input: [last, consts.starts, consts.ends, consts.axes],
     output: [sliced],
   });
-  graph.node.splice(producer + 1, 0, slice);
+  graph.node.splice(producer + 1, 0, starts, slice);
   return true;
 }
