@@ -73,7 +73,7 @@ async function main(): Promise<void> {
 
   log('peer: transformers.js');
   try {
-    report.sections.peer = await peerComparison(model, ids.slice(0, 256), 16, quick ? 2 : 5);
+    report.sections.peer = await peerComparison(model, ids.slice(0, 256), 16, quick ? 2 : 15);
   } catch (err) {
     report.sections.peer = { error: `transformers.js could not run this folder: ${(err as Error).message}` };
   }
