@@ -219,9 +219,23 @@ export function sourceOfPromptToken(
 ): { path?: string; line: number; kind: PromptSegment['kind'] } | undefined {
   const seg = prompt.segments.find((s) => index >= s.start && index < s.end);
   if (!seg || seg.line === undefined) return undefined;
-  return {
-    path: seg.path,
-    line: seg.line + (index > seg.start ? countNewlines(tokenizer.decode(prompt.ids.slice(seg.start, index))) : 0),
-    kind: seg.kind,
-  };
+  const before = newlinesBefore(tokenizer, prompt.ids);
+  return { path: seg.path, line: seg.line + before[index] - before[seg.start], kind: seg.kind };
+}
+
+const NEWLINES_BEFORE = new WeakMap<readonly number[], Int32Array>();
+
+/**
+ * For each index i of `ids`, the line breaks in the text of ids[0..i), computed once per prompt: a
+ * suggestion's provenance looks up every copied token. A line break is one byte in UTF-8 and no
+ * tokenizer changes it by context, so each token's own text counts its line breaks exactly.
+ */
+function newlinesBefore(tokenizer: TextTokenizer, ids: readonly number[]): Int32Array {
+  let counts = NEWLINES_BEFORE.get(ids);
+  if (!counts) {
+    counts = new Int32Array(ids.length + 1);
+    for (let i = 0; i < ids.length; i++) counts[i + 1] = counts[i] + countNewlines(tokenizer.tokenText(ids[i]));
+    NEWLINES_BEFORE.set(ids, counts);
+  }
+  return counts;
 }
