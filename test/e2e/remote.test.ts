@@ -1,7 +1,7 @@
 // A model server in a real VS Code workbench: with glassbox.backend "openai" pointed (in machine
 // settings) at an OpenAI-compatible server on 127.0.0.1 started by this test, the ghost text comes
-// from the server, Explain streams from it, the status bar names the backend, and the usage ledger
-// marks the request as the server's. Screenshots: test-results/e2e/remote-*.png.
+// from the server, Explain streams from it (its Markdown rendered: a list as a list), the status bar
+// names the backend, and the usage ledger marks the request as the server's. Screenshots: test-results/e2e/remote-*.png.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +29,13 @@ describe('A model server in a real VS Code', { skip, timeout: 600_000 }, () => {
     server.route('POST /v1/chat/completions', (_req, res) =>
       sse(res, [
         { model: MODEL, choices: [{ index: 0, delta: { content: 'Computes the distance ' } }] },
-        { model: MODEL, choices: [{ index: 0, delta: { content: 'between two points.' }, finish_reason: 'stop' }] },
+        { model: MODEL, choices: [{ index: 0, delta: { content: 'between two points.\n\nIt ' } }] },
+        // a chat model's Markdown: the panel renders it, a list as a list
+        { model: MODEL, choices: [{ index: 0, delta: { content: 'takes:\n\n- the differences `dx` and `dy`\n' } }] },
+        {
+          model: MODEL,
+          choices: [{ index: 0, delta: { content: '- the root of **their squares**\n' }, finish_reason: 'stop' }],
+        },
       ]),
     );
     const url = await server.start();
@@ -68,13 +74,19 @@ describe('A model server in a real VS Code', { skip, timeout: 600_000 }, () => {
     await wb.press('Escape');
   });
 
-  it('explains from the server, and the ledger marks its requests', async () => {
+  it('explains from the server in rendered Markdown, and the ledger marks its requests', async () => {
     await wb.cursorTo(10, 5); // inside distance()
     await wb.runCommand('Glassbox: Explain');
     const panel = await wb.webviewWith('h2:has-text("Explaining math.ts")', 60_000);
     await panel
       .locator('.markdown', { hasText: 'Computes the distance between two points.' })
       .waitFor({ timeout: 60_000 });
+    const items = panel.locator('.markdown ul > li');
+    await items.nth(1).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await items.allInnerTexts(), ['the differences dx and dy', 'the root of their squares']);
+    assert.equal(await panel.locator('.markdown li code').first().innerText(), 'dx');
+    assert.equal(await panel.locator('.markdown li strong').innerText(), 'their squares');
+    assert.equal(await panel.locator('.markdown', { hasText: '**' }).count(), 0, 'no raw Markdown shows');
     // this server sends no log-probabilities: nothing is coloured, and the panel says why
     await panel.locator('p', { hasText: 'sent no word probabilities' }).waitFor({ timeout: 10_000 });
     await wb.screenshot('explain');
