@@ -9,6 +9,7 @@ import type { ModelServer } from './remote/backend';
 import { parseEndpoint, type BackendKind } from './remote/endpoint';
 import { RemoteError } from './remote/errors';
 import { createServer } from './remote/index';
+import { watchModels } from './remote/modelWatch';
 import { netOptions } from './netSettings';
 
 const KEY_PREFIX = 'glassbox.apiKey ';
@@ -53,7 +54,7 @@ export class RemoteHost implements vscode.Disposable {
     if (!kind) return Promise.reject(new Error('The embedded engine is selected, not a server.'));
     this.server ??= (async () => {
       const base = parseEndpoint(this.config.endpoint, kind);
-      return createServer({
+      const server = createServer({
         kind,
         endpoint: base.href,
         model: this.config.remoteModel,
@@ -63,9 +64,26 @@ export class RemoteHost implements vscode.Disposable {
         timeoutMs: this.config.remoteTimeoutMs,
         fimFamily: this.config.remoteFimTemplate,
       });
+      return watchModels(server, (now, before) => this.modelChanged(server.host, now, before));
     })();
     this.server.catch(() => (this.server = null)); // a fixed setting is read again next time
     return this.server;
+  }
+
+  /** The server answered with another model than before: say so once per change, with what to check. */
+  private modelChanged(host: string, now: string, before: string): void {
+    void vscode.window
+      .showWarningMessage(
+        `Glassbox: ${host} now answers with the model "${now}" (before: "${before}"). ` +
+          'Suggestions are asked for in the fill-in-the-middle format of glassbox.remote.model ' +
+          '(or glassbox.remote.fimTemplate), and the costs view prices by it: check they fit the new model.',
+        'Test Server Connection',
+        'Open Settings',
+      )
+      .then((c) => {
+        if (c === 'Test Server Connection') void vscode.commands.executeCommand('glassbox.testConnection');
+        else if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.remote');
+      });
   }
 
   /** Whether a 429 asked Glassbox to wait; automatic completions then ask nothing. */

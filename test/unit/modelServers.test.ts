@@ -10,6 +10,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { parseEndpoint } from '../../src/remote/endpoint';
 import { RemoteError } from '../../src/remote/errors';
 import { createServer } from '../../src/remote/index';
+import { watchModels } from '../../src/remote/modelWatch';
 import { remoteComplete } from '../../src/remote/remoteCompletion';
 import { retryAfterSeconds } from '../../src/remote/transport';
 import { FakeModelServer, json, ndjson, sse } from './fakeModelServer';
@@ -63,6 +64,20 @@ describe('OpenAI-compatible server', () => {
     assert.equal(r.stopReason, 'stop');
     assert.equal(r.fim, 'suffix');
     assert.equal(r.model, 'Qwen/Qwen2.5-Coder-7B');
+  });
+
+  it('says once when the server starts answering with another model, and not while it keeps it', async () => {
+    const answering = ['Qwen/Qwen2.5-Coder-7B', 'Qwen/Qwen2.5-Coder-7B', 'deepseek-coder-6.7b', 'deepseek-coder-6.7b'];
+    let n = 0;
+    srv.route('POST /v1/completions', (_req, res) => sse(res, fx.openaiCompletionChunks(answering[n++])));
+    const changes: [string, string][] = [];
+    const server = watchModels(
+      createServer({ kind: 'openai', endpoint: srv.url, model: 'Qwen/Qwen2.5-Coder-7B' }),
+      (now, before) => changes.push([now, before]),
+    );
+    for (let i = 0; i < answering.length; i++) await server.complete(REQ);
+    assert.deepEqual(changes, [['deepseek-coder-6.7b', 'Qwen/Qwen2.5-Coder-7B']]);
+    assert.equal(server.host, new URL(srv.url).host);
   });
 
   it("falls back to the model's raw FIM prompt when the server refuses suffix (vLLM), and stays there", async () => {
