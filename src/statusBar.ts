@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { Config } from './config';
 import type { CompletionResult } from './engine/completion';
+import { describeStages } from './engine/stageClock';
 import type { Snooze } from './completion/snooze';
 import type { EngineHost, EngineState, ServedRequest } from './engineHost';
 
@@ -53,6 +54,7 @@ export class StatusBar implements vscode.Disposable {
         this.last
           ? `\n\nLast ${this.last.kind}: ${formatStats(this.last)}, ${this.last.result.timings.generatedTokens} tokens`
           : '',
+        this.last ? whereTimeWent(this.last) : '',
         this.last ? whatWasShown(this.last) : '',
         '\n\nClick for the Glassbox menu.',
       ].join(''),
@@ -84,6 +86,11 @@ const LABELS: Record<EngineState['kind'], string> = {
 };
 
 /** For a completion: how much of it the copy cache wrote, and why nothing was shown when it was hidden. */
+function whereTimeWent(r: ServedRequest): string {
+  const line = describeStages(r.result.timings.stages, r.result.timings);
+  return line ? `\n\nWhere the time went: ${line}.` : '';
+}
+
 function whatWasShown(r: ServedRequest): string {
   if (r.kind !== 'completion' || !('confidence' in r.result)) return '';
   const c: CompletionResult = r.result;

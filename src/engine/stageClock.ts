@@ -76,3 +76,27 @@ export function addStageTo(result: unknown, stage: Stage, ms: number): void {
   const timings = (result as { timings?: { stages?: StageTimes } } | null)?.timings;
   if (timings?.stages) timings.stages[stage] = (timings.stages[stage] ?? 0) + ms;
 }
+
+/**
+ * One line on where a request's time went, for people (the status bar's tooltip): the model's
+ * runs, Glassbox's own work and the messages between the threads, and how many drafted tokens
+ * speculative decoding kept. Undefined when the result carries no stages (a model server's).
+ */
+export function describeStages(
+  stages: StageTimes,
+  draft?: { drafted?: number; draftsKept?: number },
+): string | undefined {
+  const ms = (list: readonly Stage[]) => list.reduce((sum, s) => sum + (stages[s] ?? 0), 0);
+  const model = ms(RUN_STAGES);
+  if (model === 0) return undefined;
+  const messages = ms(['message_in', 'reply']);
+  const own = ms(STAGES) - model - messages;
+  const f = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+  const parts = [
+    `model ${f(model)} ms (prompt ${f(stages.run_prefill ?? 0)}, new tokens ${f(stages.run_decode ?? 0)})`,
+    `Glassbox ${f(own)} ms`,
+    ...(messages > 0 ? [`messages ${f(messages)} ms`] : []),
+  ];
+  const drafts = draft?.drafted ? `; ${draft.draftsKept ?? 0} of ${draft.drafted} drafted tokens kept` : '';
+  return parts.join(', ') + drafts;
+}

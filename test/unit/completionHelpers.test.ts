@@ -4,6 +4,7 @@ import { CompletionCache } from '../../src/completion/cache';
 import { contextWindow, type TextSource } from '../../src/engine/context/cursorContext';
 import { AdaptiveDebounce, MAX_DEBOUNCE_MS, MIN_DEBOUNCE_MS, sleep } from '../../src/completion/debounce';
 import { enclosingBlock } from '../../src/explain/enclosingBlock';
+import { describeStages } from '../../src/engine/stageClock';
 
 function source(text: string): TextSource {
   const starts = [0];
@@ -137,5 +138,22 @@ describe('enclosing block for Explain', () => {
 
   it('finds nothing in an empty file', () => {
     assert.equal(enclosingBlock(['', '  ', ''], 0), null);
+  });
+});
+
+describe("the status bar's line on where a request's time went", () => {
+  it('splits the model runs from Glassbox own work and the messages, with the drafts kept', () => {
+    const line = describeStages(
+      { message_in: 0.3, prompt: 0.2, tokenize: 0.4, run_prefill: 2.5, run_decode: 14, choose: 0.6, reply: 0.5 },
+      { drafted: 12, draftsKept: 9 },
+    );
+    assert.equal(
+      line,
+      'model 17 ms (prompt 2.5, new tokens 14), Glassbox 1.2 ms, messages 0.8 ms; 9 of 12 drafted tokens kept',
+    );
+  });
+
+  it('says nothing for a result without model runs (a model server)', () => {
+    assert.equal(describeStages({}), undefined);
   });
 });
