@@ -143,33 +143,17 @@ export class EngineHost implements vscode.Disposable {
     };
   }
 
-  /** Runs a request on the model server: state for the status bar, onDidServe, a 429 remembered. */
-  private async serveRemote<T extends CompletionResult | ExplainResult>(
+  /** Runs a request on the model server; a 429 is remembered so that keystrokes do not ask again. */
+  private serveRemote<T extends CompletionResult | ExplainResult>(
     kind: ServedRequest['kind'],
     call: () => Promise<T>,
   ): Promise<T & { requestId: string }> {
-    const start = performance.now();
-    this.active++;
-    this.setState({ kind: 'generating' });
-    try {
-      const result = await call();
-      const id = `${this.session}-${++this.servedCount}`;
-      const model = this.modelName;
-      this.servedEmitter.fire({
-        id,
-        kind,
-        model,
-        backend: this.remote.kind!,
-        result,
-        latencyMs: performance.now() - start,
-      });
-      return { ...result, requestId: id };
-    } catch (err) {
-      this.remote.noteError(err);
-      throw err;
-    } finally {
-      if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });
-    }
+    return this.served(kind, this.remote.kind!, this.modelName, () =>
+      call().catch((err: unknown) => {
+        this.remote.noteError(err);
+        throw err;
+      }),
+    );
   }
 
   /** Attention capture on the worker's separate session: not a served request (no onDidServe, no state change). */
@@ -223,26 +207,29 @@ export class EngineHost implements vscode.Disposable {
     }
   }
 
-  /** Runs a request; its result carries the id `onDidServe` announced for it. */
+  /** Runs a request on the embedded engine, loading the model first. */
   private async serve<T extends CompletionResult | ExplainResult>(
     kind: ServedRequest['kind'],
     call: () => Promise<T>,
   ): Promise<T & { requestId: string }> {
     const info = await this.ensureLoaded();
+    return this.served(kind, 'embedded', info.name, call);
+  }
+
+  /** Runs a request: 'generating' for the status bar meanwhile, and `onDidServe` with the id its result carries. */
+  private async served<T extends CompletionResult | ExplainResult>(
+    kind: ServedRequest['kind'],
+    backend: ServedRequest['backend'],
+    model: string,
+    call: () => Promise<T>,
+  ): Promise<T & { requestId: string }> {
     const start = performance.now();
     this.active++;
     this.setState({ kind: 'generating' });
     try {
       const result = await call();
       const id = `${this.session}-${++this.servedCount}`;
-      this.servedEmitter.fire({
-        id,
-        kind,
-        model: info.name,
-        backend: 'embedded',
-        result,
-        latencyMs: performance.now() - start,
-      });
+      this.servedEmitter.fire({ id, kind, model, backend, result, latencyMs: performance.now() - start });
       return { ...result, requestId: id };
     } finally {
       if (--this.active === 0 && this.stateValue.kind === 'generating') this.setState({ kind: 'ready' });

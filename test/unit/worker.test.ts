@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { PREFILL_CHUNK } from '../../src/engine/generate';
+import { STAGES } from '../../src/engine/stageClock';
 import { EngineClient } from '../../src/engine/worker/client';
 import { copyModel, ROOT, TEST_MODEL } from './helpers';
 
@@ -42,23 +43,7 @@ describe('engine worker', () => {
     });
     const wall = performance.now() - t0;
     const s = r.timings.stages;
-    for (const stage of [
-      'message_in',
-      'prompt',
-      'tokenize',
-      'copy_cache',
-      'kv_match',
-      'feeds',
-      'run_prefill',
-      'run_decode',
-      'outputs',
-      'logprobs',
-      'choose',
-      'detokenize',
-      'shaping',
-      'reply',
-    ] as const)
-      assert.ok(s[stage] !== undefined && s[stage] >= 0, `${stage}: ${s[stage]}`);
+    for (const stage of STAGES) assert.ok(s[stage] !== undefined && s[stage] >= 0, `${stage}: ${s[stage]}`);
     const sum = Object.values(s).reduce((a, b) => a + b, 0);
     assert.ok(sum <= wall, `the stages (${sum} ms) fit in the request (${wall} ms)`);
   });
