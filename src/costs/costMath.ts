@@ -10,6 +10,14 @@ import { tokensFor } from './tokenCounts';
 export const DAYS_PER_MONTH = 365.25 / 12;
 const MS_PER_HOUR = 3_600_000;
 
+/**
+ * The team's own model server per month: its hourly price for every hour, busy or idle (a rented
+ * GPU bills by the hour; an owned one is paid for whether it works or not). 0 when none is set.
+ */
+export function serverMonthly(s: CostSettings): number {
+  return s.serverHourlyPrice * 24 * DAYS_PER_MONTH;
+}
+
 /** Tokens one request bills on a hosted model. */
 interface HostedUsage {
   input: number;

@@ -124,6 +124,27 @@ function period(
       },
     },
     hosted: input.prices.models.map((m) => hostedCost(m, es, assumeCaching)),
+    ...serverCost(es, days, s),
+  };
+}
+
+/** The own server over the period: every hour of it, divided among the requests it answered. */
+function serverCost(es: readonly UsageEntry[], days: number, s: CostSettings): Pick<PeriodReport, 'server'> {
+  if (s.serverHourlyPrice <= 0) return {};
+  const total = s.serverHourlyPrice * 24 * days;
+  const served = es.filter((e) => e.server).length;
+  const formula = `${usd(s.serverHourlyPrice)}/hour × 24 h × ${days} day${days === 1 ? '' : 's'} = ${usd(total)} (glassbox.costs.serverHourlyPrice; a server bills its idle hours too)`;
+  return {
+    server: {
+      total: { value: total, formula },
+      perRequest: {
+        value: served ? total / served : 0,
+        formula: served
+          ? `${usd(total)} ÷ ${count(served)} requests it answered = ${usd(total / served)}`
+          : 'No request in this period went to the model server.',
+      },
+      requests: served,
+    },
   };
 }
 

@@ -6,10 +6,12 @@
 import type { BreakEven, LatencyReport, ScaleInputs, WhatIf } from '../../webview/costs/protocol';
 import {
   breakEvenRequestsPerDay,
+  DAYS_PER_MONTH,
   electricityCost,
   generationMs,
   hardwareMonthly,
   hostedUsage,
+  serverMonthly,
   logSpace,
   percentile,
   requestCost,
@@ -119,11 +121,20 @@ export function whatIfView(
   const volume = `${count(inputs.teamSize)} developers × ${num(inputs.requestsPerDevPerDay, 1)} requests/day × ${WORKDAYS_PER_MONTH} workdays = ${count(perMonth)} requests/month`;
   const hw = hardwareMonthly(s);
   const local = inputs.teamSize * hw + perMonth * m.electricity;
+  const server = serverMonthly(s);
   return {
     inputs,
     workdaysPerMonth: WORKDAYS_PER_MONTH,
     requestsPerMonth: perMonth,
     basis: m.basis,
+    ...(server > 0
+      ? {
+          server: {
+            value: server,
+            formula: `Your own server, shared by the team and always on: ${usd(s.serverHourlyPrice)}/hour × 24 h × ${num(DAYS_PER_MONTH)} days = ${usd(server)}/month, at any volume it can serve (glassbox.costs.serverHourlyPrice)`,
+          },
+        }
+      : {}),
     local: {
       value: local,
       formula: `Local, one machine per developer: ${count(inputs.teamSize)} × ${usd(hw)} hardware/month (${usd(s.hardwarePrice)} × α ${num(s.hardwareShare)} ÷ ${num(s.hardwareLifetimeMonths)} months) + ${count(perMonth)} requests × ${usd(m.electricity)} electricity each (${num(s.watts)} W × ${num(m.generationMs / 1000, 2)} s × ${usd(s.electricityPrice)}/kWh) = ${usd(local)}/month\n${volume}`,
@@ -179,10 +190,37 @@ export function breakEvenView(
         note: `Break-even with ${model.name} at ${count(x)} requests/day: ${usd(fixed)} fixed ÷ (${days} days × (${usd(c)} − ${usd(m.electricity)}) per request) → ${usd(monthly)}/month.`,
       };
     }),
+    ...serverLine(xs, models, m.hosted, s, days),
     formula:
       `Local(x) = ${count(inputs.teamSize)} machines × ${usd(hardwareMonthly(s))} hardware/month + x × ${days} workdays × ${usd(m.electricity)} electricity per request.\n` +
       `Hosted(x) = x × ${days} workdays × mean cost per request on that model.\nThey cross where x = fixed ÷ (${days} × (hosted − local per request)).\n${m.basis}`,
     capacityPerMachinePerDay: m.generationMs > 0 ? 86_400_000 / m.generationMs : undefined,
+  };
+}
+
+/** The own server's flat line, and the volume above which it costs less than each hosted model. */
+function serverLine(
+  xs: readonly number[],
+  models: readonly ModelPrice[],
+  hosted: ReadonlyMap<string, { cost: number }>,
+  s: CostSettings,
+  days: number,
+): Pick<BreakEven, 'server'> {
+  const monthly = serverMonthly(s);
+  if (monthly <= 0) return {};
+  const crossings = models
+    .map((model) => ({ name: model.name, x: monthly / (days * hosted.get(model.id)!.cost) }))
+    .filter((c) => Number.isFinite(c.x))
+    .sort((a, b) => a.x - b.x);
+  const first = crossings
+    .slice(0, 3)
+    .map((c) => `${c.name} above ${count(c.x)} requests/day`)
+    .join(', ');
+  return {
+    server: {
+      ys: xs.map(() => monthly),
+      note: `Your own server: ${usd(monthly)}/month at any volume (${usd(s.serverHourlyPrice)}/hour, always on). It costs less than ${first || 'no hosted model'}${crossings.length > 3 ? `, and ${crossings.length - 3} more models at higher volumes` : ''}.`,
+    },
   };
 }
 

@@ -21,6 +21,8 @@ export interface CostSettings {
   hardwareLifetimeMonths: number;
   /** α: the share of the machine attributed to Glassbox, 0..1 (0: it is already owned). */
   hardwareShare: number;
+  /** USD per hour of the team's own model server (a GPU machine, rented or owned); 0: none. */
+  serverHourlyPrice: number;
   /** A price file that overrides the bundled prices (same schema); empty for none. */
   priceFile: string;
   /** Where "Update Prices" downloads LiteLLM's price file from (https). */
@@ -50,6 +52,7 @@ const BOUNDS: Bound[] = [
   { key: 'hardwarePrice', fallback: 1500, min: 0, max: 10_000_000, unit: 'USD' },
   { key: 'hardwareLifetimeMonths', fallback: 36, min: 1, max: 240, unit: 'months' },
   { key: 'hardwareShare', fallback: 0, min: 0, max: 1, unit: 'share of the machine' },
+  { key: 'serverHourlyPrice', fallback: 0, min: 0, max: 10_000, unit: 'USD per hour' },
 ];
 const MAX_WATTS = 5000;
 
@@ -100,6 +103,7 @@ export function readCostSettings(get: (key: string) => unknown): {
       hardwarePrice: nums.hardwarePrice,
       hardwareLifetimeMonths: nums.hardwareLifetimeMonths,
       hardwareShare: nums.hardwareShare,
+      serverHourlyPrice: nums.serverHourlyPrice,
       priceFile: str('priceFile', ''),
       pricesUrl,
     },

@@ -12,11 +12,17 @@ const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`')
 describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
   before(async () => {
-    // A quarter of the machine attributed to Glassbox, so local has a fixed cost and break-even points exist.
+    // A quarter of the machine attributed to Glassbox, so local has a fixed cost and break-even points
+    // exist; and a team server at $1.50 an hour, for the "your own server" rows.
     wb = await Workbench.start({
       name: 'costs',
       vsix,
-      settings: { 'glassbox.maxTokens': 16, 'glassbox.explain.maxTokens': 48, 'glassbox.costs.hardwareShare': 0.25 },
+      settings: {
+        'glassbox.maxTokens': 16,
+        'glassbox.explain.maxTokens': 48,
+        'glassbox.costs.hardwareShare': 0.25,
+        'glassbox.costs.serverHourlyPrice': 1.5,
+      },
     });
     await wb.waitForCommands('Glassbox:');
   });
@@ -63,6 +69,11 @@ describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
     const priced = costs.filter((c) => /^\$\d/.test(c) && c !== '$0');
     assert.ok(priced.length >= 15, `${priced.length} hosted models priced: ${costs.join(' ')}`);
     assert.match(await panel.locator('#local-cost').innerText(), /Local cost: \$[\d.,]+/);
+    // the server's hours are counted whether or not it answered: none of these requests went to one
+    assert.match(
+      await panel.locator('#server-cost').innerText(),
+      /Your own server: \$[\d.,]+ · per request it answered \(0\)/,
+    );
     // OpenAI models are priced on exact counts from the token-count worker the .vsix ships.
     const exact = await panel.locator('#usage-table tr.hosted .badge.exact').count();
     assert.ok(exact >= 8, `${exact} models priced on exact token counts`);
@@ -78,6 +89,10 @@ describe('Costs panel in a real VS Code', { skip, timeout: 600_000 }, () => {
       assert.ok(w > 100 && h > 100, `${id} is drawn (${w}×${h})`);
     }
     assert.match(await panel.locator('#breakeven').innerText(), /[1-9]\d* crossing points? in range, marked/);
+    assert.match(
+      await panel.locator('#breakeven-notes li.server').innerText(),
+      /Your own server: \$1,096\/month at any volume \(\$1\.50\/hour, always on\)/,
+    );
     await panel.locator('#breakeven-chart').scrollIntoViewIfNeeded();
     await wb.screenshot('breakeven');
     await panel.locator('#whatif').scrollIntoViewIfNeeded();

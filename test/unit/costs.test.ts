@@ -239,6 +239,40 @@ describe('costs report', () => {
     assert.match(zeroShare.breakEven.hosted[0].note, /any volume/);
   });
 
+  it("adds the team's own server when its hourly price is set: every hour, over the requests it answered", () => {
+    const withServer = { ...settings, serverHourlyPrice: 1.5 };
+    const served = [...entries, entry({ id: 'd', time: now - 7200_000, server: 'openai' })];
+    const r = buildReport({
+      ...base,
+      settings: withServer,
+      entries: served,
+      inputs: { teamSize: 5, requestsPerDevPerDay: 100, assumeCaching: false },
+    });
+    const week = r.periods.find((p) => p.key === 'week')!;
+    near(week.server!.total.value, 1.5 * 24 * week.days, 'a week of server hours');
+    assert.equal(week.server!.requests, 1, 'only the request a server answered');
+    near(week.server!.perRequest.value, 1.5 * 24 * week.days, 'all of it on that one request');
+    const monthly = 1.5 * 24 * (365.25 / 12);
+    near(r.whatIf.server!.value, monthly, 'the what-if: always on');
+    assert.ok(
+      r.breakEven.server!.ys.every((y) => y === monthly),
+      'a flat line at any volume',
+    );
+    // a hosted model costs more than the server above monthly ÷ (21 workdays × its cost per request): the first such volume is named
+    const first = Math.min(
+      ...r.whatIf.hosted.map((h) => monthly / (21 * (h.monthly.value / r.whatIf.requestsPerMonth))),
+    );
+    assert.match(
+      r.breakEven.server!.note,
+      new RegExp(`above ${Math.round(first).toLocaleString('en-US')} requests/day`),
+    );
+    // without a price there is no server row anywhere
+    const none = buildReport({ ...base, entries: served });
+    assert.equal(none.periods[0].server, undefined);
+    assert.equal(none.whatIf.server, undefined);
+    assert.equal(none.breakEven.server, undefined);
+  });
+
   it('rejects a negative team size with a message', () => {
     const r = buildReport({
       ...base,

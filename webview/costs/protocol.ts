@@ -54,6 +54,8 @@ export interface PeriodReport {
   generatedTokens: number;
   local: { electricity: Figure; hardware: Figure; total: Figure; perRequest: Figure; perDay: Figure; perMonth: Figure };
   hosted: HostedCost[];
+  /** The team's own model server over the period, when its hourly price is set. */
+  server?: { total: Figure; perRequest: Figure; requests: number };
 }
 
 export interface ScaleInputs {
@@ -71,6 +73,8 @@ export interface WhatIf {
   basis: string;
   local: Figure;
   hosted: { id: string; monthly: Figure; exact: boolean }[];
+  /** One always-on server for the team, when its hourly price is set. */
+  server?: Figure;
 }
 
 export interface BreakEven {
@@ -79,6 +83,8 @@ export interface BreakEven {
   /** Monthly USD at each x. */
   local: number[];
   hosted: { id: string; ys: number[]; crossing?: { requestsPerDay: number; monthly: number }; note: string }[];
+  /** The team's own server: the same monthly price at every volume, when its hourly price is set. */
+  server?: { ys: number[]; note: string };
   formula: string;
   /** Requests one machine can generate per day at the measured speed. */
   capacityPerMachinePerDay?: number;

@@ -117,6 +117,17 @@ export function usageSection(
     figure(usd(p.local.perMonth.value), p.local.perMonth.formula),
   );
   sec.append(local);
+  if (p.server) {
+    const server = el('div', 'server-cost');
+    server.id = 'server-cost';
+    server.append(
+      el('strong', '', 'Your own server: '),
+      figure(usd(p.server.total.value), p.server.total.formula, 'figure big'),
+      text(` · per request it answered (${count(p.server.requests)}) `),
+      figure(usd(p.server.perRequest.value), p.server.perRequest.formula),
+    );
+    sec.append(server);
+  }
   if (p.requests === 0) {
     sec.append(
       el(
@@ -142,6 +153,13 @@ export function usageSection(
     colour: theme.local,
     tooltip: p.local.total.formula.split('\n'),
   });
+  if (p.server)
+    bars.push({
+      label: 'Your own server',
+      value: p.server.total.value,
+      colour: theme.fg,
+      tooltip: p.server.total.formula.split('\n'),
+    });
   bars.sort((a, b) => b.value - a.value);
   const { box, canvas } = chartBox('usage-chart', bars.length * 18 + 60);
   sec.append(box);
@@ -210,9 +228,18 @@ export function whatIfSection(r: CostsReport, theme: Theme, onScale: (inputs: Sc
     colour: theme.local,
     tooltip: w.local.formula.split('\n'),
   });
+  if (w.server)
+    bars.push({
+      label: 'Your own server',
+      value: w.server.value,
+      colour: theme.fg,
+      tooltip: w.server.formula.split('\n'),
+    });
   bars.sort((a, b) => b.value - a.value);
   const local = el('p', 'local-cost');
   local.append(el('strong', '', 'Local per month: '), figure(usd(w.local.value), w.local.formula, 'figure big'));
+  if (w.server)
+    local.append(text(' · your own server per month: '), figure(usd(w.server.value), w.server.formula, 'figure big'));
   const { box, canvas } = chartBox('whatif-chart', bars.length * 18 + 60);
   sec.append(local, box);
   requestAnimationFrame(() => barChart(canvas, bars, 'USD per month', usd));
@@ -267,6 +294,15 @@ export function breakEvenSection(r: CostsReport, theme: Theme): HTMLElement {
       };
     }),
   ];
+  if (b.server)
+    lines.splice(1, 0, {
+      label: 'Your own server',
+      colour: theme.fg,
+      dash: [8, 4],
+      width: 2,
+      hidden: false,
+      points: b.xs.map((x, i) => ({ x, y: floor(b.server!.ys[i]) })),
+    });
   const crossings = lines.filter((l) => l.crossing).length;
   const { box, canvas } = chartBox('breakeven-chart', 560);
   sec.append(box);
@@ -279,6 +315,7 @@ export function breakEvenSection(r: CostsReport, theme: Theme): HTMLElement {
     ),
   );
   const notes = el('ul', 'notes');
+  if (b.server) notes.append(el('li', 'server', b.server.note));
   for (const h of b.hosted) notes.append(el('li', h.crossing ? 'crossing' : '', h.note));
   const details = el('details');
   details.id = 'breakeven-notes';
