@@ -12,6 +12,9 @@
  *                         (standing in for the editor's and the user's other work)
  *   line-cached tokenizing one keystroke: the 6,144-character prefix encoded whole vs through the
  *                         tokenizer's line cache (src/engine/lineChunks.ts)
+ *   appended KV cache     runs return only their new keys and values and the engine appends them to
+ *                         its own buffers (src/engine/graph/kvAppend.ts) vs every run returning
+ *                         the whole cache: 16 decode steps at a 1,000-token cache
  *   SPM prompt order      one keystroke at the cursor on a warm cache: tokens recomputed and
  *                         prefill time with Glassbox's SPM order (suffix first, so prefix and
  *                         middle are contiguous) vs PSM (the suffix after the edit is recomputed)
@@ -78,7 +81,7 @@ async function lastPositionRows(
 ): Promise<OptimisationRow[]> {
   const full = await DecoderModel.load(modelDir, { onnxFile, lastPositionLogits: false });
   const before = await prefillAndDecode(full, ids, runs, steps).finally(() => full.dispose());
-  const last = await DecoderModel.load(modelDir, { onnxFile });
+  const last = await DecoderModel.load(modelDir, { onnxFile, appendKv: false });
   const after = await prefillAndDecode(last, ids, runs, steps).finally(() => last.dispose());
   const note = 'exported graph (logits for every position) → rewritten graph (last position only)';
   return [
@@ -154,6 +157,50 @@ async function logitsSummaryRows(modelDir: string, onnxFile: string, ids: number
   return [
     row('log Σ exp and top alternatives, 16 steps', stage.js, stage.graph),
     row('generate(), 256-token prompt + 16 tokens', whole.js, whole.graph),
+  ];
+}
+
+/**
+ * Runs that return the whole KV cache (the exported graph's presents, copied by onnxruntime-node
+ * into new buffers every step) vs runs that return only their new positions, appended to the
+ * engine's buffers (src/engine/graph/kvAppend.ts): 16 decode steps after a 1,000-token prefill,
+ * the two models alternating, the cache cut back to the prefill after each round. The time of
+ * the 16 steps includes the garbage collection they cause.
+ */
+async function appendKvRows(modelDir: string, onnxFile: string, ids: number[], runs: number) {
+  const present = await DecoderModel.load(modelDir, { onnxFile, appendKv: false });
+  const append = await DecoderModel.load(modelDir, { onnxFile });
+  const ms = { present: [] as number[], append: [] as number[] };
+  const past = Math.min(1000, ids.length - 16, append.contextLength - 16);
+  try {
+    const caches = { present: present.newCache(), append: append.newCache() };
+    await present.forward(ids.slice(0, past), caches.present);
+    await append.forward(ids.slice(0, past), caches.append);
+    for (let r = 0; r <= runs; r++) {
+      for (const side of r % 2 ? (['present', 'append'] as const) : (['append', 'present'] as const)) {
+        const model = side === 'append' ? append : present;
+        const cache = caches[side];
+        const t0 = performance.now();
+        for (let i = 0; i < 16; i++) await model.forward([ids[past + i]], cache);
+        if (r > 0) ms[side].push(performance.now() - t0); // round 0 warms up
+        cache.truncate(past);
+      }
+    }
+  } finally {
+    await present.dispose();
+    await append.dispose();
+  }
+  const [before, after] = [summarize(ms.present), summarize(ms.append)];
+  return [
+    {
+      name: 'Appended KV cache',
+      figure: `16 decode steps at a ${past.toLocaleString('en-US')}-token cache`,
+      unit: 'ms',
+      before,
+      after,
+      ratio: after.median / before.median,
+      note: "each run returns the whole cache (new buffers every step) → only its new keys and values, appended to the engine's buffers (src/engine/graph/kvAppend.ts)",
+    },
   ];
 }
 
@@ -297,6 +344,7 @@ export async function optimisations(
   return [
     ...(await lastPositionRows(modelDir, onnxFile, ids, runs, steps)),
     ...(await logitsSummaryRows(modelDir, onnxFile, ids, quick ? 4 : 20)),
+    ...(await appendKvRows(modelDir, onnxFile, ids, quick ? 4 : 20)),
     ...(await spinningRows(modelDir, onnxFile, ids, steps)),
     ...(await spmRows(modelDir, onnxFile, code, quick ? 5 : 20)),
     ...lineCacheRows(modelDir, code, quick ? 5 : 50),

@@ -8,6 +8,7 @@
 import type { DecoderModel } from '../src/engine/decoder';
 import { makeTensor, type Tensor } from '../src/engine/ort';
 import { generate } from '../src/engine/generate';
+import { APPENDED_SUFFIX, PAST_LENGTH } from '../src/engine/graph/kvAppend';
 import { summarize, type Summary } from './stats';
 
 export interface OverheadResult {
@@ -54,8 +55,11 @@ export async function overheadOverOrt(
 
 /**
  * The same steps as generate() as plain `run` calls on the session generate() uses: prefill the
- * prompt, then feed each of `tokens` but the last, the caches passed from each run's outputs to
- * the next run's inputs and nothing else. Times of the runs alone, ms.
+ * prompt, then feed each of `tokens` but the last, the caches carried from each run to the next
+ * and nothing else. With the exported graph's caches the presents a run returns are the next
+ * run's pasts; with the appended cache (src/engine/graph/kvAppend.ts) the run's new positions are
+ * copied into buffers allocated once, which is the least this graph needs. Times of the runs
+ * alone, ms.
  */
 export async function rawRunLoop(
   model: DecoderModel,
@@ -67,40 +71,46 @@ export async function rawRunLoop(
   if (io.kv.kind !== 'separate') throw new Error('the raw loop expects separate KV caches');
   const kv = io.kv;
   const ids = [prompt, ...tokens.slice(0, -1).map((t) => [t])];
+  const pasts = [...kv.pastKey, ...kv.pastValue];
+  const presents = [...kv.presentKey, ...kv.presentValue];
+  const [H, D] = [model.kvHeads, model.headDim];
+  const capacity = prompt.length + tokens.length;
+  const buffers = pasts.map(() => new Float32Array(io.appendKv ? H * capacity * D : 0));
   let past: Record<string, Tensor> = {};
-  for (let l = 0; l < io.numLayers; l++) {
-    const empty = makeTensor('float32', new Float32Array(0), [1, model.kvHeads, 0, model.headDim]);
-    past[kv.pastKey[l]] = empty;
-    past[kv.pastValue[l]] = empty;
-  }
+  pasts.forEach((name, i) => (past[name] = makeTensor('float32', buffers[i], [1, H, io.appendKv ? capacity : 0, D])));
+  const fetches = io.appendKv ? [io.logits, ...presents.map((n) => n + APPENDED_SUFFIX)] : undefined;
   let pos = 0;
   const times: number[] = [];
   for (const step of ids) {
+    const n = step.length;
     const feeds: Record<string, Tensor> = {
-      [io.inputIds]: makeTensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
+      [io.inputIds]: makeTensor('int64', BigInt64Array.from(step, BigInt), [1, n]),
       ...past,
     };
     if (io.attentionMask)
-      feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + step.length).fill(1n), [
-        1,
-        pos + step.length,
-      ]);
+      feeds[io.attentionMask] = makeTensor('int64', new BigInt64Array(pos + n).fill(1n), [1, pos + n]);
     if (io.positionIds)
       feeds[io.positionIds] = makeTensor(
         'int64',
         BigInt64Array.from(step, (_, i) => BigInt(pos + i)),
-        [1, step.length],
+        [1, n],
       );
     if (io.logitsToKeep) feeds[io.logitsToKeep] = makeTensor('int64', BigInt64Array.of(1n), [1]);
+    if (io.appendKv) feeds[PAST_LENGTH] = makeTensor('int64', BigInt64Array.of(BigInt(pos)), [1]);
     const t0 = performance.now();
-    const out = await raw.run(feeds);
+    const out = await raw.run(feeds, fetches);
     times.push(performance.now() - t0);
-    past = {};
-    for (let l = 0; l < io.numLayers; l++) {
-      past[kv.pastKey[l]] = out[kv.presentKey[l]];
-      past[kv.pastValue[l]] = out[kv.presentValue[l]];
+    if (io.appendKv)
+      presents.forEach((name, i) => {
+        const fresh = out[name + APPENDED_SUFFIX].data as Float32Array;
+        for (let h = 0; h < H; h++)
+          buffers[i].set(fresh.subarray(h * n * D, (h + 1) * n * D), (h * capacity + pos) * D);
+      });
+    else {
+      past = {};
+      pasts.forEach((name, i) => (past[name] = out[presents[i]]));
     }
-    pos += step.length;
+    pos += n;
   }
   return { prefillMs: times[0], decodeMs: times.slice(1) };
 }

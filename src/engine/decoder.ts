@@ -11,7 +11,9 @@ import { GraphCacheEntry, type GraphCacheState } from './graphCache';
 import { LOGITS_TO_KEEP, lastPositionLogits } from './graph/lastPositionLogits';
 import { addLogitsSummary, SUMMARY_OUTPUTS } from './graph/logitsSummary';
 import { encodeModelProto, onnx, readModelProto, valueInfoType } from './graph/onnxFile';
-import { KvCache } from './kvCache';
+import { appendOnlyKv } from './graph/kvAppend';
+import { AppendKvCache } from './kvAppendCache';
+import { PresentKvCache, type KvCache } from './kvCache';
 import {
   locateModelFiles,
   readModelConfig,
@@ -31,6 +33,11 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
   lastPositionLogits?: boolean;
   /** With the last-position rewrite, also compute each step's log Σ exp and top ids in the graph (logitsSummary.ts; default true). */
   logitsSummary?: boolean;
+  /**
+   * With the last-position rewrite, runs return only their new keys and values and the cache is a
+   * buffer the engine appends to (graph/kvAppend.ts; default true).
+   */
+  appendKv?: boolean;
   /**
    * Folder for this machine's optimized graphs (graphCache.ts). The first load of a model saves
    * its optimized graph there; later loads skip graph optimization. Default: no cache.
@@ -138,7 +145,11 @@ export class DecoderModel {
     const stat = fs.statSync(files.onnxPath);
     const rewrite = opts.lastPositionLogits !== false && stat.size <= MAX_REWRITE_BYTES;
     const entry =
-      rewrite && opts.logitsSummary !== false && stat.size <= MAX_CACHED_BYTES && opts.graphCacheDir
+      rewrite &&
+      opts.logitsSummary !== false &&
+      opts.appendKv !== false &&
+      stat.size <= MAX_CACHED_BYTES &&
+      opts.graphCacheDir
         ? GraphCacheEntry.for(opts.graphCacheDir, files.onnxPath, stat, opts.optimization ?? 'all')
         : undefined;
     const make = (session: OrtSession, io: DecoderIo, lastPositionOnly: boolean, graphCache: GraphCacheState) =>
@@ -171,9 +182,12 @@ export class DecoderModel {
         files.onnxPath,
         config.genaiNames,
       );
+      let appendKv = false;
       const rewritten =
         proto && lastPositionLogits(proto, io.logits)
-          ? (opts.logitsSummary !== false && addLogitsSummary(proto, io.logits), encodeModelProto(proto))
+          ? (opts.logitsSummary !== false && addLogitsSummary(proto, io.logits),
+            (appendKv = opts.appendKv !== false && appendOnlyKv(proto, kvPairs(io))),
+            encodeModelProto(proto))
           : undefined;
       // Weights in external files would be copied into the saved graph: those models are not cached.
       scratch = entry && proto && !hasExternalData(proto) ? entry.scratchPath() : undefined;
@@ -192,7 +206,7 @@ export class DecoderModel {
       // the rewrite added the keep input, which the graph read before it did not have
       return make(
         session,
-        rewritten ? { ...io, logitsToKeep: LOGITS_TO_KEEP } : io,
+        rewritten ? { ...io, logitsToKeep: LOGITS_TO_KEEP, ...(appendKv ? { appendKv } : {}) } : io,
         rewritten !== undefined,
         graphCache,
       );
@@ -310,7 +324,7 @@ export class DecoderModel {
   }
 
   private fetches(cache: KvCache): string[] {
-    return [this.io.logits, ...cache.presentNames()];
+    return [this.io.logits, ...cache.fetchNames()];
   }
 
   /** Logits [tokens.length][vocab] for a fresh sequence, without touching the shared cache. */
@@ -330,8 +344,14 @@ export class DecoderModel {
     return makeTensor(this.io.maskType, this.ones.subarray(0, n), [1, n]);
   }
 
-  newCache(): KvCache {
-    return new KvCache(this.io, this.kvHeads, this.headDim);
+  /**
+   * A cache for this model's generation session, or (`forFile`) for a session of the file as it
+   * is (attention capture's instrumented copy).
+   */
+  newCache(forFile = false): KvCache {
+    return this.io.appendKv && !forFile
+      ? new AppendKvCache(this.io, this.kvHeads, this.headDim, this.contextLength)
+      : new PresentKvCache(fileIo(this.io), this.kvHeads, this.headDim);
   }
 
   async dispose(): Promise<void> {
@@ -402,4 +422,21 @@ function intTensor(type: IdsType, values: readonly number[], dims: number[]): Te
         dims,
       )
     : makeTensor('int32', Int32Array.from(values), dims);
+}
+
+/** [past, present] names of each separate cache (none for combined caches, which the append rewrite leaves alone). */
+function kvPairs(io: DecoderIo): [string, string][] {
+  const kv = io.kv;
+  if (kv.kind !== 'separate') return [];
+  return [
+    ...kv.pastKey.map((p, i) => [p, kv.presentKey[i]]),
+    ...kv.pastValue.map((p, i) => [p, kv.presentValue[i]]),
+  ] as [string, string][];
+}
+
+/** The roles of the file as it is: the append rewrite's are the generation session's only. */
+function fileIo(io: DecoderIo): DecoderIo {
+  if (!io.appendKv) return io;
+  const { appendKv: _, ...rest } = io;
+  return rest;
 }

@@ -3,6 +3,7 @@
  * positions, and the KV cache in either naming scheme. Read from the session, never assumed.
  */
 import { GlassboxError } from './errors';
+import { APPENDED_SUFFIX, PAST_LENGTH } from './graph/kvAppend';
 import { LOGITS_TO_KEEP } from './graph/lastPositionLogits';
 import type { GenAiIoNames } from './modelFolder';
 import type { IoInfo } from './ort';
@@ -36,6 +37,11 @@ export interface DecoderIo {
   logitsToKeep?: string;
   kv: KvNames;
   kvType: KvType;
+  /**
+   * After graph/kvAppend.ts's rewrite: the pasts are buffers with a used length, and each present
+   * has a twin output with the run's new positions only (kvAppendCache.ts).
+   */
+  appendKv?: boolean;
   numLayers: number;
   /** Static KV heads and head size when the graph declares them; the config fills the rest. */
   kvHeads?: number;
@@ -120,8 +126,11 @@ export function detectDecoderIo(
   const firstPast = input(kv.kind === 'separate' ? kv.pastKey[0] : kv.past[0])!;
 
   const logitsToKeep = input(LOGITS_TO_KEEP)?.name;
+  const presents = kv.kind === 'separate' ? [...kv.presentKey, ...kv.presentValue] : kv.present;
+  const appendKv = input(PAST_LENGTH) !== undefined && presents.every((n) => output(n + APPENDED_SUFFIX));
   const known = new Set([
     logitsToKeep,
+    appendKv ? PAST_LENGTH : undefined,
     inputIds,
     attentionMask,
     positionIds,
@@ -150,6 +159,7 @@ export function detectDecoderIo(
     logitsToKeep,
     kv,
     kvType: floatType(firstPast, source),
+    ...(appendKv ? { appendKv } : {}),
     numLayers,
     kvHeads: staticDim(dims[dims.length - 3]),
     headDim: staticDim(dims[dims.length - 1]),

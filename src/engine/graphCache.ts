@@ -18,9 +18,9 @@ import { ortVersion } from './ort';
 
 /**
  * Bumped when the rewrite before optimization changes, so older cached graphs are replaced
- * (2: the logits summary outputs; 3: the logits-to-keep input).
+ * (2: the logits summary outputs; 3: the logits-to-keep input; 4: the appended KV cache).
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** What a cached graph was made from; any difference means the entry is stale. */
 interface GraphCacheKey {

@@ -2,39 +2,71 @@
  * The KV cache: per layer, the keys and values of every position run so far, plus the token ids
  * they belong to, so a later request that shares a prefix can keep them (prompt-prefix reuse).
  *
- * Separate caches are [1, kvHeads, seq, headDim]; combined ones are [2, 1, kvHeads, seq, headDim].
- * Either way the sequence axis is second from last, which is all truncation needs to know.
+ * Two kinds, one per way a graph can hand its caches back:
+ * - PresentKvCache, for a graph as exported: separate caches are [1, kvHeads, seq, headDim],
+ *   combined ones [2, 1, kvHeads, seq, headDim]; either way the sequence axis is second from
+ *   last, which is all truncation needs to know.
+ * - AppendKvCache (kvAppendCache.ts), for a graph rewritten by graph/kvAppend.ts: the cache is
+ *   the engine's own buffer and a run returns only its new positions.
  */
 import { GlassboxError } from './errors';
 import type { DecoderIo } from './decoderIo';
 import { makeTensor, type Tensor } from './ort';
 
-type KvData = Float32Array | Uint16Array; // float16 travels as raw bits in a Uint16Array
+export type KvData = Float32Array | Uint16Array; // float16 travels as raw bits in a Uint16Array
 
-export class KvCache {
+/** The KV cache's contract with a decoder step: what to feed, what to fetch, what to keep. */
+export abstract class KvCache {
   /** Token ids whose keys and values are stored, in order. */
   tokens: number[] = [];
-  private pasts: Tensor[] = [];
-  /** Graph input and output names, in the same order (computed once: every step uses them). */
-  private readonly pastNameList: string[];
-  private readonly presentNameList: string[];
+  /** Graph input names of the caches, in the order `feeds` and `fetchNames` pair them. */
+  protected readonly pastNameList: string[];
+  protected readonly presentNameList: string[];
 
   constructor(
-    private readonly io: DecoderIo,
-    private readonly kvHeads: number,
-    private readonly headDim: number,
+    protected readonly io: DecoderIo,
+    protected readonly kvHeads: number,
+    protected readonly headDim: number,
   ) {
     const kv = io.kv;
     this.pastNameList = kv.kind === 'separate' ? interleave(kv.pastKey, kv.pastValue) : kv.past;
     this.presentNameList = kv.kind === 'separate' ? interleave(kv.presentKey, kv.presentValue) : kv.present;
-    this.clear();
   }
 
   get length(): number {
     return this.tokens.length;
   }
 
-  /** The past_* feeds for the next run, in graph input order. */
+  /** The cache's feeds for the next run. */
+  abstract feeds(): Record<string, Tensor>;
+  /** Names of the outputs a run must fetch for `update`. */
+  abstract fetchNames(): readonly string[];
+  /** Takes what a run returned; `added` are the ids that run consumed. */
+  abstract update(outputs: Record<string, Tensor>, added: readonly number[]): void;
+  /** Keeps the first `n` positions (n ≤ length); the rest are dropped. */
+  abstract truncate(n: number): void;
+  abstract clear(): void;
+  /** Bytes held by the cache: what a longer context costs in memory. */
+  abstract bytes(): number;
+
+  protected mismatch(held: number): GlassboxError {
+    return new GlassboxError(
+      'INTERNAL',
+      `The KV cache holds ${held} positions but ${this.tokens.length} tokens were fed.`,
+      "The model's outputs do not match its inputs; report this with the model folder.",
+    );
+  }
+}
+
+/** A cache for the graph as exported: every run returns the whole present, which becomes the next past. */
+export class PresentKvCache extends KvCache {
+  private pasts: Tensor[] = [];
+
+  constructor(io: DecoderIo, kvHeads: number, headDim: number) {
+    super(io, kvHeads, headDim);
+    this.clear();
+  }
+
   feeds(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     const names = this.pastNameList;
@@ -42,26 +74,17 @@ export class KvCache {
     return out;
   }
 
-  /** Names of the present_* outputs to fetch, in the same order as the feeds. */
-  presentNames(): readonly string[] {
+  fetchNames(): readonly string[] {
     return this.presentNameList;
   }
 
-  /** Takes the presents a run returned; `added` are the ids that run consumed. */
   update(outputs: Record<string, Tensor>, added: readonly number[]): void {
-    this.pasts = this.presentNames().map((n) => outputs[n]);
+    this.pasts = this.presentNameList.map((n) => outputs[n]);
     this.tokens.push(...added);
     const seq = this.pasts[0].dims[this.pasts[0].dims.length - 2];
-    if (seq !== this.tokens.length) {
-      throw new GlassboxError(
-        'INTERNAL',
-        `The KV cache holds ${seq} positions but ${this.tokens.length} tokens were fed.`,
-        "The model's outputs do not match its inputs; report this with the model folder.",
-      );
-    }
+    if (seq !== this.tokens.length) throw this.mismatch(seq);
   }
 
-  /** Keeps the first `n` positions (n ≤ length); the rest are dropped. */
   truncate(n: number): void {
     if (n >= this.length) return;
     if (n === 0) return this.clear();
@@ -73,18 +96,20 @@ export class KvCache {
     this.tokens = [];
     const dims =
       this.io.kv.kind === 'separate' ? [1, this.kvHeads, 0, this.headDim] : [2, 1, this.kvHeads, 0, this.headDim];
-    const empty = () =>
-      makeTensor(this.io.kvType, this.io.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
+    const empty = () => makeTensor(this.io.kvType, emptyData(this.io.kvType, 0), dims);
     this.pasts = this.pastNameList.map(empty);
   }
 
-  /** Bytes held by the cache: what a longer context costs in memory. */
   bytes(): number {
     return this.pasts.reduce((sum, t) => sum + (t.data as KvData).byteLength, 0);
   }
 }
 
-function interleave(a: string[], b: string[]): string[] {
+export function emptyData(type: DecoderIo['kvType'], n: number): KvData {
+  return type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
+}
+
+export function interleave(a: string[], b: string[]): string[] {
   return a.flatMap((x, i) => [x, b[i]]);
 }
 

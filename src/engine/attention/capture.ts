@@ -88,9 +88,9 @@ class AttentionCapturer {
       );
     const queries = selectQueries(p.queries, promptIds.length, generated.length, all.length, cut, notices);
 
-    const cache = model.newCache();
+    const cache = model.newCache(true);
     const residualNames = plan.residuals ?? [];
-    const fetches = [...new Set([model.io.logits, ...cache.presentNames(), ...plan.fetches.flat(), ...residualNames])];
+    const fetches = [...new Set([model.io.logits, ...cache.fetchNames(), ...plan.fetches.flat(), ...residualNames])];
     let store: AttentionStore | undefined;
     let scores: HeadScoreAccumulator | undefined;
     let heads = 0;
