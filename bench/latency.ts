@@ -36,6 +36,7 @@ export async function completionLatency(
       stopTokenIds: [],
       shaping: false,
       reuseCache: true,
+      steps: false, // as the editor asks (src/completion/provider.ts)
     });
   // Unmeasured requests warm the thread up: on these VMs a thread's first ~50 session runs took
   // about 5 ms per decode step, the rest under 1 ms (bench/README.md), whatever the session.

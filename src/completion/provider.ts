@@ -88,6 +88,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
           budgetTokens: config.contextTokens,
           // an explicit request shows what the model has, however unsure
           minConfidence: explicit ? 0 : config.minConfidence,
+          steps: false, // per-token records: not shown here, and the costliest part of the reply
         },
         { signal: controller.signal },
       );

@@ -18,7 +18,7 @@ import type { TextTokenizer } from './tokenizer';
 
 export type RequestOptions = Omit<
   GenerateOptions,
-  'maxNewTokens' | 'copyCache' | 'healText' | 'repetitionGuard' | 'clock'
+  'maxNewTokens' | 'copyCache' | 'healText' | 'healIds' | 'repetitionGuard' | 'clock'
 > & {
   maxNewTokens?: number;
 };
@@ -53,6 +53,12 @@ export interface CompletionRequest extends RequestOptions {
   minConfidence?: number;
   /** End the suggestion before its first token less likely than this (default 0: never). */
   cutBelow?: number;
+  /**
+   * Keep each generated token's record (id, logprob, alternatives, source) in `steps` (default
+   * true; false leaves it empty). The editor reads the text, provenance and confidence only, and
+   * the records were most of a reply's structured clone between the threads.
+   */
+  steps?: boolean;
 }
 
 /** Where one token of a suggestion came from. */
@@ -151,9 +157,7 @@ export async function complete(
   const t1 = performance.now();
   const encodedBefore = tokenizer.encodeMs;
   const sources = req.copy === false ? null : copySequence(model, req.copySources ?? []);
-  const copyCache = sources
-    ? new CopyCache([...sources.ids, ...prompt.ids], tokenizer.specialIds, copyTable, matchIdsOf(tokenizer))
-    : undefined;
+  const copyCache = sources ? copyCacheFor(model, copyTable, [...sources.ids, ...prompt.ids]) : undefined;
   clock.add('tokenize', tokenizer.encodeMs - encodedBefore);
   clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
   const result = await generate(model, prompt.ids, {
@@ -164,6 +168,7 @@ export async function complete(
     textRules,
     copyCache,
     healText: prompt.healText,
+    healIds: prompt.healIds,
     repetitionGuard: guards,
   });
   const shapingStart = performance.now();
@@ -196,7 +201,31 @@ export async function complete(
   if (text && req.minConfidence && confidence.min < req.minConfidence)
     [text, hidden] = ['', { reason: 'confidence', text }];
   clock.add('shaping', performance.now() - shapingStart);
-  return { ...base, ...result, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
+  const steps = req.steps === false ? [] : result.steps;
+  return { ...base, ...result, steps, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
+}
+
+const COPY_CACHES = new WeakMap<DecoderModel, { table: CopyCacheTable; cache: CopyCache }>();
+
+/**
+ * The model's copy cache over `sequence`: the previous request's cache cut back to the prefix the
+ * two share and the rest pushed (a keystroke changes a few tokens at the end of a 1,000-token
+ * sequence), or a new one.
+ */
+function copyCacheFor(model: DecoderModel, table: CopyCacheTable, sequence: readonly number[]): CopyCache {
+  let kept = COPY_CACHES.get(model);
+  if (kept?.table !== table) {
+    const tokenizer = model.tokenizer;
+    kept = { table, cache: new CopyCache([], tokenizer.specialIds, table, matchIdsOf(tokenizer)) };
+    COPY_CACHES.set(model, kept);
+  }
+  const cache = kept.cache;
+  const old = cache.tokens;
+  let shared = 0;
+  while (shared < old.length && shared < sequence.length && old[shared] === sequence[shared]) shared++;
+  cache.truncate(shared);
+  for (let i = shared; i < sequence.length; i++) cache.push(sequence[i]);
+  return cache;
 }
 
 const MATCH_IDS = new WeakMap<TextTokenizer, Int32Array>();

@@ -124,6 +124,31 @@ export class CopyCache {
     this.raw.push(id);
   }
 
+  /** The tokens as they are, in order. */
+  get tokens(): readonly number[] {
+    return this.raw;
+  }
+
+  /**
+   * Keeps the first `n` tokens (and forgets which were generated), so the next request's cache is
+   * this one plus its new tail: consecutive requests share all but a few tokens of their prompts.
+   */
+  truncate(n: number): void {
+    for (let m = this.seq.length - 1; m >= n; m--) {
+      // push() of token m filed position m − 1 under the keys ending there: the last entry of each list
+      for (let k = 0; k < KEY_ORDERS.length; k++) {
+        const key = this.key(m - 1, KEY_ORDERS[k]);
+        if (key === null) continue;
+        const list = this.positions[k].get(key)!;
+        list.pop();
+        if (list.length === 0) this.positions[k].delete(key);
+      }
+      this.seq.pop();
+      this.raw.pop();
+    }
+    if (this.promptEnd >= n) this.promptEnd = Infinity;
+  }
+
   /** The cache's distribution for the next token, or null when the last token was never followed. */
   predict(): CachePrediction | null {
     const seq = this.seq;

@@ -72,6 +72,8 @@ export interface FimPrompt {
   segments: PromptSegment[];
   /** Text taken off the end of the prefix by token healing ('' when none). */
   healText: string;
+  /** The tokens that text was in the prompt (what decoding it again would naturally start with). */
+  healIds: number[];
 }
 
 /** Builds the completion prompt for a cursor position within a token budget. */
@@ -100,9 +102,10 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
 
   let prefixIds = tokenizer.encode(req.prefix);
   let healText = '';
+  let healIds: number[] = [];
   if (req.heal) {
     const healed = healTail(tokenizer, prefixIds, req.prefix, hasFim ? 0 : 1);
-    [prefixIds, healText] = [healed.ids, healed.text];
+    [healIds, prefixIds, healText] = [prefixIds.slice(healed.ids.length), healed.ids, healed.text];
   }
   const suffixIds = hasFim ? tokenizer.encode(req.suffix) : [];
   // Split the budget; whichever side needs less than its share gives the rest to the other.
@@ -175,6 +178,7 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
     stopTokenIds: template.stopTokenIds,
     segments,
     healText,
+    healIds,
   };
 }
 

@@ -52,6 +52,8 @@ export interface GenerateOptions {
   copyCache?: CopyCache;
   /** Token healing: the text the output must start with (the prompt's healed last token); left out of the result's text. */
   healText?: string;
+  /** The healed text's tokens in the prompt: the constraint's natural first token, with no tokenizer call. */
+  healIds?: readonly number[];
   /**
    * Speculative decoding with the copy cache's drafts: when a token was copied, the tokens that
    * followed its source run in the same step, and every one the mixture then chooses costs no
@@ -187,7 +189,7 @@ export async function generate(
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
   const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
-  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer) : null;
+  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer, o.healIds) : null;
   let healLeft = o.healText ?? ''; // healed text not yet taken off the visible output
   const copy = greedy && !penalized ? o.copyCache : undefined;
   const speculate = copy !== undefined && o.speculate !== false && model.verifiesDrafts;

@@ -34,22 +34,50 @@ export function vocabularyTexts(tokenizer: TextTokenizer): string[] {
   return texts;
 }
 
-const BY_FIRST_CHAR = new WeakMap<readonly string[], Map<string, number[]>>();
+interface VocabIndex {
+  /** Ids of the non-empty texts that decode on their own, sorted by text (UTF-16 order). */
+  sortedIds: number[];
+  /** Text → ids with that text. */
+  byText: Map<string, number[]>;
+}
 
-/** Ids by the first UTF-16 unit of their text, built once per vocabulary: a healing step scans one list, not 8,192 texts. */
-function idsByFirstChar(vocab: readonly string[]): Map<string, number[]> {
-  let index = BY_FIRST_CHAR.get(vocab);
+const INDEXES = new WeakMap<readonly string[], VocabIndex>();
+
+/**
+ * The vocabulary sorted by text, built once per vocabulary: the tokens that start with a string
+ * are one run of it, found by binary search (a healing step read a list of up to thousands of
+ * texts that share the first character before: a space starts most of a code vocabulary).
+ */
+function vocabIndex(vocab: readonly string[]): VocabIndex {
+  let index = INDEXES.get(vocab);
   if (!index) {
-    index = new Map();
+    const byText = new Map<string, number[]>();
+    const sortedIds: number[] = [];
     vocab.forEach((t, id) => {
-      if (!t) return;
-      let list = index!.get(t[0]);
-      if (!list) index!.set(t[0], (list = []));
-      list.push(id);
+      if (!t || t.includes('\uFFFD')) return;
+      sortedIds.push(id);
+      const same = byText.get(t);
+      if (same) same.push(id);
+      else byText.set(t, [id]);
     });
-    BY_FIRST_CHAR.set(vocab, index);
+    sortedIds.sort((a, b) => (vocab[a] < vocab[b] ? -1 : vocab[a] > vocab[b] ? 1 : a - b));
+    INDEXES.set(vocab, (index = { sortedIds, byText }));
   }
   return index;
+}
+
+/** Ids of the tokens whose text starts with `prefix`. */
+function idsStartingWith(vocab: readonly string[], index: VocabIndex, prefix: string): number[] {
+  const ids = index.sortedIds;
+  let [lo, hi] = [0, ids.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (vocab[ids[mid]] < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (let i = lo; i < ids.length && vocab[ids[i]].startsWith(prefix); i++) out.push(ids[i]);
+  return out;
 }
 
 /**
@@ -60,12 +88,17 @@ function idsByFirstChar(vocab: readonly string[]): Map<string, number[]> {
  */
 export class HealingConstraint {
   private allowed: number[] | null = null;
+  /** The rest's own tokens while they are known (the prompt's, as the rest is consumed token by token). */
+  private own: number[];
 
   constructor(
     private rest: string,
     private readonly vocab: readonly string[],
     private readonly tokenizer: TextTokenizer,
-  ) {}
+    ownIds: readonly number[] = [],
+  ) {
+    this.own = vocab.length > 0 && ownIds.map((id) => vocab[id] ?? '').join('') === rest ? [...ownIds] : [];
+  }
 
   get active(): boolean {
     return this.rest.length > 0;
@@ -74,15 +107,14 @@ export class HealingConstraint {
   /** Ids that keep the output consistent with the healed text. */
   allowedIds(): number[] {
     if (this.allowed) return this.allowed;
-    const out: number[] = [];
-    // a token that starts with the rest, or that the rest starts with, starts with its first character
-    for (const id of idsByFirstChar(this.vocab).get(this.rest[0]) ?? []) {
-      const t = this.vocab[id];
-      // whitespace is tokenized by what follows it ("   " + " return"), so any run of it that fits is fine
-      if (t && !t.includes('\uFFFD') && (t.startsWith(this.rest) || (this.rest.startsWith(t) && t.trim() === '')))
-        out.push(id);
-    }
-    const first = this.tokenizer.encode(this.rest)[0];
+    const index = vocabIndex(this.vocab);
+    const out = idsStartingWith(this.vocab, index, this.rest);
+    // whitespace is tokenized by what follows it ("   " + " return"), so any run of it that fits is fine
+    const leading = this.rest.length - this.rest.trimStart().length;
+    for (let k = 1; k <= Math.min(leading, this.rest.length - 1); k++)
+      out.push(...(index.byText.get(this.rest.slice(0, k)) ?? []));
+    out.sort((a, b) => a - b);
+    const first = this.own[0] ?? this.tokenizer.encode(this.rest)[0];
     if (first !== undefined && !out.includes(first)) out.push(first);
     return (this.allowed = out);
   }
@@ -90,6 +122,7 @@ export class HealingConstraint {
   /** Consumes the chosen token's text. */
   advance(tokenText: string): void {
     this.rest = this.rest.slice(Math.min(this.rest.length, tokenText.length));
+    this.own = this.own.length > 0 && this.vocab[this.own[0]] === tokenText ? this.own.slice(1) : [];
     this.allowed = null;
   }
 }

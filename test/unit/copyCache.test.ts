@@ -72,6 +72,27 @@ describe('copy cache', () => {
     assert.equal(pred.length, 2);
   });
 
+  it('truncated to a prefix and pushed a new tail predicts as a cache built on the new sequence', () => {
+    let seed = 99;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const c = new CopyCache([], NONE);
+    let generatedFrom = Infinity; // the first generated token still kept
+    for (let trial = 0; trial < 30; trial++) {
+      const keep = rand(c.length + 1);
+      c.truncate(keep);
+      assert.equal(c.length, keep);
+      if (generatedFrom >= keep) generatedFrom = Infinity;
+      const tail = Array.from({ length: 1 + rand(40) }, () => rand(6)); // a small alphabet: many matches
+      const half = Math.ceil(tail.length / 2); // the tail's second half as generated
+      tail.forEach((t, i) => c.push(t, i >= half));
+      if (half < tail.length) generatedFrom = Math.min(generatedFrom, keep + half);
+      const fresh = new CopyCache([], NONE);
+      c.tokens.forEach((t, i) => fresh.push(t, i >= generatedFrom));
+      assert.deepEqual(c.predict(), fresh.predict(), `trial ${trial}`);
+      assert.deepEqual(c.draft(c.length - 5, 4), fresh.draft(fresh.length - 5, 4));
+    }
+  });
+
   it('never proposes an excluded (special) id', () => {
     const special = new Set([0]);
     // "1" was followed by the end-of-text token 0 and once by 6
@@ -249,6 +270,43 @@ describe('healing constraint', () => {
     checkAllowed('Du', h.allowedIds());
     h.advance('Duration'); // a token longer than the rest consumes all of it
     assert.equal(h.active, false);
+  });
+
+  it("takes its first token from the prompt's own tokens of the healed text, with no tokenizer call", () => {
+    for (const rest of ['formatDu', '    return', ' x']) {
+      const own = tok.encode(rest);
+      const plain = new HealingConstraint(rest, vocab, tok);
+      const h = new HealingConstraint(rest, vocab, tok, own);
+      const encode = tok.encode;
+      let calls = 0;
+      const counted = <T>(fn: () => T): T => {
+        tok.encode = (text: string) => (calls++, encode.call(tok, text));
+        try {
+          return fn();
+        } finally {
+          tok.encode = encode;
+        }
+      };
+      assert.deepEqual(
+        counted(() => h.allowedIds()),
+        plain.allowedIds(),
+        rest,
+      );
+      counted(() => h.advance(vocab[own[0]]));
+      plain.advance(vocab[own[0]]);
+      if (h.active)
+        assert.deepEqual(
+          counted(() => h.allowedIds()),
+          plain.allowedIds(),
+          `${rest} after one token`,
+        );
+      assert.equal(calls, 0, 'no tokenizer call');
+      // own tokens that do not spell the rest are not used
+      assert.deepEqual(
+        new HealingConstraint(rest, vocab, tok, [own[0] + 1]).allowedIds(),
+        new HealingConstraint(rest, vocab, tok).allowedIds(),
+      );
+    }
   });
 
   it('allows runs of whitespace within an indented rest', () => {

@@ -97,6 +97,23 @@ describe('tokenizer', () => {
     }
   });
 
+  it('decodes any id sequence as the library does, parts of UTF-8 sequences among whole tokens', () => {
+    const library = (ids: number[]) => tok['libraryDecode'](ids, {});
+    const partial = [...Array(tok.vocabSize).keys()].filter((id) => tok.tokenText(id).includes('\uFFFD'));
+    assert.ok(partial.length > 0, 'the test tokenizer has byte tokens that are parts of characters');
+    const ascii = tok.encode('let x = 1; // ok\n');
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let trial = 0; trial < 200; trial++) {
+      const ids = Array.from({ length: 2 + rand(30) }, () =>
+        rand(3) === 0 ? partial[rand(partial.length)] : ascii[rand(ascii.length)],
+      );
+      assert.equal(tok.decode(ids), library(ids), JSON.stringify(ids));
+    }
+    const mixed = tok.encode('// naïve → ✓ 🎉 done\nconst π = 3.14; /* ü */');
+    assert.equal(tok.decode(mixed), library(mixed));
+  });
+
   it("streams a byte-level tokenizer by its tokens' own texts, exactly as decoding the whole", () => {
     assert.equal(tok.concatenates, true, 'a ByteLevel decoder');
     const text = 'function f(a: number) {\n  return "✓ ok" + a; // 🎉 done\n}\n\n\tconst x = [1, 2];';
