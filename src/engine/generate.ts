@@ -189,7 +189,9 @@ export async function generate(
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
   const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
-  const healing = o.healText ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer, o.healIds) : null;
+  const healing = o.healText
+    ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer, o.healIds)
+    : null;
   let healLeft = o.healText ?? ''; // healed text not yet taken off the visible output
   const copy = greedy && !penalized ? o.copyCache : undefined;
   const speculate = copy !== undefined && o.speculate !== false && model.verifiesDrafts;

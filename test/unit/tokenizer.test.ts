@@ -103,7 +103,7 @@ describe('tokenizer', () => {
     assert.ok(partial.length > 0, 'the test tokenizer has byte tokens that are parts of characters');
     const ascii = tok.encode('let x = 1; // ok\n');
     let seed = 12345;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let trial = 0; trial < 200; trial++) {
       const ids = Array.from({ length: 2 + rand(30) }, () =>
         rand(3) === 0 ? partial[rand(partial.length)] : ascii[rand(ascii.length)],
