@@ -20,9 +20,10 @@ export class AppendKvCache extends KvCache {
   /** Positions each buffer has room for. */
   private capacity = 0;
   private readonly appendedNames: string[];
-  /** The past feeds over the current buffers (remade only when they grow). */
-  private pastFeeds: Record<string, Tensor> = {};
+  /** The feeds: the buffers (remade only when they grow) and the used length, one tensor whose value changes. */
+  private feedMap: Record<string, Tensor> = {};
   private readonly lengthData = new BigInt64Array(1);
+  private readonly lengthTensor = makeTensor('int64', this.lengthData, [1]);
 
   constructor(
     io: DecoderIo,
@@ -39,7 +40,7 @@ export class AppendKvCache extends KvCache {
 
   feeds(): Record<string, Tensor> {
     this.lengthData[0] = BigInt(this.length);
-    return { ...this.pastFeeds, [PAST_LENGTH]: makeTensor('int64', this.lengthData, [1]) };
+    return this.feedMap;
   }
 
   fetchNames(): readonly string[] {
@@ -95,7 +96,7 @@ export class AppendKvCache extends KvCache {
 
   private makeFeeds(): void {
     const dims = [1, this.kvHeads, this.capacity, this.headDim];
-    this.pastFeeds = {};
-    this.pastNameList.forEach((name, i) => (this.pastFeeds[name] = makeTensor(this.io.kvType, this.buffers[i], dims)));
+    this.feedMap = { [PAST_LENGTH]: this.lengthTensor };
+    this.pastNameList.forEach((name, i) => (this.feedMap[name] = makeTensor(this.io.kvType, this.buffers[i], dims)));
   }
 }

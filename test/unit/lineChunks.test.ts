@@ -102,16 +102,23 @@ describe('line-cached encoding', () => {
     });
   }
 
-  it('encodes each piece once while it stays cached, and forgets the least recently used', () => {
-    const cache = new PieceCache(3);
+  it('encodes each piece once while it stays cached, and forgets pieces unused for a while', () => {
+    const cache = new PieceCache(4);
     const calls: string[] = [];
     const enc = (p: string) => (calls.push(p), [p.length]);
     assert.deepEqual(cache.encode(['a\n', 'bb\n', 'a\n'], enc), [2, 3, 2]);
-    assert.deepEqual(calls, ['a\n', 'bb\n']);
-    cache.encode(['c\n', 'd\n'], enc); // 'bb\n' is now the least recently used of four
-    assert.equal(cache.size, 3);
+    assert.deepEqual(calls, ['a\n', 'bb\n'], 'each piece encoded once');
+    // a piece read by every request stays; the others age out, and no more than 4 are kept
+    for (const other of ['c\n', 'd\n', 'e\n', 'f\n', 'g\n']) {
+      calls.length = 0;
+      assert.deepEqual(cache.encode(['a\n', other], enc), [2, other.length]);
+      assert.deepEqual(calls, [other]);
+      assert.ok(cache.size <= 4, `${cache.size} pieces kept`);
+    }
     calls.length = 0;
-    cache.encode(['a\n', 'bb\n'], enc);
-    assert.deepEqual(calls, ['bb\n']);
+    cache.encode(['a\n'], enc);
+    assert.deepEqual(calls, [], 'the piece read every time is still cached');
+    cache.encode(['bb\n'], enc);
+    assert.deepEqual(calls, ['bb\n'], 'a piece unused for a while was dropped');
   });
 });
