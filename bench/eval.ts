@@ -57,7 +57,12 @@ const WINDOW = 1024;
 const STRIDE = 512;
 const EOT = '<|endoftext|>';
 const GATE_THRESHOLDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-/** The gate's default is the lowest threshold at which shown suggestions reach this edit similarity. */
+/**
+ * The edit similarity at which a shown suggestion is worth as much as nothing: it earns what it
+ * gets right beyond this and costs what it misses below it (the reading, the Escape). The gate's
+ * default is the threshold with the most net worth over all cases, coverage × (ES of shown −
+ * this); the issue's floor for shown suggestions is the same 0.5.
+ */
 const GATE_TARGET = 0.5;
 
 function readJsonl<T>(file: string): T[] {
@@ -229,7 +234,8 @@ async function main(): Promise<void> {
   const gateMean = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
   const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
   const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
-  const chosen = gate.find((r) => r.editSimilarity >= GATE_TARGET)?.threshold;
+  const worth = (r: (typeof gate)[number]) => r.coverage * (r.editSimilarity - GATE_TARGET);
+  const chosen = gate.reduce((best, r) => (worth(r) > worth(best) ? r : best), gate[0])?.threshold;
   console.error(`surprisal of injected changes (${elapsed()})`);
   const surprising = await surprisalEval(model, allFiles, quick ? 40 : 300, SEED);
   const examples = cases.slice(0, 12).map((c, i) => ({
@@ -270,7 +276,8 @@ async function main(): Promise<void> {
     line_completion: Object.fromEntries(scores),
     gate: {
       statistic: 'least token probability of the shown tokens (under the mixture that chose them)',
-      target_edit_similarity: GATE_TARGET,
+      break_even_edit_similarity: GATE_TARGET,
+      rule: 'the threshold maximizing coverage × (edit similarity of shown − break-even)',
       default_threshold: chosen ?? null,
       rows: gate,
       by_mean_probability: gateMean,
@@ -288,8 +295,8 @@ async function main(): Promise<void> {
       : '',
     `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
     lineTable(scores, cases),
-    `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose shown suggestions reach edit similarity ${GATE_TARGET}.\n`,
-    gateMarkdown(gate, chosen),
+    `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the threshold with the most net worth, shown share × (edit similarity of shown − ${GATE_TARGET}): a shown suggestion earns what it gets right beyond half the line and costs what it misses below it.\n`,
+    gateMarkdown(gate, chosen, GATE_TARGET),
     `\n### What the model did not expect\n\n${surprising.functions} functions of the test split, each with one change in its code (a swapped operator or literal, or two letters swapped in a name it used earlier; the kind drawn first). The change is among the three most surprising words of the function (surprisal under the model mixed with the copy cache, the file before it as context) in **${(100 * surprising.top3).toFixed(0)}%** of them; three words picked at random would be ${(100 * surprising.chance).toFixed(0)}%. By kind: ${Object.entries(
       surprising.byKind,
     )

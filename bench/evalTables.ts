@@ -44,11 +44,15 @@ export function lineTable(scores: Map<string, SystemScores>, cases: LineCase[]):
   return lines.join('\n');
 }
 
-export function gateMarkdown(rows: GateRow[], chosen: number | undefined): string {
-  const lines = ['| min. confidence | shown | edit sim. of shown | exact match of shown |', '|---|---|---|---|'];
+/** The gate's table; `breakEven` adds the net-worth column, shown share × (edit similarity of shown − breakEven). */
+export function gateMarkdown(rows: GateRow[], chosen: number | undefined, breakEven: number): string {
+  const lines = [
+    '| min. confidence | shown | edit sim. of shown | exact match of shown | net worth |',
+    '|---|---|---|---|---|',
+  ];
   for (const r of rows)
     lines.push(
-      `| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} |`,
+      `| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} | ${(r.coverage * (r.editSimilarity - breakEven)).toFixed(3)} |`,
     );
   return lines.join('\n');
 }

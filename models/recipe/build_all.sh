@@ -36,7 +36,7 @@ for stage in "${STAGES[@]}"; do
               $NICE $PY $R/pretrain.py --run repo --resume --init-from "$init" --seq-len 1024 --long-frac 0 \
                 --repo-rate 0.7 --max-tokens 6e6 --lr 6e-4 --warmup-tokens 2e5 ;;
     explain)  $NICE $PY $R/explain_pairs.py ;;
-    lora)     $NICE $PY $R/lora.py --base $R/$RUN/final.pt ;;
+    lora)     $NICE $PY $R/lora.py --base $R/$RUN/final.pt --base-run $R/$RUN ;;
     export)   $NICE $PY $R/export_model.py --weights $R/runs/lora/merged.pt --run-dir $R/$RUN \
                 --lora-log $R/runs/lora/log.jsonl --prior-log models/glassbox-code/training_log.json ;;
     quantize) $NICE $PY $R/quantize.py
