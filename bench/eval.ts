@@ -42,7 +42,7 @@ import { embeddedModelDir } from '../src/engine/embedded';
 import { Engine } from '../src/engine/engine';
 import { DTYPE_SUFFIX, listOnnxFiles } from '../src/engine/modelFolder';
 import { logSoftmax } from '../src/engine/sampling';
-import { gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
+import { gateDefault, gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
 import { sampleLineCases, type CutKind, type TestFile } from './lineCases';
 import { surprisalEval } from './surprisalEval';
 import { BUDGET, gateTable, MAX_LINE_TOKENS, runLineCases, score, STAGES, type ModelUnderTest } from './lineEval';
@@ -60,8 +60,8 @@ const GATE_THRESHOLDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /**
  * The edit similarity at which a shown suggestion is worth as much as nothing: it earns what it
  * gets right beyond this and costs what it misses below it (the reading, the Escape). The gate's
- * default is the threshold with the most net worth over all cases, coverage × (ES of shown −
- * this); the issue's floor for shown suggestions is the same 0.5.
+ * default comes from the net worth over all cases, coverage × (ES of shown − this)
+ * (evalTables.ts gateDefault); the issue's floor for shown suggestions is the same 0.5.
  */
 const GATE_TARGET = 0.5;
 
@@ -234,8 +234,7 @@ async function main(): Promise<void> {
   const gateMean = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
   const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
   const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
-  const worth = (r: (typeof gate)[number]) => r.coverage * (r.editSimilarity - GATE_TARGET);
-  const chosen = gate.reduce((best, r) => (worth(r) > worth(best) ? r : best), gate[0])?.threshold;
+  const chosen = gateDefault(gate, GATE_TARGET);
   console.error(`surprisal of injected changes (${elapsed()})`);
   const surprising = await surprisalEval(model, allFiles, quick ? 40 : 300, SEED);
   const examples = cases.slice(0, 12).map((c, i) => ({
@@ -277,7 +276,7 @@ async function main(): Promise<void> {
     gate: {
       statistic: 'least token probability of the shown tokens (under the mixture that chose them)',
       break_even_edit_similarity: GATE_TARGET,
-      rule: 'the threshold maximizing coverage × (edit similarity of shown − break-even)',
+      rule: 'the lowest threshold whose coverage × (edit similarity of shown − break-even) is within 5% of the best',
       default_threshold: chosen ?? null,
       rows: gate,
       by_mean_probability: gateMean,
@@ -295,7 +294,7 @@ async function main(): Promise<void> {
       : '',
     `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
     lineTable(scores, cases),
-    `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the threshold with the most net worth, shown share × (edit similarity of shown − ${GATE_TARGET}): a shown suggestion earns what it gets right beyond half the line and costs what it misses below it.\n`,
+    `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose net worth, shown share × (edit similarity of shown − ${GATE_TARGET}), is within 5% of the best: a shown suggestion earns what it gets right beyond half the line and costs what it misses below it, and among thresholds about as good the one that shows the most wins.\n`,
     gateMarkdown(gate, chosen, GATE_TARGET),
     `\n### What the model did not expect\n\n${surprising.functions} functions of the test split, each with one change in its code (a swapped operator or literal, or two letters swapped in a name it used earlier; the kind drawn first). The change is among the three most surprising words of the function (surprisal under the model mixed with the copy cache, the file before it as context) in **${(100 * surprising.top3).toFixed(0)}%** of them; three words picked at random would be ${(100 * surprising.chance).toFixed(0)}%. By kind: ${Object.entries(
       surprising.byKind,

@@ -44,6 +44,21 @@ export function lineTable(scores: Map<string, SystemScores>, cases: LineCase[]):
   return lines.join('\n');
 }
 
+/** A gate threshold's net worth over all cases: shown share × (edit similarity of shown − breakEven). */
+export function gateWorth(r: GateRow, breakEven: number): number {
+  return r.coverage * (r.editSimilarity - breakEven);
+}
+
+/**
+ * The gate's default: the lowest threshold whose net worth is within 5% of the best. The worth is
+ * flat near its top (a few thousandths apart over 0.3–0.7 in the 1,000-case eval), and among
+ * thresholds that are as good, the one that shows the most suggestions.
+ */
+export function gateDefault(rows: readonly GateRow[], breakEven: number): number | undefined {
+  const best = Math.max(...rows.map((r) => gateWorth(r, breakEven)));
+  return rows.find((r) => gateWorth(r, breakEven) >= best - 0.05 * Math.abs(best))?.threshold;
+}
+
 /** The gate's table; `breakEven` adds the net-worth column, shown share × (edit similarity of shown − breakEven). */
 export function gateMarkdown(rows: GateRow[], chosen: number | undefined, breakEven: number): string {
   const lines = [
@@ -52,7 +67,7 @@ export function gateMarkdown(rows: GateRow[], chosen: number | undefined, breakE
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} | ${(r.coverage * (r.editSimilarity - breakEven)).toFixed(3)} |`,
+      `| ${r.threshold.toFixed(2)}${r.threshold === chosen ? ' (default)' : ''} | ${pct(r.coverage)} | ${r.editSimilarity.toFixed(3)} | ${pct(r.exactMatch)} | ${gateWorth(r, breakEven).toFixed(3)} |`,
     );
   return lines.join('\n');
 }
