@@ -5,6 +5,7 @@
  * top alternatives.
  */
 import type { DecoderModel, StepLogits } from './decoder';
+import { SUMMARY_TOP_K } from './graph/logitsSummary';
 import { GlassboxError, throwIfAborted } from './errors';
 import {
   applyProcessors,
@@ -169,13 +170,27 @@ export async function generate(
   });
   throwIfAborted(o.signal);
 
+  // Plain greedy decoding reads only the graph's summary of each step's logits (its top ids and
+  // logits and log Σ exp): the 8,192 logits stay in the runtime
+  const lean =
+    (!o.temperature || o.temperature <= 0) &&
+    (o.repetitionPenalty === undefined || o.repetitionPenalty === 1) &&
+    !o.copyCache &&
+    !o.healText &&
+    (o.topAlternatives ?? 5) <= SUMMARY_TOP_K &&
+    model.summarizesLogits;
+
   // A long prefill runs in chunks, so a cancelled request (the user typed on) frees the worker
   // within one chunk instead of after the whole prompt.
   const fresh = prompt.slice(reused);
   let step!: StepLogits;
   for (let at = 0; at < fresh.length; at += PREFILL_CHUNK) {
     if (at > 0) throwIfAborted(o.signal);
-    step = await model.step(fresh.slice(at, at + PREFILL_CHUNK), cache, { clock, run: 'run_prefill' });
+    step = await model.step(fresh.slice(at, at + PREFILL_CHUNK), cache, {
+      clock,
+      run: 'run_prefill',
+      summaryOnly: lean,
+    });
   }
   const prefillMs = performance.now() - start;
 
@@ -223,7 +238,10 @@ export async function generate(
     // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
     let next: number;
     let source: TokenSource | undefined;
-    if (greedy && !penalized)
+    // a logit: the summary's for a lean step (every id read is among its top ids), else the row's
+    const logit = lean ? (id: number) => step.topLogits![top.indexOf(id)] : (id: number) => logits[id];
+    if (lean) [next, source] = [top[0], { kind: 'model', weight: 0, p: Math.exp(logit(top[0]) - lse) }];
+    else if (greedy && !penalized)
       ({ id: next, source } = chooseGreedy(logits, lse, top[0], copy?.predict() ?? null, allowed));
     else {
       const scores = applyProcessors(processors, ids, logits);
@@ -247,8 +265,8 @@ export async function generate(
     const generated: GeneratedToken = {
       id: next,
       text: stops.push(text),
-      logprob: logits[next] - lse,
-      top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logits[id] - lse })),
+      logprob: logit(next) - lse,
+      top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logit(id) - lse })),
       ...(source ? { source } : {}),
     };
     steps.push(generated);
@@ -283,7 +301,7 @@ export async function generate(
       speculate && source?.from !== undefined
         ? copy.draft(source.from, Math.min(DRAFT_TOKENS, maxNew - steps.length - 1))
         : [];
-    if (draft.length === 0) step = await model.step([next], cache, { clock, run: 'run_decode' });
+    if (draft.length === 0) step = await model.step([next], cache, { clock, run: 'run_decode', summaryOnly: lean });
     else {
       [step, ...pending] = await model.steps([next, ...draft], cache, { clock, run: 'run_decode' });
       drafted = draft;

@@ -134,6 +134,25 @@ describe('generation on the test model', () => {
     );
   });
 
+  it("plain greedy decoding from the graph's summary alone gives what the full logits give", async () => {
+    for (const c of golden.cases) {
+      const opts = { maxNewTokens: 12, stopTokenIds: [], reuseCache: false };
+      const lean = await generate(model, c.input_ids, opts); // top 5 ≤ the summary's 8: the logits stay in the runtime
+      const full = await generate(model, c.input_ids, { ...opts, topAlternatives: 9 }); // more than the summary has
+      assert.deepEqual(lean.tokens, full.tokens, c.name);
+      for (let i = 0; i < lean.steps.length; i++) {
+        const [a, b] = [lean.steps[i], full.steps[i]];
+        assert.ok(Math.abs(a.logprob - b.logprob) <= 1e-6, `${c.name} step ${i}: logprob`);
+        assert.deepEqual(
+          a.top.map((t) => t.id),
+          b.top.slice(0, 5).map((t) => t.id),
+        );
+        a.top.forEach((t, k) => assert.ok(Math.abs(t.logprob - b.top[k].logprob) <= 1e-6));
+        assert.deepEqual(a.source, b.source);
+      }
+    }
+  });
+
   it('stops at a stop token id and leaves it out', async () => {
     const c = golden.cases[0];
     const stopAt = c.greedy_tokens[3];
