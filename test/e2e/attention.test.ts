@@ -22,7 +22,12 @@ const skip = e2eSkip() || (!vsix && 'no glassbox-*.vsix: run `npm run package`')
 describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
   before(async () => {
-    wb = await Workbench.start({ name: 'attention', vsix, settings: { 'glassbox.maxTokens': 12 } });
+    // the view's mechanics, not the gate: every completion is shown
+    wb = await Workbench.start({
+      name: 'attention',
+      vsix,
+      settings: { 'glassbox.maxTokens': 12, 'glassbox.completion.minConfidence': 0 },
+    });
     await wb.waitForCommands('Glassbox: Show Attention');
   });
   after(() => wb?.close());

@@ -43,7 +43,13 @@ async function accept(wb: Workbench, key: string): Promise<{ before: string; aft
 describe('Glassbox in a real VS Code', { skip, timeout: 600_000 }, () => {
   let wb: Workbench;
   before(async () => {
-    wb = await Workbench.start({ name: 'glassbox', vsix, settings: { 'glassbox.maxTokens': 24 } });
+    // accepting, explaining, toggling: mechanics, so every completion is shown (what the default
+    // confidence gate shows and hides is completionQuality.test.ts's)
+    wb = await Workbench.start({
+      name: 'glassbox',
+      vsix,
+      settings: { 'glassbox.maxTokens': 24, 'glassbox.completion.minConfidence': 0 },
+    });
     await wb.waitForCommands('Glassbox:');
   });
   after(() => wb?.close());
