@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectDecoderIo, type DecoderIo, type IdsType } from './decoderIo';
+import { detectDecoderIo, fileIo, kvPairs, type DecoderIo, type IdsType } from './decoderIo';
 import { GlassboxError } from './errors';
 import { halfArrayToFloat32 } from './float16';
 import { GraphCacheEntry, type GraphCacheState } from './graphCache';
@@ -442,21 +442,4 @@ function intTensor(type: IdsType, values: readonly number[], dims: number[]): Te
         dims,
       )
     : makeTensor('int32', Int32Array.from(values), dims);
-}
-
-/** [past, present] names of each separate cache (none for combined caches, which the append rewrite leaves alone). */
-function kvPairs(io: DecoderIo): [string, string][] {
-  const kv = io.kv;
-  if (kv.kind !== 'separate') return [];
-  return [
-    ...kv.pastKey.map((p, i) => [p, kv.presentKey[i]]),
-    ...kv.pastValue.map((p, i) => [p, kv.presentValue[i]]),
-  ] as [string, string][];
-}
-
-/** The roles of the file as it is: the append rewrite's are the generation session's only. */
-function fileIo(io: DecoderIo): DecoderIo {
-  if (!io.appendKv) return io;
-  const { appendKv: _, ...rest } = io;
-  return rest;
 }

@@ -239,3 +239,20 @@ function range(n: number, template: string): string[] {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** [past, present] names of each separate cache (none for combined caches, which the append rewrite leaves alone). */
+export function kvPairs(io: DecoderIo): [string, string][] {
+  const kv = io.kv;
+  if (kv.kind !== 'separate') return [];
+  return [
+    ...kv.pastKey.map((p, i) => [p, kv.presentKey[i]]),
+    ...kv.pastValue.map((p, i) => [p, kv.presentValue[i]]),
+  ] as [string, string][];
+}
+
+/** The roles of the file as it is: the append rewrite's are the generation session's only. */
+export function fileIo(io: DecoderIo): DecoderIo {
+  if (!io.appendKv) return io;
+  const { appendKv: _, ...rest } = io;
+  return rest;
+}
