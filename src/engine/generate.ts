@@ -172,9 +172,11 @@ export async function generate(
 
   // Plain greedy decoding reads only the graph's summary of each step's logits (its top ids and
   // logits and log Σ exp): the 8,192 logits stay in the runtime
+  const greedy = !o.temperature || o.temperature <= 0;
+  const penalized = o.repetitionPenalty !== undefined && o.repetitionPenalty !== 1;
   const lean =
-    (!o.temperature || o.temperature <= 0) &&
-    (o.repetitionPenalty === undefined || o.repetitionPenalty === 1) &&
+    greedy &&
+    !penalized &&
     !o.copyCache &&
     !o.healText &&
     (o.topAlternatives ?? 5) <= SUMMARY_TOP_K &&
@@ -194,9 +196,7 @@ export async function generate(
   }
   const prefillMs = performance.now() - start;
 
-  const greedy = !o.temperature || o.temperature <= 0;
   const processors = processorsFor(o, prompt.length);
-  const penalized = o.repetitionPenalty !== undefined && o.repetitionPenalty !== 1;
   const random = seededRandom(o.seed ?? 0);
   const stopIds = new Set(o.stopTokenIds ?? model.eosTokenIds);
   const maxNew = Math.min(o.maxNewTokens, model.contextLength - prompt.length);
