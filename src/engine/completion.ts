@@ -135,7 +135,7 @@ export async function complete(
   clock.add('prompt', performance.now() - t0 - (tokenizer.encodeMs - encoded));
   const base = {
     fimFamily: prompt.family,
-    promptText: clock.time('shaping', () => tokenizer.decode(prompt.ids)),
+    promptText: clock.time('shaping', () => tokenizer.decodePrompt(prompt.ids)),
     prompt: {
       tokens: prompt.ids.length,
       prefixTokens: prompt.prefixTokens,

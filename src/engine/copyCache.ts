@@ -52,6 +52,7 @@ const KEY_ORDERS = [4, 2, 1];
 const MAX_OCCURRENCES = 64;
 /** Weight of an occurrence: e^(BETA·match length). */
 const BETA = 1.5;
+const MATCH_WEIGHT = Float64Array.from({ length: MAX_MATCH + 1 }, (_, len) => Math.exp(BETA * len));
 
 interface CacheCandidate {
   id: number;
@@ -103,6 +104,9 @@ export class CopyCache {
 
   /** Tokens before the first generated one. */
   private promptEnd = Infinity;
+  /** predict()'s visited occurrences: visitedAt[p] === stamp when p was seen in this call. */
+  private visitedAt = new Int32Array(0);
+  private stamp = 0;
 
   get length(): number {
     return this.seq.length;
@@ -153,8 +157,18 @@ export class CopyCache {
   predict(): CachePrediction | null {
     const seq = this.seq;
     const n = seq.length;
-    const visited = new Set<number>();
-    const mass = new Map<number, { w: number; from: number; len: number }>();
+    // a stamp per call and arrays, not a Set and a Map per call: this runs every decode step
+    const stamp = ++this.stamp;
+    if (this.visitedAt.length < n) {
+      const grown = new Int32Array(Math.max(n, 2 * this.visitedAt.length));
+      grown.set(this.visitedAt);
+      this.visitedAt = grown;
+    }
+    const visited = this.visitedAt;
+    const ids: number[] = [];
+    const mass: number[] = [];
+    const from: number[] = [];
+    const lens: number[] = [];
     let total = 0;
     let longest = 0;
     let reach = 0; // the most matched tokens of any occurrence that lie in the prompt
@@ -164,27 +178,34 @@ export class CopyCache {
       if (!list) continue;
       for (let j = list.length - 1, seen = 0; j >= 0 && seen < MAX_OCCURRENCES; j--, seen++) {
         const p = list[j];
-        if (visited.has(p) || seq[p] !== seq[n - 1]) continue; // keys are hashes: check the token itself
-        visited.add(p);
+        if (visited[p] === stamp || seq[p] !== seq[n - 1]) continue; // keys are hashes: check the token itself
+        visited[p] = stamp;
         const next = this.raw[p + 1];
         if (this.exclude.has(next)) continue;
         let len = 1;
         while (len < MAX_MATCH && p - len >= 0 && seq[p - len] === seq[n - 1 - len]) len++;
-        const w = Math.exp(BETA * len);
+        const w = MATCH_WEIGHT[len];
         total += w;
         longest = Math.max(longest, len);
         // of the matched tokens seq[n - len .. n - 1], those in the prompt
         reach = Math.max(reach, Math.min(len, Math.max(0, this.promptEnd - (n - len))));
-        const m = mass.get(next);
-        if (!m) mass.set(next, { w, from: p + 1, len });
-        else {
-          m.w += w;
-          if (len > m.len) Object.assign(m, { from: p + 1, len }); // the source shown is the best match
+        const c = ids.indexOf(next);
+        if (c < 0) {
+          ids.push(next);
+          mass.push(w);
+          from.push(p + 1);
+          lens.push(len);
+        } else {
+          mass[c] += w;
+          if (len > lens[c]) {
+            from[c] = p + 1; // the source shown is the best match
+            lens[c] = len;
+          }
         }
       }
     }
     if (total === 0) return null;
-    const candidates = [...mass].map(([id, m]) => ({ id, p: m.w / total, from: m.from })).sort((a, b) => b.p - a.p);
+    const candidates = ids.map((id, c) => ({ id, p: mass[c] / total, from: from[c] })).sort((a, b) => b.p - a.p);
     const purity = candidates[0].p;
     const echo = reach === 0;
     const t = this.table;

@@ -107,23 +107,53 @@ export class TextTokenizer {
   /** Text for `ids`, exactly (no space clean-up, which would change code). */
   decode(ids: readonly number[], opts: { skipSpecial?: boolean } = {}): string {
     if (ids.length === 0) return ''; // the library throws on an empty list
-    if (this.concatenates && ids.length > 1) {
-      // the tokens' cached texts joined (a request's 1,000-token prompt: 0.05 ms instead of 0.5),
-      // except runs of tokens that hold part of a UTF-8 sequence, which only decoding them together
-      // gives: a token that decodes cleanly on its own starts and ends on a character boundary
-      const skip = opts.skipSpecial ?? false;
-      const parts = ids.map((id) => (skip && this.specialIds.has(id) ? '' : this.tokenText(id)));
-      for (let i = 0; i < parts.length; i++) {
-        if (!parts[i].includes('\uFFFD')) continue;
-        let end = i + 1;
-        while (end < parts.length && parts[end].includes('\uFFFD')) end++;
-        parts[i] = this.decodeBytes(ids.slice(i, end)) ?? this.libraryDecode(ids.slice(i, end), opts);
-        for (let j = i + 1; j < end; j++) parts[j] = '';
-        i = end - 1;
-      }
-      return parts.join('');
-    }
+    if (this.concatenates && ids.length > 1) return this.decodeParts(ids, opts.skipSpecial ?? false).join('');
     return this.libraryDecode(ids, opts);
+  }
+
+  /**
+   * The tokens' cached texts (a request's 1,000-token prompt: 0.05 ms instead of 0.5 for the
+   * library), except runs of tokens that hold part of a UTF-8 sequence, which only decoding them
+   * together gives: a token that decodes cleanly on its own starts and ends on a character
+   * boundary. Such a run's text is its first token's part, the others' are ''. Joined: decode().
+   */
+  private decodeParts(ids: readonly number[], skipSpecial: boolean): string[] {
+    const parts = ids.map((id) => (skipSpecial && this.specialIds.has(id) ? '' : this.tokenText(id)));
+    for (let i = 0; i < parts.length; i++) {
+      if (!parts[i].includes('\uFFFD')) continue;
+      let end = i + 1;
+      while (end < parts.length && parts[end].includes('\uFFFD')) end++;
+      parts[i] = this.decodeBytes(ids.slice(i, end)) ?? this.libraryDecode(ids.slice(i, end), {});
+      for (let j = i + 1; j < end; j++) parts[j] = '';
+      i = end - 1;
+    }
+    return parts;
+  }
+
+  /** The last prompt decodePrompt() decoded: its ids, text, and the text's length before each id. */
+  private lastPrompt: { ids: number[]; text: string; offsets: Int32Array } | null = null;
+
+  /**
+   * decode() of a prompt, special tokens included, reusing the text of the start it shares with
+   * the previous prompt decoded here: a keystroke changes the last few of ~1,000 ids.
+   */
+  decodePrompt(ids: readonly number[]): string {
+    if (!this.concatenates) return this.decode(ids);
+    const last = this.lastPrompt;
+    let k = 0;
+    if (last) {
+      const n = Math.min(last.ids.length, ids.length);
+      while (k < n && last.ids[k] === ids[k]) k++;
+      // a run of partial UTF-8 tokens decodes as one: start before it
+      while (k > 0 && this.tokenText(ids[k - 1]).includes('\uFFFD')) k--;
+    }
+    const parts = this.decodeParts(ids.slice(k), false);
+    const offsets = new Int32Array(ids.length + 1);
+    if (last && k > 0) offsets.set(last.offsets.subarray(0, k + 1));
+    for (let i = 0; i < parts.length; i++) offsets[k + i + 1] = offsets[k + i] + parts[i].length;
+    const text = (last && k > 0 ? last.text.slice(0, last.offsets[k]) : '') + parts.join('');
+    this.lastPrompt = { ids: [...ids], text, offsets };
+    return text;
   }
 
   /**

@@ -114,6 +114,26 @@ describe('tokenizer', () => {
     assert.equal(tok.decode(mixed), library(mixed));
   });
 
+  it('decodes a prompt that shares its start with the last one as decode() does, partial characters at the seam too', () => {
+    const partial = [...Array(tok.vocabSize).keys()].filter((id) => tok.tokenText(id).includes('\uFFFD'));
+    const ascii = tok.encode('let x = 1; // ok\n');
+    let seed = 777;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const pick = () => (rand(3) === 0 ? partial[rand(partial.length)] : ascii[rand(ascii.length)]);
+    let ids = Array.from({ length: 40 }, pick);
+    for (let trial = 0; trial < 300; trial++) {
+      // a keystroke: the last few ids change, or (a new window) all of them
+      const keep = rand(5) === 0 ? 0 : rand(ids.length + 1);
+      ids = [...ids.slice(0, keep), ...Array.from({ length: rand(6) }, pick)];
+      assert.equal(tok.decodePrompt(ids), tok.decode(ids), JSON.stringify(ids));
+    }
+    const text = '// naïve → ✓ 🎉 done\nconst π = 3.14;';
+    const whole = tok.encode(text);
+    assert.equal(tok.decodePrompt(whole), text);
+    assert.equal(tok.decodePrompt(whole.slice(0, -3)), tok.decode(whole.slice(0, -3)));
+    assert.equal(tok.decodePrompt([]), '');
+  });
+
   it("streams a byte-level tokenizer by its tokens' own texts, exactly as decoding the whole", () => {
     assert.equal(tok.concatenates, true, 'a ByteLevel decoder');
     const text = 'function f(a: number) {\n  return "✓ ok" + a; // 🎉 done\n}\n\n\tconst x = [1, 2];';
