@@ -34,16 +34,43 @@ interface Stage {
   /** Copy sources from the whole file and the workspace for the cache (not only the prompt). */
   sources: boolean;
   guards: boolean;
+  /** The copied line as a second candidate (src/engine/copyLine.ts). */
+  copyLine: boolean;
 }
 
 /** Cumulative: each stage adds one part to the one before. */
 export const STAGES: Stage[] = [
-  { name: 'model alone', context: false, heal: false, copy: false, sources: false, guards: false },
-  { name: '+ repository context', context: true, heal: false, copy: false, sources: false, guards: false },
-  { name: '+ token healing', context: true, heal: true, copy: false, sources: false, guards: false },
-  { name: '+ copy cache (prompt)', context: true, heal: true, copy: true, sources: false, guards: false },
-  { name: '+ copy sources (file, workspace)', context: true, heal: true, copy: true, sources: true, guards: false },
-  { name: '+ guards', context: true, heal: true, copy: true, sources: true, guards: true },
+  { name: 'model alone', context: false, heal: false, copy: false, sources: false, guards: false, copyLine: false },
+  {
+    name: '+ repository context',
+    context: true,
+    heal: false,
+    copy: false,
+    sources: false,
+    guards: false,
+    copyLine: false,
+  },
+  { name: '+ token healing', context: true, heal: true, copy: false, sources: false, guards: false, copyLine: false },
+  {
+    name: '+ copy cache (prompt)',
+    context: true,
+    heal: true,
+    copy: true,
+    sources: false,
+    guards: false,
+    copyLine: false,
+  },
+  {
+    name: '+ copy sources (file, workspace)',
+    context: true,
+    heal: true,
+    copy: true,
+    sources: true,
+    guards: false,
+    copyLine: false,
+  },
+  { name: '+ guards', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: false },
+  { name: '+ copied line', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: true },
 ];
 
 /** One system's output on one case, with what the gate and the guards need. */
@@ -122,6 +149,7 @@ async function runStage(
     heal: stage.heal,
     copy: stage.copy,
     guards: stage.guards,
+    copyLine: stage.copyLine,
   });
   return {
     text: firstLine(r.text),

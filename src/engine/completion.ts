@@ -6,6 +6,7 @@
 import { completionRule, isMultilineSpot, trimAgainstSuffix } from './completionText';
 import type { ContextSnippet } from './context/snippetIndex';
 import { CopyCache, spaceInsensitiveIds, type CopyCacheTable } from './copyCache';
+import { copyLine } from './copyLine';
 import type { DecoderModel } from './decoder';
 import { GlassboxError } from './errors';
 import type { FimFamily, FimTemplate } from './fim';
@@ -45,6 +46,11 @@ export interface CompletionRequest extends RequestOptions {
   copySources?: ContextSnippet[];
   /** Copy-aware decoding: the copy cache mixed into greedy decoding (default true). */
   copy?: boolean;
+  /**
+   * For a one-line suggestion, also score the line the copy cache's best match goes on with, and
+   * show it when its least likely token is likelier than the greedy line's (copyLine.ts; default true).
+   */
+  copyLine?: boolean;
   /** Token healing of the prefix's last token (default true). */
   heal?: boolean;
   /** The repetition, line-length and retype guards (default true). */
@@ -160,7 +166,7 @@ export async function complete(
   const copyCache = sources ? copyCacheFor(model, copyTable, [...sources.ids, ...prompt.ids]) : undefined;
   clock.add('tokenize', tokenizer.encodeMs - encodedBefore);
   clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
-  const result = await generate(model, prompt.ids, {
+  let result = await generate(model, prompt.ids, {
     ...req,
     clock,
     maxNewTokens,
@@ -171,6 +177,33 @@ export async function complete(
     healIds: prompt.healIds,
     repetitionGuard: guards,
   });
+  const greedy = !req.temperature || req.temperature <= 0;
+  if (
+    copyCache &&
+    sources &&
+    greedy &&
+    !shape.multiline &&
+    (req.copyLine ?? true) &&
+    result.stopReason !== 'repetition'
+  ) {
+    const line = (r: GenerationResult) => r.text.split('\n')[0];
+    const alt = await copyLine({
+      model,
+      copy: copyCache,
+      base: sources.ids.length + prompt.ids.length,
+      prompt: prompt.ids,
+      healText: prompt.healText,
+      greedyLine: line(result),
+      stopStrings: req.stopStrings ?? [],
+      textRules,
+      clock,
+      signal: req.signal,
+    });
+    // the likelier line per token (geometric mean of its shown tokens' probabilities)
+    const perToken = (r: GenerationResult) =>
+      confidenceOf(provenanceOf(model, prompt, sources, r, line(r).length).provenance.map((t) => t.p)).mean;
+    if (alt && perToken(alt) > perToken(result)) result = { ...alt, timings: result.timings };
+  }
   const shapingStart = performance.now();
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
