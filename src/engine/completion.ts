@@ -193,6 +193,7 @@ export async function complete(
       base: sources.ids.length + prompt.ids.length,
       prompt: prompt.ids,
       healText: prompt.healText,
+      maxTokens: maxNewTokens,
       greedyLine: line(result),
       stopStrings: req.stopStrings ?? [],
       textRules,

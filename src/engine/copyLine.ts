@@ -29,6 +29,8 @@ export interface CopyLineInput {
   prompt: readonly number[];
   /** Text the completion must start with (token healing); not shown. */
   healText: string;
+  /** Most tokens the candidate may have (the request's maxNewTokens). */
+  maxTokens: number;
   /** The greedy line, as shown (to skip a candidate that is the same). */
   greedyLine: string;
   stopStrings: readonly string[];
@@ -54,7 +56,7 @@ export async function copyLine(input: CopyLineInput): Promise<GenerationResult |
     return t.startsWith(healText.slice(0, t.length)) || healText.startsWith(t);
   });
   if (!first || !start) return null;
-  const ids = [start.id, ...copy.draft(start.from, MAX_LINE_TOKENS - 1)];
+  const ids = [start.id, ...copy.draft(start.from, Math.min(MAX_LINE_TOKENS, input.maxTokens) - 1)];
   // up to the token that ends the line (the greedy line stops there too)
   let text = '';
   let end = 0;
