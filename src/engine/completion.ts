@@ -47,8 +47,8 @@ export interface CompletionRequest extends RequestOptions {
   /** Copy-aware decoding: the copy cache mixed into greedy decoding (default true). */
   copy?: boolean;
   /**
-   * For a one-line suggestion, also score the line the copy cache's best match goes on with, and
-   * show it when its least likely token is likelier than the greedy line's (copyLine.ts; default true).
+   * A one-line suggestion is the line the copy cache's best match goes on with, where it has one
+   * (copyLine.ts; default true); else, and for false, greedy decoding of the mixture.
    */
   copyLine?: boolean;
   /** Token healing of the prefix's last token (default true). */
@@ -166,45 +166,36 @@ export async function complete(
   const copyCache = sources ? copyCacheFor(model, copyTable, [...sources.ids, ...prompt.ids]) : undefined;
   clock.add('tokenize', tokenizer.encodeMs - encodedBefore);
   clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
-  let result = await generate(model, prompt.ids, {
-    ...req,
-    clock,
-    maxNewTokens,
-    stopTokenIds,
-    textRules,
-    copyCache,
-    healText: prompt.healText,
-    healIds: prompt.healIds,
-    repetitionGuard: guards,
-  });
   const greedy = !req.temperature || req.temperature <= 0;
-  if (
-    copyCache &&
-    sources &&
-    greedy &&
-    !shape.multiline &&
-    (req.copyLine ?? true) &&
-    result.stopReason !== 'repetition'
-  ) {
-    const line = (r: GenerationResult) => r.text.split('\n')[0];
-    const alt = await copyLine({
-      model,
-      copy: copyCache,
-      base: sources.ids.length + prompt.ids.length,
-      prompt: prompt.ids,
-      healText: prompt.healText,
-      maxTokens: maxNewTokens,
-      greedyLine: line(result),
-      stopStrings: req.stopStrings ?? [],
-      textRules,
+  const oneLine = copyCache && sources && greedy && !shape.multiline && (req.copyLine ?? true);
+  const copied = oneLine
+    ? await copyLine({
+        model,
+        copy: copyCache,
+        base: sources.ids.length + prompt.ids.length,
+        prompt: prompt.ids,
+        healText: prompt.healText,
+        maxTokens: maxNewTokens,
+        stopStrings: req.stopStrings ?? [],
+        textRules,
+        clock,
+        reuseCache: req.reuseCache,
+        signal: req.signal,
+      })
+    : null;
+  const result =
+    copied ??
+    (await generate(model, prompt.ids, {
+      ...req,
       clock,
-      signal: req.signal,
-    });
-    // the likelier line per token (geometric mean of its shown tokens' probabilities)
-    const perToken = (r: GenerationResult) =>
-      confidenceOf(provenanceOf(model, prompt, sources, r, line(r).length).provenance.map((t) => t.p)).mean;
-    if (alt && perToken(alt) > perToken(result)) result = { ...alt, timings: result.timings };
-  }
+      maxNewTokens,
+      stopTokenIds,
+      textRules,
+      copyCache,
+      healText: prompt.healText,
+      healIds: prompt.healIds,
+      repetitionGuard: guards,
+    }));
   const shapingStart = performance.now();
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');

@@ -146,6 +146,37 @@ function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcesso
 }
 
 /** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
+/**
+ * Runs `prompt` on the model's KV cache, reusing the prefix the cache already holds (at least the
+ * last token is run, for its logits), and returns the last position's logits. A long prefill runs
+ * in chunks, so a cancelled request (the user typed on) frees the worker within one chunk instead
+ * of after the whole prompt.
+ */
+export async function prefill(
+  model: DecoderModel,
+  prompt: readonly number[],
+  o: { reuseCache?: boolean; signal?: AbortSignal; clock: StageClock; lean: boolean },
+): Promise<{ step: StepLogits; reused: number }> {
+  const cache = model.cache;
+  const reused = o.clock.time('kv_match', () => {
+    const n = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
+    cache.truncate(n);
+    return n;
+  });
+  throwIfAborted(o.signal);
+  const fresh = prompt.slice(reused);
+  let step!: StepLogits;
+  for (let at = 0; at < fresh.length; at += PREFILL_CHUNK) {
+    if (at > 0) throwIfAborted(o.signal);
+    step = await model.step(fresh.slice(at, at + PREFILL_CHUNK), cache, {
+      clock: o.clock,
+      run: 'run_prefill',
+      summaryOnly: o.lean,
+    });
+  }
+  return { step, reused };
+}
+
 export async function generate(
   model: DecoderModel,
   prompt: readonly number[],
@@ -163,12 +194,6 @@ export async function generate(
   const start = performance.now();
   const clock = o.clock ?? new StageClock();
   const cache = model.cache;
-  const reused = clock.time('kv_match', () => {
-    const n = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
-    cache.truncate(n);
-    return n;
-  });
-  throwIfAborted(o.signal);
 
   // Plain greedy decoding reads only the graph's summary of each step's logits (its top ids and
   // logits and log Σ exp): the 8,192 logits stay in the runtime
@@ -181,19 +206,9 @@ export async function generate(
     !o.healText &&
     (o.topAlternatives ?? 5) <= SUMMARY_TOP_K &&
     model.summarizesLogits;
-
-  // A long prefill runs in chunks, so a cancelled request (the user typed on) frees the worker
-  // within one chunk instead of after the whole prompt.
-  const fresh = prompt.slice(reused);
-  let step!: StepLogits;
-  for (let at = 0; at < fresh.length; at += PREFILL_CHUNK) {
-    if (at > 0) throwIfAborted(o.signal);
-    step = await model.step(fresh.slice(at, at + PREFILL_CHUNK), cache, {
-      clock,
-      run: 'run_prefill',
-      summaryOnly: lean,
-    });
-  }
+  const first = await prefill(model, prompt, { reuseCache: o.reuseCache, signal: o.signal, clock, lean });
+  const reused = first.reused;
+  let step = first.step;
   const prefillMs = performance.now() - start;
 
   const processors = processorsFor(o, prompt.length);

@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { matchIdsOf } from '../../src/engine/completion';
 import { CopyCache } from '../../src/engine/copyCache';
-import { copyLine } from '../../src/engine/copyLine';
+import { copiedLine, copyLine } from '../../src/engine/copyLine';
 import { DecoderModel } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
+import { hasRepeatedNgram } from '../../src/engine/guards';
 import { logSumExp } from '../../src/engine/sampling';
 import { StageClock } from '../../src/engine/stageClock';
 import { ROOT } from './helpers';
@@ -38,7 +38,6 @@ describe('the copied line on glassbox-code', { skip: present ? false : 'models/g
     const tok = model.tokenizer;
     const prompt = tok.encode(TEXT);
     const copy = newCopy(prompt);
-    await generate(model, prompt, { maxNewTokens: 3, copyCache: copy, stopTokenIds: [] });
     const alt = await copyLine({
       model,
       copy,
@@ -46,7 +45,6 @@ describe('the copied line on glassbox-code', { skip: present ? false : 'models/g
       prompt,
       healText: HEAL,
       maxTokens: 64,
-      greedyLine: '',
       stopStrings: ['\n'],
       textRules: [],
       clock: new StageClock(),
@@ -72,24 +70,37 @@ describe('the copied line on glassbox-code', { skip: present ? false : 'models/g
     });
   });
 
-  it('offers nothing when the copy is the greedy line, or contradicts the healed text', async () => {
+  it('offers nothing without a match, or where the match contradicts the healed text', async () => {
     const tok = model.tokenizer;
+    const input = { model, maxTokens: 64, stopStrings: ['\n'], textRules: [], clock: new StageClock() };
     const prompt = tok.encode(TEXT);
-    const input = {
-      model,
+    assert.equal(
+      await copyLine({ ...input, copy: newCopy(prompt), base: prompt.length, prompt, healText: 'x =' }),
+      null,
+    );
+    const fresh = tok.encode('let alpha = 1;\nreturn zeta');
+    assert.equal(
+      await copyLine({ ...input, copy: newCopy(fresh), base: fresh.length, prompt: fresh, healText: '' }),
+      null,
+    );
+  });
+
+  it('stops a copied line before a token trigram repeats a third time', () => {
+    const tok = model.tokenizer;
+    const text =
+      'const zeros = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];\nconst ones = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];\nconst more = [';
+    const prompt = tok.encode(text);
+    const line = copiedLine(tok, {
+      copy: newCopy(prompt),
       base: prompt.length,
       prompt,
+      healText: '',
       maxTokens: 64,
       stopStrings: ['\n'],
       textRules: [],
-      clock: new StageClock(),
-    };
-    let copy = newCopy(prompt);
-    await generate(model, prompt, { maxNewTokens: 3, copyCache: copy, stopTokenIds: [] });
-    const same = '(sum, item) => sum + item.price * item.quantity, 0);';
-    assert.equal(await copyLine({ ...input, copy, healText: HEAL, greedyLine: same }), null);
-    copy = newCopy(prompt);
-    await generate(model, prompt, { maxNewTokens: 3, copyCache: copy, stopTokenIds: [] });
-    assert.equal(await copyLine({ ...input, copy, healText: 'x =', greedyLine: '' }), null);
+    });
+    assert.ok(line, 'a copy');
+    assert.ok(!hasRepeatedNgram(line.ids), JSON.stringify(line.text));
+    assert.ok(line.text.startsWith('0, 0'), JSON.stringify(line.text));
   });
 });
