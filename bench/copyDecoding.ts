@@ -9,9 +9,12 @@
  *   decode step           ms per generated token, plain greedy → copy cache + healing + guards
  *                         (target: at most 10% more)
  *   warm completion       a keystroke's whole request (16 new tokens), model alone → the product's
- *                         pipeline (index query, snippets, copy sources, cache, guards)
- *   speculative decoding  the same warm request, each token a run of its own → the copy cache's
- *                         drafts verified several tokens a run; and whether the tokens are the same
+ *                         pipeline (index query, snippets, copy sources, cache, guards), decoded
+ *   speculative decoding  the same warm request decoded token by token, each token a run of its
+ *                         own → the copy cache's drafts verified several tokens a run; and whether
+ *                         the tokens are the same
+ *   copy first            that → the extension's request, which copies the line the copy cache's
+ *                         match goes on with in one run where there is one (src/engine/copyLine.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,10 +64,11 @@ function cursors(root: string, count: number): { index: SnippetIndex; cursors: C
 
 /**
  * plain: the model alone; product: the extension's pipeline; decoding: the product's prompt,
- * cache/healing/guards off; stepwise: the product without speculative decoding.
+ * cache/healing/guards off; stepwise: the product decoded one token a run (no copied line, no
+ * speculative decoding); drafts: the product decoded with speculative decoding, no copied line.
  */
-type Mode = 'plain' | 'product' | 'decoding' | 'stepwise';
-const MODES: Mode[] = ['plain', 'decoding', 'stepwise', 'product'];
+type Mode = 'plain' | 'product' | 'decoding' | 'stepwise' | 'drafts';
+const MODES: Mode[] = ['plain', 'decoding', 'stepwise', 'drafts', 'product'];
 
 function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newTokens: number): CompletionRequest {
   const doc = c.text.slice(0, c.offset) + typed + c.text.slice(c.offset);
@@ -93,7 +97,8 @@ function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newT
     snippets: found.snippets,
     copySources: found.copySources,
   };
-  if (mode === 'stepwise') return { ...product, speculate: false };
+  if (mode === 'stepwise') return { ...product, speculate: false, copyLine: false };
+  if (mode === 'drafts') return { ...product, copyLine: false };
   return mode === 'product' ? product : { ...product, copy: false, heal: false, guards: false };
 }
 
@@ -101,26 +106,29 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
   const engine = await Engine.load(modelDir);
   try {
     const { index, cursors: list } = cursors(root, quick ? 5 : 20);
-    const none = (): Record<Mode, number[]> => ({ plain: [], product: [], decoding: [], stepwise: [] });
+    const none = (): Record<Mode, number[]> => ({ plain: [], product: [], decoding: [], stepwise: [], drafts: [] });
     const [recomputed, enter, stepMs, warmMs] = [none(), none(), none(), none()];
     const tokens: Partial<Record<Mode, string>> = {};
-    let [same, drafted, kept] = [0, 0, 0];
+    let [same, drafted, kept, copied] = [0, 0, 0, 0];
     for (const [i, c] of list.entries()) {
       // alternate which of the two speculative sides goes first
-      for (const mode of i % 2 ? MODES : ([...MODES.slice(0, 2), 'product', 'stepwise'] as Mode[])) {
+      for (const mode of i % 2 ? MODES : ([...MODES.slice(0, 2), 'drafts', 'stepwise', 'product'] as Mode[])) {
         await engine.complete(request(index, c, '', mode, 1));
-        // one character typed: the prefix grows, the suffix stays
-        const [r, ms] = await time(() => engine.complete(request(index, c, 'x', mode, 16)));
+        // one character typed, the one the file has there (as bench/latency.ts types): the prefix
+        // grows, the suffix stays
+        const next = c.text[c.offset] && c.text[c.offset] !== '\n' ? c.text[c.offset] : 'x';
+        const [r, ms] = await time(() => engine.complete(request(index, c, next, mode, 16)));
         recomputed[mode].push(r.timings.promptTokens - r.timings.reusedTokens);
         warmMs[mode].push(ms);
         stepMs[mode].push(r.timings.decodeMs / Math.max(1, r.timings.generatedTokens - 1));
         tokens[mode] = r.tokens.join();
-        if (mode === 'product')
+        if (mode === 'drafts')
           [drafted, kept] = [drafted + (r.timings.drafted ?? 0), kept + (r.timings.draftsKept ?? 0)];
+        if (mode === 'product' && r.timings.copiedLine) copied++;
         const e = await engine.complete(request(index, c, 'x\n', mode, 1));
         enter[mode].push(e.timings.promptTokens - e.timings.reusedTokens);
       }
-      if (tokens.product === tokens.stepwise) same++;
+      if (tokens.drafts === tokens.stepwise) same++;
     }
     const note =
       'model alone → repository context (snippets, path), copy cache with copy sources, token healing, guards';
@@ -155,15 +163,24 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         'the same prompt (with context): greedy → copy cache, token healing and guards (one token a run)',
         'stepwise',
       ),
-      row('warm completion, 16 new tokens (in-process)', 'ms', warmMs),
+      row('warm completion, 16 new tokens (in-process)', 'ms', warmMs, 'plain', note, 'drafts'),
       row(
         'warm completion, 16 new tokens (in-process)',
         'ms',
         warmMs,
         'stepwise',
         `one token a run → the copy cache's drafts verified up to 4 tokens a run (src/engine/generate.ts): ${kept} of ${drafted} drafted tokens kept; the same tokens in ${same} of ${list.length} requests`,
-        'product',
+        'drafts',
         'Speculative decoding',
+      ),
+      row(
+        'warm completion (in-process)',
+        'ms',
+        warmMs,
+        'drafts',
+        `decoded (with drafts) → the line the copy cache's match goes on with, run once after the prompt (src/engine/copyLine.ts), where there is one: in ${copied} of ${list.length} requests`,
+        'product',
+        'Copy first',
       ),
     ];
   } finally {

@@ -37,6 +37,10 @@ export async function completionLatency(
       shaping: false,
       reuseCache: true,
       steps: false, // as the editor asks (src/completion/provider.ts)
+      // decoded token by token, so that every request generates its 16 tokens: where the copy
+      // cache matches, the editor's request copies the line in one run (copyLine.ts; the
+      // "Copy first" row of the optimisations table measures that)
+      copyLine: false,
     });
   // Unmeasured requests warm the thread up: on these VMs a thread's first ~50 session runs took
   // about 5 ms per decode step, the rest under 1 ms (bench/README.md), whatever the session.

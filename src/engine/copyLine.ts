@@ -143,6 +143,7 @@ export async function copyLine(input: CopyLineInput): Promise<GenerationResult |
       reusedTokens: reused,
       generatedTokens: ids.length,
       stages: input.clock.ms,
+      copiedLine: true,
     },
   };
 }

@@ -101,6 +101,8 @@ interface GenerationTimings {
   /** Draft tokens run ahead (speculative decoding), and how many of them the output kept. */
   drafted?: number;
   draftsKept?: number;
+  /** The output is a line the copy cache's match went on with, run once after the prompt (copyLine.ts). */
+  copiedLine?: boolean;
 }
 
 export interface GenerationResult {
