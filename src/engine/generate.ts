@@ -147,7 +147,6 @@ function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcesso
   return list;
 }
 
-/** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
 /**
  * Runs `prompt` on the model's KV cache, reusing the prefix the cache already holds (at least the
  * last token is run, for its logits), and returns the last position's logits. A long prefill runs
@@ -179,6 +178,7 @@ export async function prefill(
   return { step, reused };
 }
 
+/** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
 export async function generate(
   model: DecoderModel,
   prompt: readonly number[],
