@@ -71,12 +71,23 @@ describe('models from a local hub, in a real VS Code', { skip, timeout: 600_000 
   it('picks a catalogue model, downloads it with a size confirmation, and switches to it', async () => {
     await wb.runCommand('Glassbox: Select Model');
     const input = wb.page.locator('.quick-input-widget input.input');
-    await input.fill('test hub');
     const row = wb.page.locator('.quick-input-list .monaco-list-row', {
       hasText: 'Glassbox test-tiny (test hub) · fp32',
     });
-    // the extension host may still be busy starting its workers on a loaded 2-core machine
-    await row.waitFor({ timeout: 60_000 });
+    // The extension host may still be busy starting its workers on a loaded 2-core machine, and
+    // text typed while the command palette is being replaced by the model list is lost with it
+    // (the list then shows every model, and rows out of view are not in the page): type the
+    // filter again until the row shows.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await input.fill('test hub');
+      const shown = await row.waitFor({ timeout: 10_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      if (Date.now() > deadline) throw new Error('the test hub model is not in the Select Model list');
+    }
     // The entry was checked against the hub's listing when the list opened.
     await wb.page
       .locator('.quick-input-list .monaco-list-row', { hasText: 'on the hub' })
