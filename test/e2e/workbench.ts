@@ -439,7 +439,16 @@ export class Workbench {
    */
   async webviewWith(selector: string, timeoutMs = 60_000): Promise<FrameLocator> {
     const deadline = Date.now() + timeoutMs;
+    // VS Code in the browser sometimes starts a webview under the workbench's own service worker
+    // ("Found unexpected service worker controller" in the browser log); its resources then fail
+    // to load (ERR_NAME_NOT_RESOLVED) and the view stays empty for good. Reloading the webviews,
+    // once, a third of the way into the wait, registers the right worker.
+    let reloadAt: number | null = Date.now() + timeoutMs / 3;
     for (;;) {
+      if (reloadAt !== null && Date.now() > reloadAt) {
+        reloadAt = null;
+        await this.runCommand('Developer: Reload Webviews').catch(() => undefined);
+      }
       const n = await this.page.locator('iframe.webview.ready').count();
       for (let i = 0; i < n; i++) {
         const frame = this.webview(i);
