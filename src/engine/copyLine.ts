@@ -65,20 +65,22 @@ export function copiedLine(tokenizer: TextTokenizer, input: Omit<CopyLineInput, 
   });
   if (!first || !start) return null;
   const ids = [start.id, ...copy.draft(start.from, Math.min(MAX_LINE_TOKENS, input.maxTokens) - 1)];
-  // up to the token that ends the line (a generated line stops there too), or a repetition
+  // up to the token that ends the line (a generated line stops there too), or a repetition; a
+  // line break is one byte, so the tokens' own texts find it, but only decoding them together
+  // gives characters split across byte-level tokens
   const guard = new RepetitionGuard();
-  let text = '';
+  let seen = '';
   let end = 0;
   while (end < ids.length) {
     if (guard.push(ids[end])) {
       end = guard.keep;
-      text = tokenizer.decode(ids.slice(0, end));
       break;
     }
-    text += tokenizer.tokenText(ids[end++]);
-    if (text.length > healText.length && text.indexOf('\n', healText.length) >= 0) break;
+    seen += tokenizer.tokenText(ids[end++]);
+    if (seen.length > healText.length && seen.indexOf('\n', healText.length) >= 0) break;
   }
   ids.length = end;
+  const text = tokenizer.decode(ids);
   if (!text.startsWith(healText)) return null;
   // the editor's shaping (stop strings, the bracket and line rules) as generation applies it
   const stops = new TextStopper(input.stopStrings, input.textRules);
