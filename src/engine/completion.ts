@@ -187,6 +187,8 @@ export async function complete(
     copied ??
     (await generate(model, prompt.ids, {
       ...req,
+      // the alternatives are only ever read from the records (the step list, the stream)
+      topAlternatives: req.steps === false && !req.onToken ? 0 : req.topAlternatives,
       clock,
       maxNewTokens,
       stopTokenIds,

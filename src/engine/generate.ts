@@ -25,7 +25,7 @@ import type { CopyCache } from './copyCache';
 import { RepetitionGuard } from './guards';
 import { StageClock, type StageTimes } from './stageClock';
 import { TextStopper } from './stopping';
-import { chooseGreedy, HealingConstraint, vocabularyTexts, type TokenSource } from './tokenChoice';
+import { chooseGreedy, HealingConstraint, vocabularyTexts, type AllowedIds, type TokenSource } from './tokenChoice';
 import { IncrementalDecoder } from './tokenizer';
 
 export interface GenerateOptions {
@@ -133,9 +133,8 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
 }
 
 /** Sets every score outside `allowed` to -Infinity. */
-function maskExcept(scores: Float32Array, allowed: readonly number[]): void {
-  const keep = new Set(allowed);
-  for (let i = 0; i < scores.length; i++) if (!keep.has(i)) scores[i] = -Infinity;
+function maskExcept(scores: Float32Array, allowed: AllowedIds): void {
+  for (let i = 0; i < scores.length; i++) if (!allowed.has(i)) scores[i] = -Infinity;
 }
 
 function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcessor[] {
@@ -233,7 +232,8 @@ export async function generate(
   let draftTotal = 0;
   let draftKept = 0;
   const guard = o.repetitionGuard ? new RepetitionGuard() : null;
-  const ids = [...prompt];
+  // the sequence so far, for the processors that read it (a copy of a 1,000-token prompt otherwise unused)
+  const ids = processors.length > 0 ? [...prompt] : [];
   const steps: GeneratedToken[] = [];
   let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
 
@@ -251,7 +251,7 @@ export async function generate(
     const top =
       step.topIds && step.topIds.length >= Math.max(1, nAlt) ? step.topIds : topIndices(logits, Math.max(1, nAlt));
     lap('logprobs');
-    const allowed = healing?.active ? healing.allowedIds() : null;
+    const allowed = healing?.active ? healing.allowedSet() : null;
     // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
     let next: number;
     let source: TokenSource | undefined;

@@ -98,19 +98,85 @@ export class PieceCache {
   /** ids of `text` = the ids of its pieces joined, each piece encoded once while it stays cached. */
   encode(pieces: readonly string[], encodePiece: (piece: string) => number[]): number[] {
     const out: number[] = [];
-    for (const piece of pieces) {
-      let ids = this.recent.get(piece);
-      if (!ids) {
-        ids = this.older.get(piece) ?? encodePiece(piece);
-        this.recent.set(piece, ids);
-        if (this.recent.size >= Math.max(1, this.maxPieces >> 1)) [this.older, this.recent] = [this.recent, new Map()];
-      }
-      for (const id of ids) out.push(id);
-    }
+    for (const piece of pieces) for (const id of this.idsOf(piece, encodePiece)) out.push(id);
     return out;
+  }
+
+  /** The ids of one piece (the cached array: callers must not change it). */
+  idsOf(piece: string, encodePiece: (piece: string) => number[]): readonly number[] {
+    let ids = this.recent.get(piece);
+    if (!ids) {
+      ids = this.older.get(piece) ?? encodePiece(piece);
+      this.recent.set(piece, ids);
+      if (this.recent.size >= Math.max(1, this.maxPieces >> 1)) [this.older, this.recent] = [this.recent, new Map()];
+    }
+    return ids;
   }
 
   get size(): number {
     return this.recent.size + this.older.size;
+  }
+}
+
+/** One text encoded recently: where its pieces end, and how many ids the text up to each end has. */
+interface EncodedText {
+  text: string;
+  /** End offset (characters) of each piece, ascending; the last is text.length. */
+  ends: number[];
+  /** ids.length up to each piece's end. */
+  idEnds: number[];
+  ids: number[];
+}
+
+/** Length of the longest common prefix of two strings, in UTF-16 units. */
+export function commonPrefixChars(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/**
+ * Encoding that starts from the last few texts it encoded: a keystroke changes a 6,000-character
+ * prefix near its end, so the pieces before the change keep their ids and only the text from the
+ * last cut before it is cut and looked up again (through the piece cache). Cutting all 150–250
+ * lines and hashing each for its lookup was most of a warm request's encoding.
+ *
+ * A cut after a line break depends on the characters up to the one after the break (cutAtLines),
+ * so a piece is reused when the new text agrees with the old one through the character after the
+ * piece's end.
+ */
+export class IncrementalEncoder {
+  /** Most recent last; a prefix, a suffix and a few snippets or documents. */
+  private recent: EncodedText[] = [];
+
+  constructor(
+    private readonly rule: LineCutRule,
+    private readonly pieces: PieceCache,
+    private readonly maxTexts = 4,
+  ) {}
+
+  encode(text: string, encodePiece: (piece: string) => number[]): number[] {
+    let best: EncodedText | undefined;
+    let shared = 0;
+    for (const r of this.recent) {
+      const n = r.text.charCodeAt(0) === text.charCodeAt(0) ? commonPrefixChars(r.text, text) : 0;
+      if (n > shared) [best, shared] = [r, n];
+    }
+    // the pieces of `best` that end (with the character after their end) inside the shared prefix
+    let kept = 0;
+    if (best) while (kept < best.ends.length - 1 && best.ends[kept] + 1 <= shared) kept++;
+    const from = kept > 0 ? best!.ends[kept - 1] : 0;
+    const ids = kept > 0 ? best!.ids.slice(0, best!.idEnds[kept - 1]) : [];
+    const ends = kept > 0 ? best!.ends.slice(0, kept) : [];
+    const idEnds = kept > 0 ? best!.idEnds.slice(0, kept) : [];
+    for (const piece of cutAtLines(from === 0 ? text : text.slice(from), this.rule)) {
+      for (const id of this.pieces.idsOf(piece, encodePiece)) ids.push(id);
+      ends.push((ends.at(-1) ?? 0) + piece.length);
+      idEnds.push(ids.length);
+    }
+    const entry: EncodedText = { text, ends, idEnds, ids };
+    this.recent = [...this.recent.filter((r) => r !== best), entry].slice(-this.maxTexts);
+    return ids.slice();
   }
 }

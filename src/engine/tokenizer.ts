@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GlassboxError } from './errors';
-import { cutAtLines, lineCutRule, PieceCache, type LineCutRule } from './lineChunks';
+import { IncrementalEncoder, lineCutRule, PieceCache, type LineCutRule } from './lineChunks';
 import { readJson, type ModelFiles } from './modelFolder';
 
 const SUPPORTED_MODELS = ['BPE', 'Unigram', 'WordPiece'];
@@ -26,6 +26,8 @@ export class TextTokenizer {
   private readonly bytesCache = new Map<number, Uint8Array | null>();
   /** Ids of recently encoded lines (see lineChunks.ts); only when `lineCut` keeps encoding exact. */
   private readonly pieces = new PieceCache();
+  /** The last few long texts' ids, for the next request's same text with a change near its end. */
+  private readonly incremental?: IncrementalEncoder;
 
   private constructor(
     private readonly tok: Tokenizer,
@@ -51,6 +53,7 @@ export class TextTokenizer {
     this.eosToken = tokenText(config.eos_token);
     this.bosToken = tokenText(config.bos_token);
     this.addBosToken = config.add_bos_token === true;
+    if (lineCut) this.incremental = new IncrementalEncoder(lineCut, this.pieces);
   }
 
   static load(files: Pick<ModelFiles, 'tokenizerPath' | 'tokenizerConfigPath'>): TextTokenizer {
@@ -91,8 +94,8 @@ export class TextTokenizer {
   encode(text: string): number[] {
     const t0 = performance.now();
     try {
-      if (this.lineCut && text.length >= MIN_CUT_CHARS)
-        return this.pieces.encode(cutAtLines(text, this.lineCut), (piece) => this.encodeWhole(piece));
+      if (this.incremental && text.length >= MIN_CUT_CHARS)
+        return this.incremental.encode(text, (piece) => this.encodeWhole(piece));
       return this.encodeWhole(text);
     } finally {
       this.encodeMs += performance.now() - t0;

@@ -17,8 +17,8 @@ import {
   type CopyCacheTable,
 } from '../../src/engine/copyCache';
 import { locateModelFiles } from '../../src/engine/modelFolder';
-import { logSumExp } from '../../src/engine/sampling';
-import { chooseGreedy, HealingConstraint, vocabularyTexts } from '../../src/engine/tokenChoice';
+import { logSumExp, seededRandom } from '../../src/engine/sampling';
+import { allowedOf, chooseGreedy, HealingConstraint, vocabularyTexts } from '../../src/engine/tokenChoice';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import { ROOT, TEST_MODEL } from './helpers';
 
@@ -226,12 +226,16 @@ describe('greedy choice under the mixture', () => {
   it('never leaves the allowed ids, whatever the model and the cache prefer', () => {
     for (const w of [0, 0.5, 1]) {
       for (const allowed of [[0, 2], [4], [2, 0, 4]]) {
-        const c = chooseGreedy(logits, lse, best, cacheSaying3(w), allowed);
+        const c = chooseGreedy(logits, lse, best, cacheSaying3(w), allowedOf(allowed));
         assert.ok(allowed.includes(c.id), `weight ${w}, allowed ${allowed}: chose ${c.id}`);
       }
     }
-    assert.equal(chooseGreedy(logits, lse, best, null, [0, 2]).id, 2, 'the best allowed by the model');
-    assert.equal(chooseGreedy(logits, lse, best, cacheSaying3(1), [0, 3]).id, 3, 'the cache when it is allowed');
+    assert.equal(chooseGreedy(logits, lse, best, null, allowedOf([0, 2])).id, 2, 'the best allowed by the model');
+    assert.equal(
+      chooseGreedy(logits, lse, best, cacheSaying3(1), allowedOf([0, 3])).id,
+      3,
+      'the cache when it is allowed',
+    );
   });
 });
 
@@ -307,6 +311,24 @@ describe('healing constraint', () => {
         new HealingConstraint(rest, vocab, tok).allowedIds(),
       );
     }
+  });
+
+  it('answers membership and the best allowed id as the listed ids do', () => {
+    const rnd = seededRandom(5);
+    const logits = Float32Array.from({ length: vocab.length }, () => Math.round(rnd() * 40) / 4); // ties too
+    for (const rest of ['formatDu', '    return', ' x', ' ', 'e', '\n    ', ')', 'zzzzqq']) {
+      const h = new HealingConstraint(rest, vocab, tok);
+      const set = h.allowedSet();
+      const list = h.allowedIds();
+      const listed = allowedOf(list);
+      for (let id = 0; id < vocab.length; id++)
+        assert.equal(set.has(id), listed.has(id), `${JSON.stringify(rest)}: id ${id}`);
+      assert.equal(set.best(logits), listed.best(logits), JSON.stringify(rest));
+      let best = -1;
+      for (const id of list) if (best < 0 || logits[id] > logits[best]) best = id;
+      assert.equal(set.best(logits), best, `${JSON.stringify(rest)}: the first of the highest, by id`);
+    }
+    assert.equal(allowedOf([]).best(new Float32Array(4)), -1, 'none allowed');
   });
 
   it('allows runs of whitespace within an indented rest', () => {

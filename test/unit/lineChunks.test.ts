@@ -4,7 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { EMBEDDED_MODEL } from '../../src/engine/embedded';
-import { cutAtLines, lineCutRule, PieceCache } from '../../src/engine/lineChunks';
+import {
+  commonPrefixChars,
+  cutAtLines,
+  IncrementalEncoder,
+  lineCutRule,
+  PieceCache,
+} from '../../src/engine/lineChunks';
 import { locateModelFiles } from '../../src/engine/modelFolder';
 import { seededRandom } from '../../src/engine/sampling';
 import { TextTokenizer } from '../../src/engine/tokenizer';
@@ -100,6 +106,26 @@ describe('line-cached encoding', () => {
           assert.deepEqual(tok.encode(text + typed), tok.encodeWhole(text + typed));
       }
     });
+
+    it(`gives exactly the ids of encoding the text whole after edits anywhere: ${name}`, () => {
+      const tok = make();
+      const rnd = seededRandom(11);
+      const inserts = ['x', '\n', ' ', '\n    ', '\r\n', '\t', '}', 'é', '🙂', '\n\n'];
+      for (const start of sampleTexts()) {
+        let text = start.slice(0, 4000);
+        const other = start.slice(-1500); // a second text alternating with the first, as a suffix does
+        for (let edit = 0; edit < 40; edit++) {
+          // mostly at the end (typing), sometimes anywhere, sometimes a deletion
+          const at = rnd() < 0.6 ? text.length : Math.floor(rnd() * text.length);
+          text =
+            rnd() < 0.2
+              ? text.slice(0, Math.max(0, at - 3)) + text.slice(at)
+              : text.slice(0, at) + inserts[Math.floor(rnd() * inserts.length)] + text.slice(at);
+          assert.deepEqual(tok.encode(text), tok.encodeWhole(text), `edit ${edit} at ${at}`);
+          assert.deepEqual(tok.encode(other), tok.encodeWhole(other));
+        }
+      }
+    });
   }
 
   it('encodes each piece once while it stays cached, and forgets pieces unused for a while', () => {
@@ -120,5 +146,56 @@ describe('line-cached encoding', () => {
     assert.deepEqual(calls, [], 'the piece read every time is still cached');
     cache.encode(['bb\n'], enc);
     assert.deepEqual(calls, ['bb\n'], 'a piece unused for a while was dropped');
+  });
+});
+
+describe('incremental encoding', () => {
+  it('re-reads only the text from the last cut before a change', () => {
+    const pieces = new PieceCache(16);
+    const enc = new IncrementalEncoder('before-any-line', pieces);
+    const calls: string[] = [];
+    const piece = (p: string) => (calls.push(p), Array.from(p, (c) => c.charCodeAt(0)));
+    const codes = (t: string) => Array.from(t, (c) => c.charCodeAt(0));
+    const text = 'aa\nbb\ncc\ndd';
+    assert.deepEqual(enc.encode(text, piece), codes(text));
+    assert.deepEqual(calls, ['aa\n', 'bb\n', 'cc\n', 'dd']);
+    // typing at the end: the unchanged pieces are not even looked up
+    calls.length = 0;
+    const lookups = new PieceCache(16);
+    const enc2 = new IncrementalEncoder('before-any-line', lookups);
+    enc2.encode(text, piece);
+    const idsOf = lookups.idsOf.bind(lookups);
+    const looked: string[] = [];
+    lookups.idsOf = (p, f) => (looked.push(p), idsOf(p, f));
+    assert.deepEqual(enc2.encode(text + 'x', piece), codes(text + 'x'));
+    assert.deepEqual(looked, ['ddx']);
+    // a line break typed before a line's start moves the cut: the piece before it is read again
+    looked.length = 0;
+    assert.deepEqual(enc2.encode('aa\nbb\n\ncc\nddx', piece), codes('aa\nbb\n\ncc\nddx'));
+    assert.deepEqual(looked, ['bb\n\n', 'cc\n', 'ddx']);
+    // a text with nothing in common starts from its beginning, and the other texts stay
+    looked.length = 0;
+    enc2.encode('zz\nyy', piece);
+    assert.deepEqual(looked, ['zz\n', 'yy']);
+    looked.length = 0;
+    enc2.encode('aa\nbb\n\ncc\nddxy', piece);
+    assert.deepEqual(looked, ['ddxy']);
+  });
+
+  it('returns ids the caller may change without changing the next result', () => {
+    const enc = new IncrementalEncoder('before-any-line', new PieceCache(16));
+    const piece = (p: string) => Array.from(p, (c) => c.charCodeAt(0));
+    const first = enc.encode('aa\nbb', piece);
+    first.fill(0);
+    assert.deepEqual(
+      enc.encode('aa\nbbc', piece),
+      Array.from('aa\nbbc', (c) => c.charCodeAt(0)),
+    );
+  });
+
+  it('measures the common prefix in UTF-16 units', () => {
+    assert.equal(commonPrefixChars('abc', 'abd'), 2);
+    assert.equal(commonPrefixChars('', 'a'), 0);
+    assert.equal(commonPrefixChars('a🙂b', 'a🙂c'), 3);
   });
 });
