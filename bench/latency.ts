@@ -6,6 +6,7 @@ import { EngineClient } from '../src/engine/worker/client';
 import { breakdown, type Breakdown, type MeasuredRequest } from './breakdown';
 import { cursorContexts } from './contexts';
 import { summarize, time, type Summary } from './stats';
+import { threadHop, type ThreadHopResult } from './threadHop';
 
 export interface LatencyResult {
   cold: Summary;
@@ -17,6 +18,8 @@ export interface LatencyResult {
   /** Where each request's time went, stage by stage. */
   coldStages: Breakdown;
   warmStages: Breakdown;
+  /** Bare messages between two threads around a busy spell as long as the warm request (threadHop.ts). */
+  hop: ThreadHopResult;
 }
 
 export async function completionLatency(
@@ -63,6 +66,7 @@ export async function completionLatency(
   }
   const coldS = summarize(cold.map((c) => c.totalMs));
   const warmS = summarize(warm.map((w) => w.totalMs));
+  const hop = await threadHop(warmS.median, runs);
   return {
     cold: coldS,
     warm: warmS,
@@ -72,5 +76,6 @@ export async function completionLatency(
     reusedTokensWarm: reused,
     coldStages: breakdown(cold),
     warmStages: breakdown(warm),
+    hop,
   };
 }

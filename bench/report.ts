@@ -64,6 +64,20 @@ export function renderMarkdown(r: BenchReport): string {
       '≤ 1.15',
       check(l.warmStages.totalOverRuns, '<=', 1.15),
     ]);
+    const w = l.warmStages;
+    const messages = (stage: string) => w.rows.find((r) => r.stage === stage)?.ms.median ?? NaN;
+    rows.push([
+      "Warm request's messages between the threads (message_in + reply, p50s)",
+      `${f(messages('message_in') + messages('reply'), 2)} ms; a bare round trip around a ${f(l.hop.busyMs)} ms busy spell: ${f(l.hop.roundTrip.median, 2)} ms (${f(l.hop.in.median, 2)} in + ${f(l.hop.out.median, 2)} out, n=${l.hop.roundTrip.runs})`,
+      '',
+      undefined,
+    ]);
+    rows.push([
+      'Warm completion p50 ÷ (Σ of its own session.run p50 + that bare round trip p50)',
+      f(w.total.median / (w.runs.median + l.hop.roundTrip.median), 3),
+      '',
+      undefined,
+    ]);
     rows.push([
       'Warm ÷ cold of the model runs alone (the floor of warm ÷ cold)',
       f(l.warmStages.runs.median / l.coldStages.runs.median, 3),
