@@ -29,7 +29,7 @@ export function summarize(
   id: number,
   source: AttentionSource,
   title: string,
-  provenance: readonly Omit<TokenOrigin, 'position'>[] = [],
+  provenance?: readonly (Omit<TokenOrigin, 'position'> & { token: number })[],
 ): CaptureSummary {
   const initial = c.generatedFrom < c.seqLen ? c.generatedFrom : c.seqLen - 1;
   return {
@@ -59,14 +59,29 @@ export function summarize(
     initial,
     restore: { source, title, model: c.model, ids: c.ids, generatedFrom: c.generatedFrom },
     // the capture's generated tokens are the request's, in order; provenance covers those shown
-    origins: provenance.slice(0, c.seqLen - c.generatedFrom).map((t, i) => ({
-      position: c.generatedFrom + i,
-      kind: t.kind,
-      weight: t.weight,
-      p: t.p,
-      ...(t.source ? { source: t.source } : {}),
-    })),
+    origins: (provenance ?? [])
+      .filter((t) => c.generatedFrom + t.token < c.seqLen)
+      .map((t) => ({
+        position: c.generatedFrom + t.token,
+        kind: t.kind,
+        weight: t.weight,
+        p: t.p,
+        ...(t.source ? { source: t.source } : {}),
+      })),
+    ...(provenance ? { ghost: ghostSpan(c, provenance) } : {}),
   };
+}
+
+/**
+ * The generated positions whose text is in the ghost text: those with provenance. Before them,
+ * tokens that only re-type the healed end of the prefix; after them, what the line rule, the
+ * guards or the confidence gate cut (a hidden suggestion shows none: an empty span).
+ */
+function ghostSpan(c: AttentionCapture, provenance: readonly { token: number }[]): { from: number; to: number } {
+  const first = provenance.length ? provenance[0].token : 0;
+  const last = provenance.length ? provenance[provenance.length - 1].token + 1 : 0;
+  const from = Math.min(c.seqLen, c.generatedFrom + first);
+  return { from, to: Math.max(from, Math.min(c.seqLen, c.generatedFrom + last)) };
 }
 
 /** The lens rows of one position, or why there are none. */

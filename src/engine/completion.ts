@@ -69,6 +69,8 @@ export interface CompletionRequest extends RequestOptions {
 
 /** Where one token of a suggestion came from. */
 export interface TokenProvenance {
+  /** Index of the token in the result's `tokens` (the first ones may only re-type the healed text, and have no entry). */
+  token: number;
   text: string;
   kind: 'model' | 'cache';
   /** The cache's weight λ at this step. */
@@ -302,13 +304,14 @@ function provenanceOf(
   const ends: number[] = [];
   const offset = sources?.ids.length ?? 0; // the cache's sequence is sources, then the prompt, then the output
   let at = -prompt.healText.length; // the healed text is generated again but not shown
-  for (const step of result.steps) {
+  for (const [token, step] of result.steps.entries()) {
     if (at >= shown) break;
     const text = model.tokenizer.tokenText(step.id);
     at += text.length;
     if (at <= 0) continue; // all of it re-types what the user typed: not the model's suggestion
     const s = step.source;
     const entry: TokenProvenance = {
+      token,
       text,
       kind: s?.kind ?? 'model',
       weight: s?.weight ?? 0,

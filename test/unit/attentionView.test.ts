@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mapBySearch, mapFromStart, tintLevels } from '../../src/attention/sourceMap';
+import { summarize } from '../../src/attention/viewData';
+import type { AttentionCapture } from '../../src/engine/attention/types';
 import { processedDistribution } from '../../webview/attention/distribution';
 import { isViewToHost } from '../../webview/attention/protocol';
 
@@ -120,5 +122,60 @@ describe('attention view protocol', () => {
     assert.ok(!isViewToHost({ type: 'run', command: 'workbench.action.quit' }));
     assert.ok(!isViewToHost({ type: 'select', captureId: 1, position: '3', pin: true, rollout: false }));
     assert.ok(!isViewToHost(null));
+  });
+});
+
+describe('a completion in the Attention view', () => {
+  // a capture of 10 prompt tokens and 6 generated ones; only the fields summarize() reads
+  const capture = {
+    generatedFrom: 10,
+    seqLen: 16,
+    ids: Array.from({ length: 16 }, (_, i) => i),
+    labels: Array.from({ length: 16 }, (_, i) => `t${i}`),
+    special: Array.from({ length: 16 }, () => false),
+    method: { kind: 'softmax', nodes: [] },
+    model: 'tiny',
+    numLayers: 1,
+    numHeads: 1,
+    storage: 'full',
+    queries: [],
+    thumbs: { size: 0, layers: [] },
+    headStats: [],
+    lens: { unavailable: 'not computed' },
+    notices: [],
+    storedBytes: 0,
+    budgetBytes: 0,
+    timings: { totalMs: 1 },
+  } as unknown as AttentionCapture;
+  const origin = (token: number, kind: 'model' | 'cache' = 'model') => ({
+    token,
+    text: 'x',
+    kind,
+    weight: 0.5,
+    p: 0.9,
+  });
+
+  it('places each origin at its own token, after the tokens that only re-type the healed text', () => {
+    // token 0 re-typed the healed end of the prefix; tokens 1–3 are the ghost text; 4–5 were cut
+    const s = summarize(capture, 1, 'completion', 'title', [origin(1, 'cache'), origin(2), origin(3)]);
+    assert.deepEqual(
+      s.origins.map((o) => [o.position, o.kind]),
+      [
+        [11, 'cache'],
+        [12, 'model'],
+        [13, 'model'],
+      ],
+    );
+    assert.deepEqual(s.ghost, { from: 11, to: 14 });
+  });
+
+  it('marks every generated token as outside the ghost text when the suggestion was hidden', () => {
+    const s = summarize(capture, 1, 'completion', 'title', []);
+    assert.deepEqual(s.ghost, { from: 10, to: 10 });
+    assert.deepEqual(s.origins, []);
+  });
+
+  it('has no ghost span for what is not a completion', () => {
+    assert.equal(summarize(capture, 1, 'selection', 'title').ghost, undefined);
   });
 });

@@ -162,6 +162,8 @@ describe(
         tok.tokenText(r.steps[healedOnly].id),
         'provenance lists only tokens of the shown text',
       );
+      assert.equal(r.provenance[0].token, healedOnly, "each entry names its token's index in `tokens`");
+      for (const t of r.provenance) assert.equal(tok.tokenText(r.tokens[t.token]), t.text);
       assert.ok(
         r.text.startsWith('ration'),
         `hidden: ${JSON.stringify(r.hidden)}, confidence ${JSON.stringify(r.confidence)}`,

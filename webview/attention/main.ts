@@ -23,7 +23,7 @@ import {
   type ViewCommand,
   type ViewToHost,
 } from './protocol';
-import { originText, TokenStrip } from './strip';
+import { ghostNote, originText, TokenStrip } from './strip';
 
 registerToolkit();
 const send = (m: ViewToHost) => post(m);
@@ -237,8 +237,12 @@ function paint(): void {
 function renderOrigin(c: CaptureSummary, p: number): void {
   const o = c.origins.find((x) => x.position === p);
   originNote.replaceChildren();
-  originNote.hidden = !o;
-  if (!o) return;
+  const outside = c.ghost && p >= c.generatedFrom ? ghostNote(p, c.ghost) : '';
+  originNote.hidden = !o && !outside;
+  if (!o) {
+    if (outside) originNote.append(`Token #${p}: generated${outside}.`);
+    return;
+  }
   originNote.append(el('span', o.kind === 'cache' ? 'copied-label' : '', `Token #${p}: ${originText(o)}.`));
   const src = o.source;
   if (o.kind === 'cache' && src?.path && src.line !== undefined) {

@@ -68,6 +68,12 @@ export interface CaptureSummary {
   restore: RestoreSource;
   /** Per generated token of a completion: model or copy cache, and what was copied. */
   origins: TokenOrigin[];
+  /**
+   * For a completion, the positions [from, to) of the generated tokens in its ghost text: those
+   * before re-type the healed end of what was typed, those after were cut (the line rule, a guard,
+   * the confidence gate). Absent for explanations and selections.
+   */
+  ghost?: { from: number; to: number };
 }
 
 export interface LensData {

@@ -52,7 +52,9 @@ export class TokenStrip {
       if (recorded && !recorded.has(i)) s.classList.add('norows');
       const origin = origins.get(i);
       if (origin?.kind === 'cache') s.classList.add('copied');
-      s.dataset.base = `#${i} ${JSON.stringify(label)}${i >= c.generatedFrom ? ' (generated)' : ''}${origin ? ` — ${originText(origin)}` : ''}`;
+      const outside = i >= c.generatedFrom && c.ghost ? ghostNote(i, c.ghost) : '';
+      if (outside) s.classList.add('cut');
+      s.dataset.base = `#${i} ${JSON.stringify(label)}${i >= c.generatedFrom ? ` (generated${outside})` : ''}${origin ? ` — ${originText(origin)}` : ''}`;
       return s;
     });
     this.el.replaceChildren(...this.spans);
@@ -89,6 +91,13 @@ export class TokenStrip {
     const t = target as HTMLElement | null;
     return t?.dataset?.i !== undefined ? Number(t.dataset.i) : -1;
   }
+}
+
+/** Why a generated token is not in the ghost text ('' when it is). */
+export function ghostNote(i: number, ghost: { from: number; to: number }): string {
+  if (i < ghost.from) return '; not in the ghost text: it re-types the end of what you typed (token healing)';
+  if (i >= ghost.to) return '; not in the ghost text: cut by the line rule, a guard or the confidence gate';
+  return '';
 }
 
 /** Where a generated token came from, in words: "copied from src/util.ts:42 (cache weight 0.81)". */
