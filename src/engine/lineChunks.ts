@@ -95,14 +95,7 @@ export class PieceCache {
 
   constructor(private readonly maxPieces = 2048) {}
 
-  /** ids of `text` = the ids of its pieces joined, each piece encoded once while it stays cached. */
-  encode(pieces: readonly string[], encodePiece: (piece: string) => number[]): number[] {
-    const out: number[] = [];
-    for (const piece of pieces) for (const id of this.idsOf(piece, encodePiece)) out.push(id);
-    return out;
-  }
-
-  /** The ids of one piece (the cached array: callers must not change it). */
+  /** The ids of one piece, encoded once while it stays cached (the cached array: callers must not change it). */
   idsOf(piece: string, encodePiece: (piece: string) => number[]): readonly number[] {
     let ids = this.recent.get(piece);
     if (!ids) {

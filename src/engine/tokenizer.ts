@@ -24,9 +24,10 @@ export class TextTokenizer {
   private readonly textCache = new Map<number, string>();
   /** Byte-level tokens' bytes (null: not a byte-level token). */
   private readonly bytesCache = new Map<number, Uint8Array | null>();
-  /** Ids of recently encoded lines (see lineChunks.ts); only when `lineCut` keeps encoding exact. */
-  private readonly pieces = new PieceCache();
-  /** The last few long texts' ids, for the next request's same text with a change near its end. */
+  /**
+   * The last few long texts' ids and recently encoded lines' ids (see lineChunks.ts), for the next
+   * request's same text with a change near its end; only when `lineCut` keeps encoding exact.
+   */
   private readonly incremental?: IncrementalEncoder;
 
   private constructor(
@@ -53,7 +54,7 @@ export class TextTokenizer {
     this.eosToken = tokenText(config.eos_token);
     this.bosToken = tokenText(config.bos_token);
     this.addBosToken = config.add_bos_token === true;
-    if (lineCut) this.incremental = new IncrementalEncoder(lineCut, this.pieces);
+    if (lineCut) this.incremental = new IncrementalEncoder(lineCut, new PieceCache());
   }
 
   static load(files: Pick<ModelFiles, 'tokenizerPath' | 'tokenizerConfigPath'>): TextTokenizer {

@@ -129,7 +129,15 @@ describe('line-cached encoding', () => {
   }
 
   it('encodes each piece once while it stays cached, and forgets pieces unused for a while', () => {
-    const cache = new PieceCache(4);
+    const pieceCache = new PieceCache(4);
+    // the ids of pieces joined, as the incremental encoder reads them
+    const cache = {
+      encode: (pieces: string[], encodePiece: (p: string) => number[]) =>
+        pieces.flatMap((p) => pieceCache.idsOf(p, encodePiece)),
+      get size() {
+        return pieceCache.size;
+      },
+    };
     const calls: string[] = [];
     const enc = (p: string) => (calls.push(p), [p.length]);
     assert.deepEqual(cache.encode(['a\n', 'bb\n', 'a\n'], enc), [2, 3, 2]);
