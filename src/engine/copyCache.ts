@@ -107,6 +107,8 @@ export class CopyCache {
   /** predict()'s visited occurrences: visitedAt[p] === stamp when p was seen in this call. */
   private visitedAt = new Int32Array(0);
   private stamp = 0;
+  /** predict()'s per-candidate lists, reused: it runs every decode step. */
+  private readonly scratch = { ids: [] as number[], mass: [] as number[], from: [] as number[], lens: [] as number[] };
 
   get length(): number {
     return this.seq.length;
@@ -165,10 +167,9 @@ export class CopyCache {
       this.visitedAt = grown;
     }
     const visited = this.visitedAt;
-    const ids: number[] = [];
-    const mass: number[] = [];
-    const from: number[] = [];
-    const lens: number[] = [];
+    // per distinct next token: its id, summed weight, best source and that source's match length
+    const { ids, mass, from, lens } = this.scratch;
+    ids.length = mass.length = from.length = lens.length = 0;
     let total = 0;
     let longest = 0;
     let reach = 0; // the most matched tokens of any occurrence that lie in the prompt

@@ -329,13 +329,15 @@ export class DecoderModel {
       const row: StepLogits = { logits: data.subarray(r * vocab, (r + 1) * vocab) };
       if (summary) {
         row.logSumExp = (out[SUMMARY_OUTPUTS.logSumExp].data as Float32Array)[r];
-        row.topIds = Array.from(
-          (out[SUMMARY_OUTPUTS.topIds].data as BigInt64Array).subarray(r * topK, (r + 1) * topK),
-          Number,
-        );
-        row.topLogits = Array.from(
-          (out[SUMMARY_OUTPUTS.topLogits].data as Float32Array).subarray(r * topK, (r + 1) * topK),
-        );
+        // plain loops: no view objects, no callbacks (this runs after every run)
+        const ids = out[SUMMARY_OUTPUTS.topIds].data as BigInt64Array;
+        const values = out[SUMMARY_OUTPUTS.topLogits].data as Float32Array;
+        row.topIds = new Array<number>(topK);
+        row.topLogits = new Array<number>(topK);
+        for (let k = 0; k < topK; k++) {
+          row.topIds[k] = Number(ids[r * topK + k]);
+          row.topLogits[k] = values[r * topK + k];
+        }
       }
       result.push(row);
     }

@@ -7,6 +7,17 @@
 /** Token n-grams this long or longer may appear at most twice in one completion. */
 export const REPEAT_N = 3;
 const REPEAT_MAX = 2;
+/** A trigram of ids below 2^17 fits exactly in a number (51 bits): no string per generated token. */
+const ID_LIMIT = 1 << 17;
+
+function ngramKey(ids: readonly number[], from: number, to: number): number | string {
+  let key = 0;
+  for (let i = from; i < to; i++) {
+    if (ids[i] >= ID_LIMIT || REPEAT_N > 3) return ids.slice(from, to).join(',');
+    key = key * ID_LIMIT + ids[i];
+  }
+  return key;
+}
 
 /**
  * Cuts a completion before the third occurrence of any token trigram (every n-gram with n ≥ 3
@@ -14,7 +25,8 @@ const REPEAT_MAX = 2;
  */
 export class RepetitionGuard {
   private readonly ids: number[] = [];
-  private readonly seen = new Map<string, number>();
+  /** Occurrences per trigram (ngramKey). */
+  private readonly seen = new Map<number | string, number>();
   /** Tokens to keep once `push` returned true. */
   keep = -1;
 
@@ -23,7 +35,7 @@ export class RepetitionGuard {
     this.ids.push(id);
     const n = this.ids.length;
     if (n < REPEAT_N) return false;
-    const key = this.ids.slice(n - REPEAT_N).join(',');
+    const key = ngramKey(this.ids, n - REPEAT_N, n);
     const count = (this.seen.get(key) ?? 0) + 1;
     this.seen.set(key, count);
     if (count <= REPEAT_MAX) return false;

@@ -14,6 +14,8 @@ import { emptyData, KvCache, type KvData } from './kvCache';
 import { makeTensor, type Tensor } from './ort';
 
 const INITIAL_CAPACITY = 256;
+/** Values per head up to which update() copies in a loop (a few decode rows). */
+const SMALL_COPY = 512;
 
 export class AppendKvCache extends KvCache {
   private buffers: KvData[];
@@ -58,9 +60,15 @@ export class AppendKvCache extends KvCache {
       if (rows !== n) throw this.mismatch(at + rows);
       const src = fresh.data as KvData;
       const dst = this.buffers[i];
-      // head h's n new rows go after its `at` used ones
-      for (let h = 0; h < kvHeads; h++)
-        dst.set(src.subarray(h * n * headDim, (h + 1) * n * headDim), (h * capacity + at) * headDim);
+      const width = n * headDim;
+      // head h's n new rows go after its `at` used ones; a decode step's one row (headDim values)
+      // is copied in a loop, which allocates no view (set() of a subarray made 2 per head)
+      for (let h = 0; h < kvHeads; h++) {
+        const from = h * width;
+        const to = (h * capacity + at) * headDim;
+        if (width > SMALL_COPY) dst.set(src.subarray(from, from + width), to);
+        else for (let j = 0; j < width; j++) dst[to + j] = src[from + j];
+      }
     }
     this.tokens.push(...added);
   }
