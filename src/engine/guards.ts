@@ -7,14 +7,16 @@
 /** Token n-grams this long or longer may appear at most twice in one completion. */
 export const REPEAT_N = 3;
 const REPEAT_MAX = 2;
-/** A trigram of ids below 2^17 fits exactly in a number (51 bits): no string per generated token. */
-const ID_LIMIT = 1 << 17;
+/** Ids below 2^17 (any vocabulary this size or smaller): a trigram of them is one exact number (51 bits). */
+const ID_BITS = 17;
 
+/** The guard's key for ids[from, to): a number where it fits exactly (no string per generated token), else a string. */
 function ngramKey(ids: readonly number[], from: number, to: number): number | string {
+  if ((to - from) * ID_BITS > 53) return ids.slice(from, to).join(',');
   let key = 0;
   for (let i = from; i < to; i++) {
-    if (ids[i] >= ID_LIMIT || REPEAT_N > 3) return ids.slice(from, to).join(',');
-    key = key * ID_LIMIT + ids[i];
+    if (ids[i] >= 2 ** ID_BITS) return ids.slice(from, to).join(',');
+    key = key * 2 ** ID_BITS + ids[i];
   }
   return key;
 }

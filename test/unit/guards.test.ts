@@ -46,6 +46,23 @@ describe('repetition guard', () => {
     );
   });
 
+  it('tells trigrams apart for any vocabulary size (ids past 2^17 and mixed with small ones)', () => {
+    const big = 200_000; // a large vocabulary's ids
+    assert.deepEqual(runGuard([big, big + 1, 5, big, big + 1, 5, big, big + 1, 5]), { stoppedAt: 8, keep: 6 });
+    assert.deepEqual(runGuard([0, 1, big, 0, 1, big + 1, 0, 1, big + 2]), { stoppedAt: -1, keep: -1 });
+    assert.deepEqual(
+      runGuard([1, 2, 131_071, 1, 2, 131_071, 1, 2, 131_071]),
+      { stoppedAt: 8, keep: 6 },
+      'the largest id kept as a number',
+    );
+    // packed as 17-bit digits, an id of 2^17 would carry into the next: [1, 0, 2^17] would read as [1, 1, 0]
+    assert.deepEqual(
+      runGuard([1, 0, 131_072, 9, 1, 1, 0, 9, 1, 1, 0]),
+      { stoppedAt: -1, keep: -1 },
+      '[1, 0, 2^17] once and [1, 1, 0] twice are not three of one trigram',
+    );
+  });
+
   it('hasRepeatedNgram says whether any n-gram (n ≥ 3) occurs three times', () => {
     assert.equal(REPEAT_N, 3);
     assert.equal(hasRepeatedNgram([1, 2, 3, 4, 1, 2, 3, 5, 1, 2, 3]), true);
