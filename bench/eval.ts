@@ -11,6 +11,10 @@
  *   npm run eval -- --no-tokens         line completion only (nothing written)
  *   npm run eval -- --quant             the quantization table instead (quant stage, below)
  *   npm run eval -- --data DIR          another recipe data folder (corpus/, tokens/)
+ *   npm run eval -- --split valid       the valid split's cases (for fitting: bench/fitJudge.ts), nothing written
+ *   npm run eval -- --stages final      only the last two completion stages (copied line, judge)
+ *   npm run eval -- --jsonl FILE        every case of the final stage to FILE (default with a full
+ *                                       run: bench/results/eval-cases.jsonl)
  *
  * Needs models/recipe/data/ (corpus.py, then prepare_data.py): test.jsonl for the test split and
  * tokens/train.bin for the n-gram's counts.
@@ -42,6 +46,7 @@ import { embeddedModelDir } from '../src/engine/embedded';
 import { Engine } from '../src/engine/engine';
 import { DTYPE_SUFFIX, listOnnxFiles } from '../src/engine/modelFolder';
 import { logSoftmax } from '../src/engine/sampling';
+import { caseRows, lostCasesMarkdown } from './evalCases';
 import { gateDefault, gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
 import { sampleLineCases, type CutKind, type TestFile } from './lineCases';
 import { surprisalEval } from './surprisalEval';
@@ -64,6 +69,8 @@ const GATE_THRESHOLDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
  * (evalTables.ts gateDefault); the issue's floor for shown suggestions is the same 0.5.
  */
 const GATE_TARGET = 0.5;
+/** Cases lost to the copy baseline listed in eval.md. */
+const LOST_CASES = 20;
 
 function readJsonl<T>(file: string): T[] {
   return fs
@@ -167,12 +174,16 @@ async function main(): Promise<void> {
       quant: { type: 'boolean' },
       cases: { type: 'string' },
       'no-tokens': { type: 'boolean' },
+      split: { type: 'string' },
+      stages: { type: 'string' },
+      jsonl: { type: 'string' },
     },
   });
   const root = path.resolve(__dirname, '..', '..');
   const dir = path.resolve(values.model ?? embeddedModelDir(__dirname));
   const data = path.resolve(values.data ?? path.join(root, 'models', 'recipe', 'data'));
-  const testPath = path.join(data, 'corpus', 'test.jsonl');
+  const split = values.split ?? 'test';
+  const testPath = path.join(data, 'corpus', `${split}.jsonl`);
   const trainBin = path.join(data, 'tokens', 'train.bin');
   for (const f of [testPath, trainBin]) {
     if (!fs.existsSync(f))
@@ -180,7 +191,8 @@ async function main(): Promise<void> {
   }
   if (values.quant) return quantStage(dir, data);
   const quick = values.quick ?? false;
-  const write = !quick && !values.cases && !values['no-tokens'];
+  const write = !quick && !values.cases && !values['no-tokens'] && split === 'test' && !values.stages;
+  const stages = values.stages === 'final' ? STAGES.slice(-2) : STAGES;
   const allFiles = readJsonl<TestFile>(testPath);
   const perKind = Number(values.cases ?? (quick ? 100 : CASES));
   const cases = [
@@ -211,9 +223,16 @@ async function main(): Promise<void> {
       label: `${path.basename(values.before)} (before)`,
       engine: await Engine.load(path.resolve(values.before)),
     });
-  const outputs = await runLineCases(models, ngram, allFiles, cases, (done) => {
-    if (done % 100 === 0) console.error(`  line completion ${done}/${cases.length} (${elapsed()})`);
-  });
+  const outputs = await runLineCases(
+    models,
+    ngram,
+    allFiles,
+    cases,
+    (done) => {
+      if (done % 100 === 0) console.error(`  line completion ${done}/${cases.length} (${elapsed()})`);
+    },
+    stages,
+  );
   const scores = new Map<string, SystemScores>();
   for (const [system, outs] of outputs) {
     const byKind = (k: CutKind | 'all') =>
@@ -229,14 +248,20 @@ async function main(): Promise<void> {
       );
     scores.set(system, { all: byKind('all'), mid: byKind('mid'), start: byKind('start') } as SystemScores);
   }
-  const final = `${label}: ${STAGES[STAGES.length - 1].name}`;
+  const final = `${label}: ${stages[stages.length - 1].name}`;
+  const rows = caseRows(cases, allFiles, outputs.get(final)!, outputs.get('copy (repository)')!);
+  const jsonl = values.jsonl ?? (write ? path.join(root, 'bench', 'results', 'eval-cases.jsonl') : undefined);
+  if (jsonl) fs.writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const withCopy = rows.filter((r) => r.copy !== '');
+  const emptyWhereCopy = withCopy.filter((r) => r.pipeline === '').length / Math.max(1, withCopy.length);
   const gate = gateTable(outputs.get(final)!, cases, 'min', GATE_THRESHOLDS);
   const gateMean = gateTable(outputs.get(final)!, cases, 'mean', GATE_THRESHOLDS);
   const gateFirst = gateTable(outputs.get(final)!, cases, 'first', GATE_THRESHOLDS);
   const gateBoth = gateTable(outputs.get(final)!, cases, 'both', GATE_THRESHOLDS);
   const chosen = gateDefault(gate, GATE_TARGET);
   console.error(`surprisal of injected changes (${elapsed()})`);
-  const surprising = await surprisalEval(model, allFiles, quick ? 40 : 300, SEED);
+  // a run of some stages only (fitting, a quick look) skips it
+  const surprising = await surprisalEval(model, allFiles, values.stages ? 0 : quick ? 40 : 300, SEED);
   const examples = cases.slice(0, 12).map((c, i) => ({
     kind: c.kind,
     target: c.target,
@@ -294,8 +319,11 @@ async function main(): Promise<void> {
       : '',
     `### Line completion, repository setting\n\n${cases.length} cases (seed ${SEED}): ${perKind} cut inside a line, ${perKind} at the start of a line after Enter; the workspace is the package's other files in the test split. Edit similarity (ES) and exact match (EM) of the first line.\n`,
     lineTable(scores, cases),
+    `\nEmpty suggestions (${final}, no gate) where the copy baseline has an answer: ${(100 * emptyWhereCopy).toFixed(1)}% of ${withCopy.length}.\n`,
     `\n### Confidence gate (${final})\n\nA suggestion is shown when every one of its tokens has at least the threshold's probability; the default is the lowest threshold whose net worth, shown share × (edit similarity of shown − ${GATE_TARGET}), is within 5% of the best: a shown suggestion earns what it gets right beyond half the line and costs what it misses below it, and among thresholds about as good the one that shows the most wins.\n`,
     gateMarkdown(gate, chosen, GATE_TARGET),
+    `\n### The ${LOST_CASES} cases lost to the copy baseline by the widest margin\n\nEvery case, with the judge's candidates and their scores: \`bench/results/eval-cases.jsonl\`.\n`,
+    lostCasesMarkdown(rows, LOST_CASES),
     `\n### What the model did not expect\n\n${surprising.functions} functions of the test split, each with one change in its code (a swapped operator or literal, or two letters swapped in a name it used earlier; the kind drawn first). The change is among the three most surprising words of the function (surprisal under the model mixed with the copy cache, the file before it as context) in **${(100 * surprising.top3).toFixed(0)}%** of them; three words picked at random would be ${(100 * surprising.chance).toFixed(0)}%. By kind: ${Object.entries(
       surprising.byKind,
     )

@@ -7,14 +7,16 @@
  *   stages             Glassbox's completion pipeline with one more part switched on per stage, so
  *                      each part's gain is measured on its own (STAGES below), on every model given
  *
- * Completions run as the extension runs them: the window around the cursor and the snippet query
- * of src/engine/context/cursorContext.ts, the package's other files (and the file itself outside
- * the window) as the workspace index, a 1,024-token prompt budget, greedy, stopped at the newline
- * (the editor's bracket rule is off: it assumes auto-closed brackets; the rest of the line is
- * what is scored).
+ * Completions run as the extension runs them, through its entry point (src/engine/context/
+ * cursorCompletion.ts): the document as the editor holds it (the rest of the cursor's line not
+ * typed yet), the package's other files and that document as the workspace index, a 1,024-token
+ * prompt budget, greedy, the editor's shaping (a line, or a block at a multi-line spot); the first
+ * line is scored. The gate is applied afterwards from each output's confidence (gateTable).
  */
 import type { CompletionResult } from '../src/engine/completion';
-import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
+import type { CompletionRequest } from '../src/engine/completion';
+import { answerQueries, stringSource, type ContextQueries } from '../src/engine/context/cursorContext';
+import { completeAtCursor } from '../src/engine/context/cursorCompletion';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
 import type { Engine } from '../src/engine/engine';
 import { hasRepeatedNgram } from '../src/engine/guards';
@@ -26,7 +28,7 @@ export const BUDGET = 1024;
 export const MAX_LINE_TOKENS = 64;
 const EOT = '<|endoftext|>';
 
-interface Stage {
+export interface Stage {
   name: string;
   context: boolean;
   heal: boolean;
@@ -36,11 +38,22 @@ interface Stage {
   guards: boolean;
   /** The copied line as a second candidate (src/engine/copyLine.ts). */
   copyLine: boolean;
+  /** The model judges its own line against the lines copying gives (src/engine/lineJudge.ts). */
+  judge: boolean;
 }
 
 /** Cumulative: each stage adds one part to the one before. */
 export const STAGES: Stage[] = [
-  { name: 'model alone', context: false, heal: false, copy: false, sources: false, guards: false, copyLine: false },
+  {
+    name: 'model alone',
+    context: false,
+    heal: false,
+    copy: false,
+    sources: false,
+    guards: false,
+    copyLine: false,
+    judge: false,
+  },
   {
     name: '+ repository context',
     context: true,
@@ -49,8 +62,18 @@ export const STAGES: Stage[] = [
     sources: false,
     guards: false,
     copyLine: false,
+    judge: false,
   },
-  { name: '+ token healing', context: true, heal: true, copy: false, sources: false, guards: false, copyLine: false },
+  {
+    name: '+ token healing',
+    context: true,
+    heal: true,
+    copy: false,
+    sources: false,
+    guards: false,
+    copyLine: false,
+    judge: false,
+  },
   {
     name: '+ copy cache (prompt)',
     context: true,
@@ -59,6 +82,7 @@ export const STAGES: Stage[] = [
     sources: false,
     guards: false,
     copyLine: false,
+    judge: false,
   },
   {
     name: '+ copy sources (file, workspace)',
@@ -68,18 +92,40 @@ export const STAGES: Stage[] = [
     sources: true,
     guards: false,
     copyLine: false,
+    judge: false,
   },
-  { name: '+ guards', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: false },
-  { name: '+ copied line', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: true },
+  {
+    name: '+ guards',
+    context: true,
+    heal: true,
+    copy: true,
+    sources: true,
+    guards: true,
+    copyLine: false,
+    judge: false,
+  },
+  {
+    name: '+ copied line',
+    context: true,
+    heal: true,
+    copy: true,
+    sources: true,
+    guards: true,
+    copyLine: true,
+    judge: false,
+  },
+  { name: '+ judge', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: true, judge: true },
 ];
 
 /** One system's output on one case, with what the gate and the guards need. */
-interface CaseOutput {
+export interface CaseOutput {
   text: string;
   /** Geometric-mean, least and first token probability of the shown tokens (model systems). */
   confidence?: { mean: number; min: number; first: number };
   /** A token trigram occurs three times in the output. */
   repeats: boolean;
+  /** The lines the judge weighed (the judge stage). */
+  candidates?: CompletionResult['candidates'];
 }
 
 export interface ModelUnderTest {
@@ -87,8 +133,13 @@ export interface ModelUnderTest {
   engine: Engine;
 }
 
-/** The package's workspace: its files in the test split, in one snippet index (built once per package). */
-class Workspaces {
+/**
+ * The package's workspace: its files in the test split, in one snippet index (built once per
+ * package). While a case runs, its own file in the index is the case's document (the rest of the
+ * cursor's line not typed yet), exactly what `glassbox complete` indexes for the file it completes:
+ * the original text would let copy sources quote the answer.
+ */
+export class Workspaces {
   private readonly byPackage = new Map<string, number[]>();
   private cached: { pkg: string; index: SnippetIndex } | null = null;
 
@@ -100,7 +151,19 @@ class Workspaces {
     });
   }
 
-  index(pkg: string): SnippetIndex {
+  /** Runs `fn` with the package's index holding `doc` as the text of file `file`. */
+  async withDocument<T>(file: number, doc: string, fn: (index: SnippetIndex) => Promise<T>): Promise<T> {
+    const f = this.files[file];
+    const index = this.index(f.package);
+    index.setFile(f.path, doc);
+    try {
+      return await fn(index);
+    } finally {
+      index.setFile(f.path, f.text);
+    }
+  }
+
+  private index(pkg: string): SnippetIndex {
     if (this.cached?.pkg !== pkg) {
       const index = new SnippetIndex();
       for (const i of this.byPackage.get(pkg) ?? []) index.setFile(this.files[i].path, this.files[i].text);
@@ -117,6 +180,42 @@ class Workspaces {
   }
 }
 
+/** The request a stage makes at a case's cursor, through the product's entry point (cursorCompletion.ts). */
+export async function stageRequest(
+  stage: Stage,
+  index: SnippetIndex,
+  path: string,
+  c: Pick<LineCase, 'prefix' | 'suffix' | 'line'>,
+): Promise<CompletionRequest> {
+  const workspace = {
+    query: (q: ContextQueries) => {
+      const found = answerQueries(index, q);
+      return stage.context ? { snippets: found.snippets, copySources: stage.sources ? found.copySources : [] } : null;
+    },
+  };
+  let request!: CompletionRequest;
+  await completeAtCursor(
+    async (req) => (request = req),
+    // the document as the user has it: the rest of the cursor's line is not typed yet
+    { doc: stringSource(c.prefix + c.suffix), line: c.line, offset: c.prefix.length, path },
+    workspace,
+    {
+      budgetTokens: BUDGET,
+      showPath: stage.context,
+      // the editor's request (src/completion/provider.ts): its shaping, multi-line spots included
+      maxNewTokens: MAX_LINE_TOKENS,
+      temperature: 0,
+      steps: false,
+      heal: stage.heal,
+      copy: stage.copy,
+      guards: stage.guards,
+      copyLine: stage.copyLine,
+      judge: stage.judge,
+    },
+  );
+  return request;
+}
+
 /** Runs one stage of one model on a case. */
 async function runStage(
   engine: Engine,
@@ -126,35 +225,13 @@ async function runStage(
   c: LineCase,
 ): Promise<CaseOutput> {
   const f = files[c.file];
-  // the document as the user has it: the rest of the cursor's line is not typed yet
-  const doc = stringSource(c.prefix + c.suffix);
-  const { window: w, queries } = cursorQueries(doc, c.line, c.prefix.length, f.path, BUDGET);
-  const index = ws.index(f.package);
-  const found = answerQueries(index, queries);
-  const snippets = stage.context ? found.snippets : undefined;
-  const copySources = stage.sources ? found.copySources : undefined;
-  const r: CompletionResult = await engine.complete({
-    prefix: w.prefix,
-    suffix: w.suffix,
-    path: stage.context ? f.path : undefined,
-    startLine: w.startLine,
-    snippets,
-    copySources,
-    budgetTokens: BUDGET,
-    maxNewTokens: MAX_LINE_TOKENS,
-    shaping: false,
-    multiline: false,
-    stopStrings: ['\n'],
-    temperature: 0,
-    heal: stage.heal,
-    copy: stage.copy,
-    guards: stage.guards,
-    copyLine: stage.copyLine,
-  });
+  const req = await ws.withDocument(c.file, c.prefix + c.suffix, (index) => stageRequest(stage, index, f.path, c));
+  const r: CompletionResult = await engine.complete(req);
   return {
     text: firstLine(r.text),
     confidence: { mean: r.confidence.mean, min: r.confidence.min, first: r.confidence.first },
     repeats: hasRepeatedNgram(engine.model.tokenizer.encode(r.text)),
+    candidates: r.candidates,
   };
 }
 
@@ -174,10 +251,11 @@ function ngramLine(ngram: KneserNey4, tok: TextTokenizer, prefix: string): strin
 /** outputs[system][case] for the baselines and every stage of every model. */
 export async function runLineCases(
   models: ModelUnderTest[],
-  ngram: KneserNey4,
+  ngram: KneserNey4 | null,
   files: TestFile[],
   cases: LineCase[],
   progress: (done: number) => void,
+  stages: readonly Stage[] = STAGES,
 ): Promise<Map<string, CaseOutput[]>> {
   const ws = new Workspaces(files);
   const out = new Map<string, CaseOutput[]>();
@@ -198,9 +276,9 @@ export async function runLineCases(
     const text = (t: string) => ({ text: t, repeats: hasRepeatedNgram(tok.encode(t)) });
     row.set('copy (file)', text(copyBaseline(c.prefix, c.suffix)));
     row.set('copy (repository)', text(copyBaseline(c.prefix, c.suffix, ws.others(c.file))));
-    row.set('4-gram KN', text(ngramLine(ngram, tok, c.prefix)));
+    if (ngram) row.set('4-gram KN', text(ngramLine(ngram, tok, c.prefix)));
     for (const m of models)
-      for (const s of STAGES) row.set(`${m.label}: ${s.name}`, await runStage(m.engine, s, files, ws, c));
+      for (const s of stages) row.set(`${m.label}: ${s.name}`, await runStage(m.engine, s, files, ws, c));
     results[i] = row;
     progress(++done);
   }

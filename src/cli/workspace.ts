@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_MIN_CONFIDENCE, type CompletionResult } from '../engine/completion';
-import { answerQueries, cursorQueries, stringSource } from '../engine/context/cursorContext';
+import { answerQueries, stringSource } from '../engine/context/cursorContext';
+import { completeAtCursor } from '../engine/context/cursorCompletion';
 import { SnippetIndex } from '../engine/context/snippetIndex';
 import { isInside, scanWorkspace, type ScanReport } from '../engine/context/workspaceScan';
 import type { Engine } from '../engine/engine';
@@ -19,6 +20,9 @@ export interface WorkspaceContextInfo {
   snippets: { path: string; startLine: number; endLine: number; score: number }[];
   copySources: { path: string; startLine: number }[];
 }
+
+/** The prompt budget, as the extension's default glassbox.contextTokens. */
+const CONTEXT_TOKENS = 1024;
 
 interface CompleteOptions {
   /** Folder to use as the workspace; undefined: the file's git root or folder; null: none. */
@@ -46,32 +50,31 @@ export async function completeInWorkspace(
   const index = new SnippetIndex();
   let scan: ScanReport | undefined;
   if (root) scan = await scanWorkspace({ root }, (p, t) => index.setFile(p, t));
-  index.setFile(rel, text); // what was passed, even if the scan skipped it
-  const { window: w, queries } = cursorQueries(stringSource(text), line - 1, at, rel, 1024);
-  const found = answerQueries(index, queries);
-  const r = await engine.complete({
-    prefix: w.prefix,
-    suffix: w.suffix,
-    path: rel,
-    startLine: w.startLine,
-    snippets: found.snippets,
-    copySources: found.copySources,
-    maxNewTokens: o.maxNewTokens,
-    minConfidence: o.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
-  });
+  index.setFile(rel, text); // the document as passed, even if the scan skipped it or read it otherwise
+  const { result: r, found } = await completeAtCursor(
+    (req) => engine.complete(req),
+    { doc: stringSource(text), line: line - 1, offset: at, path: rel },
+    { query: (q) => answerQueries(index, q) },
+    {
+      budgetTokens: CONTEXT_TOKENS,
+      maxNewTokens: o.maxNewTokens,
+      minConfidence: o.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
+    },
+  );
+  const context = found ?? { snippets: [], copySources: [] };
   return {
     ...r,
     context: {
       workspace: root,
       path: rel,
       scan: scan && { files: scan.files, entries: scan.entries, stopped: scan.stopped, ms: Math.round(scan.ms) },
-      snippets: found.snippets.map((s) => ({
+      snippets: context.snippets.map((s) => ({
         path: s.path,
         startLine: s.startLine,
         endLine: s.endLine,
         score: Math.round(s.score * 1000) / 1000,
       })),
-      copySources: found.copySources.map((s) => ({ path: s.path, startLine: s.startLine })),
+      copySources: context.copySources.map((s) => ({ path: s.path, startLine: s.startLine })),
     },
   };
 }

@@ -9,7 +9,8 @@ import { isCancellation } from '../engine/errors';
 import type { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { CompletionCache } from './cache';
-import { cursorQueries, type TextSource } from '../engine/context/cursorContext';
+import type { TextSource } from '../engine/context/cursorContext';
+import { planAtCursor, requestAt } from '../engine/context/cursorCompletion';
 import { AdaptiveDebounce, sleep } from './debounce';
 import type { Snooze } from './snooze';
 import type { WorkspaceContext } from './workspaceContext';
@@ -55,14 +56,11 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
 
     const offset = document.offsetAt(position);
     const filePath = this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
-    const { window: w, queries } = cursorQueries(
-      textSource(document),
-      position.line,
-      offset,
-      filePath,
+    const plan = planAtCursor(
+      { doc: textSource(document), line: position.line, offset, path: filePath },
       config.contextTokens,
     );
-    const { prefix, suffix } = w;
+    const { prefix, suffix } = plan.window;
     const cached = this.cache.lookup(prefix, suffix);
     if (cached !== undefined) return this.items(cached.text, position, cached.requestId);
 
@@ -73,23 +71,17 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
       if (!explicit && !(await sleep(config.debounceMs ?? this.debounce.delay(), controller.signal))) return undefined;
-      const context = await this.workspace.query(queries);
+      const context = await this.workspace.query(plan.queries);
       if (controller.signal.aborted) return undefined;
       const result = await this.host.complete(
-        {
-          prefix,
-          suffix,
-          path: filePath,
-          startLine: w.startLine,
-          snippets: context?.snippets,
-          copySources: context?.copySources,
+        requestAt(plan, context, {
           maxNewTokens: config.maxTokens,
           temperature: config.temperature,
           budgetTokens: config.contextTokens,
           // an explicit request shows what the model has, however unsure
           minConfidence: explicit ? 0 : config.minConfidence,
           steps: false, // per-token records: not shown here, and the costliest part of the reply
-        },
+        }),
         { signal: controller.signal },
       );
       const requestId = result.requestId;

@@ -3,7 +3,7 @@
  * path, FIM with token healing), copy-aware greedy decoding, the editor's shaping, the guards,
  * the confidence gate, and each token's provenance (model or cache, and the copied line).
  */
-import { completionRule, isMultilineSpot, trimAgainstSuffix } from './completionText';
+import { completionRule, isMultilineSpot, trimAgainstSuffix, type TextRule } from './completionText';
 import type { ContextSnippet } from './context/snippetIndex';
 import { CopyCache, spaceInsensitiveIds, type CopyCacheTable } from './copyCache';
 import { copyLine } from './copyLine';
@@ -13,7 +13,10 @@ import type { FimFamily, FimTemplate } from './fim';
 import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment } from './fimPrompt';
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
+import { copyCandidates, type LineCandidate } from './lineCandidates';
+import { judgeLines, type JudgeInput, type JudgedCandidate, type JudgeWeights } from './lineJudge';
 import { StageClock } from './stageClock';
+import { TextStopper } from './stopping';
 import { vocabularyTexts } from './tokenChoice';
 import type { TextTokenizer } from './tokenizer';
 
@@ -51,6 +54,13 @@ export interface CompletionRequest extends RequestOptions {
    * (copyLine.ts; default true); else, and for false, greedy decoding of the mixture.
    */
   copyLine?: boolean;
+  /**
+   * A one-line suggestion is the line the model judges best among its own and the lines copying
+   * gives (lineCandidates.ts, lineJudge.ts; default true; greedy, with the copy cache).
+   */
+  judge?: boolean;
+  /** The judge's weights (default: DEFAULT_JUDGE, fitted on the valid split). */
+  judgeWeights?: JudgeWeights;
   /** Token healing of the prefix's last token (default true). */
   heal?: boolean;
   /** The repetition, line-length and retype guards (default true). */
@@ -99,6 +109,8 @@ export interface CompletionResult extends GenerationResult {
   /** One entry per generated token that is part of the shown text. */
   provenance: TokenProvenance[];
   confidence: Confidence;
+  /** The candidate lines the judge scored, best first (one-line suggestions with the copy cache). */
+  candidates?: JudgedCandidate[] | LineCandidate[];
   /** Set when a guard or the confidence gate hid the suggestion: why, and what was hidden. */
   hidden?: { reason: 'confidence' | 'retype' | 'line_length' | 'declaration'; text: string };
 }
@@ -160,7 +172,11 @@ export async function complete(
   const linePrefix = req.prefix.slice(req.prefix.lastIndexOf('\n') + 1);
   const shaping = req.shaping ?? true;
   const guards = req.guards ?? true;
-  const shape = { linePrefix, multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix) };
+  const shape = {
+    linePrefix,
+    multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix),
+    restOfLine: req.suffix.split('\n', 1)[0],
+  };
   const textRules = [...(shaping ? [completionRule(shape)] : []), ...(req.textRules ?? [])];
   const t1 = performance.now();
   const encodedBefore = tokenizer.encodeMs;
@@ -185,7 +201,7 @@ export async function complete(
         signal: req.signal,
       })
     : null;
-  const result =
+  const produced =
     copied ??
     (await generate(model, prompt.ids, {
       ...req,
@@ -200,6 +216,29 @@ export async function complete(
       healIds: prompt.healIds,
       repetitionGuard: guards,
     }));
+  // in a multi-line spot the first line is judged: a copied line that wins is shown alone
+  const judging = copyCache && sources && greedy && (req.judge ?? true);
+  const judged = judging
+    ? await judgeLine({
+        produced,
+        prefix: req.prefix,
+        suffix: req.suffix,
+        sources: [...(req.copySources ?? []), ...(req.snippets ?? [])],
+        shape: (t) => shapeLine(t, req.stopStrings ?? [], textRules),
+        weights: req.judgeWeights,
+        input: {
+          model,
+          copy: copyCache,
+          base: sources.ids.length + prompt.ids.length,
+          prompt: prompt.ids,
+          healText: prompt.healText,
+          clock,
+          reuseCache: req.reuseCache,
+          signal: req.signal,
+        },
+      })
+    : null;
+  const result = judged?.result ?? produced;
   const shapingStart = performance.now();
   // U+FFFD here means the model produced bytes that are not UTF-8: never insert that into code.
   let text = result.text.replaceAll('\uFFFD', '');
@@ -231,7 +270,54 @@ export async function complete(
     [text, hidden] = ['', { reason: 'confidence', text }];
   clock.add('shaping', performance.now() - shapingStart);
   const steps = req.steps === false ? [] : result.steps;
-  return { ...base, ...result, steps, text, provenance, confidence, ...(hidden ? { hidden } : {}) };
+  return {
+    ...base,
+    ...result,
+    steps,
+    text,
+    provenance,
+    confidence,
+    ...(judged ? { candidates: judged.candidates } : {}),
+    ...(hidden ? { hidden } : {}),
+  };
+}
+
+/** Copy candidates judged beside the pipeline's own line (lineCandidates.ts). */
+const COPY_CANDIDATES = 4;
+
+/**
+ * The pipeline's own line and the lines copying gives, judged by the model (lineJudge.ts): the
+ * result of the best one, and the candidates. When every candidate is the pipeline's own line
+ * there is nothing to judge and no run is made.
+ */
+async function judgeLine(o: {
+  produced: GenerationResult;
+  prefix: string;
+  suffix: string;
+  sources: ContextSnippet[];
+  shape: (text: string) => string;
+  weights?: JudgeWeights;
+  input: JudgeInput;
+}): Promise<{ result: GenerationResult; candidates: JudgedCandidate[] | LineCandidate[] }> {
+  const own = o.produced.text.split('\n')[0].trimEnd();
+  const list: LineCandidate[] = own.trim() ? [{ text: own, origin: 'model', match: 0, votes: 1 }] : [];
+  for (const c of copyCandidates(o.prefix, o.suffix, o.sources, COPY_CANDIDATES)) {
+    const text = o.shape(c.text);
+    const same = list.find((l) => l.text === text);
+    if (same) [same.match, same.votes] = [Math.max(same.match, c.match), same.votes + c.votes];
+    else if (text.trim()) list.push({ ...c, text });
+  }
+  if (list.length === 0 || (list.length === 1 && list[0].origin === 'model'))
+    return { result: o.produced, candidates: list };
+  const { judged, best } = await judgeLines(o.input, list, o.weights);
+  return { result: judged[0].origin === 'model' ? o.produced : best, candidates: judged };
+}
+
+/** A candidate line as the editor's shaping leaves it (stop strings, the bracket and line rules). */
+function shapeLine(text: string, stopStrings: readonly string[], rules: readonly TextRule[]): string {
+  const stops = new TextStopper(stopStrings, rules);
+  stops.push(text);
+  return stops.visible.split('\n')[0].trimEnd();
 }
 
 const COPY_CACHES = new WeakMap<DecoderModel, { table: CopyCacheTable; cache: CopyCache }>();

@@ -13,6 +13,12 @@ interface CompletionShape {
   linePrefix: string;
   /** Multi-line completions are allowed (see isMultilineSpot). */
   multiline: boolean;
+  /**
+   * The cursor's line after the cursor. A one-line completion stops before a bracket that closes
+   * one from before the cursor only when this starts with a closing bracket (the editor closed it
+   * when the opener was typed): at `train(co` with nothing after it, the `)` is part of the answer.
+   */
+  restOfLine?: string;
 }
 
 const OPEN = '([{';
@@ -43,8 +49,9 @@ function indentWidth(s: string): number {
 /** The rule that ends a completion of this shape. */
 export function completionRule(shape: CompletionShape): TextRule {
   const base = indentWidth(shape.linePrefix);
+  const closed = shape.multiline || /^\s*[)\]}]/.test(shape.restOfLine ?? ')');
   return (text) => {
-    const bracket = unmatchedClose(text);
+    const bracket = closed ? unmatchedClose(text) : -1;
     const lineEnd = shape.multiline ? blockEnd(text, base) : text.indexOf('\n');
     const cuts = [bracket, lineEnd].filter((i) => i >= 0);
     if (cuts.length) return { cut: Math.min(...cuts) };

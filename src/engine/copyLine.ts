@@ -17,6 +17,7 @@ import type { DecoderModel } from './decoder';
 import { throwIfAborted } from './errors';
 import { prefill, type GeneratedToken, type GenerationResult } from './generate';
 import { RepetitionGuard } from './guards';
+import { mixtureStep } from './lineJudge';
 import { logSumExp } from './sampling';
 import type { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
@@ -112,25 +113,14 @@ export async function copyLine(input: CopyLineInput): Promise<GenerationResult |
   ];
   const steps: GeneratedToken[] = ids.map((id, i) => {
     const row = rows[i];
-    const lse = row.logSumExp ?? logSumExp(row.logits);
-    const pModel = Math.exp(row.logits[id] - lse);
-    const pred = i === 0 ? line.first : copy.predict();
-    const lambda = pred?.weight ?? 0;
-    const candidate = pred?.candidates.find((c) => c.id === id);
-    const pCache = candidate?.p ?? 0;
-    copy.push(id, true);
-    return {
+    const step = mixtureStep(
+      model.tokenizer,
       id,
-      text: model.tokenizer.tokenText(id),
-      logprob: row.logits[id] - lse,
-      top: [],
-      source: {
-        kind: lambda * pCache > (1 - lambda) * pModel ? 'cache' : 'model',
-        weight: lambda,
-        p: (1 - lambda) * pModel + lambda * pCache,
-        ...(candidate ? { from: candidate.from } : {}),
-      },
-    };
+      row.logits[id] - (row.logSumExp ?? logSumExp(row.logits)),
+      i === 0 ? line.first : copy.predict(),
+    );
+    copy.push(id, true);
+    return step;
   });
   return {
     text: line.text,

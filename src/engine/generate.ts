@@ -103,6 +103,8 @@ interface GenerationTimings {
   draftsKept?: number;
   /** The output is a line the copy cache's match went on with, run once after the prompt (copyLine.ts). */
   copiedLine?: boolean;
+  /** Candidate lines the model judged (lineJudge.ts); the output is the one it chose. */
+  judged?: number;
 }
 
 export interface GenerationResult {

@@ -19,7 +19,11 @@ export async function remoteComplete(
   signal?: AbortSignal,
 ): Promise<CompletionResult> {
   const linePrefix = req.prefix.slice(req.prefix.lastIndexOf('\n') + 1);
-  const rule = completionRule({ linePrefix, multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix) });
+  const rule = completionRule({
+    linePrefix,
+    multiline: req.multiline ?? isMultilineSpot(linePrefix, req.suffix),
+    restOfLine: req.suffix.split('\n', 1)[0],
+  });
   // ends the request once the rule has cut the text: the rest would be thrown away
   const enough = new AbortController();
   const both = signal ? AbortSignal.any([signal, enough.signal]) : enough.signal;

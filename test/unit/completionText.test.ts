@@ -4,8 +4,13 @@ import { completionRule, trimAgainstSuffix } from '../../src/engine/completionTe
 import { TextStopper } from '../../src/engine/stopping';
 
 /** Feeds text through the rule in small chunks, as tokens would arrive. */
-function run(linePrefix: string, multiline: boolean, text: string): { visible: string; streamed: string } {
-  const s = new TextStopper([], [completionRule({ linePrefix, multiline })]);
+function run(
+  linePrefix: string,
+  multiline: boolean,
+  text: string,
+  restOfLine = '',
+): { visible: string; streamed: string } {
+  const s = new TextStopper([], [completionRule({ linePrefix, multiline, restOfLine })]);
   let streamed = '';
   for (let i = 0; i < text.length && !s.stopped; i += 3) streamed += s.push(text.slice(i, i + 3));
   return { visible: s.visible, streamed };
@@ -29,16 +34,22 @@ describe('completion shape', () => {
     assert.equal(run('', true, 'a = 1\nb = 2\n\n\nc = 3').visible, 'a = 1\nb = 2');
   });
 
-  it('stops before a bracket that closes one opened before the cursor', () => {
-    assert.equal(run('call(', false, 'a, b) + 1').visible, 'a, b');
+  it('stops before a bracket that closes one opened before the cursor, where the editor closed it', () => {
+    assert.equal(run('call(', false, 'a, b) + 1', ')').visible, 'a, b');
+    assert.equal(run('if (call(', false, 'a, b)) {', ') {').visible, 'a, b');
     assert.equal(
       trimAgainstSuffix(run('  if (ok) {', true, '\n    go();\n  }\n}\nnext();').visible, '\n}'),
       '\n    go();',
     );
   });
 
+  it('keeps the closing bracket when nothing follows the cursor on its line (train(co -> nfig))', () => {
+    assert.equal(run('    train(co', false, 'nfig)\n    eval()').visible, 'nfig)');
+    assert.equal(run('x = call(', false, 'a, b) + 1', '  ').visible, 'a, b) + 1');
+  });
+
   it('brackets inside strings do not count', () => {
-    assert.equal(run('log(', false, '")", x)').visible, '")", x');
+    assert.equal(run('log(', false, '")", x)', ')').visible, '")", x');
   });
 
   it('never streams text the rule later cuts', () => {

@@ -12,7 +12,11 @@ export interface CopyQuery {
   path: string;
   /** Text before the cursor (its last line or two is enough). */
   before: string;
-  /** Lines of the current file in the prompt: occurrences there are in the cache already. */
+  /**
+   * The cursor's lines in the current file (its line as the editor holds it, half typed): no hit
+   * there, and no excerpt reaches into them, or the cache would copy the cursor's own text (what
+   * follows `train(co` there is the end of the line).
+   */
   exclude: { startLine: number; endLine: number };
   maxSources: number;
   /** Files worth searching besides those that share a rare name with the text (the prompt's snippet files, open editors). */
@@ -74,7 +78,7 @@ export function findCopySources(index: SnippetIndex, q: CopyQuery): ContextSnipp
     const key = `${h.path}:${h.line}`;
     if (taken.has(key)) continue;
     taken.add(key);
-    out.push(excerpt(index.text(h.path)!, h.path, h.line, h.match));
+    out.push(excerpt(index.text(h.path)!, h.path, h.line, h.match, h.path === q.path ? q.exclude : undefined));
   }
   return out;
 }
@@ -121,10 +125,22 @@ function rareNameFiles(index: SnippetIndex, before: string, family: string): str
   return best ? index.filesWith(best, family, MAX_FILES) : [];
 }
 
-/** Lines [line - LINES_BEFORE, line + LINES_AFTER] of the file. */
-function excerpt(text: string, path: string, line: number, score: number): ContextSnippet {
+/**
+ * Lines [line - LINES_BEFORE, line + LINES_AFTER] of the file, cut short of the lines in `avoid`
+ * (the cursor's, in the current file; the hit itself is never in them).
+ */
+export function excerpt(
+  text: string,
+  path: string,
+  line: number,
+  score: number,
+  avoid?: { startLine: number; endLine: number },
+): ContextSnippet {
   const lines = text.split('\n', line + LINES_AFTER + 1);
-  const startLine = Math.max(0, line - LINES_BEFORE);
-  const body = lines.slice(startLine, line + LINES_AFTER + 1).join('\n') + '\n';
-  return { path, startLine, endLine: lines.length, text: body, score };
+  let startLine = Math.max(0, line - LINES_BEFORE);
+  let endLine = Math.min(lines.length, line + LINES_AFTER + 1);
+  if (avoid && line < avoid.startLine) endLine = Math.min(endLine, avoid.startLine);
+  if (avoid && line >= avoid.endLine) startLine = Math.max(startLine, avoid.endLine);
+  const body = lines.slice(startLine, endLine).join('\n') + '\n';
+  return { path, startLine, endLine, text: body, score };
 }

@@ -6,13 +6,10 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ContextQueries } from '../cursorContext';
-import type { ContextSnippet } from '../snippetIndex';
+import type { ContextAnswer } from '../cursorCompletion';
 import { isContextToHost, type ContextToHost, type HostToContext, type ScanRoot } from './protocol';
 
-export interface ContextAnswer {
-  snippets: ContextSnippet[];
-  copySources: ContextSnippet[];
-}
+export type { ContextAnswer };
 
 /** A query's wait, ms: past this the completion goes ahead without repository context. */
 const QUERY_TIMEOUT_MS = 60;

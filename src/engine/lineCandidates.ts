@@ -1,0 +1,114 @@
+/**
+ * Candidate lines for a one-line suggestion besides the model's own: what followed the best
+ * earlier occurrences of the text before the cursor, in the prompt's window (before the cursor
+ * and after it), the copy sources (excerpts around the best matches in the file and the workspace)
+ * and the repository snippets. This is what copy-paste would give, k ways; the model then judges
+ * them (lineJudge.ts).
+ */
+import type { ContextSnippet } from './context/snippetIndex';
+
+export interface LineCandidate {
+  /** What follows the cursor, to the end of its line (trailing blanks dropped). */
+  text: string;
+  /** 'model' for the pipeline's own line (decoded, or the copy cache's line); 'copy' for a match's line. */
+  origin: 'model' | 'copy';
+  /** Characters before the cursor that matched at the best place this line was found (0 for the model's line). */
+  match: number;
+  /** Places this line was found (distinct matches). */
+  votes: number;
+  /** Where the best match is: a source's path and 0-based line, or the window ('prefix'/'suffix'). */
+  where?: { path?: string; line?: number; in: 'prefix' | 'suffix' | 'snippet' };
+}
+
+/** Text before the cursor compared at each occurrence, characters (the copy baseline's longest is 40). */
+const MAX_MATCH = 64;
+/** The shortest text before the cursor looked for: at least this many characters, 3 of them non-blank. */
+const MIN_NEEDLE = 4;
+/** Occurrences looked at per text (a short, common needle). */
+const MAX_HITS_PER_TEXT = 400;
+/** Longest candidate line, characters. */
+const MAX_LINE_CHARS = 240;
+
+interface Text {
+  text: string;
+  /** Occurrences must end at or before this offset (the cursor, in the prefix). */
+  end: number;
+  where: NonNullable<LineCandidate['where']>;
+  /** The text's first line in its file, to name the hit's line. */
+  startLine?: number;
+}
+
+/**
+ * Up to `k` lines that copying would suggest, best match first (longer match, then more places),
+ * each distinct and non-blank.
+ */
+export function copyCandidates(
+  prefix: string,
+  suffix: string,
+  sources: readonly ContextSnippet[],
+  k: number,
+): LineCandidate[] {
+  const before = prefix.slice(-MAX_MATCH);
+  const needle = shortestNeedle(before);
+  if (!needle) return [];
+  const texts: Text[] = [
+    // the cursor's own place (the end of the prefix) is not an earlier occurrence
+    { text: prefix, end: prefix.length - 1, where: { in: 'prefix' } },
+    { text: suffix, end: suffix.length, where: { in: 'suffix' } },
+    ...sources.map((s) => ({
+      text: s.text,
+      end: s.text.length,
+      where: { in: 'snippet' as const, path: s.path },
+      startLine: s.startLine,
+    })),
+  ];
+  const byLine = new Map<string, LineCandidate>();
+  for (const t of texts) {
+    for (
+      let at = t.text.indexOf(needle), n = 0;
+      at >= 0 && n < MAX_HITS_PER_TEXT;
+      at = t.text.indexOf(needle, at + 1), n++
+    ) {
+      const end = at + needle.length;
+      if (end > t.end) break;
+      let match = needle.length;
+      while (
+        match < before.length &&
+        end - match - 1 >= 0 &&
+        t.text[end - match - 1] === before[before.length - match - 1]
+      )
+        match++;
+      const nl = t.text.indexOf('\n', end);
+      const line = t.text.slice(end, nl < 0 ? t.text.length : nl).trimEnd();
+      if (!line.trim() || line.length > MAX_LINE_CHARS) continue;
+      const seen = byLine.get(line);
+      if (seen) {
+        seen.votes++;
+        if (match <= seen.match) continue;
+      }
+      const where = {
+        ...t.where,
+        ...(t.startLine !== undefined ? { line: t.startLine + countLines(t.text, end) } : {}),
+      };
+      byLine.set(line, { text: line, origin: 'copy', match, votes: seen?.votes ?? 1, where });
+    }
+  }
+  return [...byLine.values()].sort((a, b) => b.match - a.match || b.votes - a.votes).slice(0, k);
+}
+
+/** The shortest end of `before` with MIN_NEEDLE characters, 3 of them non-blank. */
+function shortestNeedle(before: string): string {
+  let nonBlank = 0;
+  for (let i = before.length - 1; i >= 0; i--) {
+    if (before[i].trim() !== '') nonBlank++;
+    if (nonBlank >= 3 && before.length - i >= MIN_NEEDLE) return before.slice(i);
+  }
+  return '';
+}
+
+/** Line breaks in text[0, end). */
+function countLines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,229 @@
+/**
+ * The model as a judge of candidate lines. A 4M-parameter model writes new code badly, but it
+ * scores given code well: each candidate (the pipeline's own line, and the lines copying would
+ * give: lineCandidates.ts) is run after the prompt, teacher-forced, from the prompt's KV cache, and
+ * gets its log-likelihood per token, the probability that the line ends there, and its tokens'
+ * probabilities under the model mixed with the copy cache (what the confidence gate reads). A
+ * linear rule over those and the copy evidence (match length, how many places agree) picks the
+ * line shown; its weights are fitted on the valid split (bench/fitJudge.ts), never the test split.
+ */
+import type { CachePrediction, CopyCache } from './copyCache';
+import type { DecoderModel, StepLogits } from './decoder';
+import { throwIfAborted } from './errors';
+import { prefill, type GeneratedToken, type GenerationResult } from './generate';
+import { RepetitionGuard } from './guards';
+import type { LineCandidate } from './lineCandidates';
+import { logSumExp } from './sampling';
+import type { StageClock } from './stageClock';
+import { vocabularyTexts } from './tokenChoice';
+import type { TextTokenizer } from './tokenizer';
+
+/** Most tokens of a judged line. */
+const MAX_LINE_TOKENS = 48;
+
+/** What the judge reads of one candidate. */
+export interface CandidateFeatures {
+  /** Tokens scored (the healed text's included). */
+  tokens: number;
+  /** Mean log p_model of the line's tokens, nats. */
+  meanLogprob: number;
+  /** log p_model that a line break follows the line (any token that starts with one), nats. */
+  endLogprob: number;
+  /** Least probability of a token under the mixture (the confidence gate's statistic). */
+  minMixture: number;
+  /** Mean log probability under the mixture, nats. */
+  meanLogMixture: number;
+}
+
+export interface JudgedCandidate extends LineCandidate, CandidateFeatures {
+  score: number;
+}
+
+/** Weights of the judge's linear rule (bench/fitJudge.ts fits them on the valid split). */
+export interface JudgeWeights {
+  meanLogprob: number;
+  endLogprob: number;
+  meanLogMixture: number;
+  /** Per log2 of the matched characters (copy candidates). */
+  match: number;
+  /** Per extra place that gives the same line. */
+  votes: number;
+  /** For the pipeline's own line. */
+  model: number;
+}
+
+/** Fitted on 600 line cases of the valid split (bench/fitJudge.ts); see models/glassbox-code/eval.md. */
+export const DEFAULT_JUDGE: JudgeWeights = {
+  meanLogprob: 1,
+  endLogprob: 0.25,
+  meanLogMixture: 0,
+  match: 0.25,
+  votes: 0.1,
+  model: 0,
+};
+
+export function judgeScore(c: LineCandidate & CandidateFeatures, w: JudgeWeights): number {
+  return (
+    w.meanLogprob * c.meanLogprob +
+    w.endLogprob * c.endLogprob +
+    w.meanLogMixture * c.meanLogMixture +
+    w.match * (c.match > 0 ? Math.log2(c.match) : 0) +
+    w.votes * Math.log2(c.votes) +
+    (c.origin === 'model' ? w.model : 0)
+  );
+}
+
+export interface JudgeInput {
+  model: DecoderModel;
+  /** The cache over the copy sources and the prompt (`base` tokens). */
+  copy: CopyCache;
+  base: number;
+  prompt: readonly number[];
+  /** The healed end of the prefix, which every line is scored after. */
+  healText: string;
+  clock: StageClock;
+  reuseCache?: boolean;
+  signal?: AbortSignal;
+}
+
+interface Scored {
+  features: CandidateFeatures;
+  ids: number[];
+  steps: GeneratedToken[];
+}
+
+/**
+ * Scores every candidate after the prompt (one prefill, then one teacher-forced run each from the
+ * prompt's KV cache) and returns them judged, best first, with the best one's generation result.
+ */
+export async function judgeLines(
+  input: JudgeInput,
+  candidates: readonly LineCandidate[],
+  weights: JudgeWeights = DEFAULT_JUDGE,
+): Promise<{ judged: JudgedCandidate[]; best: GenerationResult }> {
+  const { model, prompt } = input;
+  const start = performance.now();
+  const { step, reused } = await prefill(model, prompt, { ...input, lean: false });
+  const prefillMs = performance.now() - start;
+  const scored: Scored[] = [];
+  for (const c of candidates) {
+    throwIfAborted(input.signal);
+    scored.push(await scoreLine(input, step, lineIds(model.tokenizer, input.healText + c.text)));
+  }
+  const judged = candidates.map((c, i) => {
+    const j = { ...c, ...scored[i].features, score: 0 };
+    j.score = judgeScore(j, weights);
+    return j;
+  });
+  const order = judged.map((_, i) => i).sort((a, b) => judged[b].score - judged[a].score);
+  const top = order[0];
+  const best: GenerationResult = {
+    text: candidates[top].text,
+    tokens: scored[top].ids,
+    logprobs: scored[top].steps.map((s) => s.logprob),
+    steps: scored[top].steps,
+    stopReason: 'stop_string',
+    timings: {
+      prefillMs,
+      decodeMs: performance.now() - start - prefillMs,
+      promptTokens: prompt.length,
+      reusedTokens: reused,
+      generatedTokens: scored[top].ids.length,
+      stages: input.clock.ms,
+      judged: candidates.length,
+    },
+  };
+  return { judged: order.map((i) => judged[i]), best };
+}
+
+/** The line's tokens, cut before a third repeat of a trigram and at MAX_LINE_TOKENS. */
+function lineIds(tokenizer: TextTokenizer, text: string): number[] {
+  const ids = tokenizer.encode(text).slice(0, MAX_LINE_TOKENS);
+  const guard = new RepetitionGuard();
+  const cut = ids.findIndex((id) => guard.push(id));
+  return cut < 0 ? ids : ids.slice(0, guard.keep);
+}
+
+/**
+ * One line teacher-forced after the prompt: `first` is the prompt's last row (the distribution of
+ * the line's first token); one run over the line gives the rest and the row after its last token.
+ */
+async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[]): Promise<Scored> {
+  const { model, copy } = input;
+  model.cache.truncate(input.prompt.length);
+  copy.truncate(input.base);
+  const rows = [
+    first,
+    ...(ids.length ? await model.steps(ids, model.cache, { clock: input.clock, run: 'run_decode' }) : []),
+  ];
+  let sumModel = 0;
+  let sumMixture = 0;
+  let minMixture = 1;
+  const steps: GeneratedToken[] = ids.map((id, i) => {
+    const row = rows[i];
+    const lse = row.logSumExp ?? logSumExp(row.logits);
+    const logprob = row.logits[id] - lse;
+    const step = mixtureStep(model.tokenizer, id, logprob, copy.predict());
+    copy.push(id, true);
+    sumModel += logprob;
+    sumMixture += Math.log(step.source!.p);
+    minMixture = Math.min(minMixture, step.source!.p);
+    return step;
+  });
+  const n = Math.max(1, ids.length);
+  return {
+    ids,
+    steps,
+    features: {
+      tokens: ids.length,
+      meanLogprob: sumModel / n,
+      endLogprob: lineEndLogprob(model.tokenizer, rows[ids.length]),
+      minMixture,
+      meanLogMixture: sumMixture / n,
+    },
+  };
+}
+
+/** A teacher-forced token with its probability under the mixture and where the cache would copy it from. */
+export function mixtureStep(
+  tokenizer: TextTokenizer,
+  id: number,
+  logprob: number,
+  pred: CachePrediction | null,
+): GeneratedToken {
+  const pModel = Math.exp(logprob);
+  const lambda = pred?.weight ?? 0;
+  const candidate = pred?.candidates.find((c) => c.id === id);
+  const pCache = candidate?.p ?? 0;
+  return {
+    id,
+    text: tokenizer.tokenText(id),
+    logprob,
+    top: [],
+    source: {
+      kind: lambda * pCache > (1 - lambda) * pModel ? 'cache' : 'model',
+      weight: lambda,
+      p: (1 - lambda) * pModel + lambda * pCache,
+      ...(candidate ? { from: candidate.from } : {}),
+    },
+  };
+}
+
+const LINE_BREAK_IDS = new WeakMap<TextTokenizer, Int32Array>();
+
+/** log Σ p over the tokens whose text starts with a line break: the line ends here. */
+function lineEndLogprob(tokenizer: TextTokenizer, row: StepLogits): number {
+  let ids = LINE_BREAK_IDS.get(tokenizer);
+  if (!ids) {
+    const texts = vocabularyTexts(tokenizer);
+    ids = Int32Array.from(texts.flatMap((t, id) => (t.startsWith('\n') || t.startsWith('\r\n') ? [id] : [])));
+    LINE_BREAK_IDS.set(tokenizer, ids);
+  }
+  if (row.logits.length === 0) return 0;
+  const lse = row.logSumExp ?? logSumExp(row.logits);
+  let max = -Infinity;
+  for (const id of ids) max = Math.max(max, row.logits[id]);
+  let sum = 0;
+  for (const id of ids) sum += Math.exp(row.logits[id] - max);
+  return ids.length ? max + Math.log(sum) - lse : 0;
+}
