@@ -102,7 +102,8 @@ export function lostCasesMarkdown(rows: readonly CaseRow[], n: number): string {
     .filter((r) => r.copyEs > r.es)
     .sort((a, b) => b.copyEs - b.es - (a.copyEs - a.es))
     .slice(0, n);
-  const cell = (s: string) => '`' + (s.length > 60 ? s.slice(0, 57) + '…' : s).replace(/[|`]/g, (ch) => `\\${ch}`) + '`';
+  const cell = (s: string) =>
+    '`' + (s.length > 60 ? s.slice(0, 57) + '…' : s).replace(/[|`]/g, (ch) => `\\${ch}`) + '`';
   const lines = [
     '| case | before the cursor | target | shown | copy baseline | why |',
     '|---|---|---|---|---|---|',

@@ -68,9 +68,13 @@ function main(): void {
   const judged = cases.filter((c) => c.cands.length).length;
   console.log(`${cases.length} cases, ${judged} with more than one candidate`);
   console.log(`fitted ${JSON.stringify(w)}: mean ES ${best.toFixed(4)}`);
-  console.log(`model's own line where it has one: ${meanEs(cases, (c) => c.find((k) => k.origin === 'model') ?? c[0]).toFixed(4)}`);
+  console.log(
+    `model's own line where it has one: ${meanEs(cases, (c) => c.find((k) => k.origin === 'model') ?? c[0]).toFixed(4)}`,
+  );
   console.log(`longest match's line: ${meanEs(cases, (c) => c.find((k) => k.origin === 'copy') ?? c[0]).toFixed(4)}`);
-  console.log(`mean log-likelihood alone: ${meanEs(cases, byWeights({ ...w, ...Object.fromEntries(KEYS.map((k) => [k, 0])), meanLogprob: 1 })).toFixed(4)}`);
+  console.log(
+    `mean log-likelihood alone: ${meanEs(cases, byWeights({ ...w, ...Object.fromEntries(KEYS.map((k) => [k, 0])), meanLogprob: 1 })).toFixed(4)}`,
+  );
   console.log(`oracle: ${meanEs(cases, (c) => c.reduce((a, b) => (b.es > a.es ? b : a))).toFixed(4)}`);
 }
 

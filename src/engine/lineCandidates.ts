@@ -24,6 +24,8 @@ export interface LineCandidate {
 const MAX_MATCH = 64;
 /** The shortest text before the cursor looked for: at least this many characters, 3 of them non-blank. */
 const MIN_NEEDLE = 4;
+/** Matches longer than this rank alike (the copy baseline's longest); the nearer one wins. */
+const RANKED_MATCH = 40;
 /** Occurrences looked at per text (a short, common needle). */
 const MAX_HITS_PER_TEXT = 400;
 /** Longest candidate line, characters. */
@@ -62,8 +64,11 @@ export function copyCandidates(
       startLine: s.startLine,
     })),
   ];
-  const byLine = new Map<string, LineCandidate>();
+  // every hit with its line, match and rank of discovery: in the prefix the nearest first (the
+  // copy baseline's order), then the suffix, then the sources in their order (best match first)
+  const hits: { line: string; match: number; where: NonNullable<LineCandidate['where']> }[] = [];
   for (const t of texts) {
+    const found: typeof hits = [];
     for (
       let at = t.text.indexOf(needle), n = 0;
       at >= 0 && n < MAX_HITS_PER_TEXT;
@@ -81,19 +86,25 @@ export function copyCandidates(
       const nl = t.text.indexOf('\n', end);
       const line = t.text.slice(end, nl < 0 ? t.text.length : nl).trimEnd();
       if (!line.trim() || line.length > MAX_LINE_CHARS) continue;
-      const seen = byLine.get(line);
-      if (seen) {
-        seen.votes++;
-        if (match <= seen.match) continue;
-      }
       const where = {
         ...t.where,
         ...(t.startLine !== undefined ? { line: t.startLine + countLines(t.text, end) } : {}),
       };
-      byLine.set(line, { text: line, origin: 'copy', match, votes: seen?.votes ?? 1, where });
+      found.push({ line, match, where });
     }
+    hits.push(...(t.where.in === 'prefix' ? found.reverse() : found));
   }
-  return [...byLine.values()].sort((a, b) => b.match - a.match || b.votes - a.votes).slice(0, k);
+  // a longer match first, up to RANKED_MATCH characters; past that, the nearer one
+  const ranked = hits
+    .map((h, rank) => ({ h, rank }))
+    .sort((a, b) => Math.min(b.h.match, RANKED_MATCH) - Math.min(a.h.match, RANKED_MATCH) || a.rank - b.rank);
+  const byLine = new Map<string, LineCandidate>();
+  for (const { h } of ranked) {
+    const seen = byLine.get(h.line);
+    if (seen) [seen.votes, seen.match] = [seen.votes + 1, Math.max(seen.match, h.match)];
+    else byLine.set(h.line, { text: h.line, origin: 'copy', match: h.match, votes: 1, where: h.where });
+  }
+  return [...byLine.values()].slice(0, k);
 }
 
 /** The shortest end of `before` with MIN_NEEDLE characters, 3 of them non-blank. */

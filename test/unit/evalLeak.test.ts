@@ -42,7 +42,10 @@ describe('the eval sees only the document as the editor holds it', () => {
           typeof x === 'string' ? x : x.text,
         );
         for (const text of seen)
-          assert.ok(!text.includes(rest), `case at ${c.line + 1} (${stage.name}): the request holds ${JSON.stringify(rest)}`);
+          assert.ok(
+            !text.includes(rest),
+            `case at ${c.line + 1} (${stage.name}): the request holds ${JSON.stringify(rest)}`,
+          );
       }
       checked++;
     }

@@ -41,6 +41,8 @@ interface Pending {
 
 /** How long a new worker may take to say it is ready, ms. */
 const START_TIMEOUT_MS = 30_000;
+/** Longest wait for a worker to end its runs and exit on dispose, ms. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 export class EngineClient {
   private worker: Worker | null = null;
@@ -83,12 +85,26 @@ export class EngineClient {
     return this.worker !== null;
   }
 
+  /**
+   * Fails pending calls at once, then stops the worker safely: it cancels its runs (a decode step
+   * or a prefill chunk at most) and exits by itself. worker.terminate() while ONNX Runtime runs
+   * aborts the whole process (the extension host, at deactivation), so it is only the fallback for
+   * a worker that has not exited after SHUTDOWN_TIMEOUT_MS.
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     const w = this.worker;
     this.worker = null;
     this.failAll(new GlassboxError('CANCELLED', 'The engine was shut down.'));
-    await w?.terminate();
+    if (!w) return;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await new Promise<boolean>((resolve) => {
+      w.once('exit', () => resolve(true));
+      timer = setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS);
+      w.postMessage({ type: 'shutdown' });
+    });
+    clearTimeout(timer);
+    if (!exited) await w.terminate();
   }
 
   private send<M extends Method>(method: M, params: Params<M>, opts: CallOptions): Promise<Result<M>> {

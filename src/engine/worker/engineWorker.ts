@@ -27,6 +27,8 @@ const options = (workerData ?? {}) as WorkerData;
 
 let engine: Engine | null = null;
 const inflight = new Map<number, AbortController>();
+/** Requests being served: a shutdown waits for them, so no thread ends inside ONNX Runtime. */
+const serving = new Set<Promise<void>>();
 
 function post(msg: WorkerToHost, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -99,8 +101,14 @@ port.on('message', (raw: unknown) => {
   if (!isHostToWorker(raw)) return; // not ours: ignore rather than guess
   const msg: HostToWorker = raw;
   switch (msg.type) {
-    case 'request':
-      void serve(msg);
+    case 'request': {
+      const done = serve(msg);
+      serving.add(done);
+      void done.finally(() => serving.delete(done));
+      break;
+    }
+    case 'shutdown':
+      void shutdown();
       break;
     case 'cancel':
       inflight.get(msg.id)?.abort();
@@ -110,5 +118,19 @@ port.on('message', (raw: unknown) => {
       break;
   }
 });
+
+/** Cancels and awaits every request, releases the model, then ends the thread. */
+async function shutdown(): Promise<void> {
+  for (const c of inflight.values()) c.abort();
+  await Promise.allSettled([...serving]);
+  const old = engine;
+  engine = null;
+  try {
+    if (old) await releaseAttention(old.model);
+    await old?.dispose();
+  } finally {
+    process.exit(0); // in a worker thread: ends this thread only
+  }
+}
 
 post({ type: 'ready' });

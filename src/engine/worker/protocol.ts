@@ -54,6 +54,11 @@ export type RequestMessage = {
 export type HostToWorker =
   | RequestMessage
   | { type: 'cancel'; id: number }
+  /**
+   * Ends the worker safely: every run is cancelled and awaited, the model's sessions released, then
+   * the thread exits. Terminating a thread while ONNX Runtime computes aborts the whole process.
+   */
+  | { type: 'shutdown' }
   /** Test hook, honoured only when the worker was started with testHooks: exits the thread. */
   | { type: 'crash' };
 
@@ -104,6 +109,7 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
     case 'cancel':
       return typeof x.id === 'number';
     case 'crash':
+    case 'shutdown':
       return true;
     default:
       return false;
