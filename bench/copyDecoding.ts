@@ -97,8 +97,8 @@ function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newT
     snippets: found.snippets,
     copySources: found.copySources,
   };
-  if (mode === 'stepwise') return { ...product, speculate: false, copyLine: false };
-  if (mode === 'drafts') return { ...product, copyLine: false };
+  if (mode === 'stepwise') return { ...product, speculate: false, copyLine: false, judge: false };
+  if (mode === 'drafts') return { ...product, copyLine: false, judge: false };
   return mode === 'product' ? product : { ...product, copy: false, heal: false, guards: false };
 }
 

@@ -42,8 +42,10 @@ export async function completionLatency(
       steps: false, // as the editor asks (src/completion/provider.ts)
       // decoded token by token, so that every request generates its 16 tokens: where the copy
       // cache matches, the editor's request copies the line in one run (copyLine.ts; the
-      // "Copy first" row of the optimisations table measures that)
+      // "Copy first" row of the optimisations table measures that, and the judge of candidate
+      // lines with it: src/engine/lineJudge.ts)
       copyLine: false,
+      judge: false,
     });
   // Unmeasured requests warm the thread up: on these VMs a thread's first ~50 session runs took
   // about 5 ms per decode step, the rest under 1 ms (bench/README.md), whatever the session.
