@@ -42,80 +42,22 @@ export interface Stage {
   judge: boolean;
 }
 
-/** Cumulative: each stage adds one part to the one before. */
-export const STAGES: Stage[] = [
-  {
-    name: 'model alone',
-    context: false,
-    heal: false,
-    copy: false,
-    sources: false,
-    guards: false,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ repository context',
-    context: true,
-    heal: false,
-    copy: false,
-    sources: false,
-    guards: false,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ token healing',
-    context: true,
-    heal: true,
-    copy: false,
-    sources: false,
-    guards: false,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ copy cache (prompt)',
-    context: true,
-    heal: true,
-    copy: true,
-    sources: false,
-    guards: false,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ copy sources (file, workspace)',
-    context: true,
-    heal: true,
-    copy: true,
-    sources: true,
-    guards: false,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ guards',
-    context: true,
-    heal: true,
-    copy: true,
-    sources: true,
-    guards: true,
-    copyLine: false,
-    judge: false,
-  },
-  {
-    name: '+ copied line',
-    context: true,
-    heal: true,
-    copy: true,
-    sources: true,
-    guards: true,
-    copyLine: true,
-    judge: false,
-  },
-  { name: '+ judge', context: true, heal: true, copy: true, sources: true, guards: true, copyLine: true, judge: true },
+/** The pipeline's parts in the order the stages switch them on, each with its stage's name. */
+const PARTS: [keyof Omit<Stage, 'name'>, string][] = [
+  ['context', '+ repository context'],
+  ['heal', '+ token healing'],
+  ['copy', '+ copy cache (prompt)'],
+  ['sources', '+ copy sources (file, workspace)'],
+  ['guards', '+ guards'],
+  ['copyLine', '+ copied line'],
+  ['judge', '+ judge'],
 ];
+
+/** Cumulative: each stage adds one part to the one before. */
+export const STAGES: Stage[] = Array.from({ length: PARTS.length + 1 }, (_, on) => ({
+  name: on === 0 ? 'model alone' : PARTS[on - 1][1],
+  ...(Object.fromEntries(PARTS.map(([part], i) => [part, i < on])) as Omit<Stage, 'name'>),
+}));
 
 /** One system's output on one case, with what the gate and the guards need. */
 export interface CaseOutput {

@@ -17,7 +17,7 @@ import type { DecoderModel } from './decoder';
 import { throwIfAborted } from './errors';
 import { prefill, type GeneratedToken, type GenerationResult } from './generate';
 import { RepetitionGuard } from './guards';
-import { mixtureStep } from './lineJudge';
+import { lineResult, mixtureStep } from './lineJudge';
 import { logSumExp } from './sampling';
 import type { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
@@ -122,20 +122,12 @@ export async function copyLine(input: CopyLineInput): Promise<GenerationResult |
     copy.push(id, true);
     return step;
   });
-  return {
-    text: line.text,
-    tokens: ids,
-    logprobs: steps.map((s) => s.logprob),
-    steps,
-    stopReason: 'stop_string',
-    timings: {
-      prefillMs,
-      decodeMs: performance.now() - start - prefillMs,
-      promptTokens: prompt.length,
-      reusedTokens: reused,
-      generatedTokens: ids.length,
-      stages: input.clock.ms,
-      copiedLine: true,
-    },
-  };
+  return lineResult(line.text, steps, {
+    start,
+    prefillMs,
+    prompt,
+    reused,
+    clock: input.clock,
+    extra: { copiedLine: true },
+  });
 }

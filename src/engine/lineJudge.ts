@@ -127,23 +127,46 @@ export async function judgeLines(
   });
   const order = judged.map((_, i) => i).sort((a, b) => judged[b].score - judged[a].score);
   const top = order[0];
-  const best: GenerationResult = {
-    text: candidates[top].text,
-    tokens: scored[top].ids,
-    logprobs: scored[top].steps.map((s) => s.logprob),
-    steps: scored[top].steps,
+  const best = lineResult(candidates[top].text, scored[top].steps, {
+    start,
+    prefillMs,
+    prompt,
+    reused,
+    clock: input.clock,
+    extra: { judged: candidates.length },
+  });
+  return { judged: order.map((i) => judged[i]), best };
+}
+
+/** A teacher-forced line as a generation result (the copied line, the judge's choice). */
+export function lineResult(
+  text: string,
+  steps: GeneratedToken[],
+  t: {
+    start: number;
+    prefillMs: number;
+    prompt: readonly number[];
+    reused: number;
+    clock: StageClock;
+    extra: Pick<GenerationResult['timings'], 'copiedLine' | 'judged'>;
+  },
+): GenerationResult {
+  return {
+    text,
+    tokens: steps.map((s) => s.id),
+    logprobs: steps.map((s) => s.logprob),
+    steps,
     stopReason: 'stop_string',
     timings: {
-      prefillMs,
-      decodeMs: performance.now() - start - prefillMs,
-      promptTokens: prompt.length,
-      reusedTokens: reused,
-      generatedTokens: scored[top].ids.length,
-      stages: input.clock.ms,
-      judged: candidates.length,
+      prefillMs: t.prefillMs,
+      decodeMs: performance.now() - t.start - t.prefillMs,
+      promptTokens: t.prompt.length,
+      reusedTokens: t.reused,
+      generatedTokens: steps.length,
+      stages: t.clock.ms,
+      ...t.extra,
     },
   };
-  return { judged: order.map((i) => judged[i]), best };
 }
 
 /** The line's tokens, cut before a third repeat of a trigram and at MAX_LINE_TOKENS. */
