@@ -143,7 +143,7 @@ export function findOnnx(
   opts: LocateOptions,
 ): string {
   if (opts.onnxFile) {
-    const p = path.resolve(dir, opts.onnxFile);
+    const p = insideFolder(dir, opts.onnxFile, 'The model file setting');
     if (!exists(p))
       throw new GlassboxError('ONNX_MISSING', `Model file not found: ${p}.`, notShippedHint(dir, opts.onnxFile));
     return p;
@@ -157,7 +157,7 @@ export function findOnnx(
         `${files.genaiConfigPath} has no model.decoder.filename (expected the decoder's .onnx file name).`,
       );
     }
-    const p = path.join(dir, name);
+    const p = insideFolder(dir, name, files.genaiConfigPath);
     if (!exists(p))
       throw new GlassboxError('ONNX_MISSING', `${files.genaiConfigPath} names ${name}, but ${p} does not exist.`);
     return p;
@@ -182,6 +182,19 @@ export function findOnnx(
     `${dir} holds several ONNX files (${candidates.join(', ')}) and config.json does not pick one.`,
     'Choose one (the model file setting, or "transformers.js_config": {"dtype": …} in config.json).',
   );
+}
+
+/** `dir`/`name`, refused when the name leads out of the folder (`../../etc/passwd`, an absolute path). */
+function insideFolder(dir: string, name: string, namedBy: string): string {
+  const p = path.resolve(dir, name);
+  const rel = path.relative(path.resolve(dir), p);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+    throw new GlassboxError(
+      'CONFIG_INVALID',
+      `${namedBy} names ${JSON.stringify(name)}, which is outside the model folder ${dir}.`,
+      'A model folder may only name files inside itself: choose a file in the folder.',
+    );
+  return p;
 }
 
 /**
@@ -217,34 +230,67 @@ function ids(value: unknown): number[] {
 /** Reads the architecture numbers from whichever config the folder has (names differ by family). */
 export function readModelConfig(files: ModelFiles): ModelConfig {
   const name = path.basename(files.dir);
-  if (files.genaiConfigPath) return readGenAiConfig(files.genaiConfigPath, name);
+  if (files.genaiConfigPath) return checkedSizes(readGenAiConfig(files.genaiConfigPath, name), files.genaiConfigPath);
   if (!files.configPath) return { name, eosTokenIds: [], raw: {} };
   const c = readJson(files.configPath);
   const gen = files.generationConfigPath ? readJson(files.generationConfigPath) : {};
   const numHeads = num(c.num_attention_heads, c.n_head, c.num_heads);
   const hiddenSize = num(c.hidden_size, c.n_embd, c.d_model);
   const eos = ids(c.eos_token_id);
-  return {
-    name,
-    modelType: typeof c.model_type === 'string' ? c.model_type : undefined,
-    numLayers: num(c.num_hidden_layers, c.n_layer, c.num_layers),
-    numHeads,
-    numKvHeads: num(c.num_key_value_heads, c.multi_query === true ? 1 : undefined, numHeads),
-    headDim: num(c.head_dim, hiddenSize && numHeads ? hiddenSize / numHeads : undefined),
-    hiddenSize,
-    intermediateSize: num(
-      c.intermediate_size,
-      c.n_inner,
-      hiddenSize && (c.model_type === 'gpt2' ? 4 * hiddenSize : undefined),
-    ),
-    vocabSize: num(c.vocab_size),
-    contextLength: num(c.max_position_embeddings, c.n_positions, c.n_ctx, c.seq_length),
-    ropeTheta: num(c.rope_theta),
-    tiedEmbeddings: typeof c.tie_word_embeddings === 'boolean' ? c.tie_word_embeddings : undefined,
-    eosTokenIds: eos.length ? eos : ids(gen.eos_token_id),
-    bosTokenId: num(c.bos_token_id, gen.bos_token_id),
-    raw: c,
-  };
+  return checkedSizes(
+    {
+      name,
+      modelType: typeof c.model_type === 'string' ? c.model_type : undefined,
+      numLayers: num(c.num_hidden_layers, c.n_layer, c.num_layers),
+      numHeads,
+      numKvHeads: num(c.num_key_value_heads, c.multi_query === true ? 1 : undefined, numHeads),
+      headDim: num(c.head_dim, hiddenSize && numHeads ? hiddenSize / numHeads : undefined),
+      hiddenSize,
+      intermediateSize: num(
+        c.intermediate_size,
+        c.n_inner,
+        hiddenSize && (c.model_type === 'gpt2' ? 4 * hiddenSize : undefined),
+      ),
+      vocabSize: num(c.vocab_size),
+      contextLength: num(c.max_position_embeddings, c.n_positions, c.n_ctx, c.seq_length),
+      ropeTheta: num(c.rope_theta),
+      tiedEmbeddings: typeof c.tie_word_embeddings === 'boolean' ? c.tie_word_embeddings : undefined,
+      eosTokenIds: eos.length ? eos : ids(gen.eos_token_id),
+      bosTokenId: num(c.bos_token_id, gen.bos_token_id),
+      raw: c,
+    },
+    files.configPath,
+  );
+}
+
+/**
+ * Largest size the engine accepts per field: far above any decoder Glassbox can run on a laptop,
+ * far below what would make it allocate gigabytes or overflow a typed array from a config alone.
+ */
+const SIZE_LIMITS: [keyof ModelConfig, string, number][] = [
+  ['contextLength', 'the context length (max_position_embeddings)', 2 ** 20],
+  ['vocabSize', 'vocab_size', 2 ** 21],
+  ['numLayers', 'the number of layers', 1024],
+  ['numHeads', 'the number of attention heads', 1024],
+  ['numKvHeads', 'the number of key/value heads', 1024],
+  ['headDim', 'the head size', 4096],
+  ['hiddenSize', 'the hidden size', 2 ** 17],
+  ['intermediateSize', 'the intermediate size', 2 ** 19],
+];
+
+/** The config, once every size in it is a whole number from 1 to its limit. */
+function checkedSizes(config: ModelConfig, file: string): ModelConfig {
+  for (const [key, what, max] of SIZE_LIMITS) {
+    const v = config[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      throw new GlassboxError(
+        'CONFIG_INVALID',
+        `${file}: ${what} is ${String(v)}; expected a whole number from 1 to ${max.toLocaleString('en')}.`,
+        'The model folder is damaged or not a decoder Glassbox can run: fix its config, or choose another model.',
+      );
+  }
+  return config;
 }
 
 function readGenAiConfig(file: string, name: string): ModelConfig {

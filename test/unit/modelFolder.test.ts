@@ -130,6 +130,32 @@ describe('bad model folders', () => {
     await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', 'max_position_embeddings', 'is 1'));
   });
 
+  for (const [field, value, shown] of [
+    ['max_position_embeddings', 1e12, '1000000000000'],
+    ['max_position_embeddings', 100.5, '100.5'],
+    ['vocab_size', -1, '-1'],
+    ['num_hidden_layers', 0, '0'],
+  ] as const)
+    it(`a config.json whose ${field} is ${shown} is refused with what was expected (no crash, no huge allocation)`, async () => {
+      const dir = copyModel(TEST_MODEL);
+      const file = path.join(dir, 'config.json');
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), [field]: value }));
+      await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', ` is ${shown};`, 'expected a whole number'));
+    });
+
+  it('a genai_config.json that names a decoder outside the folder (../../etc/passwd) is refused, never opened', async () => {
+    const dir = copyModel(path.join(FIXTURES, 'tiny-genai'));
+    const file = path.join(dir, 'genai_config.json');
+    const g = JSON.parse(fs.readFileSync(file, 'utf8'));
+    g.model.decoder.filename = '../../../../../../etc/passwd';
+    fs.writeFileSync(file, JSON.stringify(g));
+    await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', 'outside the model folder'));
+    await assert.rejects(
+      DecoderModel.load(copyModel(TEST_MODEL), { onnxFile: '/etc/passwd' }),
+      fails('CONFIG_INVALID', 'outside the model folder'),
+    );
+  });
+
   it('a graph with inputs the engine cannot feed', async () => {
     const dir = path.join(FIXTURES, 'bad-unexpected-input');
     await assert.rejects(DecoderModel.load(dir), fails('GRAPH_UNSUPPORTED', /cannot feed|has no/));
