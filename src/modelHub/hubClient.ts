@@ -32,6 +32,11 @@ export function checkRepoId(repo: string): void {
   }
 }
 
+/** `text` with any `user:password@` after a scheme's `//` replaced by `…@`, for messages. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/(\/\/)[^/@\s]*@/g, '$1…@');
+}
+
 export class HubClient {
   readonly baseUrl: string;
 
@@ -43,8 +48,15 @@ export class HubClient {
     try {
       url = new URL(baseUrl.trim() || DEFAULT_HUB);
     } catch {
-      throw new DownloadError('INVALID', `glassbox.hub.baseUrl "${baseUrl}" is not a URL.`);
+      throw new DownloadError('INVALID', `glassbox.hub.baseUrl "${withoutCredentials(baseUrl)}" is not a URL.`);
     }
+    // a user name or password in the URL would go out as Basic auth and into every message
+    if (url.username || url.password)
+      throw new DownloadError(
+        'INVALID',
+        `glassbox.hub.baseUrl "${withoutCredentials(baseUrl)}" holds a user name or password.`,
+        'Remove them from the address: Glassbox never sends credentials written into a URL.',
+      );
     checkHubUrl(url);
     this.baseUrl = url.href.replace(/\/+$/, '');
   }

@@ -149,6 +149,16 @@ describe('hub client: URLs and proxies', () => {
     assert.throws(() => new HubClient('http://huggingface.co'), code('INSECURE_URL'));
     assert.throws(() => new HubClient('ftp://mirror.example'), code('INSECURE_URL'));
     assert.doesNotThrow(() => new HubClient('https://hf-mirror.example/'));
+    // credentials in the address are refused and never printed (they went out as Basic auth)
+    assert.throws(
+      () => new HubClient('https://alice:s3cret@hf-mirror.example/'),
+      (e: Error & { code?: string }) =>
+        e.code === 'INVALID' && !e.message.includes('s3cret') && !e.message.includes('alice'),
+    );
+    assert.throws(
+      () => new HubClient('https://alice:s3cret@[bad'),
+      (e: Error) => !e.message.includes('s3cret'),
+    );
     assert.doesNotThrow(() => new HubClient('http://127.0.0.1:9'));
     assert.equal(
       new HubClient('https://hf-mirror.example/base/').fileUrl('a/b', 'main', 'onnx/m x.onnx').href,
