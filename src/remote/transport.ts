@@ -192,11 +192,16 @@ export class Transport {
         "Check glassbox.remote.model (Glassbox: Select Model lists the server's models) and that glassbox.backend matches the server.",
       );
     if (res.status === 429) {
-      const after = retryAfterSeconds(res.headers['retry-after']);
+      const asked = retryAfterSeconds(res.headers['retry-after']);
+      const after = asked === undefined ? undefined : Math.min(asked, MAX_RETRY_AFTER_S);
       return new RemoteError(
         'RATE_LIMITED',
         `${what}.`,
-        after !== undefined ? `Glassbox waits ${after} s before asking again.` : 'Glassbox waits before asking again.',
+        after === undefined
+          ? 'Glassbox waits before asking again.'
+          : after < asked!
+            ? `The server asked for ${asked} s; Glassbox waits at most ${after / 60} minutes before asking again.`
+            : `Glassbox waits ${after} s before asking again.`,
         after,
       );
     }
@@ -221,6 +226,9 @@ function serverMessage(text: string): string {
   }
   return /<html/i.test(text) ? '' : text.trim().slice(0, 200);
 }
+
+/** Longest wait a 429's Retry-After can impose, s: a server's 99999999999 must not block completions for ages. */
+export const MAX_RETRY_AFTER_S = 600;
 
 /** Retry-After as seconds: delta-seconds or an HTTP date. */
 export function retryAfterSeconds(value: string | string[] | undefined, now = Date.now()): number | undefined {

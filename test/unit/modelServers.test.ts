@@ -251,6 +251,16 @@ describe('model servers: faults', () => {
     assert.equal(retryAfterSeconds('Wed, 02 Dec 2026 10:00:30 GMT', Date.parse('Wed, 02 Dec 2026 10:00:00 GMT')), 30);
   });
 
+  it('a Retry-After of 99999999999 s or a date in 9999 waits at most 10 minutes, and says so', async () => {
+    for (const asked of ['99999999999', 'Fri, 31 Dec 9999 23:59:59 GMT']) {
+      srv.route('POST /v1/completions', (_req, res) =>
+        json(res, 429, { error: 'slow down' }, { 'retry-after': asked }),
+      );
+      const e = await rejectsWith(openai().complete(REQ), 'RATE_LIMITED', /at most 10 minutes/);
+      assert.equal(e.retryAfterS, 600);
+    }
+  });
+
   it('a stream cut mid-token, malformed events, an HTML page and non-UTF-8 bytes are not the protocol', async () => {
     srv.route('POST /v1/completions', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
