@@ -10,6 +10,7 @@ import { GlassboxError, throwIfAborted } from './errors';
 import {
   applyProcessors,
   argmax,
+  isGreedy,
   logSumExp,
   repetitionPenalty,
   sampleFromLogits,
@@ -142,7 +143,7 @@ function maskExcept(scores: Float32Array, allowed: AllowedIds): void {
 function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcessor[] {
   const list: LogitsProcessor[] = [];
   if (o.repetitionPenalty && o.repetitionPenalty !== 1) list.push(repetitionPenalty(o.repetitionPenalty, promptLength));
-  if (o.temperature && o.temperature !== 1) list.push(temperature(o.temperature));
+  if (!isGreedy(o.temperature) && o.temperature !== 1) list.push(temperature(o.temperature!));
   if (o.topK) list.push(topK(o.topK));
   if (o.topP !== undefined && o.topP < 1) list.push(topP(o.topP));
   return list;
@@ -200,7 +201,7 @@ export async function generate(
 
   // Plain greedy decoding reads only the graph's summary of each step's logits (its top ids and
   // logits and log Σ exp): the 8,192 logits stay in the runtime
-  const greedy = !o.temperature || o.temperature <= 0;
+  const greedy = isGreedy(o.temperature);
   const penalized = o.repetitionPenalty !== undefined && o.repetitionPenalty !== 1;
   const lean =
     greedy &&

@@ -158,3 +158,14 @@ export function sampleFromLogits(logits: Float32Array, random: () => number): nu
   for (let i = probs.length - 1; i >= 0; i--) if (probs[i] > 0) return i;
   return 0;
 }
+
+/**
+ * Temperatures below this decode greedily: the distribution is one-hot to float precision anyway,
+ * and dividing logits by 1e-39 gives infinities (an empty output that claimed "eos").
+ */
+export const GREEDY_BELOW = 1e-4;
+
+/** Whether a temperature means greedy decoding (unset, 0 or below GREEDY_BELOW). */
+export function isGreedy(temperature: number | undefined): boolean {
+  return !temperature || temperature < GREEDY_BELOW;
+}

@@ -88,6 +88,14 @@ describe('generation on the test model', () => {
     assert.notDeepEqual(a.tokens, c.tokens);
   });
 
+  it('a temperature too small to sample at (1e-40) decodes greedily, not an empty "eos"', async () => {
+    const ids = golden.cases[0].input_ids;
+    const greedy = await generate(model, ids, { maxNewTokens: 12, stopTokenIds: [] });
+    const tiny = await generate(model, ids, { maxNewTokens: 12, temperature: 1e-40, seed: 1, stopTokenIds: [] });
+    assert.deepEqual(tiny.tokens, greedy.tokens);
+    assert.equal(tiny.stopReason, 'max_tokens');
+  });
+
   it('a repetition penalty changes greedy choices but not the reported logprobs', async () => {
     const ids = golden.cases[0].input_ids;
     const plain = await generate(model, ids, { maxNewTokens: 24, stopTokenIds: [], reuseCache: false });
