@@ -68,20 +68,26 @@ export interface LedgerRead {
   recovered?: { backup: string; badLines: number; kept: number };
 }
 
+/**
+ * One entry's line. Every number is made one the reader accepts (finite, not negative; else 0): a
+ * server's `prompt_tokens: -1` or `1e309` once wrote a line the reader rejected, and the next read
+ * moved the whole ledger aside as damaged.
+ */
 function encodeEntry(e: UsageEntry): string {
+  const n = (x: number) => (isNum(x) ? x : 0);
   const counts = (c: TextCounts): [number, number?, number?] =>
-    c.o200k === undefined ? [c.chars] : [c.chars, c.o200k, c.cl100k];
+    c.o200k === undefined || c.cl100k === undefined ? [n(c.chars)] : [n(c.chars), n(c.o200k), n(c.cl100k)];
   const line: EntryLine = {
     id: e.id,
-    t: Math.round(e.time),
+    t: Math.round(n(e.time)),
     k: e.kind === 'completion' ? 'c' : 'e',
     m: e.model,
-    pt: e.promptTokens,
-    rt: e.reusedTokens,
-    gt: e.generatedTokens,
-    pf: round1(e.prefillMs),
-    dc: round1(e.decodeMs),
-    lat: round1(e.latencyMs),
+    pt: n(e.promptTokens),
+    rt: n(e.reusedTokens),
+    gt: n(e.generatedTokens),
+    pf: round1(n(e.prefillMs)),
+    dc: round1(n(e.decodeMs)),
+    lat: round1(n(e.latencyMs)),
     p: counts(e.prompt),
     o: counts(e.output),
     sh: e.shown ? 1 : 0,

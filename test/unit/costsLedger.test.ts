@@ -171,6 +171,29 @@ describe('usage ledger', () => {
     assert.equal(recovered?.badLines, 1, 'only the torn line is lost');
   });
 
+  it("a server's usage of -1 or 1e309 tokens is written as a line the reader keeps (no 'damaged' recovery)", async () => {
+    const file = ledgerFile();
+    const rec = new UsageRecorder({ file });
+    rec.record(served('first'));
+    await rec.flush();
+    rec.dispose();
+    const entry = (await readLedger(file)).entries[0];
+    await appendToLedger(file, [
+      { ...entry, id: 'minus', promptTokens: -1 },
+      { ...entry, id: 'huge', generatedTokens: 1e309, latencyMs: NaN },
+    ]);
+    const { entries, recovered } = await readLedger(file);
+    assert.equal(recovered, undefined, 'nothing moved aside');
+    assert.deepEqual(
+      entries.map((e) => [e.id, e.promptTokens, e.generatedTokens]),
+      [
+        ['first', entry.promptTokens, entry.generatedTokens],
+        ['minus', 0, entry.generatedTokens],
+        ['huge', entry.promptTokens, 0],
+      ],
+    );
+  });
+
   it('resets to an empty ledger', async () => {
     const file = ledgerFile();
     const rec = new UsageRecorder({ file });
