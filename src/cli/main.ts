@@ -75,10 +75,10 @@ function int(args: Args, name: keyof Args, fallback?: number): number {
     if (fallback === undefined) throw new UsageError(`--${name} is required.`);
     return fallback;
   }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
+  // digits only: Number() also takes '0x3', '1e2' and '' (which is 0)
+  if (typeof v !== 'string' || !/^\d+$/.test(v.trim()))
     throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}.`);
-  return n;
+  return Number(v.trim());
 }
 
 function nonNegative(v: string, name: string): number {

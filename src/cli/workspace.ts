@@ -11,6 +11,7 @@ import { completeAtCursor } from '../engine/context/cursorCompletion';
 import { SnippetIndex } from '../engine/context/snippetIndex';
 import { isInside, scanWorkspace, type ScanReport } from '../engine/context/workspaceScan';
 import type { Engine } from '../engine/engine';
+import { GlassboxError } from '../engine/errors';
 import { offsetOf } from './textFile';
 
 export interface WorkspaceContextInfo {
@@ -41,12 +42,25 @@ export async function completeInWorkspace(
 ): Promise<CompletionResult & { context: WorkspaceContextInfo }> {
   text = text.replace(/\r\n?/g, '\n');
   const at = offsetOf(text, line, column);
-  const root = o.workspace === null ? null : path.resolve(o.workspace ?? gitRoot(path.dirname(path.resolve(file))));
-  const abs = fs.realpathSync(path.resolve(file));
+  // `--file -` is the document on stdin: the workspace is the current folder's repository then
+  const stdin = file === '-';
+  const root =
+    o.workspace === null
+      ? null
+      : path.resolve(o.workspace ?? gitRoot(stdin ? process.cwd() : path.dirname(path.resolve(file))));
+  if (root && !isFolder(root))
+    throw new GlassboxError(
+      'WORKSPACE_NOT_FOUND',
+      `The workspace folder ${root} does not exist or is not a folder.`,
+      'Give an existing folder with --workspace, or --no-workspace for no workspace context.',
+    );
+  const abs = stdin ? null : fs.realpathSync(path.resolve(file));
   const rel =
-    root && isInside(fs.realpathSync(root), abs)
+    abs && root && isInside(fs.realpathSync(root), abs)
       ? path.relative(fs.realpathSync(root), abs).split(path.sep).join('/')
-      : path.basename(file);
+      : stdin
+        ? 'stdin'
+        : path.basename(file);
   const index = new SnippetIndex();
   let scan: ScanReport | undefined;
   if (root) scan = await scanWorkspace({ root }, (p, t) => index.setFile(p, t));
@@ -77,6 +91,14 @@ export async function completeInWorkspace(
       copySources: context.copySources.map((s) => ({ path: s.path, startLine: s.startLine })),
     },
   };
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The nearest folder at or above `dir` that holds a .git, else `dir`. */

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PROMPT_EMPTY'
   | 'PROMPT_TOO_LONG'
   | 'INPUT_NOT_TEXT'
+  | 'WORKSPACE_NOT_FOUND'
   | 'NOT_LOADED'
   | 'RUN_FAILED'
   | 'CANCELLED'

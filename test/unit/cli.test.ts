@@ -89,6 +89,34 @@ describe('glassbox CLI (bundled)', () => {
     assert.match(u.stderr, /--file is required/);
   });
 
+  it('complete --file - reads the document from stdin; a missing --workspace folder is a clear error', () => {
+    const r = glassboxWith(
+      'def add(a, b):\n    return a',
+      'complete',
+      '--file',
+      '-',
+      '--line',
+      '2',
+      '--column',
+      '13',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).context.path, 'stdin');
+    const w = glassbox('complete', '--file', sample, '--line', '2', '--column', '5', '--workspace', '/nonexistent/ws');
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, /workspace folder \/nonexistent\/ws does not exist/);
+    assert.doesNotMatch(w.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('--line and --column take digits only (0x3, 1e1 and an empty value are refused)', () => {
+    for (const bad of ['0x3', '1e1', '']) {
+      const r = glassbox('complete', '--file', sample, `--line=${bad}`, '--column', '1');
+      assert.equal(r.code, 2, `--line=${bad}`);
+      assert.match(r.stderr, /--line must be a whole number/);
+    }
+  });
+
   it('a ~30,000-character argument gets a clear error, not a crash; the same text on stdin works', () => {
     // onnxruntime-node 1.30 segfaults creating a session when the command line is ~29,000 bytes
     const long = 'x = 1 '.repeat(5000);
