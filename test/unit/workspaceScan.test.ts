@@ -4,6 +4,7 @@
  * the folder may be read through a link, and a huge or hostile tree must end the scan, not hang it.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -125,6 +126,38 @@ describe('workspace scan', () => {
       'text from outside the folder reached the index',
     );
     assert.equal(report.skipped.outside, 4, 'link.ts, src/up, srclink, dangling.ts');
+  });
+
+  it(
+    'never opens a FIFO: one named .gitignore or *.py neither hangs the scan nor pins a thread',
+    { skip: process.platform === 'win32' && 'no mkfifo', timeout: 20_000 },
+    async () => {
+      const root = tempDir();
+      tree(root, { 'src/a.py': 'a = 1\n' });
+      execFileSync('mkfifo', [path.join(root, 'src', '.gitignore'), path.join(root, 'pipe.py')]);
+      const { report, paths } = await scan({ root });
+      assert.deepEqual(paths, ['src/a.py']);
+      assert.equal(report.stopped, undefined);
+      // read directly (as a refresh does): refused at once, not waiting for a writer
+      for (let i = 0; i < 6; i++)
+        assert.deepEqual(await readCode(path.join(root, 'pipe.py'), 1024), { skipped: 'unreadable' });
+      // and the thread pool is free: a plain read still completes
+      assert.equal(await fs.promises.readFile(path.join(root, 'src', 'a.py'), 'utf8'), 'a = 1\n');
+    },
+  );
+
+  it('a .gitignore linked to a file outside the folder is not applied; a file linked out is never read', async () => {
+    const root = tempDir();
+    const elsewhere = tempDir();
+    tree(elsewhere, { rules: '*.py\n', 'secret.py': 'SECRET_OUTSIDE = 1\n' });
+    tree(root, { 'src/a.py': 'a = 1\n' });
+    fs.symlinkSync(path.join(elsewhere, 'rules'), path.join(root, '.gitignore'));
+    fs.symlinkSync(path.join(elsewhere, 'secret.py'), path.join(root, 'src', 'b.py'));
+    const { paths } = await scan({ root });
+    assert.deepEqual(paths, ['src/a.py'], 'the outside rules would have ignored src/a.py');
+    // a refresh reads with the workspace folders: the link out is refused
+    assert.deepEqual(await readCode(path.join(root, 'src', 'b.py'), 1024, [root]), { skipped: 'outside' });
+    assert.ok('text' in (await readCode(path.join(root, 'src', 'a.py'), 1024, [root])));
   });
 
   it('ends with stopped "full" when onFile refuses a file', async () => {

@@ -97,7 +97,7 @@ export async function scanWorkspace(
     const dir = queue.shift()!;
     const abs = path.join(root, dir.rel);
     const rules = [...dir.rules];
-    const gitignore = await readText(path.join(abs, '.gitignore'), 256 * 1024);
+    const gitignore = await readText(path.join(abs, '.gitignore'), 256 * 1024, [root]);
     if (gitignore !== undefined) rules.push({ base: dir.rel, ig: ignore().add(gitignore) });
     let entries: fs.Dirent[];
     try {
@@ -135,7 +135,7 @@ export async function scanWorkspace(
         report.skipped.notCode++;
         continue;
       }
-      const result = await readCode(path.join(abs, e.name), o.maxFileBytes);
+      const result = await readCode(path.join(abs, e.name), o.maxFileBytes, [root]);
       if ('skipped' in result) {
         report.skipped[result.skipped]++;
         continue;
@@ -166,24 +166,40 @@ function isIgnored(rules: readonly { base: string; ig: Ignore }[], rel: string, 
   return false;
 }
 
+/** Whether the file's real path lies inside one of the folders (their real paths). */
+async function isWithin(file: string, folders: readonly string[]): Promise<boolean> {
+  const real = await fs.promises.realpath(file);
+  for (const f of folders) if (isInside(await fs.promises.realpath(f).catch(() => f), real)) return true;
+  return false;
+}
+
 /** Whether `target` is strictly inside `root` (a name like `..config` is inside). */
 export function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel !== '' && rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel);
 }
 
-async function readText(file: string, maxBytes: number): Promise<string | undefined> {
-  const r = await readCode(file, maxBytes);
+async function readText(file: string, maxBytes: number, within: readonly string[]): Promise<string | undefined> {
+  const r = await readCode(file, maxBytes, within);
   return 'text' in r ? r.text : undefined;
 }
 
-type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' };
+type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' | 'outside' };
 
-/** The file's text, or why it was skipped. Reads at most maxBytes + 1 bytes, whatever the file claims. */
-export async function readCode(file: string, maxBytes: number): Promise<ReadResult> {
+/** Opening never waits: a FIFO opened without it pins a libuv thread until a writer comes (forever). */
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/**
+ * The file's text, or why it was skipped. Only a regular file is read (a FIFO, socket or device
+ * named like code is refused without waiting), at most maxBytes + 1 bytes whatever the file claims,
+ * and, with `within`, only when its real path (symbolic links followed) lies inside one of those
+ * folders: a link to a secret outside the workspace must never reach a prompt.
+ */
+export async function readCode(file: string, maxBytes: number, within?: readonly string[]): Promise<ReadResult> {
   let handle: fs.promises.FileHandle | undefined;
   try {
-    handle = await fs.promises.open(file, 'r');
+    if (within && !(await isWithin(file, within))) return { skipped: 'outside' };
+    handle = await fs.promises.open(file, OPEN_FLAGS);
     const stat = await handle.stat();
     if (!stat.isFile()) return { skipped: 'unreadable' };
     if (stat.size > maxBytes) return { skipped: 'tooLarge' };

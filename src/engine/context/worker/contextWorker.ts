@@ -16,6 +16,8 @@ const index = new SnippetIndex();
 /** Paths whose text came from an open editor: a scan does not overwrite them (a refresh does). */
 const fromEditor = new Set<string>();
 let scan: AbortController | null = null;
+/** The workspace folders of the last scan: a refreshed file must lie inside one (links followed). */
+let folders: string[] = [];
 const MAX_FILE_BYTES = 512 * 1024;
 
 function post(msg: ContextToHost): void {
@@ -39,6 +41,7 @@ async function runScan(roots: ScanRoot[]): Promise<void> {
 function handle(msg: HostToContext): void {
   switch (msg.type) {
     case 'scan':
+      folders = msg.roots.map((r) => r.root);
       void runScan(msg.roots);
       return;
     case 'setFile':
@@ -48,7 +51,7 @@ function handle(msg: HostToContext): void {
     case 'refresh':
       for (const f of msg.files) {
         fromEditor.delete(f.path); // saved, closed, or changed on disk: the file's text is the truth again
-        void readCode(f.file, MAX_FILE_BYTES).then((r) =>
+        void readCode(f.file, MAX_FILE_BYTES, folders).then((r) =>
           'text' in r ? index.setFile(f.path, r.text) : index.deleteFile(f.path),
         );
       }
