@@ -13,6 +13,8 @@
  *   npm run eval -- --data DIR          another recipe data folder (corpus/, tokens/)
  *   npm run eval -- --split valid       the valid split's cases (for fitting: bench/fitJudge.ts), nothing written
  *   npm run eval -- --stages final      only the last two completion stages (copied line, judge)
+ *   npm run eval -- --stages ablate     the shipped stage without the guards, with a cut before the
+ *                                       first unsure token (lineEval.ts ABLATIONS), and as shipped
  *   npm run eval -- --jsonl FILE        every case of the final stage to FILE (default with a full
  *                                       run: bench/results/eval-cases.jsonl)
  *
@@ -50,7 +52,16 @@ import { caseRows, lostCasesMarkdown } from './evalCases';
 import { gateDefault, gateMarkdown, LANGS, lineTable, tokenTable, type SystemScores } from './evalTables';
 import { sampleLineCases, type CutKind, type TestFile } from './lineCases';
 import { surprisalEval } from './surprisalEval';
-import { BUDGET, gateTable, MAX_LINE_TOKENS, runLineCases, score, STAGES, type ModelUnderTest } from './lineEval';
+import {
+  ABLATIONS,
+  BUDGET,
+  gateTable,
+  MAX_LINE_TOKENS,
+  runLineCases,
+  score,
+  STAGES,
+  type ModelUnderTest,
+} from './lineEval';
 import { KneserNey4 } from './ngram';
 import { perplexity } from './quant';
 import { engineSpeed } from './speed';
@@ -192,7 +203,12 @@ async function main(): Promise<void> {
   if (values.quant) return quantStage(dir, data);
   const quick = values.quick ?? false;
   const write = !quick && !values.cases && !values['no-tokens'] && split === 'test' && !values.stages;
-  const stages = values.stages === 'final' ? STAGES.slice(-2) : STAGES;
+  const stages =
+    values.stages === 'final'
+      ? STAGES.slice(-2)
+      : values.stages === 'ablate'
+        ? [...ABLATIONS, STAGES[STAGES.length - 1]]
+        : STAGES;
   const allFiles = readJsonl<TestFile>(testPath);
   const perKind = Number(values.cases ?? (quick ? 100 : CASES));
   const cases = [

@@ -32,6 +32,7 @@ export interface CaseRow {
     endLogprob?: number;
     minMixture?: number;
     meanLogMixture?: number;
+    consensus?: number;
     es: number;
   }[];
 }
@@ -71,6 +72,7 @@ export function caseRows(
                 endLogprob: r(j.endLogprob!),
                 minMixture: r(j.minMixture!),
                 meanLogMixture: r(j.meanLogMixture!),
+                consensus: r(j.consensus!),
               }
             : {}),
           es: r(editSimilarity(j.text, c.target)),

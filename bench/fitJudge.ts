@@ -10,14 +10,22 @@
  * beside them, what simple rules and an oracle would get on the same cases.
  */
 import * as fs from 'node:fs';
-import { judgeScore, type CandidateFeatures, type JudgeWeights } from '../src/engine/lineJudge';
+import { DEFAULT_JUDGE, judgeScore, type CandidateFeatures, type JudgeWeights } from '../src/engine/lineJudge';
 import type { LineCandidate } from '../src/engine/lineCandidates';
 import type { CaseRow } from './evalCases';
 
 type Cand = LineCandidate & CandidateFeatures & { es: number };
 
 const GRID = [-2, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 2];
-const KEYS: (keyof JudgeWeights)[] = ['meanLogprob', 'endLogprob', 'meanLogMixture', 'match', 'votes', 'model'];
+const KEYS: (keyof JudgeWeights)[] = [
+  'meanLogprob',
+  'endLogprob',
+  'meanLogMixture',
+  'match',
+  'votes',
+  'model',
+  'consensus',
+];
 
 function load(file: string): { cands: Cand[]; fixed: number }[] {
   return fs
@@ -48,7 +56,7 @@ function main(): void {
   if (!file) throw new Error('usage: node out/bench/fitJudge.js valid.jsonl');
   const cases = load(file);
   // coordinate ascent from every weight alone at 1 (the optimum is flat; the starts find its ridges)
-  let w = { meanLogprob: 1, endLogprob: 0, meanLogMixture: 0, match: 0, votes: 0, model: 0 } as JudgeWeights;
+  let w = DEFAULT_JUDGE;
   let best = -Infinity;
   for (const start of KEYS) {
     let sw = { ...Object.fromEntries(KEYS.map((k) => [k, 0])), [start]: 1 } as unknown as JudgeWeights;

@@ -9,7 +9,10 @@
  * Each case keeps its file's package: in the repository setting, the package's other files in the
  * test split are the workspace, as an open folder would give the extension.
  */
+import { editSimilarity } from '../src/engine/editSimilarity';
 import { seededRandom } from '../src/engine/sampling';
+
+export { editSimilarity };
 
 export interface TestFile {
   package: string;
@@ -70,25 +73,6 @@ export function sampleLineCases(files: TestFile[], count: number, seed: number, 
 export function firstLine(s: string): string {
   const nl = s.indexOf('\n');
   return (nl < 0 ? s : s.slice(0, nl)).replace(/\r$/, '').trimEnd();
-}
-
-/** Levenshtein distance over UTF-16 code units. */
-function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/** Normalized edit similarity 1 − lev(a, b) / max(|a|, |b|). */
-export function editSimilarity(a: string, b: string): number {
-  const n = Math.max(a.length, b.length);
-  return n === 0 ? 1 : 1 - levenshtein(a, b) / n;
 }
 
 /** Shortest and longest text before the cursor the copy baseline looks for, in characters. */

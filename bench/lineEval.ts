@@ -40,10 +40,12 @@ export interface Stage {
   copyLine: boolean;
   /** The model judges its own line against the lines copying gives (src/engine/lineJudge.ts). */
   judge: boolean;
+  /** End the suggestion before its first token less likely than this (the request's cutBelow). */
+  cutBelow?: number;
 }
 
 /** The pipeline's parts in the order the stages switch them on, each with its stage's name. */
-const PARTS: [keyof Omit<Stage, 'name'>, string][] = [
+const PARTS: [Exclude<keyof Stage, 'name' | 'cutBelow'>, string][] = [
   ['context', '+ repository context'],
   ['heal', '+ token healing'],
   ['copy', '+ copy cache (prompt)'],
@@ -56,7 +58,7 @@ const PARTS: [keyof Omit<Stage, 'name'>, string][] = [
 /** Cumulative: each stage adds one part to the one before. */
 export const STAGES: Stage[] = Array.from({ length: PARTS.length + 1 }, (_, on) => ({
   name: on === 0 ? 'model alone' : PARTS[on - 1][1],
-  ...(Object.fromEntries(PARTS.map(([part], i) => [part, i < on])) as Omit<Stage, 'name'>),
+  ...(Object.fromEntries(PARTS.map(([part], i) => [part, i < on])) as Record<(typeof PARTS)[number][0], boolean>),
 }));
 
 /** One system's output on one case, with what the gate and the guards need. */
@@ -153,10 +155,22 @@ export async function stageRequest(
       guards: stage.guards,
       copyLine: stage.copyLine,
       judge: stage.judge,
+      cutBelow: stage.cutBelow,
     },
   );
   return request;
 }
+
+/**
+ * The rules that shorten or hide a suggestion, each measured against the shipped pipeline (the
+ * last stage): without the guards, and with a cut before the first unsure token. The gate is the
+ * gate table; the line rule decides what the first line is, which is what is scored.
+ */
+export const ABLATIONS: Stage[] = [
+  { ...STAGES[STAGES.length - 1], name: 'shipped - guards', guards: false },
+  { ...STAGES[STAGES.length - 1], name: 'shipped + cut below p 0.1', cutBelow: 0.1 },
+  { ...STAGES[STAGES.length - 1], name: 'shipped + cut below p 0.3', cutBelow: 0.3 },
+];
 
 /** Runs one stage of one model on a case. */
 async function runStage(

@@ -15,6 +15,7 @@ import { generate, type GenerateOptions, type GenerationResult } from './generat
 import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
 import { copyCandidates, type LineCandidate } from './lineCandidates';
 import { judgeLines, type JudgeInput, type JudgedCandidate, type JudgeWeights } from './lineJudge';
+import { isGreedy } from './sampling';
 import { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
 import { vocabularyTexts } from './tokenChoice';
@@ -184,7 +185,7 @@ export async function complete(
   const copyCache = sources ? copyCacheFor(model, copyTable, [...sources.ids, ...prompt.ids]) : undefined;
   clock.add('tokenize', tokenizer.encodeMs - encodedBefore);
   clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
-  const greedy = !req.temperature || req.temperature <= 0;
+  const greedy = isGreedy(req.temperature);
   const oneLine = copyCache && sources && greedy && !shape.multiline && (req.copyLine ?? true);
   const copied = oneLine
     ? await copyLine({

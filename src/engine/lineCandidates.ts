@@ -51,7 +51,23 @@ export function copyCandidates(
   k: number,
 ): LineCandidate[] {
   const before = prefix.slice(-MAX_MATCH);
-  const needle = shortestNeedle(before);
+  // a needle with 3 non-blank characters; where that finds fewer than k lines, also any 4
+  // characters (after Enter, the indentation: an excerpt may start right after a blank line)
+  const strict = collect(prefix, suffix, sources, before, shortestNeedle(before, 3), k);
+  if (strict.length >= k) return strict;
+  const loose = collect(prefix, suffix, sources, before, shortestNeedle(before, 0), k);
+  return [...strict, ...loose.filter((c) => !strict.some((s) => s.text === c.text))].slice(0, k);
+}
+
+/** Up to `k` distinct lines that follow the occurrences of `needle`, ranked. */
+function collect(
+  prefix: string,
+  suffix: string,
+  sources: readonly ContextSnippet[],
+  before: string,
+  needle: string,
+  k: number,
+): LineCandidate[] {
   if (!needle) return [];
   const texts: Text[] = [
     // the cursor's own place (the end of the prefix) is not an earlier occurrence
@@ -107,12 +123,12 @@ export function copyCandidates(
   return [...byLine.values()].slice(0, k);
 }
 
-/** The shortest end of `before` with MIN_NEEDLE characters, 3 of them non-blank. */
-function shortestNeedle(before: string): string {
+/** The shortest end of `before` with MIN_NEEDLE characters, `nonBlankMin` of them non-blank. */
+function shortestNeedle(before: string, nonBlankMin: number): string {
   let nonBlank = 0;
   for (let i = before.length - 1; i >= 0; i--) {
     if (before[i].trim() !== '') nonBlank++;
-    if (nonBlank >= 3 && before.length - i >= MIN_NEEDLE) return before.slice(i);
+    if (nonBlank >= nonBlankMin && before.length - i >= MIN_NEEDLE) return before.slice(i);
   }
   return '';
 }

@@ -45,6 +45,18 @@ describe('Completion quality in a real VS Code', { skip, timeout: 600_000 }, () 
     await wb.press('Escape');
   });
 
+  it('completes `train(co` with `nfig)`: the half-typed line is never copied from (issue 27)', async () => {
+    await wb.openFile('src/train.py');
+    await wb.cursorTo(4, 1);
+    // typed as a person types it: the editor may close the bracket itself
+    await wb.typeInEditor('    train(co', { delayMs: 30 });
+    const ghost = await ghostOrTrigger(wb);
+    await wb.screenshot('train-config');
+    await wb.press('Tab');
+    const line = (await wb.editorText()).split('\n')[3];
+    assert.equal(line.trimEnd(), '    train(config)', `ghost text ${JSON.stringify(ghost)}`);
+  });
+
   it('completes a name defined in another file of the workspace', async () => {
     await wb.openFile('src/report.ts');
     await wb.cursorTo(10, 1);

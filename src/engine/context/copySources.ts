@@ -46,7 +46,12 @@ export function findCopySources(index: SnippetIndex, q: CopyQuery): ContextSnipp
   if (!needle) return [];
   const family = languageFamily(q.path);
   const hits: { path: string; line: number; match: number }[] = [];
-  const named = q.partial && q.partial.length >= 3 ? index.filesWithPrefix(q.partial, family, MAX_FILES) : [];
+  // files with a longer name that starts with the one being typed, and with that very name (it
+  // may be whole: `export const IS_TIMEZONE` is defined in the sibling build's file)
+  const named =
+    q.partial && q.partial.length >= 3
+      ? [...index.filesWithPrefix(q.partial, family, MAX_FILES), ...index.filesWith(q.partial, family, MAX_FILES)]
+      : [];
   for (const path of new Set([q.path, ...named, ...rareNameFiles(index, before, family), ...(q.related ?? [])])) {
     const text = index.text(path);
     if (text === undefined) continue;

@@ -1,0 +1,3 @@
+def main(config):
+    load_model(config)
+    load_data(config)
