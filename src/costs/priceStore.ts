@@ -25,6 +25,28 @@ export function bundledPrices(): PriceFile {
   return validatePriceFile(bundledJson, 'bundled prices.json');
 }
 
+/** Largest price file read, bytes (LiteLLM's whole table is about 1 MB). */
+export const MAX_PRICE_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A price file's text: only a regular file, opened without waiting (a FIFO never blocks the host)
+ * and no larger than MAX_PRICE_FILE_BYTES (`/dev/zero` aborted the process with bad_alloc).
+ */
+function readPriceText(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error('not a regular file (a price file must be a JSON file)');
+    if (stat.size > MAX_PRICE_FILE_BYTES)
+      throw new Error(
+        `${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_PRICE_FILE_BYTES / 2 ** 20} MB a price file may have`,
+      );
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function loadPriceSet(opts: { updatedFile?: string; overrideFile?: string }): PriceSet {
   let prices = bundledPrices();
   const layers: PriceLayer[] = [
@@ -38,7 +60,7 @@ export function loadPriceSet(opts: { updatedFile?: string; overrideFile?: string
     }
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readPriceText(file);
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
       if (missing && name === 'Downloaded prices')

@@ -2,6 +2,7 @@
 // problem, fallback to the layers underneath, and "Update Prices" against a real HTTP server on
 // 127.0.0.1 (a good file, bad JSON, a 404, a slow answer cancelled or timed out).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -112,6 +113,20 @@ describe('price file validation', () => {
       ['ok', 'error', 'error'],
     );
   });
+
+  it(
+    'a price file that is /dev/zero or a FIFO is refused at once, with the bundled prices kept',
+    { skip: process.platform === 'win32' && 'no /dev/zero or mkfifo', timeout: 20_000 },
+    () => {
+      const fifo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-prices-')), 'prices.json');
+      execFileSync('mkfifo', [fifo]);
+      for (const file of ['/dev/zero', fifo]) {
+        const set = loadPriceSet({ overrideFile: file });
+        assert.match(set.errors.join('\n'), /not a regular file/, file);
+        assert.equal(set.prices.version, bundledPrices().version);
+      }
+    },
+  );
 
   it('applies a partial override for a known model and adds a complete new one', () => {
     const newModel = { ...bundledPrices().models[0], id: 'my-model', name: 'Mine', inputPerM: 1 };
