@@ -12,6 +12,8 @@ import type { ModelServer, RemoteResult, RemoteToken } from './backend';
 
 /** Repository snippets sent to servers that take them (llama.cpp's input_extra), most relevant last. */
 const MAX_SNIPPETS = 8;
+/** Characters read per requested token at most (a token is a few characters; a long line of them is junk). */
+const MAX_CHARS_PER_TOKEN = 16;
 
 export async function remoteComplete(
   server: ModelServer,
@@ -30,9 +32,18 @@ export async function remoteComplete(
   const streamed: RemoteToken[] = [];
   let text = '';
   let cutAt = -1;
+  const maxTokens = req.maxNewTokens ?? 64;
+  let capped = false;
   const onToken = (t: RemoteToken) => {
+    if (enough.signal.aborted) return;
     streamed.push(t);
     text += t.text;
+    // a server that ignores max_tokens (one endless line) is cut off here: the rule rescans the
+    // text per token, so unbounded text would hold the calling thread for seconds
+    if (streamed.length >= maxTokens || text.length >= maxTokens * MAX_CHARS_PER_TOKEN) {
+      capped = true;
+      enough.abort();
+    }
     const r = rule(text);
     if ('cut' in r) {
       cutAt = r.cut;
@@ -68,7 +79,7 @@ export async function remoteComplete(
   const confidence = confidenceOf(probs);
   if (text && probs.length && req.minConfidence && confidence.min < req.minConfidence)
     [text, hidden] = ['', { reason: 'confidence', text }];
-  const stop = cutAt >= 0 ? 'stop_string' : result?.stopReason === 'length' ? 'max_tokens' : 'eos';
+  const stop = cutAt >= 0 ? 'stop_string' : capped || result?.stopReason === 'length' ? 'max_tokens' : 'eos';
   return resultOf(req, text, streamed, result, stop, confidence, hidden);
 }
 

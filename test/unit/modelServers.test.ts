@@ -407,6 +407,27 @@ describe('completions from a model server, shaped like the embedded engine', () 
     assert.equal(srv.seen[0].closedEarly, true, 'the request was closed once the line was complete');
   });
 
+  it('a server that ignores max_tokens and streams one endless line is cut off after maxNewTokens tokens', async () => {
+    let sent = 0;
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => {
+        for (let i = 0; i < 50 && !res.destroyed; i++, sent++)
+          res.write(`data: ${JSON.stringify(chunk('x+', -0.1))}\n\n`);
+        if (res.destroyed || sent > 200_000) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
+    const r = await remoteComplete(server, { prefix: 'const y = ', suffix: '\n', maxNewTokens: 32 });
+    assert.equal(r.stopReason, 'max_tokens');
+    assert.ok(r.text.length <= 32 * 2, `at most the tokens asked for: ${r.text.length} characters`);
+    assert.ok(sent < 200_000, 'the request was closed, not read to the end');
+  });
+
   it("hides an unsure suggestion by the server's log-probabilities, and shows one without them", async () => {
     srv.route('POST /v1/completions', (_req, res) => sse(res, [chunk('x', -0.05), chunk(' * 42', -3)]));
     const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
