@@ -109,7 +109,9 @@ export class Downloader {
     try {
       const fresh = await this.plan(req); // space and writability again, now that we hold the lock
       const staging = path.join(store.stagingFor(slug), 'files');
-      const manifest = await this.prepareStaging(slug, req, staging);
+      // part files live apart from the files: a listing may hold both `w.bin` and `w.bin.part`
+      const parts = path.join(store.stagingFor(slug), 'parts');
+      const manifest = await this.prepareStaging(slug, req, staging, parts);
       const rate = new Rate();
       let done = 0;
       let last = 0;
@@ -127,8 +129,9 @@ export class Downloader {
           done += file.size;
           continue;
         }
-        const part = final + '.part';
+        const part = insideFolder(parts, `${localPath(req, file.path)}.part`);
         await fs.promises.mkdir(path.dirname(part), { recursive: true });
+        await fs.promises.mkdir(path.dirname(final), { recursive: true });
         await fetchFile({
           url: hub.fileUrl(req.repo, req.commit, file.path),
           partPath: part,
@@ -163,18 +166,24 @@ export class Downloader {
     const old = this.o.store.readManifest(slug);
     if (!old) return 0;
     const staging = path.join(this.o.store.stagingFor(slug), 'files');
+    const parts = path.join(this.o.store.stagingFor(slug), 'parts');
     let n = 0;
     for (const f of req.files) {
       const prev = old.files.find((p) => p.path === f.path);
       if (!prev || !sameFile(prev, f)) continue;
-      const local = path.join(staging, localPath(req, f.path));
-      n += Math.min(f.size, fileSize(local) ?? fileSize(local + '.part') ?? 0);
+      const rel = localPath(req, f.path);
+      n += Math.min(f.size, fileSize(path.join(staging, rel)) ?? fileSize(path.join(parts, `${rel}.part`)) ?? 0);
     }
     return n;
   }
 
   /** Keeps what an earlier attempt fetched of the same files; drops everything else. */
-  private async prepareStaging(slug: string, req: DownloadRequest, staging: string): Promise<DownloadManifest> {
+  private async prepareStaging(
+    slug: string,
+    req: DownloadRequest,
+    staging: string,
+    parts: string,
+  ): Promise<DownloadManifest> {
     const { store } = this.o;
     const old = store.readManifest(slug);
     const keep = new Set<string>();
@@ -184,12 +193,13 @@ export class Downloader {
       if (same) keep.add(localPath(req, f.path));
       return { path: f.path, size: f.size, sha256: f.sha256, gitOid: f.gitOid, verified: same && prev.verified };
     });
-    if (fs.existsSync(staging)) {
-      for (const rel of walk(staging)) {
-        const name = rel.endsWith('.part') ? rel.slice(0, -5) : rel;
-        if (!keep.has(name)) await fs.promises.rm(path.join(staging, rel), { force: true });
-      }
-    }
+    if (fs.existsSync(staging))
+      for (const rel of walk(staging))
+        if (!keep.has(rel)) await fs.promises.rm(path.join(staging, rel), { force: true });
+    if (fs.existsSync(parts))
+      for (const rel of walk(parts))
+        if (!rel.endsWith('.part') || !keep.has(rel.slice(0, -5)))
+          await fs.promises.rm(path.join(parts, rel), { force: true });
     const manifest: DownloadManifest = {
       format: 'glassbox-download/1',
       repo: req.repo,

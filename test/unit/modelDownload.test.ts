@@ -162,6 +162,35 @@ describe('model download from a local hub', () => {
     }
   });
 
+  it('a listing with both w.bin and w.bin.part installs both (a part file never doubles as a listed file)', async () => {
+    const repoId = 'glassbox-test/parts';
+    const repo = hub.addRepo(repoId, TEST_MODEL);
+    repo.files.set('w.bin', path.join(TEST_MODEL, 'config.json'));
+    repo.files.set('w.bin.part', path.join(TEST_MODEL, 'tokenizer_config.json'));
+    const entry = CATALOGUE.find((e) => e.repo === REPO)!;
+    const commit = await client.resolveRevision(repoId, entry.revision);
+    const listing = await client.listFiles(repoId, commit);
+    const base = downloadRequest(resolveVariant(entry, entry.variants[0], listing), commit);
+    const extra = listing.filter((f) => f.path === 'w.bin' || f.path === 'w.bin.part');
+    assert.equal(extra.length, 2);
+    const installed = await downloader().download(
+      await downloader().plan({ ...base, repo: repoId, files: [...base.files, ...extra] }),
+    );
+    assert.equal(
+      fs.readFileSync(path.join(installed.dir, 'w.bin'), 'utf8'),
+      fs.readFileSync(path.join(TEST_MODEL, 'config.json'), 'utf8'),
+    );
+    assert.equal(
+      fs.readFileSync(path.join(installed.dir, 'w.bin.part'), 'utf8'),
+      fs.readFileSync(path.join(TEST_MODEL, 'tokenizer_config.json'), 'utf8'),
+    );
+    assert.deepEqual(
+      store.listInstalled().map((m) => m.slug),
+      [installed.slug],
+      'the model is listed as installed',
+    );
+  });
+
   it('downloads a decoder together with its external data file, and it runs', async (t) => {
     const dir = path.join(FIXTURES, 'tiny-external-data');
     if (!fs.existsSync(dir)) return t.skip('tiny-external-data not built: run models/recipe/make_loader_fixtures.py');
