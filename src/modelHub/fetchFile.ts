@@ -42,6 +42,8 @@ export async function fetchFile(o: FetchFileOptions): Promise<void> {
     have = 0;
   }
   o.onBytes?.(have, true);
+  // an empty file has no bytes to fetch, but verification reads the part file
+  if (o.size === 0 && fileSize(o.partPath) === undefined) await fs.promises.writeFile(o.partPath, '');
   while (have < o.size) {
     const before = have;
     try {

@@ -80,18 +80,23 @@ export class HubClient {
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<HubFile[]> {
     checkRepoId(repo);
     const files: HubFile[] = [];
+    const listed = new Set<string>();
+    const pages = new Set<string>();
     let next: URL | undefined = new URL(
       `${this.baseUrl}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`,
     );
-    for (let page = 0; next && page < 100; page++) {
+    // a page that names itself (or an earlier one) as the next ends the listing
+    for (let page = 0; next && page < 100 && !pages.has(next.href); page++) {
+      pages.add(next.href);
       const res = await hubGet(next, { signal, net: this.net });
       if (res.status !== 200) throw statusError(res, `file list of ${repo}@${revision}`);
       const link = res.headers.link;
       const body = await readJsonBody(res);
       if (!Array.isArray(body)) throw new DownloadError('HUB_HTTP', `${res.url.href} did not answer a file list.`);
       for (const entry of body) {
-        const file = parseEntry(entry);
-        if (!file) continue;
+        const file = parseEntry(entry, repo);
+        if (!file || listed.has(file.path)) continue;
+        listed.add(file.path);
         const why = unsafeRepoPath(file.path);
         if (why)
           throw new DownloadError(
@@ -103,6 +108,14 @@ export class HubClient {
       }
       next = nextLink(typeof link === 'string' ? link : undefined, res.url);
     }
+    // `a` and `a/b` cannot both be files on disk
+    for (const f of files)
+      if (files.some((g) => g.path.startsWith(`${f.path}/`)))
+        throw new DownloadError(
+          'INVALID',
+          `${repo} lists "${f.path}" both as a file and as a folder of other files.`,
+          'Choose another model, or download its files by hand and point glassbox.modelPath at the folder.',
+        );
     return files;
   }
 
@@ -116,7 +129,7 @@ export class HubClient {
   }
 }
 
-function parseEntry(raw: unknown): HubFile | undefined {
+function parseEntry(raw: unknown, repo: string): HubFile | undefined {
   const e = raw as {
     type?: unknown;
     path?: unknown;
@@ -126,12 +139,19 @@ function parseEntry(raw: unknown): HubFile | undefined {
   };
   if (e?.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') return undefined;
   const lfs = e.lfs && typeof e.lfs.oid === 'string' ? e.lfs : undefined;
+  const size = lfs && typeof lfs.size === 'number' ? lfs.size : e.size;
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new DownloadError(
+      'INVALID',
+      `${repo} lists the file "${e.path}" with a size of ${size} bytes, which no file has.`,
+      'The hub (or mirror) sent a broken listing: try again later, or choose another model.',
+    );
   const hex = (v: unknown, len: number) =>
     typeof v === 'string' && new RegExp(`^[0-9a-f]{${len}}$`).test(v) ? v : undefined;
   return {
     path: e.path,
     // An LFS entry's own size is the object's size; `size` at the top level is the same on the hub.
-    size: lfs && typeof lfs.size === 'number' ? lfs.size : e.size,
+    size,
     sha256: lfs ? hex(lfs.oid, 64) : undefined,
     gitOid: lfs ? undefined : hex(e.oid, 40),
   };

@@ -31,6 +31,8 @@ interface Faults {
   ignoreRange: Set<string>;
   /** Path → size the listing claims instead of the real one. */
   listedSize: Map<string, number>;
+  /** Every listing page names itself as the next page (a broken mirror). */
+  selfLink: { on: boolean; clear(): void };
 }
 
 interface LoggedRequest {
@@ -50,6 +52,12 @@ export class FakeHub {
     slow: new Map(),
     ignoreRange: new Set(),
     listedSize: new Map(),
+    selfLink: {
+      on: false,
+      clear() {
+        this.on = false;
+      },
+    },
   };
   readonly log: LoggedRequest[] = [];
   /** Entries per tree page (the hub paginates with a Link header). */
@@ -141,7 +149,8 @@ export class FakeHub {
     const start = Number(url.searchParams.get('cursor') ?? 0);
     const page = entries.slice(start, start + this.pageSize);
     const headers: Record<string, string> = {};
-    if (start + this.pageSize < entries.length) {
+    if (this.faults.selfLink.on) headers.link = `<${url.href}>; rel="next"`;
+    else if (start + this.pageSize < entries.length) {
       const next = new URL(url.href);
       next.searchParams.set('cursor', String(start + this.pageSize));
       headers.link = `<${next.href}>; rel="next"`;

@@ -1,6 +1,7 @@
 // The catalogue as data, its check against the hub's listing (changed sizes, missing files),
 // the memory estimate, and the hub client's URL and proxy rules.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +87,31 @@ describe('catalogue checked against the hub listing', () => {
     } finally {
       hub.faults.listedSize.clear();
     }
+  });
+
+  it('a page that names itself as the next one ends the listing, with no file twice', async () => {
+    hub.faults.selfLink.on = true;
+    hub.log.length = 0;
+    try {
+      const files = await client.listFiles(TINY.repo, 'main');
+      assert.equal(new Set(files.map((f) => f.path)).size, files.length);
+      assert.equal(hub.log.filter((r) => r.url.includes('/tree/')).length, 1);
+    } finally {
+      hub.faults.selfLink.clear();
+    }
+  });
+
+  it('a listed size of -1, or a path listed as a file and as a folder, is a clear INVALID', async () => {
+    const invalid = (part: RegExp) => (e: Error & { code?: string }) => e.code === 'INVALID' && part.test(e.message);
+    hub.faults.listedSize.set('config.json', -1);
+    try {
+      await assert.rejects(client.listFiles(TINY.repo, 'main'), invalid(/config\.json" with a size of -1/));
+    } finally {
+      hub.faults.listedSize.clear();
+    }
+    const repo = hub.addRepo('glassbox-test/clash', TEST_MODEL);
+    repo.files.set('onnx/model.onnx/extra.bin', path.join(TEST_MODEL, 'config.json'));
+    await assert.rejects(client.listFiles('glassbox-test/clash', 'main'), invalid(/both as a file and as a folder/));
   });
 
   it('reports a missing decoder and names the ones the repository has', () => {

@@ -167,12 +167,15 @@ describe('model download from a local hub', () => {
     const repo = hub.addRepo(repoId, TEST_MODEL);
     repo.files.set('w.bin', path.join(TEST_MODEL, 'config.json'));
     repo.files.set('w.bin.part', path.join(TEST_MODEL, 'tokenizer_config.json'));
+    const empty = path.join(storage, 'empty.py');
+    fs.writeFileSync(empty, '');
+    repo.files.set('empty.py', empty); // a listed size of 0: nothing to fetch, still installed
     const entry = CATALOGUE.find((e) => e.repo === REPO)!;
     const commit = await client.resolveRevision(repoId, entry.revision);
     const listing = await client.listFiles(repoId, commit);
     const base = downloadRequest(resolveVariant(entry, entry.variants[0], listing), commit);
     // w.bin.part first: then w.bin's download found it where its own part file would be
-    const extra = ['w.bin.part', 'w.bin'].map((p) => listing.find((f) => f.path === p)!);
+    const extra = ['w.bin.part', 'w.bin', 'empty.py'].map((p) => listing.find((f) => f.path === p)!);
     const installed = await downloader().download(
       await downloader().plan({ ...base, repo: repoId, files: [...base.files, ...extra] }),
     );
@@ -184,6 +187,7 @@ describe('model download from a local hub', () => {
       fs.readFileSync(path.join(installed.dir, 'w.bin.part'), 'utf8'),
       fs.readFileSync(path.join(TEST_MODEL, 'tokenizer_config.json'), 'utf8'),
     );
+    assert.equal(fs.readFileSync(path.join(installed.dir, 'empty.py'), 'utf8'), '');
     assert.deepEqual(
       store.listInstalled().map((m) => m.slug),
       [installed.slug],
