@@ -160,6 +160,13 @@ describe('workspace scan', () => {
     assert.ok('text' in (await readCode(path.join(root, 'src', 'a.py'), 1024, [root])));
   });
 
+  it('a files.exclude key like "!vendor" excludes nothing (it skipped the whole workspace)', async () => {
+    const root = tempDir();
+    tree(root, { 'src/a.ts': 'export const a = 1;\n', 'vendor/v.ts': 'export const v = 1;\n' });
+    const { paths } = await scan({ root, exclude: ['!vendor', ''] });
+    assert.deepEqual(paths, ['src/a.ts', 'vendor/v.ts']);
+  });
+
   it('ends with stopped "full" when onFile refuses a file', async () => {
     const root = tempDir();
     tree(root, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`f${i}.ts`, `export const v${i} = ${i};\n`])));

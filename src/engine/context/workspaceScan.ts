@@ -79,7 +79,9 @@ export async function scanWorkspace(
   const start = performance.now();
   const o = { ...DEFAULTS, ...opts };
   const root = await fs.promises.realpath(o.root);
-  const excluded = o.exclude?.length ? picomatch(o.exclude as string[], { dot: true }) : () => false;
+  // files.exclude has no negation: a key like "!vendor" would make picomatch exclude everything else
+  const globs = (o.exclude ?? []).filter((g) => g.trim() !== '' && !g.trimStart().startsWith('!'));
+  const excluded = globs.length ? picomatch(globs, { dot: true }) : () => false;
   const report: ScanReport = {
     files: 0,
     entries: 0,
