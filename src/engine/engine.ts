@@ -44,6 +44,8 @@ const DEFAULT_COMPLETION_TOKENS = 64;
 /** The copy cache's fitted mixing weights, beside the model (bench/fitCopyCache.ts writes it). */
 const COPY_TABLE_FILE = 'copy_cache.json';
 const DEFAULT_EXPLAIN_TOKENS = 256;
+/** Characters a token can stand for at most, with room to spare (byte-level BPE vocabularies top out far lower). */
+const MAX_CHARS_PER_TOKEN = 64;
 /** Small models loop in prose ("the the the", "i; i; i;"); 1.2 is CTRL's suggested value. */
 const DEFAULT_EXPLAIN_REPETITION_PENALTY = 1.2;
 
@@ -96,7 +98,7 @@ export class Engine {
   /** Explains code with the model's explain format or chat template; streams through onToken. */
   explain(req: ExplainRequest & RequestOptions): Promise<ExplainResult> {
     return this.exclusive(async () => {
-      const prompt = buildExplainPrompt(this.model.tokenizer, req);
+      const prompt = buildExplainPrompt(this.model.tokenizer, { ...req, code: this.lastChars(req.code) });
       const maxNewTokens = req.maxNewTokens ?? DEFAULT_EXPLAIN_TOKENS;
       const ids = fitLeft(prompt.ids, this.model.contextLength - Math.min(maxNewTokens, this.model.contextLength / 2));
       const result = await generate(this.model, ids, {
@@ -120,12 +122,22 @@ export class Engine {
     opts: RequestOptions,
   ): Promise<GenerationResult & { cutTokens: number }> {
     return this.exclusive(async () => {
-      const ids = typeof prompt === 'string' ? this.model.tokenizer.encode(prompt) : [...prompt];
+      const ids = typeof prompt === 'string' ? this.model.tokenizer.encode(this.lastChars(prompt)) : [...prompt];
       const maxNewTokens = opts.maxNewTokens ?? DEFAULT_COMPLETION_TOKENS;
       const kept = fitLeft(ids, this.model.contextLength - Math.min(maxNewTokens, this.model.contextLength / 2));
       const result = await generate(this.model, kept, { ...opts, maxNewTokens });
       return { ...result, cutTokens: ids.length - kept.length };
     });
+  }
+
+  /**
+   * The end of a text that the context can hold, before tokenizing: only the last contextLength
+   * tokens are ever kept, and no token is longer than MAX_CHARS_PER_TOKEN characters. A 16 MB
+   * single word once took 93 s to tokenize, to keep 2,048 tokens of it.
+   */
+  private lastChars(text: string): string {
+    const max = this.model.contextLength * MAX_CHARS_PER_TOKEN;
+    return text.length > max ? text.slice(text.length - max) : text;
   }
 
   async dispose(): Promise<void> {

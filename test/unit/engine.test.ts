@@ -46,6 +46,15 @@ describe('engine: completion and explain', () => {
     assert.ok(r.prompt.tokens + 4 <= engine.info().contextLength);
   });
 
+  it('a 16 MB single word is cut to what the context holds before it is tokenized', { timeout: 60_000 }, async () => {
+    const word = 'a'.repeat(16 * 2 ** 20);
+    const r = await engine.generate(word, { maxNewTokens: 1, stopTokenIds: [] });
+    assert.equal(r.tokens.length, 1);
+    assert.ok(r.cutTokens >= 0);
+    const e = await engine.explain({ code: word, maxNewTokens: 1 });
+    assert.ok(e.promptText.length <= engine.model.contextLength * 64 + 64, 'the explain prompt holds the end of it');
+  });
+
   it("explains with the embedded model's explain format and streams", async () => {
     const streamed: string[] = [];
     const r = await engine.explain({
