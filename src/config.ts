@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
-import { BACKEND_KINDS, type BackendKind } from './remote/endpoint';
+import { BACKEND_KINDS, checkHeaders, type BackendKind } from './remote/endpoint';
 
 export const SECTION = 'glassbox';
 
@@ -141,8 +141,15 @@ export class Config {
   get remoteHeaders(): Record<string, string> {
     const v = this.cfg.get<unknown>('remote.headers');
     if (v === undefined || v === null) return {};
-    if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'))
-      return v as Record<string, string>;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')) {
+      const { headers, bad } = checkHeaders(v as Record<string, string>);
+      if (bad.length)
+        this.invalid(
+          'remote.headers',
+          `header names without spaces or separators, and values without line breaks (not sent: ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+        );
+      return headers;
+    }
     this.invalid('remote.headers', 'an object of header names to string values');
     return {};
   }

@@ -50,3 +50,21 @@ export function routeUrl(base: URL, route: string): URL {
   url.pathname = `${base.pathname.replace(/\/$/, '')}${route}`;
   return url;
 }
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The extra headers a user set (glassbox.remote.headers) that can be sent, and the names of those
+ * that cannot: a name that is not a token, or a value with a line break or NUL. Such an entry once
+ * failed every request as "Cannot reach host… check the server is running".
+ */
+export function checkHeaders(headers: Record<string, string>): { headers: Record<string, string>; bad: string[] } {
+  const ok: Record<string, string> = {};
+  const bad: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (HEADER_NAME.test(name) && typeof value === 'string' && !/[\r\n\0]/.test(value)) ok[name] = value;
+    else bad.push(name);
+  }
+  return { headers: ok, bad };
+}

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { parseEndpoint } from '../../src/remote/endpoint';
+import { checkHeaders, parseEndpoint } from '../../src/remote/endpoint';
 import { RemoteError } from '../../src/remote/errors';
 import { createServer } from '../../src/remote/index';
 import { watchModels } from '../../src/remote/modelWatch';
@@ -315,6 +315,11 @@ describe('model servers: faults', () => {
   it('endpoints: a wrong scheme, credentials in the URL, an unset endpoint, a key with whitespace', () => {
     assert.throws(() => parseEndpoint('ftp://gpu:8000', 'openai'), /ftp: is not a model server's scheme/);
     assert.throws(() => parseEndpoint('http://me:pw@gpu:8000', 'openai'), /Set API Key/);
+    // extra headers: a name with a space or a value with CR/LF is named and left out, not sent
+    assert.deepEqual(checkHeaders({ 'X-Gate': 'ok', 'Bad Name': 'v', 'X-Inj': 'a\r\nb', 'X-Nul': 'a\0' }), {
+      headers: { 'X-Gate': 'ok' },
+      bad: ['Bad Name', 'X-Inj', 'X-Nul'],
+    });
     assert.throws(() => parseEndpoint('  ', 'ollama'), /glassbox\.endpoint.*11434/);
     assert.equal(parseEndpoint(' http://gpu:8000/v1/ ', 'openai').href, 'http://gpu:8000/');
     assert.equal(parseEndpoint('https://gw.example/llm/v1', 'openai').href, 'https://gw.example/llm');
