@@ -7,8 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { EngineClient } from '../../src/engine/worker/client';
 import { ROOT } from './helpers';
 
 const SCRIPT = `
@@ -28,6 +31,23 @@ const { EngineClient } = require(${JSON.stringify(path.join(ROOT, 'out', 'src', 
 `;
 
 describe('engine client shutdown', () => {
+  it(
+    'a call aborted while the worker is still starting rejects at once with CANCELLED',
+    { timeout: 20_000 },
+    async () => {
+      // a worker that never says it is ready (a slow or stuck start)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-stuck-'));
+      const stuck = path.join(dir, 'stuck.js');
+      fs.writeFileSync(stuck, 'setInterval(() => {}, 1000);\n');
+      const client = new EngineClient({ workerPath: stuck });
+      const controller = new AbortController();
+      const call = client.call('info', {}, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 100);
+      await assert.rejects(call, (e: Error & { code?: string }) => e.code === 'CANCELLED');
+      await client.dispose(); // never ready: ended at once
+    },
+  );
+
   it('dispose() during a generation fails the call and exits cleanly, every time', () => {
     for (let i = 0; i < 4; i++) {
       const r = spawnSync(process.execPath, ['-e', SCRIPT], { encoding: 'utf8', timeout: 60_000 });

@@ -44,6 +44,16 @@ const START_TIMEOUT_MS = 30_000;
 /** Longest wait for a worker to end its runs and exit on dispose, ms. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
+/** `p`, or a CANCELLED rejection as soon as `signal` fires (p goes on; its outcome is then ignored). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export class EngineClient {
   private worker: Worker | null = null;
   /** The worker's start, resolved by its 'ready' message. */
@@ -56,6 +66,8 @@ export class EngineClient {
   private nextId = 1;
   private lastLoad: LoadParams | null = null;
   private disposed = false;
+  /** Workers that have said 'ready'. */
+  private readonly ready = new WeakSet<Worker>();
 
   constructor(private readonly options: EngineClientOptions = {}) {}
 
@@ -71,7 +83,7 @@ export class EngineClient {
   async call<M extends Method>(method: M, params: Params<M>, opts: CallOptions = {}): Promise<Result<M>> {
     if (this.disposed) throw new GlassboxError('NOT_LOADED', 'The engine has been shut down.');
     if (opts.signal?.aborted) throw cancelled();
-    await this.start();
+    await untilAborted(this.start(), opts.signal); // a slow start must not hold a cancelled call for 30 s
     if (method !== 'load') await this.reloadIfNeeded();
     return this.send(method, params, opts);
   }
@@ -97,6 +109,8 @@ export class EngineClient {
     this.worker = null;
     this.failAll(new GlassboxError('CANCELLED', 'The engine was shut down.'));
     if (!w) return;
+    // a worker that never said 'ready' runs no model yet: nothing to wait for
+    if (!this.ready.has(w)) return void (await w.terminate());
     let timer: NodeJS.Timeout | undefined;
     const exited = await new Promise<boolean>((resolve) => {
       w.once('exit', () => resolve(true));
@@ -171,7 +185,10 @@ export class EngineClient {
         if (err) reject(err);
         else resolve();
       };
-      worker.once('message', () => settle());
+      worker.once('message', () => {
+        this.ready.add(worker);
+        settle();
+      });
       worker.once('error', (err) =>
         settle(new GlassboxError('WORKER_CRASHED', `The model worker failed to start: ${err.message}.`)),
       );
