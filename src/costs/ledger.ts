@@ -154,14 +154,21 @@ export async function readLedger(file: string): Promise<LedgerRead> {
   const accepts: Acceptance[] = [];
   let bad = 0;
   let header = false;
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const d = decodeLine(line);
-    if (!d) bad++;
-    else if ('header' in d) header ||= i === 0;
-    else if ('accept' in d) accepts.push(d.accept);
-    else byId.set(d.entry.id, d.entry);
-  });
+  let first = true;
+  // an editor may have added a byte-order mark or a blank first line: neither is damage
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((line) => {
+      if (line.trim() === '') return;
+      const d = decodeLine(line);
+      const wasFirst = first;
+      first = false;
+      if (!d) bad++;
+      else if ('header' in d) header ||= wasFirst;
+      else if ('accept' in d) accepts.push(d.accept);
+      else byId.set(d.entry.id, d.entry);
+    });
   for (const a of accepts) {
     const e = byId.get(a.id);
     if (e) e.accepted = true;
@@ -173,7 +180,7 @@ export async function readLedger(file: string): Promise<LedgerRead> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const backup = path.join(path.dirname(file), `${path.basename(file, '.jsonl')}.corrupt-${stamp}.jsonl`);
   await fsp.rename(file, backup);
-  await writeFresh(file, entries);
+  await writeFresh(file, entries, accepts); // the acceptances as they were: their own times, every id
   return { entries, recovered: { backup, badLines: bad + (header ? 0 : 1), kept: entries.length } };
 }
 
@@ -230,9 +237,8 @@ export async function resetLedger(file: string): Promise<void> {
   await writeFresh(file, []);
 }
 
-async function writeFresh(file: string, entries: UsageEntry[]): Promise<void> {
+async function writeFresh(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const accepts = entries.filter((e) => e.accepted).map((e) => ({ id: e.id, time: e.time }));
   const tmp = `${file}.${process.pid}.tmp`;
   await fsp.writeFile(tmp, JSON.stringify(HEADER) + '\n' + linesOf(entries, accepts), 'utf8');
   await fsp.rename(tmp, file); // atomic: a reader sees the old file or the new one

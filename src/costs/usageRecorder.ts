@@ -202,6 +202,7 @@ export class UsageRecorder {
         batch.written = false;
         this.pending.unshift(...batch.entries);
         this.accepts.unshift(...batch.accepts);
+        this.schedule(); // and try again: nothing else may come to trigger a flush
       }
     } finally {
       if (this.inFlight === batch) this.inFlight = null;

@@ -194,6 +194,58 @@ describe('usage ledger', () => {
     );
   });
 
+  it('a byte-order mark or a blank first line is not damage', async () => {
+    const file = ledgerFile();
+    const rec = new UsageRecorder({ file });
+    rec.record(served('one'));
+    await rec.flush();
+    rec.dispose();
+    const text = fs.readFileSync(file, 'utf8');
+    for (const variant of ['\uFEFF' + text, '\n' + text]) {
+      fs.writeFileSync(file, variant);
+      const { entries, recovered } = await readLedger(file);
+      assert.equal(recovered, undefined, JSON.stringify(variant.slice(0, 3)));
+      assert.deepEqual(
+        entries.map((e) => e.id),
+        ['one'],
+      );
+    }
+  });
+
+  it('a recovery keeps every acceptance as written (its own time, unknown ids too)', async () => {
+    const file = ledgerFile();
+    const rec = new UsageRecorder({ file });
+    rec.record(served('one'));
+    await rec.flush();
+    rec.dispose();
+    fs.appendFileSync(file, '{"acc":"one","t":1234567}\nnot json\n{"acc":"elsewhere","t":7654321}\n');
+    const { entries, recovered } = await readLedger(file);
+    assert.ok(recovered, 'the bad line makes it a recovery');
+    assert.equal(entries[0].accepted, true);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    assert.ok(lines.includes('{"acc":"one","t":1234567}'), 'the acceptance keeps its time');
+    assert.ok(lines.includes('{"acc":"elsewhere","t":7654321}'), 'an acceptance of another window is kept');
+  });
+
+  it('a failed write is tried again by itself, with nothing else to trigger it', async () => {
+    const file = ledgerFile();
+    fs.mkdirSync(file, { recursive: true }); // a folder where the file goes: every write fails
+    const problems: string[] = [];
+    const rec = new UsageRecorder({ file, flushMs: 20, onProblem: (m) => problems.push(m) });
+    rec.record(served('kept'));
+    for (let i = 0; i < 500 && problems.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(problems.length > 0, 'the first write failed');
+    fs.rmSync(file, { recursive: true });
+    let entries: string[] = [];
+    for (let i = 0; i < 500 && entries.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (fs.existsSync(file) && fs.statSync(file).isFile())
+        entries = (await readLedger(file)).entries.map((e) => e.id);
+    }
+    rec.dispose();
+    assert.deepEqual(entries, ['kept']);
+  });
+
   it('resets to an empty ledger', async () => {
     const file = ledgerFile();
     const rec = new UsageRecorder({ file });
