@@ -8,6 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { withLedgerLock, withLedgerLockSync } from './ledgerLock';
 import type { TextCounts } from './tokenCounts';
 
 export const LEDGER_FILE = 'usage-ledger.jsonl';
@@ -141,13 +142,15 @@ function decodeLine(text: string): { entry: UsageEntry } | { accept: Acceptance 
   };
 }
 
-/** Reads the ledger (a missing file is an empty ledger); replaces a damaged file, keeping a backup. */
-export async function readLedger(file: string): Promise<LedgerRead> {
+/** The file's entries and acceptances, and whether it reads back whole; null when it does not exist. */
+async function parseLedger(
+  file: string,
+): Promise<{ entries: UsageEntry[]; accepts: Acceptance[]; bad: number; header: boolean; clean: boolean } | null> {
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   const byId = new Map<string, UsageEntry>();
@@ -173,26 +176,45 @@ export async function readLedger(file: string): Promise<LedgerRead> {
     const e = byId.get(a.id);
     if (e) e.accepted = true;
   }
-  const entries = [...byId.values()].sort((a, b) => a.time - b.time);
-  if (bad === 0 && (header || text.trim() === '')) return { entries };
+  const entries = [...byId.values()].sort((x, y) => x.time - y.time);
+  return { entries, accepts, bad, header, clean: bad === 0 && (header || text.trim() === '') };
+}
 
-  // Damaged: keep the file as it was, start a new one with what could be read.
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const backup = path.join(path.dirname(file), `${path.basename(file, '.jsonl')}.corrupt-${stamp}.jsonl`);
-  await fsp.rename(file, backup);
-  await writeFresh(file, entries, accepts); // the acceptances as they were: their own times, every id
-  return { entries, recovered: { backup, badLines: bad + (header ? 0 : 1), kept: entries.length } };
+/**
+ * Reads the ledger (a missing file is an empty ledger); replaces a damaged file, keeping a backup.
+ * The replacement holds the ledger's lock and reads the file again first: another window's append
+ * since the first read is kept, and a file another window has just recovered is left alone.
+ */
+export async function readLedger(file: string): Promise<LedgerRead> {
+  const first = await parseLedger(file);
+  if (!first) return { entries: [] };
+  if (first.clean) return { entries: first.entries };
+  return withLedgerLock(file, async () => {
+    const now = await parseLedger(file);
+    if (!now) return { entries: [] };
+    if (now.clean) return { entries: now.entries };
+    // Damaged: keep the file as it was, start a new one with what could be read.
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const backup = path.join(path.dirname(file), `${path.basename(file, '.jsonl')}.corrupt-${stamp}.jsonl`);
+    await fsp.rename(file, backup);
+    await writeFresh(file, now.entries, now.accepts); // the acceptances as they were: their own times, every id
+    return {
+      entries: now.entries,
+      recovered: { backup, badLines: now.bad + (now.header ? 0 : 1), kept: now.entries.length },
+    };
+  });
 }
 
 /** Appends entries and acceptances in one write (creating the file with its header if needed). */
 export async function appendToLedger(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): Promise<void> {
   const text = linesOf(entries, accepts);
   if (!text) return;
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const fresh = !(await exists(file));
-  // a torn last line (a crash mid-write) would swallow the first new entry: start on a new line
-  const lead = fresh ? JSON.stringify(HEADER) + '\n' : (await endsWithoutNewline(file)) ? '\n' : '';
-  await fsp.appendFile(file, lead + text, 'utf8');
+  await withLedgerLock(file, async () => {
+    const fresh = !(await exists(file));
+    // a torn last line (a crash mid-write) would swallow the first new entry: start on a new line
+    const lead = fresh ? JSON.stringify(HEADER) + '\n' : (await endsWithoutNewline(file)) ? '\n' : '';
+    await fsp.appendFile(file, lead + text, 'utf8');
+  });
 }
 
 /** Whether a non-empty file's last byte is not a newline. */
@@ -226,15 +248,16 @@ function endsWithoutNewlineSync(file: string): boolean {
 export function appendToLedgerSync(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): void {
   const text = linesOf(entries, accepts);
   if (!text) return;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fresh = !fs.existsSync(file);
-  const lead = fresh ? JSON.stringify(HEADER) + '\n' : endsWithoutNewlineSync(file) ? '\n' : '';
-  fs.appendFileSync(file, lead + text, 'utf8');
+  withLedgerLockSync(file, () => {
+    const fresh = !fs.existsSync(file);
+    const lead = fresh ? JSON.stringify(HEADER) + '\n' : endsWithoutNewlineSync(file) ? '\n' : '';
+    fs.appendFileSync(file, lead + text, 'utf8');
+  });
 }
 
 /** Empties the ledger (a new file with only its header). */
 export async function resetLedger(file: string): Promise<void> {
-  await writeFresh(file, []);
+  await withLedgerLock(file, () => writeFresh(file, []));
 }
 
 async function writeFresh(file: string, entries: UsageEntry[], accepts: Acceptance[] = []): Promise<void> {
