@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { SERVER_SETTINGS, type Config } from './config';
 import type { ModelServer } from './remote/backend';
-import { parseEndpoint, type BackendKind } from './remote/endpoint';
+import { keyInTheClear, parseEndpoint, type BackendKind } from './remote/endpoint';
 import { RemoteError } from './remote/errors';
 import { createServer } from './remote/index';
 import { watchModels } from './remote/modelWatch';
@@ -101,8 +101,10 @@ export class RemoteHost implements vscode.Disposable {
   async setApiKey(): Promise<void> {
     const kind = this.kind ?? 'openai';
     let origin: string;
+    let base: URL;
     try {
-      origin = parseEndpoint(this.config.endpoint, kind).origin;
+      base = parseEndpoint(this.config.endpoint, kind);
+      origin = base.origin;
     } catch (err) {
       void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`, 'Open Settings').then((c) => {
         if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
@@ -125,6 +127,14 @@ export class RemoteHost implements vscode.Disposable {
     if (/\s/.test(key.trim())) {
       void vscode.window.showErrorMessage('Glassbox: the key has a space or line break in it. Paste the key alone.');
       return;
+    }
+    if (keyInTheClear(base)) {
+      const go = await vscode.window.showWarningMessage(
+        `${origin} is plain http on another machine: the key would cross the network unencrypted with every request. Use an https:// endpoint if the server has one.`,
+        { modal: true },
+        'Save Anyway',
+      );
+      if (go !== 'Save Anyway') return;
     }
     await this.secrets.store(KEY_PREFIX + origin, key.trim());
     void vscode.window.showInformationMessage(`Glassbox: API key saved for ${origin}.`);

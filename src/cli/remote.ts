@@ -5,7 +5,8 @@
  */
 import type { CompletionRequest } from '../engine/completion';
 import type { ModelServer } from '../remote/backend';
-import { BACKEND_KINDS, type BackendKind } from '../remote/endpoint';
+import { BACKEND_KINDS, keyInTheClear, parseEndpoint, type BackendKind } from '../remote/endpoint';
+import { offsetOf } from './textFile';
 import { createServer } from '../remote/index';
 import { remoteComplete } from '../remote/remoteCompletion';
 
@@ -18,6 +19,7 @@ export function serverFor(opts: {
   model?: string;
   fimTemplate?: string;
   env?: NodeJS.ProcessEnv;
+  warn?: (message: string) => void;
 }): ModelServer {
   if (!(BACKEND_KINDS as readonly string[]).includes(opts.backend))
     throw new Error(`--backend must be one of ${BACKEND_KINDS.join(', ')} (or leave it out for the embedded model).`);
@@ -25,11 +27,17 @@ export function serverFor(opts: {
   const fimFamily = families.find((f) => f === opts.fimTemplate);
   if (opts.fimTemplate && opts.fimTemplate !== 'auto' && !fimFamily)
     throw new Error(`--fim-template must be auto or one of ${families.join(', ')}.`);
+  const endpoint = opts.endpoint ?? (opts.env ?? process.env).GLASSBOX_ENDPOINT;
+  const key = (opts.env ?? process.env).GLASSBOX_API_KEY;
+  if (key && endpoint && keyInTheClear(parseEndpoint(endpoint, opts.backend as BackendKind)))
+    (opts.warn ?? ((m: string) => process.stderr.write(`glassbox: ${m}\n`)))(
+      `${endpoint} is plain http on another machine: GLASSBOX_API_KEY crosses the network unencrypted. Use https:// if the server has it.`,
+    );
   return createServer({
     kind: opts.backend as BackendKind,
-    endpoint: opts.endpoint ?? (opts.env ?? process.env).GLASSBOX_ENDPOINT,
+    endpoint,
     model: opts.model,
-    apiKey: (opts.env ?? process.env).GLASSBOX_API_KEY,
+    apiKey: key,
     fimFamily,
   });
 }
@@ -42,10 +50,8 @@ export async function remoteCompleteAt(
   column: number,
   opts: { maxNewTokens: number; minConfidence?: number },
 ) {
-  const lines = text.split('\n');
-  if (line < 1 || line > lines.length) throw new Error(`--line must be within 1..${lines.length}.`);
-  const offset =
-    lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + Math.min(column - 1, lines[line - 1].length);
+  // the same position checks as the embedded model's (a clear message, no stack trace)
+  const offset = offsetOf(text, line, column);
   const req: CompletionRequest = {
     prefix: text.slice(Math.max(0, offset - WINDOW_CHARS), offset),
     suffix: text.slice(offset, offset + WINDOW_CHARS),

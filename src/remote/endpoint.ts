@@ -2,6 +2,7 @@
  * The server a user points Glassbox at: `glassbox.endpoint` (or the CLI's --endpoint) read into a
  * base URL. Nothing is sent anywhere unless the user set one.
  */
+import { isLoopback } from '../net/http';
 import { RemoteError } from './errors';
 
 export type BackendKind = 'openai' | 'llamacpp' | 'ollama';
@@ -67,4 +68,9 @@ export function checkHeaders(headers: Record<string, string>): { headers: Record
     else bad.push(name);
   }
   return { headers: ok, bad };
+}
+
+/** Whether a key for this server would cross the network unencrypted: plain http to a host that is not this machine. */
+export function keyInTheClear(base: URL): boolean {
+  return base.protocol === 'http:' && !isLoopback(base);
 }

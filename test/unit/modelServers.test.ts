@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { checkHeaders, parseEndpoint } from '../../src/remote/endpoint';
+import { checkHeaders, keyInTheClear, parseEndpoint } from '../../src/remote/endpoint';
+import { serverFor } from '../../src/cli/remote';
 import { RemoteError } from '../../src/remote/errors';
 import { createServer } from '../../src/remote/index';
 import { watchModels } from '../../src/remote/modelWatch';
@@ -373,6 +374,48 @@ describe('glassbox CLI on a model server', () => {
     assert.equal(r.stdout, 'a + b\n');
     assert.equal(srv.seen[0].body.input_prefix, 'def add(a, b):\n    return ');
     assert.equal(srv.seen[0].headers.authorization, 'Bearer k-123');
+  });
+
+  it('a position outside the file with a server backend: one clear line, no stack trace, nothing sent', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-remote-'));
+    const file = path.join(dir, 'add.py');
+    fs.writeFileSync(file, 'def add(a, b):\n    return \n');
+    const seen = srv.seen.length;
+    for (const [line, column, message] of [
+      ['99', '1', /Line 99 is outside the file/],
+      ['2', '0', /Column 0 is outside line 2/],
+      ['2', '999', /Column 999 is outside line 2/],
+    ] as const) {
+      const r = await cli([
+        'complete',
+        '--backend',
+        'llamacpp',
+        '--endpoint',
+        srv.url,
+        '--file',
+        file,
+        '--line',
+        line,
+        '--column',
+        column,
+      ]);
+      assert.equal(r.code, 1, `${line}:${column}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'no stack trace');
+    }
+    assert.equal(srv.seen.length, seen, 'nothing was sent');
+  });
+
+  it('a key for plain http to another machine is sent only with a warning on stderr', () => {
+    const warnings: string[] = [];
+    const env = { GLASSBOX_API_KEY: 'k' };
+    serverFor({ backend: 'openai', endpoint: 'http://gpu.example:8000/v1', env, warn: (m) => warnings.push(m) });
+    serverFor({ backend: 'openai', endpoint: 'https://gpu.example/v1', env, warn: (m) => warnings.push(m) });
+    serverFor({ backend: 'openai', endpoint: 'http://127.0.0.1:8000/v1', env, warn: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /unencrypted/);
+    assert.equal(keyInTheClear(new URL('http://10.0.0.5:8080')), true);
+    assert.equal(keyInTheClear(new URL('http://localhost:8080')), false);
   });
 
   it('a server that is not there: exit code 1 and one line that says what to check', async () => {
