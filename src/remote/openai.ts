@@ -19,7 +19,7 @@ import {
   type RemoteResult,
 } from './backend';
 import { RemoteError } from './errors';
-import { parseEvent, sseData, Transport } from './transport';
+import { cutOffStream, openAiPayloads, parseEvent, Transport } from './transport';
 
 const COMPLETIONS = '/v1/completions';
 const CHAT = '/v1/chat/completions';
@@ -84,7 +84,9 @@ export class OpenAiServer extends ServerClient implements ModelServer {
     const clock = new StreamClock();
     const open = await this.transport.open(COMPLETIONS, body, opts.signal);
     const out = new StreamedAnswer(String(body.model ?? ''));
-    for await (const payload of sseData(this.transport.lines(open))) {
+    const state = { done: false };
+    let finished = false;
+    for await (const payload of openAiPayloads(this.transport, open, state)) {
       const ev = parseEvent(payload, this.host, COMPLETIONS);
       out.usage(ev.usage);
       out.model(ev.model);
@@ -94,8 +96,9 @@ export class OpenAiServer extends ServerClient implements ModelServer {
       if (lp?.tokens?.length && lp.tokens.join('') === choice.text)
         lp.tokens.forEach((t, i) => out.push({ text: t, logprob: lp.token_logprobs?.[i] ?? undefined }, clock, opts));
       else if (typeof choice.text === 'string' && choice.text) out.push({ text: choice.text }, clock, opts);
-      if (typeof choice.finish_reason === 'string') out.stopReason = choice.finish_reason;
+      if (typeof choice.finish_reason === 'string') [out.stopReason, finished] = [choice.finish_reason, true];
     }
+    if (!state.done && !finished) throw cutOffStream(this.host, COMPLETIONS);
     return out.result(clock);
   }
 }
@@ -119,18 +122,22 @@ export async function chatCompletion(
   };
   const open = await transport.open(CHAT, body, opts.signal);
   const out = new StreamedAnswer(model ?? '');
-  for await (const payload of sseData(transport.lines(open))) {
+  const state = { done: false };
+  let finished = false;
+  for await (const payload of openAiPayloads(transport, open, state)) {
     const ev = parseEvent(payload, transport.host, CHAT);
     out.usage(ev.usage);
     out.model(ev.model);
     const choice = (ev.choices as Record<string, unknown>[] | undefined)?.[0];
     if (!choice) continue;
-    const content = (choice.delta as { content?: unknown } | undefined)?.content;
+    // a streamed delta, or the whole message when the server did not stream
+    const content = ((choice.delta ?? choice.message) as { content?: unknown } | undefined)?.content;
     const lps = (choice.logprobs as { content?: { token?: string; logprob?: number }[] } | null | undefined)?.content;
     if (lps?.length && lps.map((t) => t.token).join('') === content)
       for (const t of lps) out.push({ text: t.token ?? '', logprob: t.logprob }, clock, opts);
     else if (typeof content === 'string' && content) out.push({ text: content }, clock, opts);
-    if (typeof choice.finish_reason === 'string') out.stopReason = choice.finish_reason;
+    if (typeof choice.finish_reason === 'string') [out.stopReason, finished] = [choice.finish_reason, true];
   }
+  if (!state.done && !finished) throw cutOffStream(transport.host, CHAT);
   return out.result(clock);
 }

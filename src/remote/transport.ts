@@ -239,21 +239,66 @@ export function retryAfterSeconds(value: string | string[] | undefined, now = Da
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-/** Server-sent events' `data:` payloads (joined across lines), up to `[DONE]` or the end of the body. */
-export async function* sseData(lines: AsyncIterable<string>): AsyncGenerator<string> {
+/** Server-sent events' `data:` payloads (joined across lines), up to `[DONE]` (sets `state.done`) or the end of the body. */
+export async function* sseData(lines: AsyncIterable<string>, state?: { done: boolean }): AsyncGenerator<string> {
   let data: string[] = [];
   for await (const line of lines) {
     if (line === '') {
       if (data.length) {
         const payload = data.join('\n');
         data = [];
-        if (payload === '[DONE]') return;
+        if (payload === '[DONE]') {
+          if (state) state.done = true;
+          return;
+        }
         yield payload;
       }
     } else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
     // comments (":"), `event:`, `id:` and `retry:` lines carry nothing these protocols use
   }
   if (data.length && data.join('\n') !== '[DONE]') yield data.join('\n');
+  else if (data.length && state) state.done = true;
+}
+
+/**
+ * An OpenAI-compatible answer's event payloads: its server-sent events, or the whole body when the
+ * server ignored `stream: true` and sent one JSON object (`state.done` then). A compressed body or
+ * one of another type is BAD_RESPONSE: taken as a stream, it gave an empty completion and no error.
+ */
+export async function* openAiPayloads(
+  transport: Transport,
+  open: OpenResponse,
+  state: { done: boolean },
+): AsyncGenerator<string> {
+  const type = String(open.res.headers['content-type'] ?? '');
+  const encoding = String(open.res.headers['content-encoding'] ?? 'identity');
+  const refuse = (what: string) => {
+    open.res.body.destroy();
+    return new RemoteError(
+      'BAD_RESPONSE',
+      `${transport.host} answered ${open.route} with ${what}, not the stream of events Glassbox asked for.`,
+      'Check glassbox.endpoint and glassbox.backend (a proxy in between may compress or rewrite the answer).',
+    );
+  };
+  if (encoding !== 'identity') throw refuse(`a ${encoding}-compressed body`);
+  if (/application\/json/i.test(type)) {
+    let text = '';
+    for await (const line of transport.lines(open)) text += line + '\n';
+    state.done = true;
+    yield text;
+    return;
+  }
+  if (!/text\/event-stream/i.test(type)) throw refuse(type ? `"${type}"` : 'no content type');
+  yield* sseData(transport.lines(open), state);
+}
+
+/** A stream that ended with neither [DONE] nor a finish reason was cut off: its text may be half an answer. */
+export function cutOffStream(host: string, route: string): RemoteError {
+  return new RemoteError(
+    'BAD_RESPONSE',
+    `${host}'s answer to ${route} ended before the server said it was done.`,
+    'The connection was cut, or a proxy ended it; try again.',
+  );
 }
 
 /** Parses one streamed JSON payload, or says the stream is not the protocol. */

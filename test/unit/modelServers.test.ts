@@ -252,6 +252,25 @@ describe('model servers: faults', () => {
     assert.equal(retryAfterSeconds('Wed, 02 Dec 2026 10:00:30 GMT', Date.parse('Wed, 02 Dec 2026 10:00:00 GMT')), 30);
   });
 
+  it('an answer that is not a stream: plain JSON is read whole; text/plain, gzip and a stream without its end are errors', async () => {
+    srv.route('POST /v1/completions', (_req, res) =>
+      json(res, 200, { choices: [{ index: 0, text: 'a + b;', finish_reason: 'stop' }] }),
+    );
+    assert.equal((await openai().complete(REQ)).text, 'a + b;', 'a server that ignored stream: true');
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('a + b');
+    });
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /text\/plain/);
+    srv.route('POST /v1/completions', (_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' })
+        .end(Buffer.from([31, 139, 8])),
+    );
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /gzip-compressed/);
+    srv.route('POST /v1/completions', (_req, res) => sse(res, [{ choices: [{ index: 0, text: 'a + ' }] }], false));
+    await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /ended before the server said it was done/);
+  });
+
   it('a Retry-After of 99999999999 s or a date in 9999 waits at most 10 minutes, and says so', async () => {
     for (const asked of ['99999999999', 'Fri, 31 Dec 9999 23:59:59 GMT']) {
       srv.route('POST /v1/completions', (_req, res) =>
