@@ -261,11 +261,10 @@ describe('model servers: faults', () => {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('a + b');
     });
     await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /text\/plain/);
-    srv.route('POST /v1/completions', (_req, res) =>
-      res
-        .writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' })
-        .end(Buffer.from([31, 139, 8])),
-    );
+    srv.route('POST /v1/completions', (_req, res) => {
+      const gzip = { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' };
+      res.writeHead(200, gzip).end(Buffer.from([31, 139, 8]));
+    });
     await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /gzip-compressed/);
     srv.route('POST /v1/completions', (_req, res) => sse(res, [{ choices: [{ index: 0, text: 'a + ' }] }], false));
     await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /ended before the server said it was done/);
