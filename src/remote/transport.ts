@@ -148,13 +148,15 @@ export class Transport {
     timedOut: boolean,
     midStream = false,
   ) {
-    if (signal?.aborted) return cancelled();
+    // the deadline first: mid-stream `signal` is the caller's and the deadline's together, and a
+    // server that trickled past the deadline is a timeout, not "the request was cancelled"
     if (timedOut || err instanceof IdleTimeoutError)
       return new RemoteError(
         'TIMEOUT',
         `${this.host} did not answer ${route} within ${(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s.`,
         'Check that the server is running and not overloaded; glassbox.remote.timeoutMs sets the limit.',
       );
+    if (signal?.aborted) return cancelled();
     const e = err as NodeJS.ErrnoException;
     if (midStream)
       return new RemoteError(

@@ -270,6 +270,18 @@ describe('model servers: faults', () => {
     await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /ended before the server said it was done/);
   });
 
+  it('a server that trickles past the deadline is a TIMEOUT, not "cancelled"', async () => {
+    srv.route('POST /v1/completions', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(
+        () => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, text: 'x' }] })}\n\n`),
+        50,
+      );
+      res.on('close', () => clearInterval(timer));
+    });
+    await rejectsWith(openai({ timeoutMs: 1000 }).complete({ ...REQ, maxTokens: 100_000 }), 'TIMEOUT', /within 1 s/);
+  });
+
   it('a Retry-After of 99999999999 s or a date in 9999 waits at most 10 minutes, and says so', async () => {
     for (const asked of ['99999999999', 'Fri, 31 Dec 9999 23:59:59 GMT']) {
       srv.route('POST /v1/completions', (_req, res) =>
