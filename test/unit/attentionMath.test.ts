@@ -168,6 +168,22 @@ describe('per-click views', () => {
     assert.equal(v.rollout, null);
   });
 
+  it('a layer that does not exist gives no lines (not a TypeError); threshold 0 over all heads keeps the heaviest', () => {
+    const bad = lineEdges(full, 99, -1, 0, T, 0.5);
+    assert.equal(bad.total, 0);
+    assert.equal(bad.query.length, 0);
+    assert.equal(lineEdges(full, 0.5, -1, 0, T, 0.5).total, 0);
+    // every weight counts at threshold 0; only the heaviest 3 are kept, heaviest first
+    const all = lineEdges(full, 0, -1, -5, 1e9, 0, 3);
+    assert.equal(all.total, (H * T * (T + 1)) / 2);
+    assert.equal(all.weight.length, 3);
+    const every = lineEdges(full, 0, -1, 0, T, 0, 1000);
+    const top = Array.from(every.weight)
+      .sort((a, b) => b - a)
+      .slice(0, 3);
+    assert.deepEqual(Array.from(all.weight), top);
+  });
+
   it('draws only lines above the threshold, heaviest first', () => {
     const e = lineEdges(full, 0, -1, 0, T, 0.5);
     assert.equal(e.total, 8); // each query: head 0 → token 0, head 1 → itself (query 0 counts twice)

@@ -128,8 +128,18 @@ export function lineEdges(
   maxEdges = 4000,
 ): LineEdges {
   const { numHeads: H, seqLen: T } = c;
+  const none = { layer, start, end, threshold, query: new Int32Array(0), key: new Int32Array(0) };
+  // a message from the view is checked here, where the capture's shape is known (layer 99 threw)
+  if (!Number.isInteger(layer) || layer < 0 || layer >= c.heads.length || !Number.isInteger(head) || head >= H)
+    return { ...none, head: new Int32Array(0), weight: new Float32Array(0), total: 0 };
+  start = Math.max(0, Math.floor(start));
+  end = Math.min(T, Math.floor(end));
   const rows = c.storage === 'full' ? T : c.queries.length;
-  const found: { q: number; k: number; h: number; w: number }[] = [];
+  // the heaviest maxEdges only: at threshold 0 over every head a 1,000-token capture has millions
+  // of edges, and keeping them all took seconds and hundreds of MB
+  let found: { q: number; k: number; h: number; w: number }[] = [];
+  let floor = threshold;
+  let total = 0;
   const src = c.heads[layer];
   for (let q = start; q < end; q++) {
     const slot = rowSlot(c, q);
@@ -138,7 +148,15 @@ export function lineEdges(
       const base = (h * rows + slot) * T;
       for (let k = start; k <= q; k++) {
         const w = src[base + k];
-        if (w >= threshold) found.push({ q, k, h, w });
+        if (w < threshold) continue;
+        total++;
+        if (w < floor) continue;
+        found.push({ q, k, h, w });
+        if (found.length >= 2 * maxEdges) {
+          found.sort((a, b) => b.w - a.w);
+          found = found.slice(0, maxEdges);
+          floor = found[found.length - 1].w;
+        }
       }
     }
   }
@@ -153,6 +171,6 @@ export function lineEdges(
     key: Int32Array.from(kept, (e) => e.k),
     head: Int32Array.from(kept, (e) => e.h),
     weight: Float32Array.from(kept, (e) => e.w),
-    total: found.length,
+    total,
   };
 }
