@@ -287,6 +287,24 @@ async function demo(engine: Engine): Promise<void> {
   );
 }
 
+/** The engine's and the servers' messages name VS Code settings; a terminal user has flags instead. */
+const CLI_TERMS: [RegExp, string][] = [
+  [/\bglassbox\.endpoint\b/g, '--endpoint (or GLASSBOX_ENDPOINT)'],
+  [/\bglassbox\.backend\b/g, '--backend'],
+  [/\bglassbox\.remote\.model\b/g, '--remote-model'],
+  [/\bglassbox\.remote\.fimTemplate\b/g, '--fim-template'],
+  [/\bglassbox\.modelPath\b/g, '--model'],
+  [/\bglassbox\.completion\.minConfidence\b/g, '--min-confidence'],
+  [/Run "Glassbox: Set API Key" \(the CLI reads GLASSBOX_API_KEY\)/g, 'Set GLASSBOX_API_KEY'],
+  [/(run|Run) "Glassbox: Set API Key"/g, '$1 with GLASSBOX_API_KEY set'],
+  [/"Glassbox: Select Model"|Glassbox: Select Model/g, 'glassbox info --backend … (which lists the models)'],
+  [/\(http\.proxy\)/g, '(HTTPS_PROXY)'],
+];
+
+function inCliTerms(message: string): string {
+  return CLI_TERMS.reduce((m, [from, to]) => m.replace(from, to), message);
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   try {
     await run(argv);
@@ -297,7 +315,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       return 2;
     }
     const msg =
-      err instanceof GlassboxError || err instanceof RemoteError ? err.message : ((err as Error).stack ?? String(err));
+      err instanceof GlassboxError || err instanceof RemoteError
+        ? inCliTerms(err.message)
+        : ((err as Error).stack ?? String(err));
     process.stderr.write(`glassbox: ${msg}\n`);
     return 1;
   }

@@ -451,7 +451,12 @@ describe('glassbox CLI on a model server', () => {
   it('a server that is not there: exit code 1 and one line that says what to check', async () => {
     const r = await cli(['info', '--backend', 'ollama', '--endpoint', 'http://127.0.0.1:9', '--remote-model', 'x']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^glassbox: Cannot reach 127\.0\.0\.1:9 .*glassbox\.endpoint/);
+    assert.match(r.stderr, /^glassbox: Cannot reach 127\.0\.0\.1:9 .*--endpoint/);
+    assert.doesNotMatch(
+      r.stderr,
+      /glassbox\.endpoint|\(http\.proxy\)/,
+      'CLI flags and variables, not VS Code settings',
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1, 'no stack trace');
   });
 });
