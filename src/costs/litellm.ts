@@ -7,6 +7,7 @@
  */
 import { DownloadError } from '../modelHub/errors';
 import { hubGet } from '../modelHub/http';
+import { isLoopback } from '../net/http';
 import type { NetOptions } from '../net/http';
 import {
   MAX_PRICE_PER_M,
@@ -71,6 +72,11 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+  const insecure = () =>
+    new PriceUpdateError(
+      'url',
+      'The price download was redirected to a plain http address; prices are downloaded over https only (glassbox.costs.pricesUrl).',
+    );
   const failure = (err: unknown): PriceUpdateError => {
     if (opts.signal?.aborted) return new PriceUpdateError('cancelled', 'The price update was cancelled.');
     if (timeout.aborted)
@@ -86,7 +92,20 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
   let text: string;
   try {
     // the model downloads' client: proxy-aware, and every redirect hop is checked for https again
-    const res = await hubGet(target, { headers: { accept: 'application/json' }, signal, net: opts.net });
+    const res = await hubGet(target, {
+      headers: { accept: 'application/json' },
+      signal,
+      net: opts.net,
+      // only the configured host, over https: the file's address is the user's choice, a redirect's is not
+      redirect: (from, to) => {
+        if (to.protocol === 'http:' && !isLoopback(to)) throw insecure();
+        if (to.host === from.host) return;
+        throw new PriceUpdateError(
+          'url',
+          `The price download at ${from.host} was redirected to ${to.host}; Glassbox follows redirects only within ${from.host}. Set glassbox.costs.pricesUrl to the file's final https:// address if you trust it.`,
+        );
+      },
+    });
     if (res.status !== 200) {
       res.body.resume();
       throw new PriceUpdateError(
@@ -101,11 +120,7 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
     }
     text = await readCapped(res.body, maxBytes);
   } catch (err) {
-    if (err instanceof DownloadError && err.code === 'INSECURE_URL')
-      throw new PriceUpdateError(
-        'url',
-        `The price download was redirected to a plain http address; prices are downloaded over https only. (${err.message})`,
-      );
+    if (err instanceof DownloadError && err.code === 'INSECURE_URL') throw insecure();
     throw err instanceof PriceUpdateError ? err : failure(err);
   }
   let raw: unknown;

@@ -22,10 +22,17 @@ export function checkHubUrl(url: URL): void {
 /** One GET, following redirects. The caller must consume or destroy `body`. */
 export async function hubGet(
   start: URL,
-  opts: { headers?: Record<string, string>; signal?: AbortSignal; net?: NetOptions } = {},
+  opts: {
+    headers?: Record<string, string>;
+    signal?: AbortSignal;
+    net?: NetOptions;
+    /** Called before a redirect is followed; throws to refuse it (default: any https address). */
+    redirect?: (from: URL, to: URL) => void;
+  } = {},
 ): Promise<HttpResponse> {
   let url = start;
   for (let hop = 0; ; hop++) {
+    if (hop > 0) opts.redirect?.(start, url);
     checkHubUrl(url);
     const res = await requestOnce(url, opts.headers ?? {}, opts.signal, opts.net ?? {});
     const location = res.headers.location;

@@ -185,6 +185,7 @@ describe('Update Prices against a local HTTP server', () => {
       else if (req.url === '/not-litellm') res.end(JSON.stringify({ hello: 'world' }));
       else if (req.url === '/slow') setTimeout(() => res.end(JSON.stringify(litellmFile())), 20_000).unref();
       else if (req.url === '/to-http') res.writeHead(302, { location: 'http://prices.example/prices.json' }).end();
+      else if (req.url === '/to-other') res.writeHead(302, { location: 'https://127.0.0.2:9/prices.json' }).end();
       else if (req.url === '/endless') {
         // chunked, no Content-Length: only a streamed cap can stop it
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -213,7 +214,14 @@ describe('Update Prices against a local HTTP server', () => {
     await failsWith(
       updatePricesFile(`${base}/to-http`, path.join(tmp, 'redirect.json')),
       'url',
-      /redirected to a plain http address/,
+      /redirected to a plain http address.*glassbox\.costs\.pricesUrl/,
+    );
+    // https to another host is refused too, and the message names the prices setting, not the hub's
+    const other = updatePricesFile(`${base}/to-other`, path.join(tmp, 'redirect.json'));
+    await failsWith(other, 'url', /redirected to 127\.0\.0\.2:9; .*only within 127\.0\.0\.1:\d+.*pricesUrl/);
+    await assert.rejects(
+      updatePricesFile(`${base}/to-other`, path.join(tmp, 'redirect.json')),
+      (e: Error) => !/hub\.baseUrl/.test(e.message),
     );
     await failsWith(
       updatePricesFile(`${base}/endless`, path.join(tmp, 'endless.json'), { maxBytes: 1024 * 1024 }),
