@@ -65,10 +65,11 @@ function cursors(root: string, count: number): { index: SnippetIndex; cursors: C
 /**
  * plain: the model alone; product: the extension's pipeline; decoding: the product's prompt,
  * cache/healing/guards off; stepwise: the product decoded one token a run (no copied line, no
- * speculative decoding); drafts: the product decoded with speculative decoding, no copied line.
+ * speculative decoding); drafts: the product decoded with speculative decoding, no copied line;
+ * copied: the product without the line judge (src/engine/lineJudge.ts).
  */
-type Mode = 'plain' | 'product' | 'decoding' | 'stepwise' | 'drafts';
-const MODES: Mode[] = ['plain', 'decoding', 'stepwise', 'drafts', 'product'];
+type Mode = 'plain' | 'product' | 'decoding' | 'stepwise' | 'drafts' | 'copied';
+const MODES: Mode[] = ['plain', 'decoding', 'stepwise', 'drafts', 'copied', 'product'];
 
 function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newTokens: number): CompletionRequest {
   const doc = c.text.slice(0, c.offset) + typed + c.text.slice(c.offset);
@@ -99,6 +100,7 @@ function request(index: SnippetIndex, c: Cursor, typed: string, mode: Mode, newT
   };
   if (mode === 'stepwise') return { ...product, speculate: false, copyLine: false, judge: false };
   if (mode === 'drafts') return { ...product, copyLine: false, judge: false };
+  if (mode === 'copied') return { ...product, judge: false };
   return mode === 'product' ? product : { ...product, copy: false, heal: false, guards: false };
 }
 
@@ -106,13 +108,22 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
   const engine = await Engine.load(modelDir);
   try {
     const { index, cursors: list } = cursors(root, quick ? 5 : 20);
-    const none = (): Record<Mode, number[]> => ({ plain: [], product: [], decoding: [], stepwise: [], drafts: [] });
+    const none = (): Record<Mode, number[]> => ({
+      plain: [],
+      product: [],
+      decoding: [],
+      stepwise: [],
+      drafts: [],
+      copied: [],
+    });
     const [recomputed, enter, stepMs, warmMs] = [none(), none(), none(), none()];
     const tokens: Partial<Record<Mode, string>> = {};
-    let [same, drafted, kept, copied] = [0, 0, 0, 0];
+    let [same, drafted, kept, copied, judged] = [0, 0, 0, 0, 0];
     for (const [i, c] of list.entries()) {
       // alternate which of the two speculative sides goes first
-      for (const mode of i % 2 ? MODES : ([...MODES.slice(0, 2), 'drafts', 'stepwise', 'product'] as Mode[])) {
+      for (const mode of i % 2
+        ? MODES
+        : ([...MODES.slice(0, 2), 'drafts', 'stepwise', 'product', 'copied'] as Mode[])) {
         await engine.complete(request(index, c, '', mode, 1));
         // one character typed, the one the file has there (as bench/latency.ts types): the prefix
         // grows, the suffix stays
@@ -124,7 +135,8 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         tokens[mode] = r.tokens.join();
         if (mode === 'drafts')
           [drafted, kept] = [drafted + (r.timings.drafted ?? 0), kept + (r.timings.draftsKept ?? 0)];
-        if (mode === 'product' && r.timings.copiedLine) copied++;
+        if (mode === 'copied' && r.timings.copiedLine) copied++;
+        if (mode === 'product' && r.timings.judged) judged++;
         const e = await engine.complete(request(index, c, 'x\n', mode, 1));
         enter[mode].push(e.timings.promptTokens - e.timings.reusedTokens);
       }
@@ -179,8 +191,17 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         warmMs,
         'drafts',
         `decoded (with drafts) → the line the copy cache's match goes on with, run once after the prompt (src/engine/copyLine.ts), where there is one: in ${copied} of ${list.length} requests`,
-        'product',
+        'copied',
         'Copy first',
+      ),
+      row(
+        'warm completion (in-process)',
+        'ms',
+        warmMs,
+        'copied',
+        `copy first → the line judged among the copy candidates (src/engine/lineJudge.ts, one teacher-forced run per candidate): the editor's request; judged in ${judged} of ${list.length} requests`,
+        'product',
+        'Line judge',
       ),
     ];
   } finally {

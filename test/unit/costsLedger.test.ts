@@ -180,7 +180,7 @@ describe('usage ledger', () => {
     const entry = (await readLedger(file)).entries[0];
     await appendToLedger(file, [
       { ...entry, id: 'minus', promptTokens: -1 },
-      { ...entry, id: 'huge', generatedTokens: 1e309, latencyMs: NaN },
+      { ...entry, id: 'huge', generatedTokens: Number('1e309'), latencyMs: NaN },
     ]);
     const { entries, recovered } = await readLedger(file);
     assert.equal(recovered, undefined, 'nothing moved aside');
