@@ -105,6 +105,7 @@ export class Downloader {
   ): Promise<InstalledModel> {
     const { store, hub } = this.o;
     const { request: req, slug } = plan;
+    await store.ensureWritable(); // before the lock, whose folder it makes: READ_ONLY, not a raw mkdir error
     const release = store.acquireLock(slug);
     try {
       const fresh = await this.plan(req); // space and writability again, now that we hold the lock

@@ -89,7 +89,8 @@ export class ModelStore {
       await fs.promises.rm(probe, { force: true });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'].includes(e.code ?? '')) {
+      // ENOENT: a part of the path cannot be made (a link to a folder that is gone, a drive not mounted)
+      if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOENT'].includes(e.code ?? '')) {
         throw new DownloadError(
           'READ_ONLY',
           `Cannot write to the model storage folder ${this.root} (${e.code}).`,

@@ -375,6 +375,17 @@ describe('model download from a local hub', () => {
     assert.equal(restarted.listInstalled()[0]?.slug, installed.slug);
   });
 
+  it('a storage folder that cannot be made (a link to a folder that is gone) is READ_ONLY, in plan and download', async () => {
+    const gone = path.join(storage, 'gone');
+    fs.symlinkSync(path.join(storage, 'missing', 'deeper'), gone);
+    const broken = new ModelStore(path.join(gone, 'models'));
+    const d = new Downloader({ store: broken, hub: client, retryDelayMs: 10 });
+    const req = await request();
+    await assert.rejects(d.plan(req), failsWith('READ_ONLY', /storageFolder/));
+    const plan = { request: req, slug: 'x', totalBytes: 0, resumeBytes: 0, freeBytes: 1e12, neededBytes: 0 };
+    await assert.rejects(d.download(plan), failsWith('READ_ONLY', /storageFolder/));
+  });
+
   it('a read-only storage folder gives a clear error', async (t) => {
     fs.mkdirSync(store.root, { recursive: true });
     const locked = readOnly(store.root);
