@@ -371,7 +371,7 @@ function copySequence(
       path: s.path,
       line: s.startLine,
     });
-    ids.push(...body);
+    for (const id of body) ids.push(id); // not push(...body): a huge body overflows the call stack
   }
   return { ids, segments };
 }

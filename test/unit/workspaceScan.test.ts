@@ -133,9 +133,10 @@ describe('workspace scan', () => {
     { skip: process.platform === 'win32' && 'no mkfifo', timeout: 20_000 },
     async () => {
       const root = tempDir();
-      tree(root, { 'src/a.py': 'a = 1\n' });
-      execFileSync('mkfifo', [path.join(root, 'src', '.gitignore'), path.join(root, 'pipe.py')]);
+      tree(root, { 'src/a.py': 'a = 1\n', 'piped/b.py': 'b = 1\n' });
+      execFileSync('mkfifo', [path.join(root, 'piped', '.gitignore'), path.join(root, 'pipe.py')]);
       const { report, paths } = await scan({ root });
+      // the folder whose rules cannot be read is left out (its rules might have excluded b.py)
       assert.deepEqual(paths, ['src/a.py']);
       assert.equal(report.stopped, undefined);
       // read directly (as a refresh does): refused at once, not waiting for a writer
@@ -158,6 +159,21 @@ describe('workspace scan', () => {
     // a refresh reads with the workspace folders: the link out is refused
     assert.deepEqual(await readCode(path.join(root, 'src', 'b.py'), 1024, [root]), { skipped: 'outside' });
     assert.ok('text' in (await readCode(path.join(root, 'src', 'a.py'), 1024, [root])));
+  });
+
+  it('a .gitignore that cannot be read (too big, binary) leaves its folder out; a 40,000-character pattern is skipped', async () => {
+    const root = tempDir();
+    tree(root, {
+      'big/.gitignore': 'secret.py\n' + '#'.repeat(2 * 1024 * 1024),
+      'big/secret.py': 'API_KEY = 1\n',
+      'bin/.gitignore': Buffer.from([0, 1, 2, 0x73]),
+      'bin/secret.py': 'API_KEY = 2\n',
+      'long/.gitignore': 'a'.repeat(40_000) + '\nhidden.py\n',
+      'long/hidden.py': 'h = 1\n',
+      'long/kept.py': 'k = 1\n',
+    });
+    const { paths } = await scan({ root });
+    assert.deepEqual(paths, ['long/kept.py']);
   });
 
   it('a files.exclude key like "!vendor" excludes nothing (it skipped the whole workspace)', async () => {

@@ -33,6 +33,8 @@ const MIN_NEEDLE_CHARS = 3;
 const MAX_HITS_PER_FILE = 2000;
 const LINES_BEFORE = 1;
 const LINES_AFTER = 3;
+/** Longest line kept in an excerpt, characters. */
+const MAX_LINE_CHARS = 1000;
 /** Files searched besides the current one and the related ones. */
 const MAX_FILES = 16;
 
@@ -146,6 +148,12 @@ export function excerpt(
   let endLine = Math.min(lines.length, line + LINES_AFTER + 1);
   if (avoid && line < avoid.startLine) endLine = Math.min(endLine, avoid.startLine);
   if (avoid && line >= avoid.endLine) startLine = Math.max(startLine, avoid.endLine);
-  const body = lines.slice(startLine, endLine).join('\n') + '\n';
+  // a line past MAX_LINE_CHARS (minified code, a data blob) is cut: no line worth copying is that long,
+  // and a 150,000-character one was tokenized on every keystroke
+  const body =
+    lines
+      .slice(startLine, endLine)
+      .map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l))
+      .join('\n') + '\n';
   return { path, startLine, endLine, text: body, score };
 }

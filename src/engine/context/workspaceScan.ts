@@ -99,8 +99,14 @@ export async function scanWorkspace(
     const dir = queue.shift()!;
     const abs = path.join(root, dir.rel);
     const rules = [...dir.rules];
-    const gitignore = await readText(path.join(abs, '.gitignore'), 256 * 1024, [root]);
-    if (gitignore !== undefined) rules.push({ base: dir.rel, ig: ignore().add(gitignore) });
+    const gitignore = await readGitignore(path.join(abs, '.gitignore'), root);
+    if (gitignore === 'unusable') {
+      // rules that exist but cannot be read (huge, binary, not UTF-8, not a file): the folder is
+      // left out, as its rules might have excluded anything in it (fail closed)
+      report.skipped.ignored++;
+      continue;
+    }
+    if (gitignore !== undefined) rules.push({ base: dir.rel, ig: gitignoreRules(gitignore) });
     let entries: fs.Dirent[];
     try {
       entries = await fs.promises.readdir(abs, { withFileTypes: true });
@@ -161,7 +167,12 @@ function isIgnored(rules: readonly { base: string; ig: Ignore }[], rel: string, 
     const r = rules[i];
     const sub = r.base ? rel.slice(r.base.length + 1) : rel;
     if (!sub) continue;
-    const t = r.ig.test(isDir ? `${sub}/` : sub);
+    let t: { ignored: boolean; unignored: boolean };
+    try {
+      t = r.ig.test(isDir ? `${sub}/` : sub);
+    } catch {
+      return true; // a rule that cannot be evaluated might have matched: left out (fail closed)
+    }
     if (t.ignored) return true;
     if (t.unignored) return false;
   }
@@ -181,9 +192,29 @@ export function isInside(root: string, target: string): boolean {
   return rel !== '' && rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel);
 }
 
-async function readText(file: string, maxBytes: number, within: readonly string[]): Promise<string | undefined> {
-  const r = await readCode(file, maxBytes, within);
-  return 'text' in r ? r.text : undefined;
+/** Bytes of a .gitignore read at most. */
+const MAX_GITIGNORE_BYTES = 1024 * 1024;
+
+/**
+ * A folder's .gitignore: its text, undefined when there is none (or it is a link out of the
+ * workspace, whose rules do not apply), or 'unusable' when it exists and cannot be read as text.
+ */
+async function readGitignore(file: string, root: string): Promise<string | undefined | 'unusable'> {
+  const exists = await fs.promises.lstat(file).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return undefined;
+  const r = await readCode(file, MAX_GITIGNORE_BYTES, [root]);
+  return 'text' in r ? r.text : r.skipped === 'outside' ? undefined : 'unusable';
+}
+
+/** Longest .gitignore pattern kept: a 40,000-character one is a regular expression too large to compile. */
+const MAX_PATTERN_CHARS = 4096;
+
+/** A .gitignore's rules, without patterns too long to compile. */
+function gitignoreRules(text: string): Ignore {
+  return ignore().add(text.split('\n').filter((line) => line.length <= MAX_PATTERN_CHARS));
 }
 
 type ReadResult = { text: string } | { skipped: 'binary' | 'tooLarge' | 'unreadable' | 'outside' };
