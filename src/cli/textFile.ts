@@ -51,7 +51,8 @@ function readStdin(): Buffer {
 }
 
 function readCapped(file: string): Buffer {
-  const fd = fs.openSync(file, 'r');
+  // without waiting for a writer: a FIFO nobody writes to reads as empty instead of hanging
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
     return readFd(fd, file);
   } finally {

@@ -8,11 +8,14 @@
 import { promises as fsp } from 'node:fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFile } from '../engine/regularFile';
 import { withLedgerLock, withLedgerLockSync } from './ledgerLock';
 import type { TextCounts } from './tokenCounts';
 
 export const LEDGER_FILE = 'usage-ledger.jsonl';
 const HEADER = { glassboxUsageLedger: 1 };
+/** Largest ledger read, bytes (a line is about 150 bytes: over a million requests). */
+const MAX_LEDGER_BYTES = 256 * 2 ** 20;
 
 export interface UsageEntry {
   id: string;
@@ -148,7 +151,7 @@ async function parseLedger(
 ): Promise<{ entries: UsageEntry[]; accepts: Acceptance[]; bad: number; header: boolean; clean: boolean } | null> {
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readRegularFile(file, MAX_LEDGER_BYTES);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

@@ -3,8 +3,8 @@
  * folder, then complete (FIM), explain, generate or tokenize. Requests run one at a time because
  * they share the model's KV cache.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFileSync } from './regularFile';
 import { complete, type CompletionRequest, type CompletionResult, type RequestOptions } from './completion';
 import { DEFAULT_COPY_TABLE, parseCopyTable, type CopyCacheTable } from './copyCache';
 import { DecoderModel, type LoadOptions } from './decoder';
@@ -156,7 +156,9 @@ export class Engine {
 /** The model folder's copy-cache table, or the default when it has none (or an unreadable one). */
 function readCopyTable(dir: string): CopyCacheTable {
   try {
-    return parseCopyTable(JSON.parse(fs.readFileSync(path.join(dir, COPY_TABLE_FILE), 'utf8'))) ?? DEFAULT_COPY_TABLE;
+    return (
+      parseCopyTable(JSON.parse(readRegularFileSync(path.join(dir, COPY_TABLE_FILE), 2 ** 20))) ?? DEFAULT_COPY_TABLE
+    );
   } catch {
     return DEFAULT_COPY_TABLE;
   }

@@ -5,6 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GlassboxError } from './errors';
+import { readRegularFileSync } from './regularFile';
+
+/** Largest JSON file of a model folder read, bytes (configs are a few KB). */
+const MAX_JSON_BYTES = 16 * 2 ** 20;
 
 /** transformers.js file names for each dtype (`onnx/model{suffix}.onnx`). */
 export const DTYPE_SUFFIX: Record<string, string> = {
@@ -76,7 +80,7 @@ function exists(file: string): boolean {
 export function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, MAX_JSON_BYTES);
   } catch (err) {
     throw new GlassboxError('CONFIG_INVALID', `Cannot read ${file}: ${(err as Error).message}.`);
   }

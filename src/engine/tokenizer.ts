@@ -2,13 +2,15 @@
  * The model's tokenizer, read from tokenizer.json with @huggingface/tokenizers; special tokens,
  * EOS and the chat template come from tokenizer_config.json.
  */
-import * as fs from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GlassboxError } from './errors';
 import { IncrementalEncoder, lineCutRule, PieceCache, type LineCutRule } from './lineChunks';
 import { readJson, type ModelFiles } from './modelFolder';
+import { readRegularFileSync } from './regularFile';
 
 const SUPPORTED_MODELS = ['BPE', 'Unigram', 'WordPiece'];
+/** Largest tokenizer.json read, bytes (a 150,000-token vocabulary's is about 11 MB). */
+const MAX_TOKENIZER_BYTES = 256 * 2 ** 20;
 
 /** Shorter text is encoded whole: the line cache pays off on editor-sized prefixes and suffixes. */
 const MIN_CUT_CHARS = 256;
@@ -60,7 +62,7 @@ export class TextTokenizer {
   static load(files: Pick<ModelFiles, 'tokenizerPath' | 'tokenizerConfigPath'>): TextTokenizer {
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(fs.readFileSync(files.tokenizerPath, 'utf8')) as Record<string, unknown>;
+      json = JSON.parse(readRegularFileSync(files.tokenizerPath, MAX_TOKENIZER_BYTES)) as Record<string, unknown>;
     } catch (err) {
       throw new GlassboxError(
         'TOKENIZER_INVALID',

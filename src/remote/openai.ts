@@ -93,8 +93,18 @@ export class OpenAiServer extends ServerClient implements ModelServer {
       const choice = (ev.choices as Record<string, unknown>[] | undefined)?.[0];
       if (!choice) continue;
       const lp = choice.logprobs as { tokens?: string[]; token_logprobs?: number[] } | null | undefined;
-      if (lp?.tokens?.length && lp.tokens.join('') === choice.text)
-        lp.tokens.forEach((t, i) => out.push({ text: t, logprob: lp.token_logprobs?.[i] ?? undefined }, clock, opts));
+      // a server's logprobs are used only in the shape OpenAI documents (anything else: the text alone)
+      if (Array.isArray(lp?.tokens) && lp.tokens.length && lp.tokens.join('') === choice.text)
+        lp.tokens.forEach((t, i) =>
+          out.push(
+            {
+              text: String(t),
+              logprob: numberOrUndefined(Array.isArray(lp.token_logprobs) ? lp.token_logprobs[i] : undefined),
+            },
+            clock,
+            opts,
+          ),
+        );
       else if (typeof choice.text === 'string' && choice.text) out.push({ text: choice.text }, clock, opts);
       if (typeof choice.finish_reason === 'string') [out.stopReason, finished] = [choice.finish_reason, true];
     }
@@ -133,11 +143,16 @@ export async function chatCompletion(
     // a streamed delta, or the whole message when the server did not stream
     const content = ((choice.delta ?? choice.message) as { content?: unknown } | undefined)?.content;
     const lps = (choice.logprobs as { content?: { token?: string; logprob?: number }[] } | null | undefined)?.content;
-    if (lps?.length && lps.map((t) => t.token).join('') === content)
-      for (const t of lps) out.push({ text: t.token ?? '', logprob: t.logprob }, clock, opts);
+    if (Array.isArray(lps) && lps.length && lps.map((t) => t?.token).join('') === content)
+      for (const t of lps)
+        out.push({ text: String(t.token ?? ''), logprob: numberOrUndefined(t.logprob) }, clock, opts);
     else if (typeof content === 'string' && content) out.push({ text: content }, clock, opts);
     if (typeof choice.finish_reason === 'string') [out.stopReason, finished] = [choice.finish_reason, true];
   }
   if (!state.done && !finished) throw cutOffStream(transport.host, CHAT);
   return out.result(clock);
+}
+
+function numberOrUndefined(x: unknown): number | undefined {
+  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
 }

@@ -1,0 +1,104 @@
+/**
+ * What a probe of 363 bad-input cases found after issue 28's list was fixed (the closing note has
+ * the table): FIFOs and /dev/zero where a model folder, the ledger or the CLI read a file, a huge
+ * line in a copy source, and a server's logprobs in an undocumented shape. Each case here hung,
+ * crashed or printed a stack trace before its fix.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { readLedger } from '../../src/costs/ledger';
+import { DecoderModel } from '../../src/engine/decoder';
+import { createServer } from '../../src/remote/index';
+import { FakeModelServer, sse } from './fakeModelServer';
+import { copyModel, ROOT, TEST_MODEL } from './helpers';
+
+const posix = process.platform !== 'win32';
+const CLI = path.join(ROOT, 'bin', 'glassbox.js');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-probe-'));
+
+describe('probe findings', () => {
+  for (const file of ['config.json', 'tokenizer.json'])
+    it(
+      `a model folder whose ${file} is a FIFO or /dev/zero is refused at once`,
+      { skip: !posix, timeout: 30_000 },
+      async () => {
+        for (const kind of ['fifo', 'zero']) {
+          const dir = copyModel(TEST_MODEL);
+          fs.rmSync(path.join(dir, file));
+          if (kind === 'fifo') execFileSync('mkfifo', [path.join(dir, file)]);
+          else fs.symlinkSync('/dev/zero', path.join(dir, file));
+          await assert.rejects(DecoderModel.load(dir), /not a regular file/, `${file} as ${kind}`);
+        }
+      },
+    );
+
+  it(
+    'a ledger that is a FIFO or /dev/zero is an error, not a hang or a 10 GB read',
+    { skip: !posix, timeout: 30_000 },
+    async () => {
+      const dir = tmp();
+      execFileSync('mkfifo', [path.join(dir, 'fifo.jsonl')]);
+      fs.symlinkSync('/dev/zero', path.join(dir, 'zero.jsonl'));
+      for (const f of ['fifo.jsonl', 'zero.jsonl'])
+        await assert.rejects(readLedger(path.join(dir, f)), /not a regular file/);
+    },
+  );
+
+  it('the CLI reads a FIFO nobody writes to as empty, without waiting', { skip: !posix, timeout: 60_000 }, () => {
+    const fifo = path.join(tmp(), 'f.py');
+    execFileSync('mkfifo', [fifo]);
+    const r = spawnSync(process.execPath, [CLI, 'tokenize', '--text-file', fifo], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.signal, null, 'it ended by itself');
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('a copy source with a 200,000-character line completes (it overflowed the stack)', { timeout: 60_000 }, () => {
+    const file = path.join(tmp(), 'cjk.py');
+    fs.writeFileSync(file, `result_value = compute("${'\u3042'.repeat(200_000)}")\nresult_value = comp`);
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'complete', '--file', file, '--line', '2', '--column', '20', '--no-workspace'],
+      {
+        encoding: 'utf8',
+        timeout: 50_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /RangeError|call stack/);
+  });
+
+  it("a server's logprobs in another shape are ignored, not a TypeError", async () => {
+    const srv = new FakeModelServer();
+    await srv.start();
+    try {
+      srv.route('POST /v1/completions', (_req, res) =>
+        sse(res, [
+          {
+            choices: [
+              { index: 0, text: 'a + b', logprobs: { tokens: 'a + b', token_logprobs: 'x' }, finish_reason: 'stop' },
+            ],
+          },
+        ]),
+      );
+      srv.route('POST /v1/chat/completions', (_req, res) =>
+        sse(res, [
+          {
+            choices: [{ index: 0, delta: { content: 'Adds.' }, logprobs: { content: 'nope' }, finish_reason: 'stop' }],
+          },
+        ]),
+      );
+      const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
+      assert.equal((await server.complete({ prefix: 'return ', suffix: '\n', maxTokens: 8 })).text, 'a + b');
+      assert.equal((await server.explain({ code: 'a + b', maxTokens: 8 })).text, 'Adds.');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
