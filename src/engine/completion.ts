@@ -363,7 +363,7 @@ function copySequence(
   const separator = model.eosTokenIds[0] ?? 0;
   for (const s of sources) {
     ids.push(separator);
-    const body = model.tokenizer.encode(s.text);
+    const body = model.tokenizer.encodeText(s.text);
     segments.push({
       kind: 'snippet',
       start: ids.length,

@@ -84,15 +84,15 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
   const segments: PromptSegment[] = [];
 
   // Repository part: snippets (from the most relevant down, while they fit), then the file's header.
-  const header = fileSep !== undefined && req.path ? [fileSep, ...tokenizer.encode(`${req.path}\n`)] : [];
+  const header = fileSep !== undefined && req.path ? [fileSep, ...tokenizer.encodeText(`${req.path}\n`)] : [];
   const contextBudget = Math.floor(req.budgetTokens * (req.contextShare ?? DEFAULT_CONTEXT_SHARE));
   const blocks: { ids: number[]; text: number; snippet: ContextSnippet }[] = [];
   let contextTokens = 0;
   if (fileSep !== undefined && req.snippets?.length) {
     for (let i = req.snippets.length - 1; i >= 0; i--) {
       const s = req.snippets[i];
-      const head = [fileSep, ...tokenizer.encode(`${s.path}\n`)];
-      const body = tokenizer.encode(s.text);
+      const head = [fileSep, ...tokenizer.encodeText(`${s.path}\n`)];
+      const body = tokenizer.encodeText(s.text);
       if (contextTokens + head.length + body.length > contextBudget) continue;
       contextTokens += head.length + body.length;
       blocks.unshift({ ids: [...head, ...body], text: head.length, snippet: s });
@@ -100,14 +100,14 @@ export function buildFimPrompt(tokenizer: TextTokenizer, template: FimTemplate, 
   }
   const budget = Math.max(1, req.budgetTokens - specials - contextTokens - header.length);
 
-  let prefixIds = tokenizer.encode(req.prefix);
+  let prefixIds = tokenizer.encodeText(req.prefix);
   let healText = '';
   let healIds: number[] = [];
   if (req.heal) {
     const healed = healTail(tokenizer, prefixIds, req.prefix, hasFim ? 0 : 1);
     [healIds, prefixIds, healText] = [prefixIds.slice(healed.ids.length), healed.ids, healed.text];
   }
-  const suffixIds = hasFim ? tokenizer.encode(req.suffix) : [];
+  const suffixIds = hasFim ? tokenizer.encodeText(req.suffix) : [];
   // Split the budget; whichever side needs less than its share gives the rest to the other.
   let suffixBudget = hasFim ? Math.floor(budget * (1 - (req.prefixShare ?? 0.85))) : 0;
   suffixBudget = Math.max(suffixBudget, budget - prefixIds.length);

@@ -194,7 +194,7 @@ export function lineResult(
 
 /** The line's tokens, cut before a third repeat of a trigram and at MAX_LINE_TOKENS. */
 function lineIds(tokenizer: TextTokenizer, text: string): number[] {
-  const ids = tokenizer.encode(text).slice(0, MAX_LINE_TOKENS);
+  const ids = tokenizer.encodeText(text).slice(0, MAX_LINE_TOKENS);
   const guard = new RepetitionGuard();
   const cut = ids.findIndex((id) => guard.push(id));
   return cut < 0 ? ids : ids.slice(0, guard.keep);

@@ -19,6 +19,8 @@ export class TextTokenizer {
   /** Every added token (special or not) by its text. */
   readonly addedTokens: ReadonlyMap<string, number>;
   readonly specialIds: ReadonlySet<number>;
+  /** The special tokens' texts (two characters or more), for encodeText. */
+  private readonly specialTexts: readonly string[];
   readonly chatTemplate?: string;
   readonly eosToken?: string;
   readonly bosToken?: string;
@@ -52,6 +54,7 @@ export class TextTokenizer {
     }
     this.addedTokens = added;
     this.specialIds = special;
+    this.specialTexts = [...added].filter(([t, id]) => special.has(id) && t.length > 1).map(([t]) => t);
     this.chatTemplate = typeof config.chat_template === 'string' ? config.chat_template : undefined;
     this.eosToken = tokenText(config.eos_token);
     this.bosToken = tokenText(config.bos_token);
@@ -103,6 +106,27 @@ export class TextTokenizer {
     } finally {
       this.encodeMs += performance.now() - t0;
     }
+  }
+
+  /**
+   * Token ids for text a user wrote (code, a path): as encode(), except that the text of a special
+   * token in it (`<|endoftext|>` in a string literal) stays ordinary text, so a file's content
+   * cannot end the document or move the FIM parts. Each such text is split after its first
+   * character; text without one goes through encode() unchanged.
+   */
+  encodeText(text: string): number[] {
+    let cut = -1;
+    let literal = '';
+    for (const t of this.specialTexts) {
+      const at = text.indexOf(t);
+      if (at >= 0 && (cut < 0 || at < cut)) [cut, literal] = [at, t];
+    }
+    if (cut < 0) return this.encode(text);
+    return [
+      ...this.encode(text.slice(0, cut + 1)),
+      ...this.encodeText(text.slice(cut + 1, cut + literal.length)),
+      ...this.encodeText(text.slice(cut + literal.length)),
+    ];
   }
 
   /** encode() without the line cache (tests compare the two). */
