@@ -37,6 +37,9 @@ export function withoutCredentials(text: string): string {
   return text.replace(/(\/\/)[^/@\s]*@/g, '$1…@');
 }
 
+/** Pages of a file list read at most (the hub's pages hold 1,000 entries). */
+const MAX_PAGES = 100;
+
 export class HubClient {
   readonly baseUrl: string;
 
@@ -86,7 +89,19 @@ export class HubClient {
       `${this.baseUrl}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`,
     );
     // a page that names itself (or an earlier one) as the next ends the listing
-    for (let page = 0; next && page < 100 && !pages.has(next.href); page++) {
+    for (let page = 0; next && !pages.has(next.href); page++) {
+      if (page >= MAX_PAGES)
+        throw new DownloadError(
+          'HUB_HTTP',
+          `${repo}'s file list goes on past ${MAX_PAGES} pages; Glassbox stopped reading it.`,
+        );
+      // the next page comes from the hub itself: another host, or credentials in the link, are not followed
+      if (next.origin !== new URL(this.baseUrl).origin || next.username || next.password)
+        throw new DownloadError(
+          'INVALID',
+          `${repo}'s file list points its next page at another address (${next.protocol}//${next.host}).`,
+          'The hub (or mirror) sent a broken listing: try again later, or choose another model.',
+        );
       pages.add(next.href);
       const res = await hubGet(next, { signal, net: this.net });
       if (res.status !== 200) throw statusError(res, `file list of ${repo}@${revision}`);
@@ -108,9 +123,12 @@ export class HubClient {
       }
       next = nextLink(typeof link === 'string' ? link : undefined, res.url);
     }
-    // `a` and `a/b` cannot both be files on disk
+    // `a` and `a/b` cannot both be files on disk (every folder of every path, looked up: linear)
+    const folders = new Set<string>();
     for (const f of files)
-      if (files.some((g) => g.path.startsWith(`${f.path}/`)))
+      for (let i = f.path.indexOf('/'); i > 0; i = f.path.indexOf('/', i + 1)) folders.add(f.path.slice(0, i));
+    for (const f of files)
+      if (folders.has(f.path))
         throw new DownloadError(
           'INVALID',
           `${repo} lists "${f.path}" both as a file and as a folder of other files.`,
@@ -137,13 +155,13 @@ function parseEntry(raw: unknown, repo: string): HubFile | undefined {
     oid?: unknown;
     lfs?: { oid?: unknown; size?: unknown };
   };
-  if (e?.type !== 'file' || typeof e.path !== 'string' || typeof e.size !== 'number') return undefined;
+  if (e?.type !== 'file' || typeof e.path !== 'string') return undefined;
   const lfs = e.lfs && typeof e.lfs.oid === 'string' ? e.lfs : undefined;
-  const size = lfs && typeof lfs.size === 'number' ? lfs.size : e.size;
-  if (!Number.isSafeInteger(size) || size < 0)
+  const size: unknown = lfs && typeof lfs.size === 'number' ? lfs.size : e.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
     throw new DownloadError(
       'INVALID',
-      `${repo} lists the file "${e.path}" with a size of ${size} bytes, which no file has.`,
+      `${repo} lists the file "${e.path}" with a size of ${JSON.stringify(size)} bytes, which no file has.`,
       'The hub (or mirror) sent a broken listing: try again later, or choose another model.',
     );
   const hex = (v: unknown, len: number) =>

@@ -33,6 +33,8 @@ interface Faults {
   listedSize: Map<string, number>;
   /** Every listing page names itself as the next page (a broken mirror). */
   selfLink: { on: boolean; clear(): void };
+  /** The next page every listing page names, from its own URL (a broken or hostile mirror). */
+  nextPage: { to?: (url: URL) => string; clear(): void };
 }
 
 interface LoggedRequest {
@@ -56,6 +58,11 @@ export class FakeHub {
       on: false,
       clear() {
         this.on = false;
+      },
+    },
+    nextPage: {
+      clear() {
+        this.to = undefined;
       },
     },
   };
@@ -149,7 +156,8 @@ export class FakeHub {
     const start = Number(url.searchParams.get('cursor') ?? 0);
     const page = entries.slice(start, start + this.pageSize);
     const headers: Record<string, string> = {};
-    if (this.faults.selfLink.on) headers.link = `<${url.href}>; rel="next"`;
+    if (this.faults.nextPage.to) headers.link = `<${this.faults.nextPage.to(url)}>; rel="next"`;
+    else if (this.faults.selfLink.on) headers.link = `<${url.href}>; rel="next"`;
     else if (start + this.pageSize < entries.length) {
       const next = new URL(url.href);
       next.searchParams.set('cursor', String(start + this.pageSize));

@@ -101,11 +101,29 @@ describe('catalogue checked against the hub listing', () => {
     }
   });
 
+  it('a next page on another host or with credentials is not followed; endless pages end with an error', async () => {
+    const code = (c: string, part: RegExp) => (e: Error & { code?: string }) => e.code === c && part.test(e.message);
+    try {
+      hub.faults.nextPage.to = () => 'https://other.invalid/api/page2';
+      await assert.rejects(
+        client.listFiles(TINY.repo, 'main'),
+        code('INVALID', /another address \(https:\/\/other\.invalid\)/),
+      );
+      hub.faults.nextPage.to = (u) => u.href.replace('http://', 'http://user:hunter2@');
+      await assert.rejects(client.listFiles(TINY.repo, 'main'), code('INVALID', /another address/));
+      hub.faults.nextPage.to = (u) =>
+        `${u.origin}${u.pathname}?recursive=true&cursor=${Number(u.searchParams.get('cursor') ?? 0) + 1}`;
+      await assert.rejects(client.listFiles(TINY.repo, 'main'), code('HUB_HTTP', /past 100 pages/));
+    } finally {
+      hub.faults.nextPage.clear();
+    }
+  });
+
   it('a listed size of -1, or a path listed as a file and as a folder, is a clear INVALID', async () => {
     const invalid = (part: RegExp) => (e: Error & { code?: string }) => e.code === 'INVALID' && part.test(e.message);
     hub.faults.listedSize.set('config.json', -1);
     try {
-      await assert.rejects(client.listFiles(TINY.repo, 'main'), invalid(/config\.json" with a size of -1/));
+      await assert.rejects(client.listFiles(TINY.repo, 'main'), invalid(/config\.json" with a size of -1 bytes/));
     } finally {
       hub.faults.listedSize.clear();
     }
