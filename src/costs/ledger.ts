@@ -82,10 +82,12 @@ function encodeEntry(e: UsageEntry): string {
   const counts = (c: TextCounts): [number, number?, number?] =>
     c.o200k === undefined || c.cl100k === undefined ? [n(c.chars)] : [n(c.chars), n(c.o200k), n(c.cl100k)];
   const line: EntryLine = {
-    id: e.id,
+    // strings the reader requires, whatever a caller passed (an undefined id or model wrote a line
+    // the reader rejected, and the next read moved the ledger aside)
+    id: typeof e.id === 'string' && e.id ? e.id : `unknown-${Math.round(n(e.time))}`,
     t: Math.round(n(e.time)),
     k: e.kind === 'completion' ? 'c' : 'e',
-    m: e.model,
+    m: typeof e.model === 'string' ? e.model : 'unknown',
     pt: n(e.promptTokens),
     rt: n(e.reusedTokens),
     gt: n(e.generatedTokens),

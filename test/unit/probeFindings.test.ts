@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { readLedger } from '../../src/costs/ledger';
+import { appendToLedger, readLedger } from '../../src/costs/ledger';
+import { EngineClient } from '../../src/engine/worker/client';
 import { DecoderModel } from '../../src/engine/decoder';
 import { detectFimTemplate } from '../../src/engine/fim';
 import { buildFimPrompt } from '../../src/engine/fimPrompt';
@@ -95,6 +96,44 @@ describe('probe findings', () => {
     const count = (p: number[]) => p.filter((id) => tok.specialIds.has(id)).length;
     assert.equal(count(prompt.ids), count(structural.ids), 'only the prompt format’s own special tokens');
   });
+
+  it('a ledger entry without an id or model is written as one the reader keeps (the ledger was moved aside)', async () => {
+    const file = path.join(tmp(), 'usage-ledger.jsonl');
+    const entry = {
+      time: 1,
+      kind: 'completion' as const,
+      promptTokens: 1,
+      reusedTokens: 0,
+      generatedTokens: 1,
+      prefillMs: 1,
+      decodeMs: 1,
+      latencyMs: 1,
+      prompt: { chars: 1 },
+      output: { chars: 1 },
+      shown: true,
+      accepted: false,
+    };
+    await appendToLedger(file, [
+      { ...entry, id: 'ok', model: 'm' },
+      { ...entry, id: undefined as unknown as string, model: undefined as unknown as string },
+    ]);
+    const { entries, recovered } = await readLedger(file);
+    assert.equal(recovered, undefined);
+    assert.equal(entries.length, 2);
+  });
+
+  it(
+    'a request for a method the worker lacks is answered with an error, not left waiting',
+    { timeout: 30_000 },
+    async () => {
+      const client = new EngineClient();
+      try {
+        await assert.rejects(client.call('rm -rf' as 'info', {} as never), /no method "rm -rf"/);
+      } finally {
+        await client.dispose();
+      }
+    },
+  );
 
   it("a server's logprobs in another shape are ignored, not a TypeError", async () => {
     const srv = new FakeModelServer();

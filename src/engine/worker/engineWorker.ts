@@ -98,7 +98,19 @@ async function serve(msg: RequestMessage): Promise<void> {
 }
 
 port.on('message', (raw: unknown) => {
-  if (!isHostToWorker(raw)) return; // not ours: ignore rather than guess
+  if (!isHostToWorker(raw)) {
+    // a request we cannot serve (an unknown method, bad params) is answered, or its caller waits for ever
+    const r = raw as { type?: unknown; id?: unknown; method?: unknown } | null;
+    if (r?.type === 'request' && typeof r.id === 'number')
+      post({
+        type: 'error',
+        id: r.id,
+        error: serializeError(
+          new GlassboxError('INTERNAL', `The model worker has no method ${JSON.stringify(r.method)}.`),
+        ),
+      });
+    return; // not ours: ignore rather than guess
+  }
   const msg: HostToWorker = raw;
   switch (msg.type) {
     case 'request': {
