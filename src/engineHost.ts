@@ -3,6 +3,7 @@
  * state for the status bar, reports a load failure once (with actions), and announces every
  * request it served (for the usage ledger and the explorers).
  */
+import { cappedExplain } from './remote/cappedExplain';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EMBEDDED_MODEL } from './engine/embedded';
@@ -117,7 +118,8 @@ export class EngineHost implements vscode.Disposable {
   private async remoteExplain(params: Params<'explain'>, opts: CallOptions): Promise<ExplainResult> {
     const server = await this.remote.client();
     const req = { code: params.code, language: params.language, template: params.template };
-    const r = await server.explain(
+    const r = await cappedExplain(
+      server,
       { ...req, maxTokens: params.maxNewTokens ?? this.config.explainMaxTokens },
       {
         signal: opts.signal,

@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { embeddedModelDir, Engine, GlassboxError, type CompletionResult, type GenerationResult } from '../engine';
+import { cappedExplain } from '../remote/cappedExplain';
 import { completeInWorkspace, type WorkspaceContextInfo } from './workspace';
 import { RemoteError } from '../remote/errors';
 import { remoteCompleteAt, serverFor } from './remote';
@@ -257,7 +258,8 @@ async function runRemote(command: string, args: Args): Promise<void> {
       const end = int(args, 'end', lines.length);
       if (start < 1 || end < start || end > lines.length)
         throw new UsageError(`--start/--end must give lines within 1..${lines.length}.`);
-      await server.explain(
+      await cappedExplain(
+        server,
         { code: lines.slice(start - 1, end).join('\n'), maxTokens: int(args, 'max-tokens', 256) },
         { onToken: (t) => process.stdout.write(t.text) },
       );

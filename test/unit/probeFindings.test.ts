@@ -17,6 +17,7 @@ import { detectFimTemplate } from '../../src/engine/fim';
 import { buildFimPrompt } from '../../src/engine/fimPrompt';
 import { locateModelFiles } from '../../src/engine/modelFolder';
 import { TextTokenizer } from '../../src/engine/tokenizer';
+import { cappedExplain } from '../../src/remote/cappedExplain';
 import { createServer } from '../../src/remote/index';
 import { FakeModelServer, sse } from './fakeModelServer';
 import { copyModel, ROOT, TEST_MODEL } from './helpers';
@@ -131,6 +132,34 @@ describe('probe findings', () => {
         await assert.rejects(client.call('rm -rf' as 'info', {} as never), /no method "rm -rf"/);
       } finally {
         await client.dispose();
+      }
+    },
+  );
+
+  it(
+    'Explain on a server that ignores max_tokens reads the tokens asked for, then closes the stream',
+    { timeout: 30_000 },
+    async () => {
+      const srv = new FakeModelServer();
+      await srv.start();
+      let sent = 0;
+      try {
+        srv.route('POST /v1/chat/completions', (_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const timer = setInterval(() => {
+            for (let i = 0; i < 20 && !res.destroyed; i++, sent++)
+              res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'go ' } }] })}\n\n`);
+            if (res.destroyed || sent > 100_000) clearInterval(timer);
+          }, 1);
+          res.on('close', () => clearInterval(timer));
+        });
+        const server = createServer({ kind: 'openai', endpoint: srv.url, model: 'm' });
+        const r = await cappedExplain(server, { code: 'x = 1', maxTokens: 5 });
+        assert.equal(r.tokens.length, 5);
+        assert.equal(r.stopReason, 'length');
+        assert.ok(sent < 100_000, 'the stream was closed');
+      } finally {
+        await srv.stop();
       }
     },
   );
