@@ -77,6 +77,16 @@ function exists(file: string): boolean {
 }
 
 /** Reads a JSON file, or throws an error naming the file and the parse problem. */
+/**
+ * What is wrong with a JSON text, without quoting it: V8's message quotes the text, and a
+ * config.json linked to /etc/passwd put its first line into the message.
+ */
+function jsonProblem(err: Error): string {
+  if (err.message === 'expected a JSON object') return err.message;
+  const at = /position (\d+)/.exec(err.message);
+  return at ? `a syntax error at character ${at[1]}` : 'a syntax error';
+}
+
 export function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -91,7 +101,7 @@ export function readJson(file: string): Record<string, unknown> {
   } catch (err) {
     throw new GlassboxError(
       'CONFIG_INVALID',
-      `${file} is not valid JSON: ${(err as Error).message}.`,
+      `${file} is not valid JSON: ${jsonProblem(err as Error)}.`,
       'Fix or replace the file.',
     );
   }

@@ -113,6 +113,17 @@ describe('bad model folders', () => {
     await assert.rejects(DecoderModel.load(dir), fails('CONFIG_INVALID', path.join(dir, 'config.json')));
   });
 
+  it("a config.json that is another file's text is reported without quoting it (a link to /etc/passwd)", async () => {
+    const dir = copyModel(TEST_MODEL);
+    fs.writeFileSync(path.join(dir, 'config.json'), 'root:x:0:0:root:/root:/bin/bash\n');
+    await assert.rejects(DecoderModel.load(dir), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'CONFIG_INVALID');
+      assert.match(e.message, /not valid JSON: a syntax error/);
+      assert.doesNotMatch(e.message, /root:x/);
+      return true;
+    });
+  });
+
   it('a config.json that disagrees with the graph', async () => {
     const dir = copyModel(TEST_MODEL);
     const file = path.join(dir, 'config.json');
