@@ -50,18 +50,24 @@ function readStdin(): Buffer {
   return readFd(0, 'standard input');
 }
 
+/** How long a FIFO may go without a writer before it counts as empty, ms (`--file <(cmd)` opens within far less). */
+const WRITER_WAIT_MS = 10_000;
+
 function readCapped(file: string): Buffer {
-  // without waiting for a writer: a FIFO nobody writes to reads as empty instead of hanging
+  // opened without waiting for a writer (a blocking open of a FIFO nobody writes to never returns);
+  // until the first bytes come, an end of file only means no writer yet, for up to WRITER_WAIT_MS
   const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
-    return readFd(fd, file);
+    return readFd(fd, file, Date.now() + WRITER_WAIT_MS);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** Reads until the end, failing once past MAX_BYTES. */
-function readFd(fd: number, label: string): Buffer {
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Reads until the end, failing once past MAX_BYTES; before `writerBy`, an empty read with nothing read yet waits. */
+function readFd(fd: number, label: string, writerBy = 0): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   const buf = Buffer.alloc(1 << 16);
@@ -70,9 +76,16 @@ function readFd(fd: number, label: string): Buffer {
     try {
       n = fs.readSync(fd, buf, 0, buf.length, null);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(PAUSE, 0, 0, 5); // a non-blocking pipe with nothing yet
+        continue;
+      }
       if ((err as NodeJS.ErrnoException).code === 'EOF') break;
       throw err;
+    }
+    if (n === 0 && total === 0 && Date.now() < writerBy) {
+      Atomics.wait(PAUSE, 0, 0, 10);
+      continue;
     }
     if (n === 0) break;
     total += n;

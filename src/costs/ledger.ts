@@ -14,6 +14,8 @@ import type { TextCounts } from './tokenCounts';
 
 export const LEDGER_FILE = 'usage-ledger.jsonl';
 const HEADER = { glassboxUsageLedger: 1 };
+const APPEND_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NONBLOCK ?? 0);
 /** Largest ledger read, bytes (a line is about 150 bytes: over a million requests). */
 const MAX_LEDGER_BYTES = 256 * 2 ** 20;
 
@@ -218,15 +220,24 @@ export async function appendToLedger(file: string, entries: UsageEntry[], accept
     const fresh = !(await exists(file));
     // a torn last line (a crash mid-write) would swallow the first new entry: start on a new line
     const lead = fresh ? JSON.stringify(HEADER) + '\n' : (await endsWithoutNewline(file)) ? '\n' : '';
-    await fsp.appendFile(file, lead + text, 'utf8');
+    // opened without waiting and written only when it is a regular file (a FIFO hung the append)
+    const handle = await fsp.open(file, APPEND_FLAGS, 0o644);
+    try {
+      if (!(await handle.stat()).isFile()) throw new Error(`${file} is not a regular file`);
+      await handle.appendFile(lead + text, 'utf8');
+    } finally {
+      await handle.close();
+    }
   });
 }
 
 /** Whether a non-empty file's last byte is not a newline. */
 async function endsWithoutNewline(file: string): Promise<boolean> {
-  const handle = await fsp.open(file, 'r');
+  const handle = await fsp.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    const { size } = stat;
     if (size === 0) return false;
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
@@ -237,9 +248,11 @@ async function endsWithoutNewline(file: string): Promise<boolean> {
 }
 
 function endsWithoutNewlineSync(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
-    const size = fs.fstatSync(fd).size;
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    const size = stat.size;
     if (size === 0) return false;
     const last = Buffer.alloc(1);
     fs.readSync(fd, last, 0, 1, size - 1);
@@ -256,7 +269,13 @@ export function appendToLedgerSync(file: string, entries: UsageEntry[], accepts:
   withLedgerLockSync(file, () => {
     const fresh = !fs.existsSync(file);
     const lead = fresh ? JSON.stringify(HEADER) + '\n' : endsWithoutNewlineSync(file) ? '\n' : '';
-    fs.appendFileSync(file, lead + text, 'utf8');
+    const fd = fs.openSync(file, APPEND_FLAGS, 0o644);
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`);
+      fs.appendFileSync(fd, lead + text, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   });
 }
 

@@ -5,7 +5,7 @@
  * crashed or printed a stack trace before its fix.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -49,10 +49,26 @@ describe('probe findings', () => {
       const dir = tmp();
       execFileSync('mkfifo', [path.join(dir, 'fifo.jsonl')]);
       fs.symlinkSync('/dev/zero', path.join(dir, 'zero.jsonl'));
-      for (const f of ['fifo.jsonl', 'zero.jsonl'])
+      for (const f of ['fifo.jsonl', 'zero.jsonl']) {
         await assert.rejects(readLedger(path.join(dir, f)), /not a regular file/);
+        await assert.rejects(appendToLedger(path.join(dir, f), [], [{ id: 'a', time: 1 }]), /not a regular file/);
+      }
     },
   );
+
+  it('the CLI reads a FIFO its writer opens late', { skip: !posix, timeout: 60_000 }, async () => {
+    const late = path.join(tmp(), 'late.py');
+    execFileSync('mkfifo', [late]);
+    const child = spawn(process.execPath, [CLI, 'tokenize', '--text-file', late], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 300));
+    fs.writeFileSync(late, 'x = 1\n'); // opens for writing, writes, closes
+    assert.equal(await new Promise((r) => child.once('exit', r)), 0);
+    assert.match(out, /\d/, 'the text was tokenized');
+  });
 
   it('the CLI reads a FIFO nobody writes to as empty, without waiting', { skip: !posix, timeout: 60_000 }, () => {
     const fifo = path.join(tmp(), 'f.py');
