@@ -50,8 +50,8 @@ function readStdin(): Buffer {
   return readFd(0, 'standard input');
 }
 
-/** How long a FIFO may go without a writer before it counts as empty, ms (`--file <(cmd)` opens within far less). */
-const WRITER_WAIT_MS = 10_000;
+/** How long a FIFO may go without a writer before it counts as empty, ms (`--file <(cmd)` opens its writer at once). */
+const WRITER_WAIT_MS = 3_000;
 
 function readCapped(file: string): Buffer {
   // opened without waiting for a writer (a blocking open of a FIFO nobody writes to never returns);

@@ -84,9 +84,12 @@ export class Engine {
     };
   }
 
-  /** Ids and a readable label per token (text, or hex bytes for a partial UTF-8 character). */
+  /**
+   * Ids and a readable label per token (text, or hex bytes for a partial UTF-8 character), as a
+   * completion prompt holds the text: special-token text stays text (encodeText).
+   */
   tokenize(text: string): { ids: number[]; tokens: string[] } {
-    const ids = this.model.tokenizer.encode(text);
+    const ids = this.model.tokenizer.encodeText(text);
     return { ids, tokens: ids.map((id) => this.model.tokenizer.tokenLabel(id)) };
   }
 
