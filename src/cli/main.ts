@@ -83,14 +83,14 @@ function int(args: Args, name: keyof Args, fallback?: number): number {
 }
 
 function nonNegative(v: string, name: string): number {
-  const n = Number(v);
+  const n = v.trim() === '' ? NaN : Number(v); // Number('') is 0
   if (!Number.isFinite(n) || n < 0)
     throw new UsageError(`--${name} must be a number ≥ 0 (0 is greedy), got ${JSON.stringify(v)}.`);
   return n;
 }
 
 function fraction(v: string, name: string): number {
-  const n = Number(v);
+  const n = v.trim() === '' ? NaN : Number(v); // Number('') is 0
   if (!Number.isFinite(n) || n < 0 || n > 1)
     throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
   return n;
@@ -301,6 +301,7 @@ const CLI_TERMS: [RegExp, string][] = [
   [/(run|Run) "Glassbox: Set API Key"/g, '$1 with GLASSBOX_API_KEY set'],
   [/"Glassbox: Select Model"|Glassbox: Select Model/g, 'glassbox info --backend … (which lists the models)'],
   [/\(http\.proxy\)/g, '(HTTPS_PROXY)'],
+  [/\bmaxNewTokens\b/g, '--max-tokens'],
 ];
 
 function inCliTerms(message: string): string {

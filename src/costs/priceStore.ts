@@ -41,7 +41,7 @@ function readPriceText(file: string): string {
       throw new Error(
         `${(stat.size / 2 ** 20).toFixed(0)} MB, over the ${MAX_PRICE_FILE_BYTES / 2 ** 20} MB a price file may have`,
       );
-    return fs.readFileSync(fd, 'utf8');
+    return fs.readFileSync(fd, 'utf8').replace(/^\uFEFF/, ''); // an editor's byte-order mark is not JSON's concern
   } finally {
     fs.closeSync(fd);
   }

@@ -109,6 +109,17 @@ describe('glassbox CLI (bundled)', () => {
     assert.doesNotMatch(w.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('an empty --temperature or --min-confidence is refused, not taken as 0; --max-tokens is named as such', () => {
+    const t = glassbox('generate', '--prompt', 'x', '--temperature=');
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /--temperature must be a number/);
+    const m = glassbox('complete', '--file', sample, '--line', '2', '--column', '5', '--min-confidence=');
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /--min-confidence must be a number/);
+    const big = glassbox('complete', '--file', sample, '--line', '2', '--column', '5', '--max-tokens', '100000');
+    assert.match(big.stderr, /--max-tokens 100000 leaves no room/);
+  });
+
   it('--line and --column take digits only (0x3, 1e1 and an empty value are refused)', () => {
     for (const bad of ['0x3', '1e1', '']) {
       const r = glassbox('complete', '--file', sample, `--line=${bad}`, '--column', '1');

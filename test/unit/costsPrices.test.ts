@@ -140,6 +140,16 @@ describe('price file validation', () => {
     assert.equal(set.prices.models.find((m) => m.id === 'gpt-4o')!.outputPerM, 10, 'other fields kept');
     assert.ok(set.prices.models.some((m) => m.id === 'my-model'));
   });
+
+  it('reads an override an editor saved with a byte-order mark', () => {
+    const f = write(
+      'override-bom.json',
+      '\uFEFF' + JSON.stringify({ version: 'bom', models: [{ id: 'gpt-4o', inputPerM: 3 }] }),
+    );
+    const set = loadPriceSet({ overrideFile: f });
+    assert.deepEqual(set.errors, []);
+    assert.equal(set.prices.models.find((m) => m.id === 'gpt-4o')!.inputPerM, 3);
+  });
 });
 
 /** A LiteLLM-shaped file: our keys, filler entries, an unknown model, a malformed entry and extra fields. */

@@ -181,6 +181,12 @@ describe('workspace scan', () => {
     tree(root, { 'src/a.ts': 'export const a = 1;\n', 'vendor/v.ts': 'export const v = 1;\n' });
     const { paths } = await scan({ root, exclude: ['!vendor', ''] });
     assert.deepEqual(paths, ['src/a.ts', 'vendor/v.ts']);
+    // a setting may hold anything: non-strings and a glob too long to compile are left out
+    const odd = await scan({
+      root,
+      exclude: [null, 5, {}, '**/'.repeat(30_000) + 'x', 'vendor/**'] as unknown as string[],
+    });
+    assert.deepEqual(odd.paths, ['src/a.ts']);
   });
 
   it('ends with stopped "full" when onFile refuses a file', async () => {

@@ -80,8 +80,12 @@ export async function scanWorkspace(
   const o = { ...DEFAULTS, ...opts };
   const root = await fs.promises.realpath(o.root);
   // files.exclude has no negation: a key like "!vendor" would make picomatch exclude everything else
-  const globs = (o.exclude ?? []).filter((g) => g.trim() !== '' && !g.trimStart().startsWith('!'));
-  const excluded = globs.length ? picomatch(globs, { dot: true }) : () => false;
+  // and a setting may hold anything: non-strings and globs too long to compile are left out
+  const globs = (o.exclude ?? []).filter(
+    (g): g is string =>
+      typeof g === 'string' && g.trim() !== '' && !g.trimStart().startsWith('!') && g.length <= MAX_PATTERN_CHARS,
+  );
+  const excluded = excludeMatcher(globs);
   const report: ScanReport = {
     files: 0,
     entries: 0,
@@ -211,6 +215,19 @@ async function readGitignore(file: string, root: string): Promise<string | undef
 
 /** Longest .gitignore pattern kept: a 40,000-character one is a regular expression too large to compile. */
 const MAX_PATTERN_CHARS = 4096;
+
+/** A matcher for the exclude globs; a glob picomatch cannot compile is left out, not the scan. */
+function excludeMatcher(globs: readonly string[]): (rel: string) => boolean {
+  const ok = globs.filter((g) => {
+    try {
+      picomatch(g, { dot: true });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return ok.length ? picomatch(ok, { dot: true }) : () => false;
+}
 
 /** A .gitignore's rules, without patterns too long to compile. */
 function gitignoreRules(text: string): Ignore {
