@@ -155,6 +155,9 @@ export async function stageRequest(
       guards: stage.guards,
       copyLine: stage.copyLine,
       judge: stage.judge,
+      // the same line as the editor's (the judge's pruning is exact), with every candidate's
+      // scores for the per-case file and for fitting the weights (bench/fitJudge.ts)
+      judgeAll: true,
       cutBelow: stage.cutBelow,
     },
   );

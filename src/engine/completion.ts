@@ -14,7 +14,7 @@ import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
 import { copyCandidates, type LineCandidate } from './lineCandidates';
-import { judgeLines, type JudgeInput, type JudgedCandidate, type JudgeWeights } from './lineJudge';
+import { judgeLines, type JudgeInput, type JudgeWeights, type WeighedCandidate } from './lineJudge';
 import { isGreedy } from './sampling';
 import { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
@@ -62,6 +62,11 @@ export interface CompletionRequest extends RequestOptions {
   judge?: boolean;
   /** The judge's weights (default: DEFAULT_JUDGE, fitted on the valid split). */
   judgeWeights?: JudgeWeights;
+  /**
+   * Score every candidate, also those that could not win (default false: the judge leaves them
+   * unscored). The same line is chosen; bench/fitJudge.ts needs every candidate's features.
+   */
+  judgeAll?: boolean;
   /** Token healing of the prefix's last token (default true). */
   heal?: boolean;
   /** The repetition, line-length and retype guards (default true). */
@@ -111,7 +116,7 @@ export interface CompletionResult extends GenerationResult {
   provenance: TokenProvenance[];
   confidence: Confidence;
   /** The candidate lines the judge scored, best first (one-line suggestions with the copy cache). */
-  candidates?: JudgedCandidate[] | LineCandidate[];
+  candidates?: WeighedCandidate[] | LineCandidate[];
   /** Set when a guard or the confidence gate hid the suggestion: why, and what was hidden. */
   hidden?: { reason: 'confidence' | 'retype' | 'line_length' | 'declaration'; text: string };
 }
@@ -227,6 +232,7 @@ export async function complete(
         sources: [...(req.copySources ?? []), ...(req.snippets ?? [])],
         shape: (t) => shapeLine(t, req.stopStrings ?? [], textRules),
         weights: req.judgeWeights,
+        all: req.judgeAll,
         input: {
           model,
           copy: copyCache,
@@ -298,8 +304,9 @@ async function judgeLine(o: {
   sources: ContextSnippet[];
   shape: (text: string) => string;
   weights?: JudgeWeights;
+  all?: boolean;
   input: JudgeInput;
-}): Promise<{ result: GenerationResult; candidates: JudgedCandidate[] | LineCandidate[] }> {
+}): Promise<{ result: GenerationResult; candidates: WeighedCandidate[] | LineCandidate[] }> {
   const own = o.produced.text.split('\n')[0].trimEnd();
   const list: LineCandidate[] = own.trim() ? [{ text: own, origin: 'model', match: 0, votes: 1 }] : [];
   for (const c of copyCandidates(o.prefix, o.suffix, o.sources, COPY_CANDIDATES)) {
@@ -310,7 +317,7 @@ async function judgeLine(o: {
   }
   if (list.length === 0 || (list.length === 1 && list[0].origin === 'model'))
     return { result: o.produced, candidates: list };
-  const { judged, best } = await judgeLines(o.input, list, o.weights);
+  const { judged, best } = await judgeLines(o.input, list, o.weights, o.all);
   return { result: judged[0].origin === 'model' ? o.produced : best, candidates: judged };
 }
 

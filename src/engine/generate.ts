@@ -161,6 +161,19 @@ export async function prefill(
   o: { reuseCache?: boolean; signal?: AbortSignal; clock: StageClock; lean: boolean },
 ): Promise<{ step: StepLogits; reused: number }> {
   const cache = model.cache;
+  const last = LAST_PREFILL.get(model);
+  if (
+    o.reuseCache !== false &&
+    last &&
+    (o.lean || !last.lean) &&
+    last.prompt.length === prompt.length &&
+    commonPrefixLength(last.prompt, prompt) === prompt.length &&
+    commonPrefixLength(cache.tokens, prompt) === prompt.length
+  ) {
+    // the cache still holds this prompt (the line judge after the copied line or the decoded one)
+    cache.truncate(prompt.length);
+    return { step: last.step, reused: prompt.length };
+  }
   const reused = o.clock.time('kv_match', () => {
     const n = o.reuseCache === false ? 0 : Math.min(commonPrefixLength(cache.tokens, prompt), prompt.length - 1);
     cache.truncate(n);
@@ -177,8 +190,17 @@ export async function prefill(
       summaryOnly: o.lean,
     });
   }
+  LAST_PREFILL.set(model, { prompt: [...prompt], step, lean: o.lean });
   return { step, reused };
 }
+
+/**
+ * The last prefill's prompt and its last row, per model. The row is a function of the prompt's
+ * tokens alone, so a second prefill of the same prompt on a cache that still holds it takes the
+ * row (the logits are never changed in place: sampling.ts copies them) instead of running the
+ * prompt's last token again.
+ */
+const LAST_PREFILL = new WeakMap<DecoderModel, { prompt: readonly number[]; step: StepLogits; lean: boolean }>();
 
 /** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
 export async function generate(

@@ -42,6 +42,9 @@ export interface JudgedCandidate extends LineCandidate, CandidateFeatures {
   score: number;
 }
 
+/** A candidate the judge weighed: scored, or left unscored because its bound could not win. */
+export type WeighedCandidate = JudgedCandidate | (LineCandidate & Pick<CandidateFeatures, 'consensus'>);
+
 /** Weights of the judge's linear rule (bench/fitJudge.ts fits them on the valid split). */
 export interface JudgeWeights {
   meanLogprob: number;
@@ -108,37 +111,59 @@ interface Scored {
   features: Omit<CandidateFeatures, 'consensus'>;
   ids: number[];
   steps: GeneratedToken[];
+  /** rows[i]: the model's distribution for ids[i]; rows[ids.length]: after the line. */
+  rows: StepLogits[];
 }
 
 /**
- * Scores every candidate after the prompt (one prefill, then one teacher-forced run each from the
- * prompt's KV cache) and returns them judged, best first, with the best one's generation result.
+ * The most a candidate can score before the model reads it: the features the model gives are log
+ * probabilities (≤ 0), so with weights ≥ 0 on them the rest of the rule bounds the score. Infinity
+ * when a weight on them is negative (no bound: every candidate is scored).
+ */
+export function scoreBound(c: LineCandidate & Pick<CandidateFeatures, 'consensus'>, w: JudgeWeights): number {
+  if (w.meanLogprob < 0 || w.endLogprob < 0 || w.meanLogMixture < 0) return Infinity;
+  return judgeScore({ ...c, tokens: 0, meanLogprob: 0, endLogprob: 0, minMixture: 1, meanLogMixture: 0 }, w);
+}
+
+/**
+ * Judges the candidates after the prompt (one prefill, then teacher-forced runs from the prompt's
+ * KV cache) and returns them best first, with the best one's generation result. Exact, and cheaper
+ * than one run per candidate: candidates are scored in order of their bound (scoreBound) and those
+ * whose bound is below the best score so far are left unscored (they could not win; `all` scores
+ * them anyway, for fitting the weights); a candidate runs only the tokens after what it shares
+ * with the line scored before it (its KV and logit rows are kept).
  */
 export async function judgeLines(
   input: JudgeInput,
   candidates: readonly LineCandidate[],
   weights: JudgeWeights = DEFAULT_JUDGE,
-): Promise<{ judged: JudgedCandidate[]; best: GenerationResult }> {
+  all = false,
+): Promise<{ judged: WeighedCandidate[]; best: GenerationResult }> {
   const { model, prompt } = input;
   const start = performance.now();
   const { step, reused } = await prefill(model, prompt, { ...input, lean: false });
   const prefillMs = performance.now() - start;
-  const scored: Scored[] = [];
-  for (const c of candidates) {
+  const withConsensus = candidates.map((c, i) => ({ ...c, consensus: consensus(candidates, i) }));
+  const bounds = withConsensus.map((c) => scoreBound(c, weights));
+  const order = withConsensus.map((_, i) => i).sort((a, b) => bounds[b] - bounds[a]);
+  const scored = new Map<number, Scored & { score: number }>();
+  let top = -1;
+  let previous: Scored | undefined;
+  for (const i of order) {
+    if (!all && top >= 0 && bounds[i] < scored.get(top)!.score) continue;
     throwIfAborted(input.signal);
-    scored.push(await scoreLine(input, step, lineIds(model.tokenizer, input.healText + c.text)));
+    const s = await scoreLine(input, step, lineIds(model.tokenizer, input.healText + candidates[i].text), previous);
+    const score = judgeScore({ ...withConsensus[i], ...s.features }, weights);
+    scored.set(i, { ...s, score });
+    previous = s;
+    const topScore = top < 0 ? -Infinity : scored.get(top)!.score;
+    if (score > topScore || (score === topScore && i < top)) top = i; // ties: the earlier candidate
   }
-  const judged = candidates.map((c, i) => {
-    const j = { ...c, ...scored[i].features, consensus: consensus(candidates, i), score: 0 };
-    j.score = judgeScore(j, weights);
-    return j;
-  });
-  const order = judged.map((_, i) => i).sort((a, b) => judged[b].score - judged[a].score);
-  const top = order[0];
+  const best = scored.get(top)!;
   // a line cut by lineIds (a third repeat, the token limit) is shown as cut
-  const cut = model.tokenizer.decode(scored[top].ids);
+  const cut = model.tokenizer.decode(best.ids);
   const text = cut.startsWith(input.healText) ? cut.slice(input.healText.length) : candidates[top].text;
-  const best = lineResult(text.length < candidates[top].text.length ? text : candidates[top].text, scored[top].steps, {
+  const result = lineResult(text.length < candidates[top].text.length ? text : candidates[top].text, best.steps, {
     start,
     prefillMs,
     prompt,
@@ -146,7 +171,13 @@ export async function judgeLines(
     clock: input.clock,
     extra: { judged: candidates.length },
   });
-  return { judged: order.map((i) => judged[i]), best };
+  const judged = withConsensus.map((c, i) => {
+    const s = scored.get(i);
+    return s ? { ...c, ...s.features, score: s.score } : c;
+  });
+  const rank = (i: number) => scored.get(i)?.score ?? -Infinity;
+  const ranked = judged.map((_, i) => i).sort((a, b) => rank(b) - rank(a) || bounds[b] - bounds[a]);
+  return { judged: ranked.map((i) => judged[i]), best: result };
 }
 
 /** Characters of a line compared for consensus (edit distance is quadratic). */
@@ -203,14 +234,20 @@ function lineIds(tokenizer: TextTokenizer, text: string): number[] {
 /**
  * One line teacher-forced after the prompt: `first` is the prompt's last row (the distribution of
  * the line's first token); one run over the line gives the rest and the row after its last token.
+ * The KV cache holds the prompt and `previous` (the line scored before): only the tokens after
+ * what the two lines share are run, and the shared rows are taken from `previous`.
  */
-async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[]): Promise<Scored> {
+async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[], previous?: Scored): Promise<Scored> {
   const { model, copy } = input;
-  model.cache.truncate(input.prompt.length);
+  let shared = 0;
+  if (previous)
+    while (shared < ids.length && shared < previous.ids.length && ids[shared] === previous.ids[shared]) shared++;
+  model.cache.truncate(input.prompt.length + shared);
   copy.truncate(input.base);
+  const rest = ids.slice(shared);
   const rows = [
-    first,
-    ...(ids.length ? await model.steps(ids, model.cache, { clock: input.clock, run: 'run_decode' }) : []),
+    ...(previous ? previous.rows.slice(0, shared + 1) : [first]),
+    ...(rest.length ? await model.steps(rest, model.cache, { clock: input.clock, run: 'run_decode' }) : []),
   ];
   let sumModel = 0;
   let sumMixture = 0;
@@ -230,6 +267,7 @@ async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[]): P
   return {
     ids,
     steps,
+    rows,
     features: {
       tokens: ids.length,
       meanLogprob: sumModel / n,
