@@ -14,7 +14,7 @@ import { buildFimPrompt, sourceOfPromptToken, type FimPrompt, type PromptSegment
 import { generate, type GenerateOptions, type GenerationResult } from './generate';
 import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix, type Confidence } from './guards';
 import { copyCandidates, type LineCandidate } from './lineCandidates';
-import { judgeLines, type JudgeInput, type JudgeWeights, type WeighedCandidate } from './lineJudge';
+import { judgeLines, type HeldLine, type JudgeInput, type JudgeWeights, type WeighedCandidate } from './lineJudge';
 import { isGreedy } from './sampling';
 import { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
@@ -192,6 +192,7 @@ export async function complete(
   clock.add('copy_cache', performance.now() - t1 - (tokenizer.encodeMs - encodedBefore));
   const greedy = isGreedy(req.temperature);
   const oneLine = copyCache && sources && greedy && !shape.multiline && (req.copyLine ?? true);
+  let held: HeldLine | undefined;
   const copied = oneLine
     ? await copyLine({
         model,
@@ -205,6 +206,7 @@ export async function complete(
         clock,
         reuseCache: req.reuseCache,
         signal: req.signal,
+        onHeld: (line) => (held = line),
       })
     : null;
   const produced =
@@ -242,6 +244,7 @@ export async function complete(
           clock,
           reuseCache: req.reuseCache,
           signal: req.signal,
+          held,
         },
       })
     : null;

@@ -17,7 +17,7 @@ import type { DecoderModel } from './decoder';
 import { throwIfAborted } from './errors';
 import { prefill, type GeneratedToken, type GenerationResult } from './generate';
 import { RepetitionGuard } from './guards';
-import { lineResult, mixtureStep } from './lineJudge';
+import { lineResult, mixtureStep, type HeldLine } from './lineJudge';
 import { logSumExp } from './sampling';
 import type { StageClock } from './stageClock';
 import { TextStopper } from './stopping';
@@ -41,6 +41,8 @@ export interface CopyLineInput {
   clock: StageClock;
   reuseCache?: boolean;
   signal?: AbortSignal;
+  /** Given what the KV cache holds after the prompt and its rows (the line judge starts from them). */
+  onHeld?: (line: HeldLine) => void;
 }
 
 interface CopiedLine {
@@ -111,6 +113,8 @@ export async function copyLine(input: CopyLineInput): Promise<GenerationResult |
       ? await model.steps(ids.slice(0, -1), model.cache, { clock: input.clock, run: 'run_decode' })
       : []),
   ];
+  // the cache holds the line but its last token; rows[i] is the distribution of ids[i]
+  input.onHeld?.({ ids: ids.slice(0, -1), rows });
   const steps: GeneratedToken[] = ids.map((id, i) => {
     const row = rows[i];
     const step = mixtureStep(

@@ -105,14 +105,19 @@ export interface JudgeInput {
   clock: StageClock;
   reuseCache?: boolean;
   signal?: AbortSignal;
+  /** Tokens the KV cache holds after the prompt, with their rows (the copied line: copyLine.ts). */
+  held?: HeldLine;
 }
 
-interface Scored {
-  features: Omit<CandidateFeatures, 'consensus'>;
+/** Tokens the KV cache holds after the prompt, and rows[i], the distribution of ids[i] (ids.length + 1 rows). */
+export interface HeldLine {
   ids: number[];
-  steps: GeneratedToken[];
-  /** rows[i]: the model's distribution for ids[i]; rows[ids.length]: after the line. */
   rows: StepLogits[];
+}
+
+interface Scored extends HeldLine {
+  features: Omit<CandidateFeatures, 'consensus'>;
+  steps: GeneratedToken[];
 }
 
 /**
@@ -141,14 +146,18 @@ export async function judgeLines(
 ): Promise<{ judged: WeighedCandidate[]; best: GenerationResult }> {
   const { model, prompt } = input;
   const start = performance.now();
-  const { step, reused } = await prefill(model, prompt, { ...input, lean: false });
+  // the copied line's KV and rows, where the cache still holds them, are shared like a scored line's
+  const held = input.held && holds(model, [...prompt, ...input.held.ids]) ? input.held : undefined;
+  const { step, reused } = held
+    ? { step: held.rows[0], reused: prompt.length }
+    : await prefill(model, prompt, { ...input, lean: false });
   const prefillMs = performance.now() - start;
   const withConsensus = candidates.map((c, i) => ({ ...c, consensus: consensus(candidates, i) }));
   const bounds = withConsensus.map((c) => scoreBound(c, weights));
   const order = withConsensus.map((_, i) => i).sort((a, b) => bounds[b] - bounds[a]);
   const scored = new Map<number, Scored & { score: number }>();
   let top = -1;
-  let previous: Scored | undefined;
+  let previous: HeldLine | undefined = held;
   for (const i of order) {
     if (!all && top >= 0 && bounds[i] < scored.get(top)!.score) continue;
     throwIfAborted(input.signal);
@@ -178,6 +187,12 @@ export async function judgeLines(
   const rank = (i: number) => scored.get(i)?.score ?? -Infinity;
   const ranked = judged.map((_, i) => i).sort((a, b) => rank(b) - rank(a) || bounds[b] - bounds[a]);
   return { judged: ranked.map((i) => judged[i]), best: result };
+}
+
+/** Whether the model's KV cache holds exactly `tokens`. */
+function holds(model: DecoderModel, tokens: readonly number[]): boolean {
+  const held = model.cache.tokens;
+  return held.length === tokens.length && tokens.every((t, i) => held[i] === t);
 }
 
 /** Characters of a line compared for consensus (edit distance is quadratic). */
@@ -237,7 +252,7 @@ function lineIds(tokenizer: TextTokenizer, text: string): number[] {
  * The KV cache holds the prompt and `previous` (the line scored before): only the tokens after
  * what the two lines share are run, and the shared rows are taken from `previous`.
  */
-async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[], previous?: Scored): Promise<Scored> {
+async function scoreLine(input: JudgeInput, first: StepLogits, ids: number[], previous?: HeldLine): Promise<Scored> {
   const { model, copy } = input;
   let shared = 0;
   if (previous)
