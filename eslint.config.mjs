@@ -66,12 +66,43 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node outside the engine: the CLI, the model-server clients, the network layer, and the
+    // cores of the costs and the model hub run without VS Code (the CLI and unit tests load them).
+    // Only the named adapter files of costs/ and modelHub/ see VS Code and its settings.
+    files: ['src/remote/**/*.ts', 'src/net/**/*.ts', 'src/cli/**/*.ts', 'src/costs/**/*.ts', 'src/modelHub/**/*.ts'],
+    ignores: [
+      'src/costs/costs.ts',
+      'src/costs/costsPanel.ts',
+      'src/modelHub/modelDownloads.ts',
+      'src/modelHub/manageModels.ts',
+      'src/modelHub/selectModel.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'This folder runs in plain Node; VS Code belongs in an adapter file.' }],
+          patterns: [
+            { regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' },
+            {
+              regex: '^(\\.\\./)+(config|extension|engineHost|remoteHost|statusBar|commands)$',
+              message: 'The VS Code side (settings, activation, hosts) is not plain Node.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // src/shared is the ground floor both sides stand on: it imports nothing else of the project.
     files: ['src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }] },
+        {
+          paths: [{ name: 'vscode', message: 'src/shared runs in the host, the worker and the webviews.' }],
+          patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }],
+        },
       ],
     },
   },

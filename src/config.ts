@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
+import type { NetOptions } from './net/http';
 import { BACKEND_KINDS, checkHeaders, type BackendKind } from './remote/endpoint';
 
 export const SECTION = 'glassbox';
@@ -21,6 +22,47 @@ interface Range {
   max: number;
 }
 
+/** What a settings change is about, each area with the settings that make it change. */
+const AREAS = {
+  /** Any glassbox.* setting (views that show the settings' effect). */
+  any: (e) => e.affectsConfiguration(SECTION),
+  /** The model the worker loads: a change reloads it. */
+  model: (e) => RELOAD_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`)),
+  /** The model server: a change makes a new client. */
+  server: (e) => SERVER_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`)),
+  /** VS Code's proxy settings (http.*), which every network request reads. */
+  net: (e) => e.affectsConfiguration('http'),
+  /** The costs view's settings (glassbox.costs.*). */
+  costs: (e) => e.affectsConfiguration(`${SECTION}.costs`),
+  /** What the workspace index holds: the user's excludes and glassbox.completion.workspaceContext. */
+  workspaceIndex: (e) =>
+    e.affectsConfiguration('files.exclude') || e.affectsConfiguration(`${SECTION}.completion.workspaceContext`),
+} satisfies Record<string, (e: vscode.ConfigurationChangeEvent) => boolean>;
+
+export type SettingsArea = keyof typeof AREAS;
+
+/** One onDidChangeConfiguration listener for the extension, fanned out to typed events per area. */
+class SettingsEvents implements vscode.Disposable {
+  private readonly emitters = new Map<SettingsArea, vscode.EventEmitter<void>>();
+  private readonly sub = vscode.workspace.onDidChangeConfiguration((e) => {
+    for (const [area, emitter] of this.emitters) if (AREAS[area](e)) emitter.fire();
+  });
+
+  on(area: SettingsArea): vscode.Event<void> {
+    let emitter = this.emitters.get(area);
+    if (!emitter) this.emitters.set(area, (emitter = new vscode.EventEmitter<void>()));
+    return emitter.event;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    for (const e of this.emitters.values()) e.dispose();
+    this.emitters.clear();
+  }
+}
+
+let settingsEvents: SettingsEvents | undefined;
+
 export class Config {
   constructor(
     private readonly onInvalid: (message: string) => void = () => undefined,
@@ -32,6 +74,23 @@ export class Config {
   /** The settings as they apply to `doc`, e.g. `"[python]": { "glassbox.enable": false }`. */
   for(doc: { languageId: string; uri: vscode.Uri }): Config {
     return new Config(this.onInvalid, { languageId: doc.languageId, uri: doc.uri }, this.warned);
+  }
+
+  /** Fires when a setting of `area` changes (one listener for the extension; see AREAS). */
+  static onDidChange(area: SettingsArea): vscode.Event<void> {
+    return (settingsEvents ??= new SettingsEvents()).on(area);
+  }
+
+  /** Ends the change events (deactivate); a later onDidChange starts them again. */
+  static disposeEvents(): void {
+    settingsEvents?.dispose();
+    settingsEvents = undefined;
+  }
+
+  /** VS Code's proxy settings as the plain-Node HTTP client takes them (src/net/http.ts). */
+  static net(): NetOptions {
+    const http = vscode.workspace.getConfiguration('http');
+    return { proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL') ?? true };
   }
 
   private get cfg(): vscode.WorkspaceConfiguration {
@@ -178,6 +237,13 @@ export class Config {
 
   async setRemoteModel(value: string): Promise<void> {
     await this.cfg.update('remote.model', value, vscode.ConfigurationTarget.Global);
+  }
+
+  /** The model the worker loads (a folder, and an ONNX file in it): one change event, one reload. */
+  async setModel(dir: string | undefined, onnxFile: string | undefined): Promise<void> {
+    // the file first: the folder's change is the one the reload waits for (extension.ts)
+    await this.cfg.update('modelFile', onnxFile, vscode.ConfigurationTarget.Global);
+    await this.cfg.update('modelPath', dir, vscode.ConfigurationTarget.Global);
   }
 
   async setEnabled(value: boolean): Promise<void> {

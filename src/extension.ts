@@ -9,7 +9,7 @@ import { registerCommands } from './commands';
 import { GlassboxCompletionProvider } from './completion/provider';
 import { Snooze } from './completion/snooze';
 import { WorkspaceContext } from './completion/workspaceContext';
-import { Config, RELOAD_SETTINGS, SECTION } from './config';
+import { Config } from './config';
 import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
 import { RemoteHost } from './remoteHost';
@@ -45,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     const costs = new Costs(context, host, config, log);
     context.subscriptions.push(
       log,
+      { dispose: () => Config.disposeEvents() }, // the one settings listener
       remote,
       host,
       workspace,
@@ -98,8 +99,7 @@ export function deactivate(): void {
 /** A change to the model settings reloads the model (once, even when several settings change). */
 function reloadOnSettingsChange(host: EngineHost, log: vscode.LogOutputChannel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
-  const sub = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (!RELOAD_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
+  const sub = Config.onDidChange('model')(() => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (host.state.kind === 'idle') return; // not loaded yet: the next use loads the new one

@@ -4,13 +4,12 @@
  * a key never goes to another server), and the commands that set the key and test the connection.
  */
 import * as vscode from 'vscode';
-import { SERVER_SETTINGS, type Config } from './config';
+import { Config } from './config';
 import type { ModelServer } from './remote/backend';
 import { keyInTheClear, parseEndpoint, type BackendKind } from './remote/endpoint';
 import { RemoteError } from './remote/errors';
 import { createServer } from './remote/index';
 import { watchModels } from './remote/modelWatch';
-import { netOptions } from './netSettings';
 
 const KEY_PREFIX = 'glassbox.apiKey ';
 
@@ -29,10 +28,8 @@ export class RemoteHost implements vscode.Disposable {
       this.blockedUntil = 0;
     };
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (SERVER_SETTINGS.some((k) => e.affectsConfiguration(`glassbox.${k}`)) || e.affectsConfiguration('http'))
-          reset();
-      }),
+      Config.onDidChange('server')(reset),
+      Config.onDidChange('net')(reset),
       secrets.onDidChange((e) => e.key.startsWith(KEY_PREFIX) && reset()),
     );
   }
@@ -60,7 +57,7 @@ export class RemoteHost implements vscode.Disposable {
         model: this.config.remoteModel,
         apiKey: await this.secrets.get(KEY_PREFIX + base.origin),
         headers: this.config.remoteHeaders,
-        net: netOptions(),
+        net: Config.net(),
         timeoutMs: this.config.remoteTimeoutMs,
         fimFamily: this.config.remoteFimTemplate,
       });

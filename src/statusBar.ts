@@ -3,7 +3,7 @@
  * (automatic, manual only, snoozed), and the last completion's latency and speed.
  */
 import * as vscode from 'vscode';
-import type { Config } from './config';
+import { Config } from './config';
 import type { CompletionResult } from './engine/completion';
 import { describeStages } from './engine/stageClock';
 import type { Snooze } from './completion/snooze';
@@ -27,7 +27,7 @@ export class StatusBar implements vscode.Disposable {
         this.last = r;
         this.render();
       }),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox') && this.render()),
+      Config.onDidChange('any')(() => this.render()),
       vscode.window.onDidChangeActiveTextEditor(() => this.render()),
       snooze.onDidChange(() => this.render()),
     );

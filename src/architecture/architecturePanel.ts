@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SERVER_SETTINGS, type Config } from '../config';
+import { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
@@ -48,11 +48,7 @@ export class ArchitecturePanel {
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
     // a model switch (settings, Select Model) shows the new model once it has loaded
-    vscode.workspace.onDidChangeConfiguration(
-      (e) => SERVER_SETTINGS.some((k) => e.affectsConfiguration(`glassbox.${k}`)) && void this.postServer(),
-      null,
-      this.disposables,
-    );
+    Config.onDidChange('server')(() => void this.postServer(), null, this.disposables);
     host.onDidChangeState(
       (s) => s.kind === 'ready' && this.shown !== null && this.shown !== key(this.target()) && void this.load(),
       null,

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Config } from '../config';
 import type { ContextQueries } from '../engine/context/cursorContext';
 import { ContextClient, type ContextAnswer } from '../engine/context/worker/client';
 import type { ScanRoot } from '../engine/context/worker/protocol';
@@ -45,10 +46,7 @@ export class WorkspaceContext implements vscode.Disposable {
       vscode.workspace.onDidOpenTextDocument((d) => this.onEdit(d)),
       vscode.workspace.onDidCloseTextDocument((d) => this.onDisk(d.uri)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleScan(0)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('glassbox.completion.workspaceContext'))
-          this.scheduleScan(0);
-      }),
+      Config.onDidChange('workspaceIndex')(() => this.scheduleScan(0)),
     );
     this.scheduleScan(SCAN_DELAY_MS);
   }

@@ -6,9 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
-import type { Config } from '../config';
+import { Config } from '../config';
 import type { EngineHost } from '../engineHost';
-import { netOptions } from '../netSettings';
 import { saveExport } from '../webviews/webviewChannel';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
@@ -135,7 +134,7 @@ export class Costs implements vscode.Disposable {
           const r = await updatePricesFile(url, path.join(this.storage, UPDATED_PRICES_FILE), {
             signal: controller.signal,
             timeoutMs: UPDATE_TIMEOUT_MS,
-            net: netOptions(),
+            net: Config.net(),
           });
           this.log.info(
             `Prices updated from ${url}: ${r.updated.length} models; missing ${r.missing.join(', ') || 'none'}; skipped ${r.skipped.join('; ') || 'none'}`,

@@ -4,6 +4,7 @@
  * the prices, the cost settings or the what-if inputs change.
  */
 import * as vscode from 'vscode';
+import { Config } from '../config';
 import { WebviewChannel } from '../webviews/webviewChannel';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { isViewToHost, type HostToView, type ScaleInputs, type ViewToHost } from '../../webview/costs/protocol';
@@ -38,11 +39,7 @@ export class CostsPanel {
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
     panel.onDidChangeViewState(() => panel.visible && this.refresh(), null, this.disposables);
     costs.onDidChange(() => this.refresh(), null, this.disposables);
-    vscode.workspace.onDidChangeConfiguration(
-      (e) => e.affectsConfiguration('glassbox.costs') && this.refresh(),
-      null,
-      this.disposables,
-    );
+    Config.onDidChange('costs')(() => this.refresh(), null, this.disposables);
   }
 
   static createOrShow(extensionUri: vscode.Uri, costs: Costs): CostsPanel {

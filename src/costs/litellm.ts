@@ -5,9 +5,9 @@
  * not read. Anything wrong (URL, network, status, size, JSON, schema) throws a PriceUpdateError,
  * and the caller keeps the prices it had.
  */
-import { DownloadError } from '../modelHub/errors';
-import { hubGet } from '../modelHub/http';
-import { isLoopback } from '../net/http';
+import { readCapped } from '../net/capped';
+import { CodedError } from '../net/codedError';
+import { getFollowingRedirects, isSecureUrl } from '../net/get';
 import type { NetOptions } from '../net/http';
 import {
   MAX_PRICE_PER_M,
@@ -20,13 +20,11 @@ import {
 
 type UpdateFailure = 'url' | 'network' | 'http' | 'timeout' | 'cancelled' | 'size' | 'json' | 'schema';
 
-export class PriceUpdateError extends Error {
-  constructor(
-    readonly reason: UpdateFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PriceUpdateError';
+export class PriceUpdateError extends CodedError<UpdateFailure> {
+  override name = 'PriceUpdateError';
+  /** What failed (the code). */
+  get reason(): UpdateFailure {
+    return this.code;
   }
 }
 
@@ -50,8 +48,6 @@ export interface FetchOptions {
   now?: Date;
 }
 
-/** Plain http is allowed only to this machine (tests, a local mirror). */
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** Fewer entries with prices than this: not LiteLLM's file. */
 const MIN_PRICED_ENTRIES = 10;
 
@@ -62,7 +58,7 @@ export function checkPricesUrl(url: string): URL {
   } catch {
     throw new PriceUpdateError('url', `"${url}" is not a URL.`);
   }
-  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return u;
+  if (isSecureUrl(u)) return u; // plain http only to this machine (tests, a local mirror)
   throw new PriceUpdateError('url', `Prices are downloaded over https only (got ${u.protocol}//${u.host}).`);
 }
 
@@ -91,20 +87,22 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
   };
   let text: string;
   try {
-    // the model downloads' client: proxy-aware, and every redirect hop is checked for https again
-    const res = await hubGet(target, {
+    // every redirect hop is checked again: https, and the configured host only
+    const res = await getFollowingRedirects(target, {
       headers: { accept: 'application/json' },
       signal,
       net: opts.net,
-      // only the configured host, over https: the file's address is the user's choice, a redirect's is not
-      redirect: (from, to) => {
-        if (to.protocol === 'http:' && !isLoopback(to)) throw insecure();
-        if (to.host === from.host) return;
+      // the file's address is the user's choice, a redirect's is not
+      allow: (to, from) => {
+        if (!isSecureUrl(to)) throw insecure();
+        if (!from || to.host === from.host) return;
         throw new PriceUpdateError(
           'url',
           `The price download at ${from.host} was redirected to ${to.host}; Glassbox follows redirects only within ${from.host}. Set glassbox.costs.pricesUrl to the file's final https:// address if you trust it.`,
         );
       },
+      tooManyRedirects: () => new PriceUpdateError('http', `Too many redirects fetching ${target.href}.`),
+      networkError: failure,
     });
     if (res.status !== 200) {
       res.body.resume();
@@ -118,9 +116,14 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
       res.body.destroy();
       throw new PriceUpdateError('size', `The price file is ${length} bytes, more than the ${maxBytes} allowed.`);
     }
-    text = await readCapped(res.body, maxBytes);
+    text = (
+      await readCapped(
+        res.body,
+        maxBytes,
+        () => new PriceUpdateError('size', `The price file is over ${maxBytes} bytes.`),
+      )
+    ).toString('utf8');
   } catch (err) {
-    if (err instanceof DownloadError && err.code === 'INSECURE_URL') throw insecure();
     throw err instanceof PriceUpdateError ? err : failure(err);
   }
   let raw: unknown;
@@ -133,21 +136,6 @@ export async function fetchLiteLlmPrices(url: string, base: PriceFile, opts: Fet
     );
   }
   return mapLiteLlm(raw, base, target.toString(), opts.now ?? new Date());
-}
-
-/** A body as text, stopped as soon as it passes `maxBytes` (whatever Content-Length said, or if it said nothing). */
-async function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += (chunk as Buffer).length;
-    if (n > maxBytes) {
-      body.destroy();
-      throw new PriceUpdateError('size', `The price file is over ${maxBytes} bytes.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Maps LiteLLM entries onto `base`'s models; models without a usable entry keep their prices. */

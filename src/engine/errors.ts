@@ -1,3 +1,5 @@
+import { CodedError } from '../net/codedError';
+
 /** Error codes a caller can branch on; each GlassboxError also carries a message a user can act on. */
 export type ErrorCode =
   | 'MODEL_NOT_FOUND'
@@ -20,15 +22,8 @@ export type ErrorCode =
   | 'INTERNAL';
 
 /** An error the engine raises on purpose: `message` says what happened, `hint` what to do next. */
-export class GlassboxError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(hint ? `${message} ${hint}` : message);
-    this.name = 'GlassboxError';
-  }
+export class GlassboxError extends CodedError<ErrorCode> {
+  override name = 'GlassboxError';
 }
 
 /** The plain-object form that crosses the worker boundary. */

@@ -1,4 +1,5 @@
 /** Errors of the model download path; each says what happened and what the user can do. */
+import { CodedError } from '../net/codedError';
 
 type DownloadErrorCode =
   | 'INSECURE_URL' // a hub URL that is not HTTPS (loopback excepted)
@@ -14,15 +15,8 @@ type DownloadErrorCode =
   | 'CANCELLED'
   | 'INVALID';
 
-export class DownloadError extends Error {
-  constructor(
-    readonly code: DownloadErrorCode,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(hint ? `${message} ${hint}` : message);
-    this.name = 'DownloadError';
-  }
+export class DownloadError extends CodedError<DownloadErrorCode> {
+  override name = 'DownloadError';
 }
 
 export function isDownloadCancel(err: unknown): boolean {

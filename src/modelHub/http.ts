@@ -1,17 +1,17 @@
 /**
  * GET requests to the model hub: HTTPS only (plain HTTP only to a loopback test hub), redirects
  * followed (the hub sends LFS files to a CDN), proxy from settings or the environment, abort by
- * AbortSignal. Plain Node; the VS Code side passes its `http.proxy` setting in.
+ * AbortSignal (src/net), with the hub's errors (DownloadError). Plain Node; the VS Code side passes
+ * its `http.proxy` setting in.
  */
-import { httpRequest, IdleTimeoutError, isLoopback, type HttpResponse, type NetOptions } from '../net/http';
+import { readCapped } from '../net/capped';
+import { getFollowingRedirects, isSecureUrl } from '../net/get';
+import { IdleTimeoutError, type HttpResponse, type NetOptions } from '../net/http';
 import { DownloadError } from './errors';
-
-const MAX_REDIRECTS = 5;
 
 /** Throws INSECURE_URL unless the URL is HTTPS, or HTTP to this machine (a local test hub). */
 export function checkHubUrl(url: URL): void {
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && isLoopback(url)) return;
+  if (isSecureUrl(url)) return;
   throw new DownloadError(
     'INSECURE_URL',
     `Refusing ${url.protocol}//${url.host}: model downloads use HTTPS only.`,
@@ -19,8 +19,8 @@ export function checkHubUrl(url: URL): void {
   );
 }
 
-/** One GET, following redirects. The caller must consume or destroy `body`. */
-export async function hubGet(
+/** One GET, following redirects (each hop HTTPS again). The caller must consume or destroy `body`. */
+export function hubGet(
   start: URL,
   opts: {
     headers?: Record<string, string>;
@@ -30,34 +30,15 @@ export async function hubGet(
     redirect?: (from: URL, to: URL) => void;
   } = {},
 ): Promise<HttpResponse> {
-  let url = start;
-  for (let hop = 0; ; hop++) {
-    if (hop > 0) opts.redirect?.(start, url);
-    checkHubUrl(url);
-    const res = await requestOnce(url, opts.headers ?? {}, opts.signal, opts.net ?? {});
-    const location = res.headers.location;
-    if (res.status >= 300 && res.status < 400 && location) {
-      res.body.resume(); // drain the redirect body so the socket can be reused
-      if (hop >= MAX_REDIRECTS) throw new DownloadError('HUB_HTTP', `Too many redirects fetching ${start.href}.`);
-      url = new URL(location, url);
-      continue;
-    }
-    return res;
-  }
-}
-
-async function requestOnce(
-  url: URL,
-  headers: Record<string, string>,
-  signal: AbortSignal | undefined,
-  net: NetOptions,
-): Promise<HttpResponse> {
-  if (signal?.aborted) throw new DownloadError('CANCELLED', 'The download was cancelled.');
-  try {
-    return await httpRequest(url, { headers, signal, net });
-  } catch (err) {
-    throw networkError(err, url, signal);
-  }
+  return getFollowingRedirects(start, {
+    ...opts,
+    allow: (url, from) => {
+      if (from) opts.redirect?.(from, url);
+      checkHubUrl(url);
+    },
+    tooManyRedirects: () => new DownloadError('HUB_HTTP', `Too many redirects fetching ${start.href}.`),
+    networkError: (err, url) => networkError(err, url, opts.signal),
+  });
 }
 
 /** Maps a socket-level failure to CANCELLED or HUB_UNREACHABLE with the cause in words. */
@@ -81,18 +62,13 @@ export function networkError(err: unknown, url: URL, signal?: AbortSignal): Down
 
 /** Reads a JSON response body (at most `maxBytes`). */
 export async function readJsonBody(res: HttpResponse, maxBytes = 32 * 1024 * 1024): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of res.body) {
-    n += (chunk as Buffer).length;
-    if (n > maxBytes) {
-      res.body.destroy();
-      throw new DownloadError('HUB_HTTP', `${res.url.href} answered more than ${maxBytes} bytes of JSON.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
+  const text = await readCapped(
+    res.body,
+    maxBytes,
+    () => new DownloadError('HUB_HTTP', `${res.url.href} answered more than ${maxBytes} bytes of JSON.`),
+  );
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(text.toString('utf8'));
   } catch (err) {
     throw new DownloadError('HUB_HTTP', `${res.url.href} did not answer JSON: ${(err as Error).message}.`);
   }

@@ -6,15 +6,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Config } from '../config';
-import { SECTION } from '../config';
+import { Config } from '../config';
 import type { EngineHost } from '../engineHost';
 import { Downloader, type DownloadPlan, type DownloadRequest } from './download';
 import { DownloadError, formatBytes, isDownloadCancel } from './errors';
 import { HubClient } from './hubClient';
 import { describeEstimate, estimateFolderMemory, type MemoryEstimate } from './memory';
 import { ModelStore, type InstalledModel } from './store';
-import { netOptions } from '../netSettings';
 
 export interface ModelUiContext {
   extension: vscode.ExtensionContext;
@@ -30,7 +28,7 @@ export function modelServices(ctx: ModelUiContext): {
 } {
   const root = ctx.config.modelStorageFolder ?? path.join(ctx.extension.globalStorageUri.fsPath, 'models');
   const store = new ModelStore(root);
-  const hub = () => new HubClient(ctx.config.hubBaseUrl, netOptions());
+  const hub = () => new HubClient(ctx.config.hubBaseUrl, Config.net());
   return { store, hub, downloader: () => new Downloader({ store, hub: hub() }) };
 }
 
@@ -164,12 +162,8 @@ export async function useModel(
       );
     }
   }
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const unchanged =
-    (cfg.get<string>('modelPath') || undefined) === dir && (cfg.get<string>('modelFile') || undefined) === onnxFile;
-  // One settings change triggers one reload (see extension.ts); write the file first.
-  await cfg.update('modelFile', onnxFile, vscode.ConfigurationTarget.Global);
-  await cfg.update('modelPath', dir, vscode.ConfigurationTarget.Global);
+  const unchanged = ctx.config.modelPath === dir && ctx.config.modelFile === onnxFile;
+  await ctx.config.setModel(dir, onnxFile);
   if (unchanged && ctx.host.state.kind !== 'idle') void ctx.host.reload().catch(() => undefined); // same folder, new files
   return true;
 }

@@ -1,4 +1,5 @@
 /** Errors of the model-server path; each says what happened and what the user can do next. */
+import { CodedError } from '../net/codedError';
 
 export type RemoteErrorCode =
   | 'ENDPOINT_INVALID' // not an http(s) URL, or not set
@@ -12,15 +13,15 @@ export type RemoteErrorCode =
   | 'BAD_RESPONSE' // not the protocol: an HTML page, malformed JSON or events, a stream cut short
   | 'NO_FIM'; // the server's model cannot fill in the middle
 
-export class RemoteError extends Error {
+export class RemoteError extends CodedError<RemoteErrorCode> {
+  override name = 'RemoteError';
   constructor(
-    readonly code: RemoteErrorCode,
+    code: RemoteErrorCode,
     message: string,
-    readonly hint?: string,
+    hint?: string,
     /** Seconds the server asked to wait (429 Retry-After). */
     readonly retryAfterS?: number,
   ) {
-    super(hint ? `${message} ${hint}` : message);
-    this.name = 'RemoteError';
+    super(code, message, hint);
   }
 }

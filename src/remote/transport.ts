@@ -5,6 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { cancelled } from '../engine/errors';
+import { cappedChunks } from '../net/capped';
 import { httpRequest, IdleTimeoutError, type HttpResponse, type NetOptions } from '../net/http';
 import { routeUrl } from './endpoint';
 import { RemoteError } from './errors';
@@ -113,18 +114,14 @@ export class Transport {
   async *lines(open: OpenResponse): AsyncGenerator<string> {
     const decoder = new StringDecoder('utf8');
     let pending = '';
-    let bytes = 0;
+    const tooLarge = () =>
+      new RemoteError(
+        'TOO_LARGE',
+        `${this.host} sent more than ${Math.round(open.maxBytes / 1024 / 1024)} MB for ${open.route}; Glassbox stopped reading.`,
+      );
     try {
-      for await (const chunk of open.res.body) {
-        bytes += (chunk as Buffer).length;
-        if (bytes > open.maxBytes) {
-          open.res.body.destroy();
-          throw new RemoteError(
-            'TOO_LARGE',
-            `${this.host} sent more than ${Math.round(open.maxBytes / 1024 / 1024)} MB for ${open.route}; Glassbox stopped reading.`,
-          );
-        }
-        pending += decoder.write(chunk as Buffer);
+      for await (const chunk of cappedChunks(open.res.body, open.maxBytes, tooLarge)) {
+        pending += decoder.write(chunk);
         let nl: number;
         while ((nl = pending.indexOf('\n')) >= 0) {
           yield pending.slice(0, nl).replace(/\r$/, '');

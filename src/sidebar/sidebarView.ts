@@ -1,6 +1,6 @@
 /** The side panel's "Model" view (a WebviewView in Glassbox's activity-bar container). */
 import * as vscode from 'vscode';
-import type { Config } from '../config';
+import { Config } from '../config';
 import type { EngineHost, ServedRequest } from '../engineHost';
 import { isViewToHost, type HostToView, type SidebarModel, type ViewToHost } from '../../webview/sidebar/protocol';
 import { WebviewChannel } from '../webviews/webviewChannel';
@@ -23,7 +23,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
         this.last = r;
         this.update();
       }),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('glassbox') && this.update()),
+      Config.onDidChange('any')(() => this.update()),
     );
   }
 
