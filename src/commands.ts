@@ -5,7 +5,7 @@ import type { Config } from './config';
 import type { Snooze } from './completion/snooze';
 import type { Costs } from './costs/costs';
 import { CostsPanel } from './costs/costsPanel';
-import type { EngineHost } from './engineHost';
+import type { BackendRouter } from './backends/router';
 import { explainCommand } from './explain/explainCommand';
 import { manageModels } from './modelHub/manageModels';
 import { ArchitecturePanel } from './architecture/architecturePanel';
@@ -13,7 +13,7 @@ import { selectModel } from './modelHub/selectModel';
 
 interface CommandContext {
   extension: vscode.ExtensionContext;
-  host: EngineHost;
+  host: BackendRouter;
   config: Config;
   costs: Costs;
   snooze: Snooze;

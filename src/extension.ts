@@ -13,7 +13,7 @@ import { Config } from './config';
 import { Costs } from './costs/costs';
 import { COSTS_VIEW_TYPE, CostsPanel } from './costs/costsPanel';
 import { RemoteHost } from './remoteHost';
-import { EngineHost } from './engineHost';
+import { BackendRouter } from './backends/router';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
 import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './architecture/architecturePanel';
 import { SIDEBAR_VIEW_ID, SidebarView } from './sidebar/sidebarView';
@@ -22,7 +22,7 @@ import { StatusBar } from './statusBar';
 
 /** What activate() returns: used by the integration tests (and open to other extensions). */
 export interface GlassboxApi {
-  engine: EngineHost;
+  engine: BackendRouter;
   provider: GlassboxCompletionProvider;
   costs: Costs;
 }
@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       void vscode.window.showWarningMessage(`Glassbox: ${message}`);
     });
     const remote = new RemoteHost(context.secrets, config);
-    const host = new EngineHost(context, config, remote);
+    const host = new BackendRouter(context, config, remote);
     const workspace = new WorkspaceContext(context.extensionUri, () => config.workspaceContext);
     const snooze = new Snooze();
     const provider = new GlassboxCompletionProvider(host, config, workspace, snooze);
@@ -97,7 +97,7 @@ export function deactivate(): void {
 }
 
 /** A change to the model settings reloads the model (once, even when several settings change). */
-function reloadOnSettingsChange(host: EngineHost, log: vscode.LogOutputChannel): vscode.Disposable {
+function reloadOnSettingsChange(host: BackendRouter, log: vscode.LogOutputChannel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
   const sub = Config.onDidChange('model')(() => {
     clearTimeout(timer);

@@ -7,7 +7,7 @@ import { Config } from './config';
 import type { CompletionResult } from './engine/completion';
 import { describeStages } from './engine/stageClock';
 import type { Snooze } from './completion/snooze';
-import type { EngineHost, EngineState, ServedRequest } from './engineHost';
+import type { BackendRouter, EngineState, ServedRequest } from './backends/router';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('glassbox.status', vscode.StatusBarAlignment.Right, 100);
@@ -15,7 +15,7 @@ export class StatusBar implements vscode.Disposable {
   private last: ServedRequest | null = null;
 
   constructor(
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
     private readonly config: Config,
     private readonly snooze: Snooze,
   ) {
@@ -44,11 +44,12 @@ export class StatusBar implements vscode.Disposable {
     const label = off ? mode.label : LABELS[state.kind];
     const stats = this.last && !off ? ` · ${formatStats(this.last)}` : '';
     // a model server is named where the user looks: code goes there, not to this machine's model
-    const where = this.host.remote.kind ? ` (${this.host.remote.kind})` : '';
+    const backend = this.host.backend;
+    const where = backend.capabilities.local ? '' : ` (${backend.kind})`;
     this.item.text = `${icon} Glassbox${where}${state.kind === 'error' || off ? `: ${state.kind === 'error' ? LABELS.error : label}` : stats}`;
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Glassbox** — ${model}${this.host.remote.kind ? ` on ${this.config.endpoint ?? 'no endpoint set'}` : ''}: ${LABELS[state.kind]}`,
+        `**Glassbox** — ${model}${backend.capabilities.local ? '' : ` on ${this.config.endpoint ?? 'no endpoint set'}`}: ${LABELS[state.kind]}`,
         `\n\nCompletions${mode.language ? ` in ${mode.language}` : ''}: ${mode.explanation}`,
         state.kind === 'error' ? `\n\n${state.message}` : '',
         this.last

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Config } from '../config';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
 import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
@@ -33,7 +33,7 @@ export class ArchitecturePanel {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
     private readonly config: Config,
     private readonly inspector: GraphInspector,
   ) {
@@ -57,13 +57,13 @@ export class ArchitecturePanel {
   }
 
   /** The inspector and the speed tracker live as long as the extension; call once from activate. */
-  static register(context: vscode.ExtensionContext, host: EngineHost): vscode.Disposable {
+  static register(context: vscode.ExtensionContext, host: BackendRouter): vscode.Disposable {
     const inspector = new GraphInspector(context.asAbsolutePath(path.join('dist', 'engineWorker.js')), host);
     ArchitecturePanel.inspectorValue = inspector;
     return inspector;
   }
 
-  static createOrShow(extensionUri: vscode.Uri, host: EngineHost, config: Config): ArchitecturePanel {
+  static createOrShow(extensionUri: vscode.Uri, host: BackendRouter, config: Config): ArchitecturePanel {
     if (ArchitecturePanel.currentPanel) {
       ArchitecturePanel.currentPanel.panel.reveal();
       return ArchitecturePanel.currentPanel;
@@ -83,7 +83,7 @@ export class ArchitecturePanel {
   }
 
   /** Restores a panel VS Code kept across a window reload; the webview redraws from its state, then gets a fresh summary. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost, config: Config): void {
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: BackendRouter, config: Config): void {
     ArchitecturePanel.currentPanel = new ArchitecturePanel(
       panel,
       extensionUri,
@@ -128,12 +128,12 @@ export class ArchitecturePanel {
 
   /** What the configured model server says of its model, for the note above the diagram. */
   private async postServer(): Promise<void> {
-    const kind = this.host.remote.kind;
-    if (!kind) return this.post({ type: 'server', server: null });
+    const backend = this.host.backend;
+    if (backend.capabilities.graph) return this.post({ type: 'server', server: null });
+    const kind = backend.kind;
     try {
-      const server = await this.host.remote.client();
-      const info = await server.info(AbortSignal.timeout(10_000));
-      this.post({ type: 'server', server: { kind, host: server.host, name: info.name, facts: info.facts } });
+      const d = await backend.describe(AbortSignal.timeout(10_000));
+      this.post({ type: 'server', server: { kind, host: d.where, name: d.name, facts: d.facts } });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.post({

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { CompletionResult, ExplainResult } from '../engine/engine';
 import { EngineClient } from '../engine/worker/client';
 import type { Params, Result } from '../engine/worker/protocol';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import type { MeasuredSpeed } from '../../webview/architecture/protocol';
 
 const IDLE_MS = 60_000; // the worker and its parsed graph go after a minute without requests
@@ -27,10 +27,10 @@ export class GraphInspector implements vscode.Disposable {
 
   constructor(
     private readonly workerPath: string,
-    host: EngineHost,
+    host: BackendRouter,
   ) {
     // decode speeds of the embedded engine only: a server's are not this machine's
-    this.subscription = host.onDidServe((r) => r.backend === 'embedded' && this.record(r.model, r.result));
+    this.subscription = host.onDidServe((r) => r.capabilities.tokens && this.record(r.model, r.result));
   }
 
   get measured(): MeasuredSpeed | null {

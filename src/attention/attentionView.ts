@@ -1,6 +1,6 @@
 /**
  * The side panel's "Attention" view (a WebviewView next to "Model"). After each completion or
- * explanation (EngineHost.onDidServe) — only while the view is visible, debounced — it captures
+ * explanation (BackendRouter.onDidServe) — only while the view is visible, debounced — it captures
  * attention on the prompt plus the generated tokens, on the worker's separate capture session.
  * "Show Attention for Selection" captures the selected code. The webview keeps its UI state;
  * the host re-sends the capture whenever the webview (re)loads. Nothing of the code is saved in
@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { AttentionCapture } from '../engine/attention/types';
 import type { TokenProvenance } from '../engine/completion';
 import { GlassboxError, isCancellation } from '../engine/errors';
-import type { EngineHost, ServedRequest } from '../engineHost';
+import type { BackendRouter, ServedRequest } from '../backends/router';
 import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
 import { EditorTint } from './editorTint';
@@ -52,7 +52,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
     state: vscode.Memento,
   ) {
     AttentionView.current = this;
@@ -61,7 +61,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
       this.tint,
       host.onDidServe((served) => {
         // a server's answer has no token ids here, and its attention stays on the server
-        if (served.backend !== 'embedded') return;
+        if (!served.capabilities.tokens) return;
         this.pendingServe = { served, doc: cursorOf(vscode.window.activeTextEditor) };
         this.deferred = null;
         if (this.view?.visible) this.schedule();
@@ -260,11 +260,11 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     const s = this.host.state;
     if (s.kind === 'error') {
       this.post({ type: 'error', message: `The model failed to load: ${s.message}`, unsupported: false });
-    } else if (!this.host.info && this.host.remote.kind) {
+    } else if (!this.host.info && !this.host.backend.capabilities.tokens) {
       this.post({
         type: 'status',
         status: 'noModel',
-        message: `Completions run on the ${this.host.remote.kind} server, whose attention stays there. Select code and run "Show Attention for Selection" to record it with the embedded model on this machine, or switch back with "Glassbox: Select Model".`,
+        message: `Completions run on the ${this.host.backend.kind} server, whose attention stays there. Select code and run "Show Attention for Selection" to record it with the embedded model on this machine, or switch back with "Glassbox: Select Model".`,
       });
     } else if (!this.host.info) {
       this.post(

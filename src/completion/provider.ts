@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
 import type { Config } from '../config';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { CompletionCache } from './cache';
 import type { TextSource } from '../engine/context/cursorContext';
 import { planAtCursor, requestAt } from '../engine/context/cursorCompletion';
@@ -25,7 +25,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
     private readonly config: Config,
     private readonly workspace: WorkspaceContext,
     private readonly snooze: Snooze,

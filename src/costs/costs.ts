@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
 import { Config } from '../config';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { saveExport } from '../webviews/webviewChannel';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
@@ -32,7 +32,7 @@ export class Costs implements vscode.Disposable {
 
   constructor(
     context: vscode.ExtensionContext,
-    host: EngineHost,
+    host: BackendRouter,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
   ) {

@@ -4,6 +4,10 @@
  * user's override file and the "Update Prices" download use the same schema. Validation names the
  * file, the model and the field, and ignores fields it does not know.
  */
+import { isRecord } from '../shared/isRecord';
+
+/** Re-exported for litellm.ts, which validates the downloaded file with the same check. */
+export { isRecord };
 
 const PRICE_SCHEMA_VERSION = 1;
 
@@ -252,8 +256,4 @@ function checkProvenance(s: unknown, where: string, problems: string[]): Provena
     return undefined;
   }
   return { url: s.url, date: s.date, verified: s.verified, note: typeof s.note === 'string' ? s.note : undefined };
-}
-
-export function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

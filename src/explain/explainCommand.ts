@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Config } from '../config';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { enclosingBlock } from './enclosingBlock';
 import { ExplainPanel, type ExplainJob } from './explainPanel';
 
@@ -18,7 +18,7 @@ const BLOCK_KINDS = new Set([
   vscode.SymbolKind.Enum,
 ]);
 
-export async function explainCommand(extensionUri: vscode.Uri, host: EngineHost, config: Config): Promise<void> {
+export async function explainCommand(extensionUri: vscode.Uri, host: BackendRouter, config: Config): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Glassbox: open a file and select code to explain.');

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { WebviewChannel } from '../webviews/webviewChannel';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { isViewToHost, type HostToView, type StreamedToken, type ViewToHost } from '../../webview/explain/protocol';
@@ -39,7 +39,7 @@ export class ExplainPanel {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
   ) {
     this.channel = new WebviewChannel(panel.webview, {
       extensionUri,
@@ -52,7 +52,7 @@ export class ExplainPanel {
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
   }
 
-  static createOrShow(extensionUri: vscode.Uri, host: EngineHost): ExplainPanel {
+  static createOrShow(extensionUri: vscode.Uri, host: BackendRouter): ExplainPanel {
     if (ExplainPanel.currentPanel) {
       ExplainPanel.currentPanel.panel.reveal(vscode.ViewColumn.Beside, true);
       return ExplainPanel.currentPanel;
@@ -71,7 +71,7 @@ export class ExplainPanel {
   }
 
   /** Restores a panel VS Code kept across a window reload; the webview says the explanation was not kept. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: EngineHost): void {
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: BackendRouter): void {
     ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
   }
 
@@ -86,7 +86,7 @@ export class ExplainPanel {
     this.post({ type: 'start', code: job.code, language: job.language, source: job.source });
     // requests run one at a time in the worker: the surprisal (one forward pass) comes before the first word
     // surprisal needs every token's probability under the model: the embedded engine only
-    if (!this.host.remote.kind)
+    if (this.host.backend.capabilities.surprisal)
       void this.host.surprisal({ code: job.code, context: job.context }, { signal: controller.signal }).then(
         (surprisal) => this.post({ type: 'surprisal', surprisal }),
         () => undefined, // cancelled or failed: the explanation still comes

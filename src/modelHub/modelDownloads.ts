@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Config } from '../config';
-import type { EngineHost } from '../engineHost';
+import type { BackendRouter } from '../backends/router';
 import { Downloader, type DownloadPlan, type DownloadRequest } from './download';
 import { DownloadError, formatBytes, isDownloadCancel } from './errors';
 import { HubClient } from './hubClient';
@@ -16,7 +16,7 @@ import { ModelStore, type InstalledModel } from './store';
 
 export interface ModelUiContext {
   extension: vscode.ExtensionContext;
-  host: EngineHost;
+  host: BackendRouter;
   config: Config;
 }
 

@@ -54,10 +54,10 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   const partial = new Map(services.store.listPartial().map((p) => [p.slug, p]));
 
   // the configured server's models, listed as they arrive
-  let serverModels: ServerModels = ctx.host.remote.kind ? { state: 'checking' } : { state: 'none' };
+  let serverModels: ServerModels = ctx.host.server?.kind ? { state: 'checking' } : { state: 'none' };
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = 'Glassbox: Select Model';
-  qp.placeholder = ctx.host.remote.kind
+  qp.placeholder = ctx.host.server?.kind
     ? `Now: ${ctx.host.modelName} on the server`
     : ctx.host.info
       ? `Now: ${ctx.host.info.name}`
@@ -73,7 +73,7 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   };
   render();
   const abort = new AbortController();
-  if (ctx.host.remote.kind)
+  if (ctx.host.server?.kind)
     void ctx.host.remote
       .client()
       .then((server) => server.models(abort.signal))
@@ -99,7 +99,7 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   abort.abort();
   if (!pick) return;
   // a model on this machine: completions and Explain come back from the server to the embedded engine
-  if ((pick.action === 'embedded' || pick.action === 'installed') && ctx.host.remote.kind)
+  if ((pick.action === 'embedded' || pick.action === 'installed') && ctx.host.server?.kind)
     await ctx.config.setBackend('embedded');
   switch (pick.action) {
     case 'server':
@@ -131,7 +131,7 @@ type ServerModels =
 function serverItems(ctx: ModelUiContext, s: ServerModels): Item[] {
   if (s.state === 'none') return [];
   const items: Item[] = [
-    { label: `On the server (${ctx.host.remote.kind})`, kind: vscode.QuickPickItemKind.Separator, action: 'none' },
+    { label: `On the server (${ctx.host.server?.kind})`, kind: vscode.QuickPickItemKind.Separator, action: 'none' },
   ];
   if (s.state === 'checking') items.push({ label: '$(loading~spin) Asking the server…', action: 'none' });
   if (s.state === 'failed')

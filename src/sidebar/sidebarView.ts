@@ -1,7 +1,7 @@
 /** The side panel's "Model" view (a WebviewView in Glassbox's activity-bar container). */
 import * as vscode from 'vscode';
 import { Config } from '../config';
-import type { EngineHost, ServedRequest } from '../engineHost';
+import type { BackendRouter, ServedRequest } from '../backends/router';
 import { isViewToHost, type HostToView, type SidebarModel, type ViewToHost } from '../../webview/sidebar/protocol';
 import { WebviewChannel } from '../webviews/webviewChannel';
 
@@ -14,7 +14,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly host: EngineHost,
+    private readonly host: BackendRouter,
     private readonly config: Config,
   ) {
     this.disposables.push(

@@ -3,6 +3,7 @@
  * (src/architecture/architecturePanel.ts). The summary and graph views are the engine's plain data types.
  */
 import type { ArchitectureSummary, GraphView } from '../../src/shared/architectureTypes';
+import { isRecord } from '../../src/shared/isRecord';
 
 export type { ArchitectureSummary, GraphView };
 
@@ -61,7 +62,6 @@ export interface ArchitectureViewState {
   measured: MeasuredSpeed | null;
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 
 export function isViewToHost(x: unknown): x is ViewToHost {

@@ -15,6 +15,7 @@
 import { constChecker, type GNode, type GraphIndex, initializerProtos, isStandard } from '../graph/graphIndex';
 import { onnx, toNumber } from '../graph/onnxFile';
 import { findLastResidual, residualAdd } from '../graph/residual';
+import { LINEAR } from '../graph/ops';
 
 type Node = onnx.INodeProto;
 
@@ -282,7 +283,6 @@ export function extractLensGraph(
     back.push(...g.nodes[p].inputs);
   }
   const nodes = protos.filter((_, i) => chosen.has(i));
-  if (!nodes.some((n) => ['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger'].includes(n.opType ?? '')))
-    return 'no LM-head MatMul after the final norm';
+  if (!nodes.some((n) => LINEAR.has(n.opType ?? ''))) return 'no LM-head MatMul after the final norm';
   return { input: residual, output: logits, nodes, initializers: [...inits.values()] };
 }

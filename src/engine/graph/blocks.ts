@@ -5,6 +5,7 @@
  */
 import type { AttentionInfo, BlockInfo, ComponentSize, MlpInfo, NormInfo } from '../../shared/architectureTypes';
 import { attrNumber, type GNode, type GraphIndex } from './graphIndex';
+import { FUSED_ATTENTION, LN_OPS, RMS_OPS } from './ops';
 import type { LogicalParam } from './params';
 import type { ShapeInfo } from './shapes';
 import { componentOf, type Component } from './scopes';
@@ -18,17 +19,6 @@ export interface KnownNumbers {
   ropeTheta?: number;
   hiddenAct?: string;
 }
-
-const FUSED_ATTENTION = new Set([
-  'GroupQueryAttention',
-  'MultiHeadAttention',
-  'Attention',
-  'PackedAttention',
-  'SparseAttention',
-  'PagedAttention',
-]);
-const RMS_OPS = new Set(['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization']);
-const LN_OPS = new Set(['LayerNormalization', 'SkipLayerNormalization']);
 
 /** Sums params, stored bytes, and names the dtype mix of a set of parameters. */
 export function sizeOf(params: LogicalParam[]): ComponentSize {

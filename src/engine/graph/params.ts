@@ -8,6 +8,7 @@
  * count as bytes of their weight, not as parameters.
  */
 import { type GInit, type GNode, type GraphIndex } from './graphIndex';
+import { LINEAR, NORM_OPS } from './ops';
 import { BUFFER_NAME, type Component, componentOf, layerIndex, type OuterRole, outerRoleOf, roleOf } from './scopes';
 
 type Slot = 'linear' | 'bias' | 'embedding' | 'norm' | 'other';
@@ -47,23 +48,6 @@ interface ParamScan {
 const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 const QUANT_DATA = new Set(['int8', 'uint8', 'int4', 'uint4']);
 const PASS_THROUGH = new Set(['Cast', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'DequantizeLinear', 'Flatten']);
-const LINEAR = new Set([
-  'MatMul',
-  'Gemm',
-  'MatMulNBits',
-  'MatMulInteger',
-  'DynamicQuantizeMatMul',
-  'FusedMatMul',
-  'MatMulIntegerToFloat',
-  'Conv',
-]);
-const NORM_OPS = new Set([
-  'LayerNormalization',
-  'SimplifiedLayerNormalization',
-  'SkipLayerNormalization',
-  'SkipSimplifiedLayerNormalization',
-  'RMSNormalization',
-]);
 const QUANT_META_NAME = /(_scale|_scales|_zero_point|_zp|_qzeros|_zeros)$/;
 const QUANT_WEIGHT_SUFFIX = /_(quantized|Q4|q4|int8|uint8|int4|q8)$/;
 const SHORT_DTYPE: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', float64: 'fp64' };

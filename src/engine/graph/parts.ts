@@ -6,6 +6,7 @@
 import type { AttentionInfo, BlockInfo, Part, ParamTensor } from '../../shared/architectureTypes';
 import { hasRotary, type KnownNumbers, outDim, recognizeBlock, ropeThetaFromGraph, sizeOf } from './blocks';
 import type { GNode, GraphIndex } from './graphIndex';
+import { LINEAR } from './ops';
 import type { LogicalParam } from './params';
 import { blocksByPattern, nodesOf, type PatternBlocks, placeByPattern } from './patterns';
 import type { ShapeInfo } from './shapes';
@@ -34,8 +35,6 @@ interface Assembly {
   /** Blocks found by pattern have no name scope: `#block.N` → their node indices, for the drill-down. */
   patternScopes: Map<string, number[]>;
 }
-
-const LINEAR_OPS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'FusedMatMul']);
 
 /** Model types whose Hugging Face config ties the LM head to the embedding unless it says otherwise. */
 const TIED_BY_DEFAULT = new Set(['gpt2', 'gpt_neo', 'gptj', 'gemma', 'gemma2', 'bloom', 'opt', 'codegen']);
@@ -145,7 +144,7 @@ export function assembleParts(
       (u) => (u.node.op === 'Gather' || u.node.op === 'GatherBlockQuantized') && u.input === 0,
     );
     if (!gather) continue;
-    const linearOutside = p.uses.some((u) => LINEAR_OPS.has(u.node.op) && layerIndex(u.node.name) === null);
+    const linearOutside = p.uses.some((u) => LINEAR.has(u.node.op) && layerIndex(u.node.name) === null);
     if (p.outer !== 'position_embedding') {
       p.slot = 'embedding';
       p.outer = 'embedding';

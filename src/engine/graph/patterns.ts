@@ -7,17 +7,10 @@
  * component and a role (q/k/v/o by width and order, gate/up/down by the activation).
  */
 import type { GNode, GraphIndex } from './graphIndex';
+import { FUSED_ATTENTION, LINEAR } from './ops';
 import type { LogicalParam } from './params';
 import type { Component } from './scopes';
 
-const FUSED_ATTENTION = new Set([
-  'GroupQueryAttention',
-  'MultiHeadAttention',
-  'Attention',
-  'PackedAttention',
-  'SparseAttention',
-]);
-const LINEAR = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'FusedMatMul']);
 const ACTIVATION = new Set(['Sigmoid', 'Silu', 'Gelu', 'FastGelu', 'QuickGelu', 'Erf', 'Tanh', 'Relu']);
 
 export interface PatternBlocks {

@@ -10,13 +10,14 @@ import type { GeneratedToken } from '../generate';
 import { addStageTo, epochNow } from '../stageClock';
 import {
   isWorkerToHost,
+  type HostToWorker,
   type LoadParams,
   type Method,
   type Params,
   type Result,
   type WorkerData,
-  type WorkerToHost,
 } from './protocol';
+import { WorkerRpc, type ExitReason, type RpcReply } from './rpc';
 
 interface EngineClientOptions {
   /** Path of the built worker script (default: engineWorker.js next to this file). */
@@ -30,13 +31,6 @@ interface EngineClientOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   onToken?: (token: GeneratedToken) => void;
-}
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-  onToken?: (token: GeneratedToken) => void;
-  cleanup: () => void;
 }
 
 /** How long a new worker may take to say it is ready, ms. */
@@ -54,22 +48,51 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
+/** A worker's message as it concerns a request; 'ready' is read by EngineClient.awaitReady. */
+function receive(msg: unknown): RpcReply | undefined {
+  if (!isWorkerToHost(msg)) return undefined;
+  switch (msg.type) {
+    case 'ready':
+      return undefined;
+    case 'token':
+      return { id: msg.id, progress: msg.token };
+    case 'result':
+      if (msg.sentAt !== undefined) addStageTo(msg.result, 'reply', epochNow() - msg.sentAt);
+      return { id: msg.id, result: msg.result };
+    case 'error':
+      return { id: msg.id, error: deserializeError(msg.error) };
+  }
+}
+
 export class EngineClient {
-  private worker: Worker | null = null;
-  /** The worker's start, resolved by its 'ready' message. */
+  private readonly rpc: WorkerRpc;
+  /** The running worker's start, resolved by its 'ready' message. */
   private started: Promise<void> | null = null;
   /** A reload of the last model into a restarted worker, shared by every call that arrives meanwhile. */
   private reloading: Promise<void> | null = null;
   /** A worker died since the last model load succeeded: the next call reloads it first. */
   private needsReload = false;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
   private lastLoad: LoadParams | null = null;
   private disposed = false;
   /** Workers that have said 'ready'. */
   private readonly ready = new WeakSet<Worker>();
 
-  constructor(private readonly options: EngineClientOptions = {}) {}
+  constructor(private readonly options: EngineClientOptions = {}) {
+    const data: WorkerData = { testHooks: options.testHooks };
+    this.rpc = new WorkerRpc({
+      spawn: () => new Worker(options.workerPath ?? path.join(__dirname, 'engineWorker.js'), { workerData: data }),
+      onStart: (worker) => (this.started = this.awaitReady(worker)),
+      receive,
+      abortError: cancelled,
+      crashError: (reason) =>
+        new GlassboxError(
+          'WORKER_CRASHED',
+          `The model worker stopped unexpectedly (${typeof reason === 'number' ? `exit code ${reason}` : reason.message}).`,
+          'The request failed; the next one restarts the worker and reloads the model.',
+        ),
+      onCrash: (reason) => this.onCrash(reason),
+    });
+  }
 
   /** Loads a model in the worker; it is reloaded automatically if the worker has to restart. */
   async load(params: LoadParams, opts: CallOptions = {}): Promise<Result<'load'>> {
@@ -83,18 +106,19 @@ export class EngineClient {
   async call<M extends Method>(method: M, params: Params<M>, opts: CallOptions = {}): Promise<Result<M>> {
     if (this.disposed) throw new GlassboxError('NOT_LOADED', 'The engine has been shut down.');
     if (opts.signal?.aborted) throw cancelled();
-    await untilAborted(this.start(), opts.signal); // a slow start must not hold a cancelled call for 30 s
+    this.rpc.start(); // a new worker's onStart sets `started`
+    await untilAborted(this.started!, opts.signal); // a slow start must not hold a cancelled call for 30 s
     if (method !== 'load') await this.reloadIfNeeded();
     return this.send(method, params, opts);
   }
 
   /** Test hook: makes the worker exit as if it had crashed. */
   crashForTest(): void {
-    this.worker?.postMessage({ type: 'crash' });
+    this.rpc.worker?.postMessage({ type: 'crash' } satisfies HostToWorker);
   }
 
   get running(): boolean {
-    return this.worker !== null;
+    return this.rpc.worker !== null;
   }
 
   /**
@@ -105,9 +129,7 @@ export class EngineClient {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
-    const w = this.worker;
-    this.worker = null;
-    this.failAll(new GlassboxError('CANCELLED', 'The engine was shut down.'));
+    const w = this.rpc.detach(new GlassboxError('CANCELLED', 'The engine was shut down.'));
     if (!w) return;
     // a worker that never said 'ready' runs no model yet: nothing to wait for
     if (!this.ready.has(w)) return void (await w.terminate());
@@ -115,34 +137,18 @@ export class EngineClient {
     const exited = await new Promise<boolean>((resolve) => {
       w.once('exit', () => resolve(true));
       timer = setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS);
-      w.postMessage({ type: 'shutdown' });
+      w.postMessage({ type: 'shutdown' } satisfies HostToWorker);
     });
     clearTimeout(timer);
     if (!exited) await w.terminate();
   }
 
   private send<M extends Method>(method: M, params: Params<M>, opts: CallOptions): Promise<Result<M>> {
-    const id = this.nextId++;
-    return new Promise<Result<M>>((resolve, reject) => {
-      const onAbort = () => {
-        this.worker?.postMessage({ type: 'cancel', id });
-        this.settle(id)?.reject(cancelled());
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        onToken: opts.onToken,
-        cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
-      });
-      this.worker!.postMessage({
-        type: 'request',
-        id,
-        method,
-        params,
-        stream: opts.onToken !== undefined,
-        sentAt: epochNow(),
-      });
+    const stream = opts.onToken !== undefined;
+    return this.rpc.request<Result<M>>((id) => ({ type: 'request', id, method, params, stream, sentAt: epochNow() }), {
+      signal: opts.signal,
+      cancel: (id) => ({ type: 'cancel', id }) satisfies HostToWorker,
+      onProgress: opts.onToken as ((token: unknown) => void) | undefined,
     });
   }
 
@@ -163,13 +169,9 @@ export class EngineClient {
     return this.reloading;
   }
 
-  private start(): Promise<void> {
-    if (this.worker && this.started) return this.started;
-    const data: WorkerData = { testHooks: this.options.testHooks };
-    const worker = new Worker(this.options.workerPath ?? path.join(__dirname, 'engineWorker.js'), { workerData: data });
-    this.worker = worker;
-    this.started = new Promise<void>((resolve, reject) => {
-      // a worker that dies or hangs before 'ready' must not leave its callers waiting forever
+  /** Resolves on the worker's first message ('ready'); a worker that dies or hangs before it must not leave callers waiting forever. */
+  private awaitReady(worker: Worker): Promise<void> {
+    const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
           new GlassboxError(
@@ -202,57 +204,14 @@ export class EngineClient {
         ),
       );
     });
-    this.started.catch(() => undefined); // observed by the callers; never an unhandled rejection
-    worker.on('message', (msg: unknown) => {
-      if (isWorkerToHost(msg)) this.onMessage(msg);
-    });
-    worker.on('error', (err) => this.onExit(worker, err));
-    worker.on('exit', (code) => this.onExit(worker, code));
-    return this.started;
+    started.catch(() => undefined); // observed by the callers; never an unhandled rejection
+    return started;
   }
 
-  private onMessage(msg: WorkerToHost): void {
-    switch (msg.type) {
-      case 'ready':
-        return;
-      case 'token':
-        this.pending.get(msg.id)?.onToken?.(msg.token);
-        return;
-      case 'result':
-        if (msg.sentAt !== undefined) addStageTo(msg.result, 'reply', epochNow() - msg.sentAt);
-        this.settle(msg.id)?.resolve(msg.result);
-        return;
-      case 'error':
-        this.settle(msg.id)?.reject(deserializeError(msg.error));
-        return;
-    }
-  }
-
-  private onExit(worker: Worker, reason: number | Error): void {
-    if (this.worker !== worker) return; // an old worker, already replaced or disposed
-    this.worker = null;
+  /** The worker died (its calls have failed): the next call starts a new one and reloads the model. */
+  private onCrash(reason: ExitReason): void {
     this.started = null;
     if (this.lastLoad) this.needsReload = true;
-    const detail = typeof reason === 'number' ? `exit code ${reason}` : reason.message;
-    this.failAll(
-      new GlassboxError(
-        'WORKER_CRASHED',
-        `The model worker stopped unexpectedly (${detail}).`,
-        'The request failed; the next one restarts the worker and reloads the model.',
-      ),
-    );
     this.options.onCrash?.(typeof reason === 'number' ? reason : -1);
-  }
-
-  private settle(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (!p) return undefined;
-    this.pending.delete(id);
-    p.cleanup();
-    return p;
-  }
-
-  private failAll(err: Error): void {
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(err);
   }
 }

@@ -8,6 +8,7 @@ import type { GeneratedToken, GenerationResult } from '../generate';
 import type { ExplainRequest } from '../prompts';
 import type { SurprisalResult } from '../surprisal';
 import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../shared/architectureTypes';
+import { isRecord } from '../../shared/isRecord';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */
@@ -85,10 +86,6 @@ const METHODS: ReadonlySet<string> = new Set<Method>([
   'inspectArchitecture',
   'architectureGraph',
 ]);
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
 
 function optionalNumber(x: unknown): boolean {
   return x === undefined || typeof x === 'number';

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ContextQueries } from '../cursorContext';
 import type { ContextAnswer } from '../cursorCompletion';
+import { WorkerRpc, type RpcReply } from '../../worker/rpc';
 import { isContextToHost, type ContextToHost, type HostToContext, type ScanRoot } from './protocol';
 
 export type { ContextAnswer };
@@ -15,15 +16,25 @@ export type { ContextAnswer };
 const QUERY_TIMEOUT_MS = 60;
 
 export class ContextClient {
-  private worker: Worker | null = null;
+  private readonly rpc: WorkerRpc;
   private roots: ScanRoot[] = [];
-  private readonly pending = new Map<number, (a: ContextAnswer | null) => void>();
-  private nextId = 1;
   private disposed = false;
   /** The last scan's figures, for the status bar and tests. */
   lastScan: Extract<ContextToHost, { type: 'scanned' }> | null = null;
 
-  constructor(private readonly workerPath = path.join(__dirname, 'contextWorker.js')) {}
+  constructor(workerPath = path.join(__dirname, 'contextWorker.js')) {
+    this.rpc = new WorkerRpc({
+      spawn: () => new Worker(workerPath),
+      receive: (msg) => this.receive(msg),
+      // every failure of a query (crash, timeout, dispose) is "no context": query() maps it to null
+      crashError: () => new Error('the context worker stopped'),
+      // the next message starts a fresh worker, which scans again
+      onCrash: () => {
+        if (this.roots.length && !this.disposed)
+          queueMicrotask(() => this.rpc.worker === null && this.scan(this.roots));
+      },
+    });
+  }
 
   /** (Re)scans these folders. */
   scan(roots: ScanRoot[]): void {
@@ -46,55 +57,25 @@ export class ContextClient {
   /** Snippets and copy sources, or null when the worker did not answer in time. */
   query(queries: ContextQueries, timeoutMs = QUERY_TIMEOUT_MS): Promise<ContextAnswer | null> {
     if (this.disposed) return Promise.resolve(null);
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(id, null), timeoutMs);
-      this.pending.set(id, (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      });
-      this.post({ type: 'query', id, queries });
-    });
+    return this.rpc
+      .request<ContextAnswer>((id) => ({ type: 'query', id, queries }) satisfies HostToContext, { timeoutMs })
+      .catch(() => null);
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    for (const id of [...this.pending.keys()]) this.settle(id, null);
-    const w = this.worker;
-    this.worker = null;
-    await w?.terminate();
+    await this.rpc.close(new Error('the context client was disposed'));
   }
 
   private post(msg: HostToContext): void {
     if (this.disposed) return;
-    this.start().postMessage(msg);
+    this.rpc.start().postMessage(msg);
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(this.workerPath);
-    this.worker = worker;
-    worker.on('message', (msg: unknown) => {
-      if (!isContextToHost(msg)) return;
-      if (msg.type === 'answer') this.settle(msg.id, { snippets: msg.snippets, copySources: msg.copySources });
-      else if (msg.type === 'scanned') this.lastScan = msg;
-    });
-    const gone = () => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      for (const id of [...this.pending.keys()]) this.settle(id, null);
-      // the next message starts a fresh worker, which scans again
-      if (this.roots.length && !this.disposed) queueMicrotask(() => this.worker === null && this.scan(this.roots));
-    };
-    worker.on('error', gone);
-    worker.on('exit', gone);
-    return worker;
-  }
-
-  private settle(id: number, answer: ContextAnswer | null): void {
-    const done = this.pending.get(id);
-    if (!done) return;
-    this.pending.delete(id);
-    done(answer);
+  private receive(msg: unknown): RpcReply | undefined {
+    if (!isContextToHost(msg)) return undefined;
+    if (msg.type === 'answer') return { id: msg.id, result: { snippets: msg.snippets, copySources: msg.copySources } };
+    if (msg.type === 'scanned') this.lastScan = msg;
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ContextQueries } from '../cursorContext';
 import type { ContextSnippet } from '../snippetIndex';
+import { isRecord } from '../../../shared/isRecord';
 import type { ScanReport } from '../workspaceScan';
 
 export interface ScanRoot {
@@ -28,10 +29,6 @@ export type ContextToHost =
   | { type: 'ready' }
   | { type: 'answer'; id: number; snippets: ContextSnippet[]; copySources: ContextSnippet[]; error?: string }
   | { type: 'scanned'; report: ScanReport; files: number; chars: number };
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
 
 export function isHostToContext(x: unknown): x is HostToContext {
   if (!isRecord(x)) return false;
