@@ -7,26 +7,13 @@
 import type { DecoderModel, StepLogits } from './decoder';
 import { SUMMARY_TOP_K } from './graph/logitsSummary';
 import { GlassboxError, throwIfAborted } from './errors';
-import {
-  applyProcessors,
-  argmax,
-  isGreedy,
-  logSumExp,
-  repetitionPenalty,
-  sampleFromLogits,
-  seededRandom,
-  temperature,
-  topIndices,
-  topK,
-  topP,
-  type LogitsProcessor,
-} from './sampling';
 import type { TextRule } from './completionText';
 import type { CopyCache } from './copyCache';
-import { RepetitionGuard } from './guards';
+import { DraftRunner } from './draftRunner';
 import { StageClock, type StageTimes } from './stageClock';
-import { TextStopper } from './stopping';
-import { chooseGreedy, HealingConstraint, vocabularyTexts, type AllowedIds, type TokenSource } from './tokenChoice';
+import { StoppingCriteria } from './stoppingCriteria';
+import { tokenChooser } from './tokenChooser';
+import { HealingConstraint, vocabularyTexts, type TokenSource } from './tokenChoice';
 import { IncrementalDecoder } from './tokenizer';
 
 export interface GenerateOptions {
@@ -117,13 +104,6 @@ export interface GenerationResult {
   timings: GenerationTimings;
 }
 
-/**
- * Most draft tokens verified in one run. A run of 5 tokens on a 1,000-token cache cost about 1.5×
- * a 1-token step on a 2-core EPYC (bench/README.md); copies in code often go on for longer, but a
- * rejected draft's tail is work thrown away.
- */
-const DRAFT_TOKENS = 4;
-
 /** Prompt tokens per prefill run (a cancellation is noticed between runs). */
 export const PREFILL_CHUNK = 512;
 
@@ -133,20 +113,6 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
-}
-
-/** Sets every score outside `allowed` to -Infinity. */
-function maskExcept(scores: Float32Array, allowed: AllowedIds): void {
-  for (let i = 0; i < scores.length; i++) if (!allowed.has(i)) scores[i] = -Infinity;
-}
-
-function processorsFor(o: GenerateOptions, promptLength: number): LogitsProcessor[] {
-  const list: LogitsProcessor[] = [];
-  if (o.repetitionPenalty && o.repetitionPenalty !== 1) list.push(repetitionPenalty(o.repetitionPenalty, promptLength));
-  if (!isGreedy(o.temperature) && o.temperature !== 1) list.push(temperature(o.temperature!));
-  if (o.topK) list.push(topK(o.topK));
-  if (o.topP !== undefined && o.topP < 1) list.push(topP(o.topP));
-  return list;
 }
 
 /**
@@ -202,7 +168,12 @@ export async function prefill(
  */
 const LAST_PREFILL = new WeakMap<DecoderModel, { prompt: readonly number[]; step: StepLogits; lean: boolean }>();
 
-/** Generates a continuation of `prompt` (token ids) with the model's shared KV cache. */
+/**
+ * Generates a continuation of `prompt` (token ids) with the model's shared KV cache: a prefill,
+ * then decode steps, each a row viewed and a token chosen (tokenChooser.ts), recorded and checked
+ * against the stopping criteria (stoppingCriteria.ts), and the next row run, or taken from a draft
+ * run ahead (draftRunner.ts).
+ */
 export async function generate(
   model: DecoderModel,
   prompt: readonly number[],
@@ -219,48 +190,39 @@ export async function generate(
   }
   const start = performance.now();
   const clock = o.clock ?? new StageClock();
-  const cache = model.cache;
-
-  // Plain greedy decoding reads only the graph's summary of each step's logits (its top ids and
-  // logits and log Σ exp): the 8,192 logits stay in the runtime
-  const greedy = isGreedy(o.temperature);
-  const penalized = o.repetitionPenalty !== undefined && o.repetitionPenalty !== 1;
-  const lean =
-    greedy &&
-    !penalized &&
-    !o.copyCache &&
-    !o.healText &&
-    (o.topAlternatives ?? 5) <= SUMMARY_TOP_K &&
-    model.summarizesLogits;
-  const first = await prefill(model, prompt, { reuseCache: o.reuseCache, signal: o.signal, clock, lean });
-  const reused = first.reused;
+  const nAlt = o.topAlternatives ?? 5;
+  const chooser = tokenChooser(o, prompt.length, {
+    summarize: model.summarizesLogits,
+    alternatives: nAlt,
+    summaryTopK: SUMMARY_TOP_K,
+    constrained: Boolean(o.healText),
+  });
+  const first = await prefill(model, prompt, { reuseCache: o.reuseCache, signal: o.signal, clock, lean: chooser.lean });
   let step = first.step;
   const prefillMs = performance.now() - start;
 
-  const processors = processorsFor(o, prompt.length);
-  const random = seededRandom(o.seed ?? 0);
-  const stopIds = new Set(o.stopTokenIds ?? model.eosTokenIds);
-  const maxNew = Math.min(o.maxNewTokens, model.contextLength - prompt.length);
-  const nAlt = o.topAlternatives ?? 5;
   const tokenizer = model.tokenizer;
   const decoder = new IncrementalDecoder(tokenizer);
-  const stops = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
+  const stopping = new StoppingCriteria({
+    ...o,
+    stopTokenIds: o.stopTokenIds ?? model.eosTokenIds,
+    room: model.contextLength - prompt.length,
+    start,
+  });
   const healing = o.healText
     ? new HealingConstraint(o.healText, vocabularyTexts(tokenizer), tokenizer, o.healIds)
     : null;
   let healLeft = o.healText ?? ''; // healed text not yet taken off the visible output
-  const copy = greedy && !penalized ? o.copyCache : undefined;
-  const speculate = copy !== undefined && o.speculate !== false && model.verifiesDrafts;
-  // rows already computed for a draft's tokens, and those tokens (in the KV cache, not yet chosen)
-  let pending: StepLogits[] = [];
-  let drafted: number[] = [];
-  let draftTotal = 0;
-  let draftKept = 0;
-  const guard = o.repetitionGuard ? new RepetitionGuard() : null;
+  const copy = chooser.copy;
+  const drafts = new DraftRunner(
+    model,
+    copy && o.speculate !== false && model.verifiesDrafts ? copy : undefined,
+    clock,
+    chooser.lean,
+  );
   // the sequence so far, for the processors that read it (a copy of a 1,000-token prompt otherwise unused)
-  const ids = processors.length > 0 ? [...prompt] : [];
+  const ids = chooser.readsSequence ? [...prompt] : [];
   const steps: GeneratedToken[] = [];
-  let stopReason: StopReason = maxNew < o.maxNewTokens ? 'context_full' : 'max_tokens';
 
   let t = performance.now();
   const lap = (stage: 'logprobs' | 'choose' | 'detokenize') => {
@@ -268,31 +230,13 @@ export async function generate(
     clock.add(stage, now - t);
     t = now;
   };
-  while (steps.length < maxNew) {
+  while (steps.length < stopping.maxNew) {
     t = performance.now();
-    const logits = step.logits;
-    // the graph's summary when it has one (logitsSummary.ts), else the same in JavaScript
-    const lse = step.logSumExp ?? logSumExp(logits);
-    const top =
-      step.topIds && step.topIds.length >= Math.max(1, nAlt) ? step.topIds : topIndices(logits, Math.max(1, nAlt));
+    const view = chooser.view(step, nAlt);
     lap('logprobs');
-    const allowed = healing?.active ? healing.allowedSet() : null;
-    // logprob and alternatives stay those of the model's own distribution; processors and the cache only choose
-    let next: number;
-    let source: TokenSource | undefined;
-    // a logit: the summary's for a lean step (every id read is among its top ids), else the row's
-    const logit = lean ? (id: number) => step.topLogits![top.indexOf(id)] : (id: number) => logits[id];
-    if (lean) [next, source] = [top[0], { kind: 'model', weight: 0, p: Math.exp(logit(top[0]) - lse) }];
-    else if (greedy && !penalized)
-      ({ id: next, source } = chooseGreedy(logits, lse, top[0], copy?.predict() ?? null, allowed));
-    else {
-      const scores = applyProcessors(processors, ids, logits);
-      if (allowed) maskExcept(scores, allowed);
-      next = greedy ? argmax(scores) : sampleFromLogits(scores, random);
-    }
+    const { next, source } = chooser.choose(step, view, ids, healing?.active ? healing.allowedSet() : null);
     lap('choose');
-    if (stopIds.has(next)) {
-      stopReason = 'eos';
+    if (stopping.eos(next)) {
       lap('detokenize');
       break;
     }
@@ -306,71 +250,27 @@ export async function generate(
     }
     const generated: GeneratedToken = {
       id: next,
-      text: stops.push(text),
-      logprob: logit(next) - lse,
-      top: top.slice(0, nAlt).map((id) => ({ id, text: tokenizer.tokenText(id), logprob: logit(id) - lse })),
+      text: stopping.visible(text),
+      logprob: view.logit(next) - view.lse,
+      top: view.top
+        .slice(0, nAlt)
+        .map((id) => ({ id, text: tokenizer.tokenText(id), logprob: view.logit(id) - view.lse })),
       ...(source ? { source } : {}),
     };
     steps.push(generated);
-    if (stops.stopped) stopReason = 'stop_string';
-    if (guard?.push(next)) {
-      steps.length = guard.keep;
-      stopReason = 'repetition';
+    if (stopping.repeats(next, steps)) {
       lap('detokenize');
       break;
     }
     o.onToken?.(generated);
     lap('detokenize');
-    if (stops.stopped || steps.length === maxNew) break;
-    if (o.timeBudgetMs !== undefined && performance.now() - start > o.timeBudgetMs) {
-      stopReason = 'time_budget';
-      break;
-    }
+    if (stopping.done(steps.length)) break;
     throwIfAborted(o.signal);
-    if (drafted.length > 0 && drafted[0] === next) {
-      // the draft's token: its keys and values are in the cache, and the row after it is computed
-      drafted.shift();
-      step = pending.shift()!;
-      draftKept++;
-      continue;
-    }
-    if (drafted.length > 0) {
-      // the mixture chose otherwise: the rest of the draft goes
-      cache.truncate(cache.length - drafted.length);
-      [drafted, pending] = [[], []];
-    }
-    const draft =
-      speculate && source?.from !== undefined
-        ? copy.draft(source.from, Math.min(DRAFT_TOKENS, maxNew - steps.length - 1))
-        : [];
-    if (draft.length === 0) step = await model.step([next], cache, { clock, run: 'run_decode', summaryOnly: lean });
-    else {
-      [step, ...pending] = await model.steps([next, ...draft], cache, { clock, run: 'run_decode' });
-      drafted = draft;
-      draftTotal += draft.length;
-    }
+    step = await drafts.after(next, source, stopping.maxNew - steps.length - 1);
   }
 
   t = performance.now();
-  let visible: string;
-  if (stopReason === 'repetition') {
-    // the guard cut tokens already pushed: the text is that of the tokens kept
-    const again = new TextStopper(o.stopStrings ?? [], o.textRules ?? []);
-    again.push(
-      tokenizer
-        .decode(
-          steps.map((s) => s.id),
-          { skipSpecial: true },
-        )
-        .slice((o.healText ?? '').length),
-    );
-    visible = again.visible;
-  } else {
-    // A tail held back (an unfinished UTF-8 sequence) still gets its stop-string check.
-    if (!stops.stopped) stops.push(decoder.rest());
-    if (stops.stopped) stopReason = 'stop_string';
-    visible = stops.visible;
-  }
+  const visible = stopping.finalText(decoder.rest(), tokenizer, steps, o.healText ?? '');
   lap('detokenize');
   const tokens = steps.map((s) => s.id);
   return {
@@ -378,15 +278,15 @@ export async function generate(
     tokens,
     logprobs: steps.map((s) => s.logprob),
     steps,
-    stopReason,
+    stopReason: stopping.reason,
     timings: {
       prefillMs,
       decodeMs: performance.now() - start - prefillMs,
       promptTokens: prompt.length,
-      reusedTokens: reused,
+      reusedTokens: first.reused,
       generatedTokens: tokens.length,
       stages: clock.ms,
-      ...(draftTotal > 0 ? { drafted: draftTotal, draftsKept: draftKept } : {}),
+      ...(drafts.total > 0 ? { drafted: drafts.total, draftsKept: drafts.kept } : {}),
     },
   };
 }
