@@ -1,8 +1,8 @@
 /**
- * The architecture explorer's host side (webview-sample pattern: one `currentPanel`, createOrShow
- * and revive, disposables). It asks the graph inspector to read the configured model's graph,
- * sends the summary and drill-down views to the webview, passes on the decode speed Glassbox
- * measured, re-reads the graph when the model changes, and saves exported diagrams.
+ * The architecture explorer's host side (one panel at a time: singletonPanel.ts). It asks the
+ * graph inspector to read the configured model's graph, sends the summary and drill-down views to
+ * the webview, passes on the decode speed Glassbox measured, re-reads the graph when the model
+ * changes, and saves exported diagrams.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,42 +10,42 @@ import { Config } from '../config';
 import type { BackendRouter } from '../backends/router';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
-import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
-import { webviewOptions } from '../webviews/webviewHtml';
+import { PanelSlot } from '../webviews/panelSlot';
+import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';
+import { saveExport } from '../webviews/webviewChannel';
 
 export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
-const TITLE = 'Glassbox: Model Architecture';
+
+const KIND: PanelKind<ViewToHost> = {
+  viewType: ARCHITECTURE_VIEW_TYPE,
+  view: 'architecture',
+  title: 'Glassbox: Model Architecture',
+  accepts: isViewToHost,
+};
+const slot = new PanelSlot<ArchitecturePanel>();
 
 interface Target {
   modelDir: string;
   onnxFile?: string;
 }
 
-export class ArchitecturePanel {
-  static currentPanel: ArchitecturePanel | undefined;
+export class ArchitecturePanel extends SingletonPanel<HostToView, ViewToHost> {
+  static get currentPanel(): ArchitecturePanel | undefined {
+    return slot.current;
+  }
   private static inspectorValue: GraphInspector | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly channel: WebviewChannel<HostToView, ViewToHost>;
   private shown: string | null = null;
   private loading: Promise<void> | null = null;
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly host: BackendRouter,
     private readonly config: Config,
     private readonly inspector: GraphInspector,
   ) {
-    this.channel = new WebviewChannel(panel.webview, {
-      extensionUri,
-      view: 'architecture',
-      title: TITLE,
-      accepts: isViewToHost,
-      onMessage: (m) => this.onMessage(m),
-    });
-    this.disposables.push(this.channel);
-    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    super(panel, slot, KIND, extensionUri);
     inspector.onDidMeasure((speed) => this.post({ type: 'measured', speed }), null, this.disposables);
     // a model switch (settings, Select Model) shows the new model once it has loaded
     Config.onDidChange('server')(() => void this.postServer(), null, this.disposables);
@@ -64,44 +64,26 @@ export class ArchitecturePanel {
   }
 
   static createOrShow(extensionUri: vscode.Uri, host: BackendRouter, config: Config): ArchitecturePanel {
-    if (ArchitecturePanel.currentPanel) {
-      ArchitecturePanel.currentPanel.panel.reveal();
-      return ArchitecturePanel.currentPanel;
-    }
-    const panel = vscode.window.createWebviewPanel(ARCHITECTURE_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: false,
-    });
-    ArchitecturePanel.currentPanel = new ArchitecturePanel(
-      panel,
-      extensionUri,
-      host,
-      config,
-      ArchitecturePanel.inspector(),
+    return slot.show(
+      () =>
+        new ArchitecturePanel(
+          createPanel(KIND, extensionUri),
+          extensionUri,
+          host,
+          config,
+          ArchitecturePanel.inspector(),
+        ),
     );
-    return ArchitecturePanel.currentPanel;
   }
 
   /** Restores a panel VS Code kept across a window reload; the webview redraws from its state, then gets a fresh summary. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: BackendRouter, config: Config): void {
-    ArchitecturePanel.currentPanel = new ArchitecturePanel(
-      panel,
-      extensionUri,
-      host,
-      config,
-      ArchitecturePanel.inspector(),
-    );
+    slot.adopt(new ArchitecturePanel(panel, extensionUri, host, config, ArchitecturePanel.inspector()));
   }
 
   private static inspector(): GraphInspector {
     if (!ArchitecturePanel.inspectorValue) throw new Error('ArchitecturePanel.register was not called in activate');
     return ArchitecturePanel.inspectorValue;
-  }
-
-  dispose(): void {
-    ArchitecturePanel.currentPanel = undefined;
-    this.panel.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 
   /** The model the engine runs, or will load: the loaded one when there is one, else the settings'. */
@@ -143,7 +125,7 @@ export class ArchitecturePanel {
     }
   }
 
-  private onMessage(msg: ViewToHost): void {
+  protected override onMessage(msg: ViewToHost): void {
     switch (msg.type) {
       case 'ready':
         this.post({ type: 'measured', speed: this.inspector.measured });
@@ -185,10 +167,6 @@ export class ArchitecturePanel {
     } catch (err) {
       this.post({ type: 'exported', file: null, error: err instanceof Error ? err.message : String(err) });
     }
-  }
-
-  private post(msg: HostToView): void {
-    this.channel.post(msg);
   }
 }
 

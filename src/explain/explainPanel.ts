@@ -1,17 +1,27 @@
 /**
- * The Explain panel's host side (webview-sample pattern: one `currentPanel`, createOrShow and
- * revive, disposables). It streams the model's tokens in small batches, each with its
- * probability, and stops generation when the user presses Stop or closes the panel.
+ * The Explain panel's host side (one panel at a time: singletonPanel.ts). It streams the model's
+ * tokens in small batches, each with its probability, and stops generation when the user presses
+ * Stop or closes the panel.
  */
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine/errors';
 import type { BackendRouter } from '../backends/router';
-import { WebviewChannel } from '../webviews/webviewChannel';
-import { webviewOptions } from '../webviews/webviewHtml';
+import { PanelSlot } from '../webviews/panelSlot';
+import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';
 import { isViewToHost, type HostToView, type StreamedToken, type ViewToHost } from '../../webview/explain/protocol';
 
 export const EXPLAIN_VIEW_TYPE = 'glassbox.explain';
 const BATCH_MS = 30; // tokens are sent to the webview at most this often
+
+const KIND: PanelKind<ViewToHost> = {
+  viewType: EXPLAIN_VIEW_TYPE,
+  view: 'explain',
+  title: 'Glassbox: Explain',
+  accepts: isViewToHost,
+  // beside the code it explains, and typing goes on in the editor
+  column: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+};
+const slot = new PanelSlot<ExplainPanel>();
 
 export interface ExplainJob {
   code: string;
@@ -22,11 +32,11 @@ export interface ExplainJob {
   context?: string;
 }
 
-export class ExplainPanel {
-  static currentPanel: ExplainPanel | undefined;
+export class ExplainPanel extends SingletonPanel<HostToView, ViewToHost> {
+  static get currentPanel(): ExplainPanel | undefined {
+    return slot.current;
+  }
 
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly channel: WebviewChannel<HostToView, ViewToHost>;
   /** How many times the page has loaded (each load after the first needs the transcript again). */
   private loads = 0;
   /**
@@ -37,42 +47,20 @@ export class ExplainPanel {
   private running: AbortController | null = null;
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly host: BackendRouter,
   ) {
-    this.channel = new WebviewChannel(panel.webview, {
-      extensionUri,
-      view: 'explain',
-      title: 'Glassbox: Explain',
-      accepts: isViewToHost,
-      onMessage: (m) => this.onMessage(m),
-    });
-    this.disposables.push(this.channel);
-    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    super(panel, slot, KIND, extensionUri);
   }
 
   static createOrShow(extensionUri: vscode.Uri, host: BackendRouter): ExplainPanel {
-    if (ExplainPanel.currentPanel) {
-      ExplainPanel.currentPanel.panel.reveal(vscode.ViewColumn.Beside, true);
-      return ExplainPanel.currentPanel;
-    }
-    const panel = vscode.window.createWebviewPanel(
-      EXPLAIN_VIEW_TYPE,
-      'Glassbox: Explain',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      {
-        ...webviewOptions(extensionUri),
-        retainContextWhenHidden: false,
-      },
-    );
-    ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
-    return ExplainPanel.currentPanel;
+    return slot.show(() => new ExplainPanel(createPanel(KIND, extensionUri), extensionUri, host));
   }
 
   /** Restores a panel VS Code kept across a window reload; the webview says the explanation was not kept. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: BackendRouter): void {
-    ExplainPanel.currentPanel = new ExplainPanel(panel, extensionUri, host);
+    slot.adopt(new ExplainPanel(panel, extensionUri, host));
   }
 
   /** Runs one explanation, streaming into the panel. Resolves when it ends (done, stopped or failed). */
@@ -145,14 +133,13 @@ export class ExplainPanel {
     }
   }
 
-  dispose(): void {
-    ExplainPanel.currentPanel = undefined;
+  /** Closing the panel stops the generation: nobody is left to read it. */
+  override dispose(): void {
     this.running?.abort();
-    this.panel.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
+    super.dispose();
   }
 
-  private onMessage(msg: ViewToHost): void {
+  protected override onMessage(msg: ViewToHost): void {
     if (msg.type === 'ready') {
       // the first load got what was posted meanwhile from the channel; a page loaded again gets it all
       if (this.loads++ > 0) for (const m of this.transcript) this.channel.post(m);
@@ -164,9 +151,9 @@ export class ExplainPanel {
   }
 
   /** Every message joins the transcript, and goes to the page (or waits for it). */
-  private post(msg: HostToView): void {
+  protected override post(msg: HostToView): void {
     if (msg.type === 'start') this.transcript = [];
     this.transcript.push(msg);
-    this.channel.post(msg);
+    super.post(msg);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Training and scaling (Chart.js, bundled): loss curves from training_log.json, scaling points
  * with the fitted L(N) = a·N^(−α) + c from scaling.json, and the quantization table. Colours come
- * from VS Code's --vscode-charts-* variables. Absent records say so instead of drawing nothing.
+ * from VS Code's --vscode-charts-* variables (shared/theme.ts). Absent records say so instead of
+ * drawing nothing.
  */
 import {
   Chart,
@@ -16,6 +17,7 @@ import {
 } from 'chart.js';
 import type { TrainingInfo } from '../../src/shared/architectureTypes';
 import { formatBytes, formatCount } from '../../src/shared/figures';
+import { chartColor, chartForeground, themeVar, type ChartHue } from '../shared/theme';
 import { el } from '../shared/toolkit';
 
 Chart.register(
@@ -30,19 +32,11 @@ Chart.register(
 );
 
 function palette(): string[] {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  Chart.defaults.color = v('--vscode-charts-foreground', v('--vscode-foreground', '#888888'));
-  Chart.defaults.borderColor = v('--vscode-charts-lines', 'rgba(128, 128, 128, 0.3)');
-  Chart.defaults.font.family = v('--vscode-font-family', 'sans-serif');
-  return [
-    '--vscode-charts-blue',
-    '--vscode-charts-orange',
-    '--vscode-charts-green',
-    '--vscode-charts-purple',
-    '--vscode-charts-red',
-    '--vscode-charts-yellow',
-  ].map((k, i) => v(k, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
+  Chart.defaults.color = chartForeground();
+  Chart.defaults.borderColor = themeVar('--vscode-charts-lines', 'rgba(128, 128, 128, 0.3)');
+  Chart.defaults.font.family = themeVar('--vscode-font-family', 'sans-serif');
+  const hues: ChartHue[] = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'];
+  return hues.map((hue) => chartColor(hue));
 }
 
 function canvasBox(label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {

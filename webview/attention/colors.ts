@@ -1,4 +1,8 @@
-/** Theme colours for canvas drawing (CSS handles the DOM); re-read when the theme changes. */
+/**
+ * Theme colours for canvas drawing (CSS handles the DOM), as RGB for blending; re-read when the
+ * theme changes. The values come from shared/theme.ts, as in the other views.
+ */
+import { themeVar } from '../shared/theme';
 
 type Rgb = [number, number, number];
 
@@ -27,9 +31,7 @@ function parseColor(text: string): Rgb | undefined {
 }
 
 export function themeColor(variable: string): Rgb {
-  return (
-    parseColor(getComputedStyle(document.body).getPropertyValue(variable)) ?? FALLBACK[variable] ?? [128, 128, 128]
-  );
+  return parseColor(themeVar(variable)) ?? FALLBACK[variable] ?? [128, 128, 128];
 }
 
 export function css([r, g, b]: Rgb, alpha = 1): string {

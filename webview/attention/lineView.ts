@@ -3,6 +3,7 @@
  * on the right, one line per weight above the threshold, coloured by head. Only a window of
  * tokens around the selected one is drawn, so long contexts stay readable.
  */
+import { themeVar } from '../shared/theme';
 import { css, headPalette, themeColor } from './colors';
 import type { LinesData } from './protocol';
 import { displayToken } from './strip';
@@ -36,7 +37,7 @@ export function drawLines(canvas: HTMLCanvasElement, data: LinesData, labels: st
   const xL = colW;
   const xR = width - colW;
   const y = (i: number) => PAD + (i - data.start) * ROW + ROW / 2;
-  ctx.font = `${getComputedStyle(document.body).getPropertyValue('--vscode-editor-font-size') || '12px'} ${getComputedStyle(document.body).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;
+  ctx.font = `${themeVar('--vscode-editor-font-size', '12px')} ${themeVar('--vscode-editor-font-family', 'monospace')}`;
   ctx.textBaseline = 'middle';
   for (let i = data.start; i < data.end; i++) {
     const text = displayToken(labels[i]).replace(/\n/g, '');

@@ -1,6 +1,7 @@
 /**
  * The Costs panel's charts (Chart.js, bundled). Colours come from VS Code's theme variables
- * (--vscode-charts-*), read again whenever the theme changes; tooltips show each figure's formula.
+ * (--vscode-charts-*, read by shared/theme.ts), read again whenever the theme changes; tooltips
+ * show each figure's formula.
  */
 import {
   BarController,
@@ -17,6 +18,7 @@ import {
   type ChartDataset,
   type TooltipItem,
 } from 'chart.js';
+import { chartColor, chartForeground, themeVar } from '../shared/theme';
 
 Chart.register(
   BarController,
@@ -39,24 +41,22 @@ export interface Theme {
 }
 
 export function readTheme(): Theme {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  const fg = v('--vscode-charts-foreground', v('--vscode-foreground', '#888888'));
+  const fg = chartForeground();
   const colours: Record<string, string> = {
-    openai: v('--vscode-charts-green', '#89d185'),
-    anthropic: v('--vscode-charts-orange', '#d18616'),
-    google: v('--vscode-charts-blue', '#3794ff'),
-    mistral: v('--vscode-charts-yellow', '#cca700'),
-    deepseek: v('--vscode-charts-purple', '#b180d7'),
-    xai: v('--vscode-charts-red', '#f14c4c'),
+    openai: chartColor('green'),
+    anthropic: chartColor('orange'),
+    google: chartColor('blue'),
+    mistral: chartColor('yellow'),
+    deepseek: chartColor('purple'),
+    xai: chartColor('red'),
   };
   Chart.defaults.color = fg;
-  Chart.defaults.borderColor = v('--vscode-charts-lines', withAlpha(fg, 0.25));
-  Chart.defaults.font.family = v('--vscode-font-family', 'sans-serif');
+  Chart.defaults.borderColor = themeVar('--vscode-charts-lines', withAlpha(fg, 0.25));
+  Chart.defaults.font.family = themeVar('--vscode-font-family', 'sans-serif');
   return {
     fg,
     grid: Chart.defaults.borderColor as string,
-    local: v('--vscode-textLink-foreground', fg),
+    local: themeVar('--vscode-textLink-foreground', fg),
     vendor: (name) => colours[name] ?? fg,
   };
 }
