@@ -35,8 +35,18 @@ describe('completion at the edges of a document', () => {
   }
 
   it('at the very start of a file', async () => {
-    const { window } = await completeAt('def f():\n    return 1\n', 0);
-    assert.equal(window.prefix, '');
+    const text = 'def f():\n    return 1\n';
+    const { window, result } = await completeAt(text, 0);
+    assert.deepEqual(window, { prefix: '', suffix: text, startLine: 0, endLine: 3 }, 'the whole file is the suffix');
+    // nothing before the cursor: the prompt is the FIM frame around the file, nothing healed
+    assert.equal(result.promptText, `<|fim_prefix|><|fim_suffix|>${text}<|fim_middle|>`);
+    assert.equal(result.prompt.prefixTokens, 0);
+    assert.equal(result.prompt.suffixTokens, engine.tokenize(text).ids.length);
+    assert.equal(result.prompt.healed, '');
+    // and the model ran on that prompt (not the empty-prompt early return): tokens came back
+    assert.equal(result.timings.promptTokens, result.prompt.tokens);
+    assert.ok(result.tokens.length > 0, 'the model generated');
+    assert.equal(result.timings.generatedTokens, result.tokens.length);
   });
 
   it('at the very end of a file', async () => {

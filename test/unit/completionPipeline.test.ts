@@ -212,11 +212,17 @@ describe(
       assert.ok(r.confidence.mean < 0.999999);
     });
 
-    it('completes `return ` in a small function with one line that does not loop (or with nothing)', async () => {
+    it('completes `return ` in a small function with one line that does not loop', async () => {
+      // No confidence gate here (the next test has it): the model's own line, shaped for the cursor.
       const prefix = 'export function add(a: number, b: number): number {\n  return ';
       const r = await engine.complete({ prefix, suffix: '\n}\n', path: 'math.ts' });
-      assert.ok(!r.text.includes('\n'), `a single line: ${JSON.stringify(r.text)}`);
-      assert.equal(hasRepeatedNgram(tok.encode(r.text)), false, JSON.stringify(r.text));
+      const shown = JSON.stringify(r.text);
+      assert.equal(r.hidden, undefined, `nothing hidden: ${JSON.stringify(r.hidden)}`);
+      assert.ok(r.text.trim().length > 0, `a completion, not nothing: ${shown}`);
+      assert.ok(!r.text.includes('\n'), `a single line: ${shown}`);
+      assert.doesNotMatch(r.text, /^\s/, `it goes on after the typed space of "return ", not with another: ${shown}`);
+      assert.ok(['stop_string', 'eos'].includes(r.stopReason), `it ended by itself, not at the cap: ${r.stopReason}`);
+      assert.equal(hasRepeatedNgram(tok.encode(r.text)), false, shown);
       assert.equal(hasRepeatedNgram(r.tokens), false, 'the generated tokens do not loop');
     });
 

@@ -25,19 +25,32 @@ function queriesFor(doc: string): ContextQueries {
   return cursorQueries(stringSource(doc), lines.length - 1, doc.length, 'app.ts', 1024).queries;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type ScanReport = NonNullable<ContextClient['lastScan']>;
 
-/** Waits until the client has heard of a finished scan. */
-async function scanned(client: ContextClient, timeoutMs = 15_000): Promise<NonNullable<ContextClient['lastScan']>> {
-  const deadline = Date.now() + timeoutMs;
-  while (!client.lastScan) {
-    if (Date.now() > deadline) throw new Error('no scan report from the worker');
-    await sleep(20);
-  }
-  return client.lastScan;
+/**
+ * Scans `root` and resolves with the report of that scan: the client sets lastScan when the
+ * worker's 'scanned' message arrives, and that assignment resolves the wait (no polling).
+ */
+function scanned(client: ContextClient, root: string): Promise<ScanReport> {
+  return new Promise((resolve) => {
+    let report: ContextClient['lastScan'] = null;
+    Object.defineProperty(client, 'lastScan', {
+      configurable: true,
+      enumerable: true,
+      get: () => report,
+      set: (r: ContextClient['lastScan']) => {
+        report = r;
+        if (!r) return;
+        Object.defineProperty(client, 'lastScan', { value: r, writable: true, configurable: true, enumerable: true });
+        resolve(r);
+      },
+    });
+    client.scan([{ root, prefix: '', exclude: [] }]);
+  });
 }
 
-describe('context worker', () => {
+/** The timeouts below only turn a wait for a message that never comes (a hang) into a failure. */
+describe('context worker', { timeout: 60_000 }, () => {
   let root: string;
   let client: ContextClient;
   before(() => {
@@ -53,8 +66,7 @@ describe('context worker', () => {
   });
 
   it('scans a folder and answers with snippets and copy sources from another file', async () => {
-    client.scan([{ root, prefix: '', exclude: [] }]);
-    const report = await scanned(client);
+    const report = await scanned(client, root);
     assert.equal(report.files, 2);
     const answer = await client.query(queriesFor(DOC), 5000);
     assert.ok(answer, 'an answer in time');
@@ -77,9 +89,7 @@ describe('context worker', () => {
       answer?.snippets.map((s) => s.text),
       [edited],
     );
-    client.lastScan = null;
-    client.scan([{ root, prefix: '', exclude: [] }]);
-    await scanned(client);
+    await scanned(client, root);
     answer = await client.query(queriesFor(DOC), 5000);
     assert.deepEqual(
       answer?.snippets.map((s) => s.text),
@@ -97,26 +107,47 @@ describe('context worker', () => {
   });
 
   it('drops a file that a refresh finds gone from disk', async () => {
-    client.lastScan = null;
-    client.scan([{ root, prefix: '', exclude: [] }]);
-    assert.equal((await scanned(client)).files, 2, 'util.ts read again from disk');
+    assert.equal((await scanned(client, root)).files, 2, 'util.ts read again from disk');
+    // a cursor typing notes.ts's constant: the answer holds notes.ts while the index does
+    const notesDoc = 'console.log(unrelatedCon';
+    const holdsNotes = async () => {
+      const answer = await client.query(queriesFor(notesDoc), 5000);
+      assert.ok(answer, 'an answer in time');
+      return [...answer.snippets, ...answer.copySources].some((s) => s.path === 'notes.ts');
+    };
+    assert.equal(await holdsNotes(), true, 'notes.ts is in the index before it is deleted');
     fs.rmSync(path.join(root, 'notes.ts'));
     client.refresh([{ file: path.join(root, 'notes.ts'), path: 'notes.ts' }]);
-    await client.query(queriesFor(DOC), 5000); // the refresh has been handled
-    await sleep(200); // and its read of the file has failed
-    client.lastScan = null;
-    client.scan([{ root, prefix: '', exclude: [] }]);
-    assert.equal((await scanned(client)).files, 1, 'the index still holds notes.ts');
+    // The worker reads the file after it has handled the refresh message (readCode, off its message
+    // loop), and says nothing when the read fails: the event to wait for is an answer without it.
+    while (await holdsNotes());
+    assert.equal((await scanned(client, root)).files, 1, 'the index still holds notes.ts');
   });
 });
 
-describe('context client without an answer', () => {
+describe('context client without an answer', { timeout: 60_000 }, () => {
   it('resolves a query to null when the worker has not started in time', async () => {
     const client = new ContextClient(WORKER);
     try {
-      const t = Date.now();
+      // the worker's answer would be an object (empty lists: nothing is scanned), not null
       assert.equal(await client.query(queriesFor(DOC), 1), null);
-      assert.ok(Date.now() - t < 2000, 'it did not wait for the worker');
+      assert.deepEqual(
+        await client.query(queriesFor(DOC), 60_000),
+        { snippets: [], copySources: [] },
+        'the same worker answers a query that waits for it',
+      );
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('does not wait for a worker that never answers', async () => {
+    // started, but never says a word: only the query's own timeout can settle it
+    const silent = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'glassbox-ctx-silent-')), 'silent.js');
+    fs.writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+    const client = new ContextClient(silent);
+    try {
+      assert.equal(await client.query(queriesFor(DOC), 1), null);
     } finally {
       await client.dispose();
     }

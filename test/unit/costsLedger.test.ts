@@ -227,23 +227,40 @@ describe('usage ledger', () => {
     assert.ok(lines.includes('{"acc":"elsewhere","t":7654321}'), 'an acceptance of another window is kept');
   });
 
-  it('a failed write is tried again by itself, with nothing else to trigger it', async () => {
+  // the timeout only turns a write that is never tried again (a hang) into a failure
+  it('a failed write is tried again by itself, with nothing else to trigger it', { timeout: 30_000 }, async (t) => {
     const file = ledgerFile();
     fs.mkdirSync(file, { recursive: true }); // a folder where the file goes: every write fails
     const problems: string[] = [];
-    const rec = new UsageRecorder({ file, flushMs: 20, onProblem: (m) => problems.push(m) });
-    rec.record(served('kept'));
-    for (let i = 0; i < 500 && problems.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(problems.length > 0, 'the first write failed');
-    fs.rmSync(file, { recursive: true });
-    let entries: string[] = [];
-    for (let i = 0; i < 500 && entries.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (fs.existsSync(file) && fs.statSync(file).isFile())
-        entries = (await readLedger(file)).entries.map((e) => e.id);
+    let told = () => {};
+    let flushed = () => {};
+    const failed = new Promise<void>((r) => (told = r));
+    const written = new Promise<void>((r) => (flushed = r));
+    const rec = new UsageRecorder({
+      file,
+      flushMs: 20,
+      onProblem: (m) => (problems.push(m), told()),
+      onFlushed: () => flushed(),
+    });
+    // the recorder's timer is unref'd (it must not hold the editor's process open): this one,
+    // never due, keeps the test's process alive while it waits for the recorder's events, and
+    // lets it end if the test times out
+    const alive = setInterval(() => {}, 2 ** 30);
+    t.signal.addEventListener('abort', () => clearInterval(alive), { once: true });
+    try {
+      rec.record(served('kept'));
+      await failed;
+      assert.ok(problems.length > 0, 'the first write failed');
+      fs.rmSync(file, { recursive: true });
+      await written; // a later try, started by the recorder's own timer, reached the file
+    } finally {
+      clearInterval(alive);
+      rec.dispose();
     }
-    rec.dispose();
-    assert.deepEqual(entries, ['kept']);
+    assert.deepEqual(
+      (await readLedger(file)).entries.map((e) => e.id),
+      ['kept'],
+    );
   });
 
   it('resets to an empty ledger', async () => {

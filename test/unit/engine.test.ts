@@ -13,9 +13,21 @@ describe('engine: completion and explain', () => {
   it('completes at a cursor with a FIM prompt in the model format', async () => {
     const r = await engine.complete({ prefix: 'def add(a, b):\n    return ', suffix: '\n', maxNewTokens: 8 });
     assert.equal(r.fimFamily, 'glassbox');
-    assert.ok(r.prompt.prefixTokens > 0 && r.prompt.suffixTokens > 0);
-    assert.ok(r.tokens.length > 0 && r.tokens.length <= 8);
+    // glassbox's format puts the prefix last, after <|fim_middle|>; the typed space is healed (the
+    // model generates it again), so the prompt ends before it
+    assert.equal(r.promptText, '<|fim_prefix|><|fim_suffix|>\n<|fim_middle|>def add(a, b):\n    return');
+    assert.equal(r.prompt.healed, ' ');
+    assert.equal(r.prompt.prefixTokens, engine.tokenize('def add(a, b):\n    return').ids.length);
+    assert.equal(r.prompt.suffixTokens, engine.tokenize('\n').ids.length);
+    assert.equal(r.prompt.tokens, r.prompt.prefixTokens + r.prompt.suffixTokens + 3, 'and the three FIM tokens');
     assert.equal(r.timings.promptTokens, r.prompt.tokens);
+    // test-tiny's random weights end neither the text nor the line here: it completes all 8 tokens
+    assert.equal(r.stopReason, 'max_tokens');
+    assert.equal(r.tokens.length, 8);
+    assert.equal(r.timings.generatedTokens, 8);
+    // and shows what they say after the cursor: the healed space is not shown again
+    const said = engine.model.tokenizer.decode(r.tokens).replaceAll('\uFFFD', '');
+    assert.equal(` ${r.text}`, said, JSON.stringify(said));
   });
 
   it('typing one more character reuses the cached prefix', async () => {

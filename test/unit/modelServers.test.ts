@@ -295,8 +295,8 @@ describe('model servers: faults', () => {
   it('a stream cut mid-token, malformed events, an HTML page and non-UTF-8 bytes are not the protocol', async () => {
     srv.route('POST /v1/completions', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"choices":[{"text":"a"}]}\n\ndata: {"choi');
-      setTimeout(() => res.socket?.destroy(), 20);
+      // cut once the half event is on its way (the write's callback), not after a guessed delay
+      res.write('data: {"choices":[{"text":"a"}]}\n\ndata: {"choi', () => res.socket?.destroy());
     });
     await rejectsWith(openai().complete(REQ), 'BAD_RESPONSE', /broke|not JSON/);
     srv.route('POST /v1/completions', (_req, res) => {
@@ -318,8 +318,11 @@ describe('model servers: faults', () => {
     await rejectsWith(openai({ timeoutMs: 300 }).complete(REQ), 'TIMEOUT', /within 0\.3 s/);
   });
 
-  it('a 50 MB answer is cut at the cap and the connection closed', async () => {
+  // the timeout only turns a client that never closes (a hang) into a failure
+  it('a 50 MB answer is cut at the cap and the connection closed', { timeout: 30_000 }, async () => {
+    let closed: Promise<void> | undefined;
     srv.route('POST /v1/completions', async (_req, res) => {
+      closed = closeOf(res);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const chunk = `data: ${JSON.stringify({ choices: [{ text: 'x'.repeat(64 * 1024) }] })}\n\n`;
       for (let sent = 0; sent < 50 * 1024 * 1024 && !res.destroyed; sent += chunk.length)
@@ -327,19 +330,22 @@ describe('model servers: faults', () => {
       res.end();
     });
     await rejectsWith(openai({ maxBytes: 1024 * 1024 }).complete(REQ), 'TOO_LARGE', /more than 1 MB/);
-    await new Promise((r) => setTimeout(r, 50));
+    await closed; // had the client read on, the server would have ended the answer: closedEarly false
     assert.equal(srv.seen[0].closedEarly, true, 'the server saw the client close');
   });
 
-  it('cancelling closes the socket: the server sees it', async () => {
+  // the timeout only turns a client that never closes (a hang) into a failure
+  it('cancelling closes the socket: the server sees it', { timeout: 30_000 }, async () => {
+    let closed: Promise<void> | undefined;
     srv.route('POST /v1/completions', (_req, res) => {
+      closed = closeOf(res);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ choices: [{ text: 'a' }] })}\n\n`); // then nothing
     });
     const controller = new AbortController();
     const p = openai().complete(REQ, { signal: controller.signal, onToken: () => controller.abort() });
     await assert.rejects(p, (err: { code?: string }) => err.code === 'CANCELLED');
-    await new Promise((r) => setTimeout(r, 50));
+    await closed; // the answer never ends: only the client's close can end this wait
     assert.equal(srv.seen[0].closedEarly, true);
   });
 
@@ -360,6 +366,14 @@ describe('model servers: faults', () => {
     );
   });
 });
+
+/**
+ * Resolves when the response's connection closes. FakeModelServer's own 'close' listener, added
+ * before the handler runs, has set the request's closedEarly by then.
+ */
+function closeOf(res: import('node:http').ServerResponse): Promise<void> {
+  return new Promise((resolve) => res.once('close', () => resolve()));
+}
 
 function drainOrClose(res: import('node:http').ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -472,8 +486,11 @@ describe('completions from a model server, shaped like the embedded engine', () 
     choices: [{ index: 0, text, logprobs: { tokens: [text], token_logprobs: [logprob] }, finish_reason: null }],
   });
 
-  it('ends at the line and closes the request there, so the server stops generating', async () => {
+  // the timeout only turns a client that never closes (a hang) into a failure
+  it('ends at the line and closes the request there, so the server stops generating', { timeout: 30_000 }, async () => {
+    let closed: Promise<void> | undefined;
     srv.route('POST /v1/completions', (_req, res) => {
+      closed = closeOf(res);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const c of [chunk('a + b', -0.1), chunk(';\n', -0.1), chunk('}\n\nfunction', -0.1)])
         res.write(`data: ${JSON.stringify(c)}\n\n`);
@@ -486,7 +503,7 @@ describe('completions from a model server, shaped like the embedded engine', () 
       maxNewTokens: 64,
     });
     assert.equal(r.text, 'a + b;');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await closed; // the stream never ends: only the client's close can end this wait
     assert.equal(srv.seen[0].closedEarly, true, 'the request was closed once the line was complete');
   });
 
