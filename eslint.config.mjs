@@ -2,6 +2,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const WEBVIEW_PROTOCOL_ONLY = {
+  regex: '(^|/)webview/(?![^/]+/protocol$)',
+  message: 'src/ imports only the protocol files of webview/.',
+};
+const ENGINE_INDEX_ONLY = {
+  regex: '(^|/)engine/.',
+  message: 'Outside src/engine, import the engine through its index (src/engine/index.ts).',
+};
+const VSCODE_SIDE = {
+  regex: '^(\\.\\./)+(config|extension|remoteHost|statusBar|commands|backends/.*)$',
+  message: 'The VS Code side (settings, activation, backends) is not plain Node.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -51,16 +64,23 @@ export default tseslint.config(
     },
   },
   {
-    // The host side sees a webview only through its protocol.ts.
+    // The host side sees a webview only through its protocol.ts, and the engine only through its
+    // index (engine/index.ts: no runtime, so the extension host never loads onnxruntime-node).
     files: ['src/**/*.ts'],
     ignores: ['src/engine/**', 'src/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [WEBVIEW_PROTOCOL_ONLY, ENGINE_INDEX_ONLY] }],
+    },
+  },
+  {
+    // The CLI runs the model in its own process: it alone may load the in-process engine.
+    files: ['src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' },
-          ],
+          paths: [{ name: 'vscode', message: 'The CLI runs in plain Node.' }],
+          patterns: [WEBVIEW_PROTOCOL_ONLY, { ...ENGINE_INDEX_ONLY, regex: '(^|/)engine/(?!engine$)' }, VSCODE_SIDE],
         },
       ],
     },
@@ -69,7 +89,7 @@ export default tseslint.config(
     // Plain Node outside the engine: the CLI, the model-server clients, the network layer, and the
     // cores of the costs and the model hub run without VS Code (the CLI and unit tests load them).
     // Only the named adapter files of costs/ and modelHub/ see VS Code and its settings.
-    files: ['src/remote/**/*.ts', 'src/net/**/*.ts', 'src/cli/**/*.ts', 'src/costs/**/*.ts', 'src/modelHub/**/*.ts'],
+    files: ['src/remote/**/*.ts', 'src/net/**/*.ts', 'src/costs/**/*.ts', 'src/modelHub/**/*.ts'],
     ignores: [
       'src/costs/costs.ts',
       'src/costs/costsPanel.ts',
@@ -82,13 +102,7 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'vscode', message: 'This folder runs in plain Node; VS Code belongs in an adapter file.' }],
-          patterns: [
-            { regex: '(^|/)webview/(?![^/]+/protocol$)', message: 'src/ imports only the protocol files of webview/.' },
-            {
-              regex: '^(\\.\\./)+(config|extension|engineHost|remoteHost|statusBar|commands)$',
-              message: 'The VS Code side (settings, activation, hosts) is not plain Node.',
-            },
-          ],
+          patterns: [WEBVIEW_PROTOCOL_ONLY, ENGINE_INDEX_ONLY, VSCODE_SIDE],
         },
       ],
     },

@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { captureAttention, releaseAttention } from '../src/engine/attention/capture';
 import { planStorage } from '../src/engine/attention/store';
 import type { AttentionCapture } from '../src/engine/attention/types';
-import { DecoderModel } from '../src/engine/decoder';
-import { embeddedModelDir } from '../src/engine/embedded';
+import { DecoderModel } from '../src/engine/runtime/decoder';
+import { embeddedModelDir } from '../src/engine/runtime/embedded';
 import { linesData, queryData } from '../src/attention/viewData';
 import { summarize } from './stats';
 

@@ -1,10 +1,10 @@
 /**
- * Where a completion request's time goes, stage by stage (src/engine/stageClock.ts), from the
+ * Where a completion request's time goes, stage by stage (src/engine/runtime/stageClock.ts), from the
  * host's call to the result back on the host. Each request's stages come from the request itself;
  * its total is measured on the host around `client.call`, so `other` is whatever no stage covers
  * (promise and event-loop hops on either thread, the worker's handler dispatch).
  */
-import { RUN_STAGES, STAGES, type Stage, type StageTimes } from '../src/engine/stageClock';
+import { RUN_STAGES, STAGES, type Stage, type StageTimes } from '../src/engine/runtime/stageClock';
 import { summarize, type Summary } from './stats';
 
 export interface StageRow {

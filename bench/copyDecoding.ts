@@ -14,11 +14,11 @@
  *                         own → the copy cache's drafts verified several tokens a run; and whether
  *                         the tokens are the same
  *   copy first            that → the extension's request, which copies the line the copy cache's
- *                         match goes on with in one run where there is one (src/engine/copyLine.ts)
+ *                         match goes on with in one run where there is one (src/engine/completion/copyLine.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CompletionRequest } from '../src/engine/completion';
+import type { CompletionRequest } from '../src/engine/completion/completion';
 import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
 import { Engine } from '../src/engine/engine';
@@ -66,7 +66,7 @@ function cursors(root: string, count: number): { index: SnippetIndex; cursors: C
  * plain: the model alone; product: the extension's pipeline; decoding: the product's prompt,
  * cache/healing/guards off; stepwise: the product decoded one token a run (no copied line, no
  * speculative decoding); drafts: the product decoded with speculative decoding, no copied line;
- * copied: the product without the line judge (src/engine/lineJudge.ts).
+ * copied: the product without the line judge (src/engine/completion/lineJudge.ts).
  */
 type Mode = 'plain' | 'product' | 'decoding' | 'stepwise' | 'drafts' | 'copied';
 const MODES: Mode[] = ['plain', 'decoding', 'stepwise', 'drafts', 'copied', 'product'];
@@ -181,7 +181,7 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         'ms',
         warmMs,
         'stepwise',
-        `one token a run → the copy cache's drafts verified up to 4 tokens a run (src/engine/generate.ts): ${kept} of ${drafted} drafted tokens kept; the same tokens in ${same} of ${list.length} requests`,
+        `one token a run → the copy cache's drafts verified up to 4 tokens a run (src/engine/generation/generate.ts): ${kept} of ${drafted} drafted tokens kept; the same tokens in ${same} of ${list.length} requests`,
         'drafts',
         'Speculative decoding',
       ),
@@ -190,7 +190,7 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         'ms',
         warmMs,
         'drafts',
-        `decoded (with drafts) → the line the copy cache's match goes on with, run once after the prompt (src/engine/copyLine.ts), where there is one: in ${copied} of ${list.length} requests`,
+        `decoded (with drafts) → the line the copy cache's match goes on with, run once after the prompt (src/engine/completion/copyLine.ts), where there is one: in ${copied} of ${list.length} requests`,
         'copied',
         'Copy first',
       ),
@@ -199,7 +199,7 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         'ms',
         warmMs,
         'copied',
-        `copy first → the line judged among the copy candidates (src/engine/lineJudge.ts, one teacher-forced run per candidate): the editor's request; judged in ${judged} of ${list.length} requests`,
+        `copy first → the line judged among the copy candidates (src/engine/completion/lineJudge.ts, one teacher-forced run per candidate): the editor's request; judged in ${judged} of ${list.length} requests`,
         'product',
         'Line judge',
       ),

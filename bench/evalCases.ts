@@ -4,8 +4,8 @@
  * the cases lost by the widest margin to the copy baseline, each with the reason read off its
  * candidates (eval.md).
  */
-import type { LineCandidate } from '../src/engine/lineCandidates';
-import type { JudgedCandidate } from '../src/engine/lineJudge';
+import type { LineCandidate } from '../src/engine/completion/lineCandidates';
+import type { JudgedCandidate } from '../src/engine/completion/lineJudge';
 import { editSimilarity, type LineCase, type TestFile } from './lineCases';
 import type { CaseOutput } from './lineEval';
 

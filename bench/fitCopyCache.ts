@@ -1,5 +1,5 @@
 /**
- * Fits the copy cache's mixing weights (src/engine/copyCache.ts) for a model, on the corpus'
+ * Fits the copy cache's mixing weights (src/engine/generation/copyCache.ts) for a model, on the corpus'
  * validation split (packages the model never trained on, and not the test split the eval reports):
  *
  *   npm run compile && node out/bench/fitCopyCache.js [--model DIR] [--cases N]
@@ -17,12 +17,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { answerQueries, cursorQueries, stringSource } from '../src/engine/context/cursorContext';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
-import { matchIdsOf } from '../src/engine/completion';
-import { bucket, CopyCache, DEFAULT_COPY_TABLE, type CopyCacheTable } from '../src/engine/copyCache';
-import { embeddedModelDir } from '../src/engine/embedded';
+import { matchIdsOf } from '../src/engine/completion/completion';
+import { bucket, CopyCache, DEFAULT_COPY_TABLE, type CopyCacheTable } from '../src/engine/generation/copyCache';
+import { embeddedModelDir } from '../src/engine/runtime/embedded';
 import { Engine } from '../src/engine/engine';
-import { buildFimPrompt } from '../src/engine/fimPrompt';
-import { logSumExp } from '../src/engine/sampling';
+import { buildFimPrompt } from '../src/engine/completion/fimPrompt';
+import { logSumExp } from '../src/engine/generation/sampling';
 import { sampleLineCases, type TestFile } from './lineCases';
 import { BUDGET } from './lineEval';
 

@@ -1,5 +1,5 @@
 /**
- * Fits the line judge's weights (src/engine/lineJudge.ts DEFAULT_JUDGE) on cases of the valid
+ * Fits the line judge's weights (src/engine/completion/lineJudge.ts DEFAULT_JUDGE) on cases of the valid
  * split, never the test split:
  *
  *   npm run eval -- --split valid --cases 300 --stages final --no-tokens --jsonl valid.jsonl
@@ -10,8 +10,13 @@
  * beside them, what simple rules and an oracle would get on the same cases.
  */
 import * as fs from 'node:fs';
-import { DEFAULT_JUDGE, judgeScore, type CandidateFeatures, type JudgeWeights } from '../src/engine/lineJudge';
-import type { LineCandidate } from '../src/engine/lineCandidates';
+import {
+  DEFAULT_JUDGE,
+  judgeScore,
+  type CandidateFeatures,
+  type JudgeWeights,
+} from '../src/engine/completion/lineJudge';
+import type { LineCandidate } from '../src/engine/completion/lineCandidates';
 import type { CaseRow } from './evalCases';
 
 type Cand = LineCandidate & CandidateFeatures & { es: number };

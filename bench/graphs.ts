@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DecoderModel } from '../src/engine/decoder';
+import { DecoderModel } from '../src/engine/runtime/decoder';
 import { codeText } from './contexts';
 import { decodeStepTimes } from './speed';
 import { summarize, time, type Summary } from './stats';

@@ -3,9 +3,9 @@
  * measured time, as a share of this CPU's peak — measured in the same run by ONNX Runtime
  * multiplying two fp32 matrices (the same GEMM kernels the model runs on).
  */
-import { encodeModelProto, onnx } from '../src/engine/graph/onnxFile';
-import type { ModelConfig } from '../src/engine/modelFolder';
-import { makeTensor, OrtSession } from '../src/engine/ort';
+import { encodeModelProto, onnx } from '../src/engine/onnx/onnxFile';
+import type { ModelConfig } from '../src/engine/runtime/modelFolder';
+import { makeTensor, OrtSession } from '../src/engine/runtime/ort';
 import { summarize, time } from './stats';
 
 interface ModelFlops {

@@ -43,7 +43,7 @@ export async function completionLatency(
       // decoded token by token, so that every request generates its 16 tokens: where the copy
       // cache matches, the editor's request copies the line in one run (copyLine.ts; the
       // "Copy first" row of the optimisations table measures that, and the judge of candidate
-      // lines with it: src/engine/lineJudge.ts)
+      // lines with it: src/engine/completion/lineJudge.ts)
       copyLine: false,
       judge: false,
     });

@@ -9,8 +9,8 @@
  * Each case keeps its file's package: in the repository setting, the package's other files in the
  * test split are the workspace, as an open folder would give the extension.
  */
-import { editSimilarity } from '../src/engine/editSimilarity';
-import { seededRandom } from '../src/engine/sampling';
+import { editSimilarity } from '../src/engine/completion/editSimilarity';
+import { seededRandom } from '../src/engine/generation/sampling';
 
 export { editSimilarity };
 

@@ -13,14 +13,14 @@
  * prompt budget, greedy, the editor's shaping (a line, or a block at a multi-line spot); the first
  * line is scored. The gate is applied afterwards from each output's confidence (gateTable).
  */
-import type { CompletionResult } from '../src/engine/completion';
-import type { CompletionRequest } from '../src/engine/completion';
+import type { CompletionResult } from '../src/engine/completion/completion';
+import type { CompletionRequest } from '../src/engine/completion/completion';
 import { answerQueries, stringSource, type ContextQueries } from '../src/engine/context/cursorContext';
 import { completeAtCursor } from '../src/engine/context/cursorCompletion';
 import { SnippetIndex } from '../src/engine/context/snippetIndex';
 import type { Engine } from '../src/engine/engine';
-import { hasRepeatedNgram } from '../src/engine/guards';
-import type { TextTokenizer } from '../src/engine/tokenizer';
+import { hasRepeatedNgram } from '../src/engine/generation/guards';
+import type { TextTokenizer } from '../src/engine/runtime/tokenizer';
 import { copyBaseline, editSimilarity, firstLine, type LineCase, type TestFile } from './lineCases';
 import type { KneserNey4 } from './ngram';
 
@@ -36,9 +36,9 @@ export interface Stage {
   /** Copy sources from the whole file and the workspace for the cache (not only the prompt). */
   sources: boolean;
   guards: boolean;
-  /** The copied line as a second candidate (src/engine/copyLine.ts). */
+  /** The copied line as a second candidate (src/engine/completion/copyLine.ts). */
   copyLine: boolean;
-  /** The model judges its own line against the lines copying gives (src/engine/lineJudge.ts). */
+  /** The model judges its own line against the lines copying gives (src/engine/completion/lineJudge.ts). */
   judge: boolean;
   /** End the suggestion before its first token less likely than this (the request's cutBelow). */
   cutBelow?: number;

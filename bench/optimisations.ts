@@ -3,29 +3,29 @@
  * run on the same model file:
  *
  *   last-position logits  the generation session's graph rewritten to compute logits for the last
- *                         position only (src/engine/graph/lastPositionLogits.ts) vs the exported
+ *                         position only (src/engine/onnx/lastPositionLogits.ts) vs the exported
  *                         graph (logits for every position): 1,024-token prefill and decode
  *   logits summary        each token's log Σ exp and top alternatives computed by the graph
- *                         (src/engine/graph/logitsSummary.ts) vs in JavaScript
+ *                         (src/engine/onnx/logitsSummary.ts) vs in JavaScript
  *   sleeping idle threads ONNX Runtime's intra-op threads sleep when idle (allow_spinning 0) vs
  *                         spin: decode tokens/s on a quiet machine and next to one busy thread
  *                         (standing in for the editor's and the user's other work)
  *   line-cached tokenizing one keystroke: the 6,144-character prefix encoded whole vs through the
- *                         tokenizer's line cache (src/engine/lineChunks.ts)
+ *                         tokenizer's line cache (src/engine/runtime/lineChunks.ts)
  *   appended KV cache     runs return only their new keys and values and the engine appends them to
- *                         its own buffers (src/engine/graph/kvAppend.ts) vs every run returning
+ *                         its own buffers (src/engine/onnx/kvAppend.ts) vs every run returning
  *                         the whole cache: 16 decode steps at a 1,000-token cache
  *   SPM prompt order      one keystroke at the cursor on a warm cache: tokens recomputed and
  *                         prefill time with Glassbox's SPM order (suffix first, so prefix and
  *                         middle are contiguous) vs PSM (the suffix after the edit is recomputed)
  */
 import { Worker } from 'node:worker_threads';
-import { DecoderModel } from '../src/engine/decoder';
-import { detectFimTemplate, type FimTemplate } from '../src/engine/fim';
-import { buildFimPrompt } from '../src/engine/fimPrompt';
-import { generate } from '../src/engine/generate';
-import { locateModelFiles } from '../src/engine/modelFolder';
-import { TextTokenizer } from '../src/engine/tokenizer';
+import { DecoderModel } from '../src/engine/runtime/decoder';
+import { detectFimTemplate, type FimTemplate } from '../src/engine/completion/fim';
+import { buildFimPrompt } from '../src/engine/completion/fimPrompt';
+import { generate } from '../src/engine/generation/generate';
+import { locateModelFiles } from '../src/engine/runtime/modelFolder';
+import { TextTokenizer } from '../src/engine/runtime/tokenizer';
 import { cursorContexts } from './contexts';
 import { decodeStepTimes } from './speed';
 import { summarize, time, type Summary } from './stats';
@@ -108,7 +108,7 @@ async function lastPositionRows(
 
 /**
  * Each token's log Σ exp and top alternatives computed in JavaScript over the 8,192 logits vs by
- * the graph (src/engine/graph/logitsSummary.ts): generate() with 16 new tokens after a 256-token
+ * the graph (src/engine/onnx/logitsSummary.ts): generate() with 16 new tokens after a 256-token
  * prompt, the two models alternating; the per-step `logprobs` stage, and the whole call.
  */
 async function logitsSummaryRows(modelDir: string, onnxFile: string, ids: number[], runs: number) {
@@ -141,7 +141,7 @@ async function logitsSummaryRows(modelDir: string, onnxFile: string, ids: number
     await graph.dispose();
   }
   const note =
-    'log Σ exp and top-5 in JavaScript over 8,192 logits → TopK and ReduceLogSumExp in the graph (src/engine/graph/logitsSummary.ts)';
+    'log Σ exp and top-5 in JavaScript over 8,192 logits → TopK and ReduceLogSumExp in the graph (src/engine/onnx/logitsSummary.ts)';
   const row = (figure: string, b: number[], a: number[]): OptimisationRow => {
     const [before, after] = [summarize(b), summarize(a)];
     return {
@@ -163,7 +163,7 @@ async function logitsSummaryRows(modelDir: string, onnxFile: string, ids: number
 /**
  * Runs that return the whole KV cache (the exported graph's presents, copied by onnxruntime-node
  * into new buffers every step) vs runs that return only their new positions, appended to the
- * engine's buffers (src/engine/graph/kvAppend.ts): 16 decode steps after a 1,000-token prefill,
+ * engine's buffers (src/engine/onnx/kvAppend.ts): 16 decode steps after a 1,000-token prefill,
  * the two models alternating, the cache cut back to the prefill after each round. The time of
  * the 16 steps includes the garbage collection they cause.
  */
@@ -199,7 +199,7 @@ async function appendKvRows(modelDir: string, onnxFile: string, ids: number[], r
       before,
       after,
       ratio: after.median / before.median,
-      note: "each run returns the whole cache (new buffers every step) → only its new keys and values, appended to the engine's buffers (src/engine/graph/kvAppend.ts)",
+      note: "each run returns the whole cache (new buffers every step) → only its new keys and values, appended to the engine's buffers (src/engine/onnx/kvAppend.ts)",
     },
   ];
 }
@@ -321,7 +321,7 @@ function lineCacheRows(modelDir: string, code: string, runs: number): Optimisati
       before,
       after,
       ratio: after.median / before.median,
-      note: 'the whole prefix encoded again → only lines not seen recently encoded (src/engine/lineChunks.ts)',
+      note: 'the whole prefix encoded again → only lines not seen recently encoded (src/engine/runtime/lineChunks.ts)',
     },
   ];
 }

@@ -5,10 +5,10 @@
  * nothing else. The ratio is then the cost of Glassbox's own work per step: feeds, the KV cache,
  * logits processing, alternatives, incremental detokenizing and stop checks.
  */
-import type { DecoderModel } from '../src/engine/decoder';
-import { makeTensor, type Tensor } from '../src/engine/ort';
-import { generate } from '../src/engine/generate';
-import { APPENDED_SUFFIX, PAST_LENGTH } from '../src/engine/graph/kvAppend';
+import type { DecoderModel } from '../src/engine/runtime/decoder';
+import { makeTensor, type Tensor } from '../src/engine/runtime/ort';
+import { generate } from '../src/engine/generation/generate';
+import { APPENDED_SUFFIX, PAST_LENGTH } from '../src/engine/onnx/kvAppend';
 import { summarize, type Summary } from './stats';
 
 export interface OverheadResult {
@@ -57,7 +57,7 @@ export async function overheadOverOrt(
  * The same steps as generate() as plain `run` calls on the session generate() uses: prefill the
  * prompt, then feed each of `tokens` but the last, the caches carried from each run to the next
  * and nothing else. With the exported graph's caches the presents a run returns are the next
- * run's pasts; with the appended cache (src/engine/graph/kvAppend.ts) the run's new positions are
+ * run's pasts; with the appended cache (src/engine/onnx/kvAppend.ts) the run's new positions are
  * copied into buffers allocated once, which is the least this graph needs. Times of the runs
  * alone, ms.
  */

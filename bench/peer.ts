@@ -3,8 +3,8 @@
  * same model folder, same ONNX file), against Glassbox's engine in the same process.
  */
 import * as path from 'node:path';
-import type { DecoderModel } from '../src/engine/decoder';
-import { generate } from '../src/engine/generate';
+import type { DecoderModel } from '../src/engine/runtime/decoder';
+import { generate } from '../src/engine/generation/generate';
 import { rawRunLoop } from './overhead';
 import { summarize, type Summary } from './stats';
 

@@ -1,9 +1,9 @@
 /** Each quantized variant in the model folder: file size, speed and perplexity on the bench text. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DecoderModel } from '../src/engine/decoder';
-import { listOnnxFiles } from '../src/engine/modelFolder';
-import { logSoftmax } from '../src/engine/sampling';
+import { DecoderModel } from '../src/engine/runtime/decoder';
+import { listOnnxFiles } from '../src/engine/runtime/modelFolder';
+import { logSoftmax } from '../src/engine/generation/sampling';
 import { engineSpeed } from './speed';
 
 export interface VariantResult {

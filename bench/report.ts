@@ -247,7 +247,7 @@ function stagesMarkdown(cold: Breakdown, warm: Breakdown): string {
   return `
 ## Where a completion request's time goes (same run)
 
-The cold and warm requests of the first rows, from the host's call to the result back on the host, stage by stage (\`src/engine/stageClock.ts\`, measured inside every request). ms per request; share = the stage's mean ÷ the request's mean. \`other\` is what no stage covers.
+The cold and warm requests of the first rows, from the host's call to the result back on the host, stage by stage (\`src/engine/runtime/stageClock.ts\`, measured inside every request). ms per request; share = the stage's mean ÷ the request's mean. \`other\` is what no stage covers.
 
 | stage | cold p50 | p95 | share | warm p50 | p95 | share |
 |---|---|---|---|---|---|---|

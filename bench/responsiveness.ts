@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { GraphCacheState } from '../src/engine/graphCache';
+import type { GraphCacheState } from '../src/engine/runtime/graphCache';
 import { EngineClient } from '../src/engine/worker/client';
 import { isCancellation } from '../src/engine/errors';
-import { seededRandom } from '../src/engine/sampling';
+import { seededRandom } from '../src/engine/generation/sampling';
 import { cursorContexts } from './contexts';
 import { summarize, time, type Summary } from './stats';
 

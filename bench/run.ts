@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DecoderModel } from '../src/engine/decoder';
-import { embeddedModelDir } from '../src/engine/embedded';
+import { DecoderModel } from '../src/engine/runtime/decoder';
+import { embeddedModelDir } from '../src/engine/runtime/embedded';
 import { EngineClient } from '../src/engine/worker/client';
 import { activationTime } from './activation';
 import { codeText } from './contexts';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     before: resp.uncachedLoadMs,
     after: resp.loadMs,
     ratio: resp.loadMs.median / resp.uncachedLoadMs.median,
-    note: 'graph optimized and rewritten at every load → read from the graph this machine saved at its first load (src/engine/graphCache.ts)',
+    note: 'graph optimized and rewritten at every load → read from the graph this machine saved at its first load (src/engine/runtime/graphCache.ts)',
   });
 
   log('endurance');

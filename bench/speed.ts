@@ -1,5 +1,5 @@
 /** Prefill and decode throughput of the engine itself (in-process, no worker in between). */
-import type { DecoderModel } from '../src/engine/decoder';
+import type { DecoderModel } from '../src/engine/runtime/decoder';
 import { summarize, time, type Summary } from './stats';
 
 export interface SpeedResult {

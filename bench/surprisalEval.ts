@@ -2,13 +2,13 @@
  * Does "What the model did not expect" point at bugs? For functions of the test split, one token is
  * changed the way a slip of the finger or of the mind changes code (a swapped operator or literal,
  * two letters of a name swapped) and the changed code's surprisal is computed with the file before
- * it as context (src/engine/surprisal.ts). Reported: how often a word of the change is among the
+ * it as context (src/engine/explain/surprisal.ts). Reported: how often a word of the change is among the
  * three most surprising words of the function (target ≥ 60%), next to what picking three words at
  * random would give. Changes go in code only, not in comments or docstrings.
  */
-import type { DecoderModel } from '../src/engine/decoder';
-import { seededRandom } from '../src/engine/sampling';
-import { surprisal } from '../src/engine/surprisal';
+import type { DecoderModel } from '../src/engine/runtime/decoder';
+import { seededRandom } from '../src/engine/generation/sampling';
+import { surprisal } from '../src/engine/explain/surprisal';
 import type { TestFile } from './lineCases';
 
 export interface SurprisalEval {

@@ -7,7 +7,7 @@
  * busy spell the same messages took under 0.1 ms (AMD EPYC, 2026-12-02).
  */
 import { Worker } from 'node:worker_threads';
-import { epochNow } from '../src/engine/stageClock';
+import { epochNow } from '../src/engine/runtime/stageClock';
 import { summarize, type Summary } from './stats';
 
 export interface ThreadHopResult {

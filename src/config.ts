@@ -3,7 +3,7 @@
  * belongs, a negative token count) fall back to the default and are reported once.
  */
 import * as vscode from 'vscode';
-import { DEFAULT_MIN_CONFIDENCE } from './engine/completion';
+import { DEFAULT_MIN_CONFIDENCE } from './engine';
 import type { NetOptions } from './net/http';
 import { BACKEND_KINDS, checkHeaders, type BackendKind } from './remote/endpoint';
 

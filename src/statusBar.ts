@@ -4,8 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Config } from './config';
-import type { CompletionResult } from './engine/completion';
-import { describeStages } from './engine/stageClock';
+import { type CompletionResult, describeStages } from './engine';
 import type { Snooze } from './completion/snooze';
 import type { BackendRouter, EngineState, ServedRequest } from './backends/router';
 

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { answerQueries, cursorQueries, stringSource } from '../../src/engine/context/cursorContext';
 import { SnippetIndex } from '../../src/engine/context/snippetIndex';
-import { embeddedModelDir } from '../../src/engine/embedded';
+import { embeddedModelDir } from '../../src/engine/runtime/embedded';
 import { Engine } from '../../src/engine/engine';
 import { sampleLineCases, type TestFile } from '../lineCases';
 import { summarize, time } from '../stats';

@@ -347,7 +347,7 @@ def main():
         w(f"`models/recipe/pretrain.py --run repo` continued from the pre-trained and explain-tuned weights, to teach "
           f"the model what the extension asks of it: complete a cursor using code from the rest of its file and "
           f"the repository. {100 * ra.get('repo_rate', 0):.0f}% of the rows come from `models/recipe/repo_examples.ts`, "
-          f"which lays them out with the extension's own prompt builder (`src/engine/fimPrompt.ts`): for a cursor in a "
+          f"which lays them out with the extension's own prompt builder (`src/engine/completion/fimPrompt.ts`): for a cursor in a "
           f"file of a package (the rest of a line, one to three lines after Enter, or a random span), its window, "
           f"snippets from the package's other files and from the file outside the window ranked by the extension's "
           f"index (`src/engine/context/`), the file's path after `<|file_sep|>`, the FIM part in SPM order with token "

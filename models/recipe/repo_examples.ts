@@ -23,10 +23,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { contextWindow, snippetChars, snippetQuery, stringSource } from '../../src/engine/context/cursorContext';
 import { SnippetIndex } from '../../src/engine/context/snippetIndex';
-import { detectFimTemplate } from '../../src/engine/fim';
-import { buildFimPrompt, DEFAULT_CONTEXT_SHARE } from '../../src/engine/fimPrompt';
-import { seededRandom } from '../../src/engine/sampling';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+import { detectFimTemplate } from '../../src/engine/completion/fim';
+import { buildFimPrompt, DEFAULT_CONTEXT_SHARE } from '../../src/engine/completion/fimPrompt';
+import { seededRandom } from '../../src/engine/generation/sampling';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 
 interface CorpusFile {
   package: string;

@@ -5,9 +5,7 @@
  * is idle. Also remembers the decode speed Glassbox last measured, for the explorer's bound.
  */
 import * as vscode from 'vscode';
-import type { CompletionResult, ExplainResult } from '../engine/engine';
-import { EngineClient } from '../engine/worker/client';
-import type { Params, Result } from '../engine/worker/protocol';
+import { type CompletionResult, type ExplainResult, EngineClient, type Params, type Result } from '../engine';
 import type { BackendRouter } from '../backends/router';
 import type { MeasuredSpeed } from '../../webview/architecture/protocol';
 

@@ -7,9 +7,7 @@
  * the webview's state, so after a window reload the view waits for the next completion.
  */
 import * as vscode from 'vscode';
-import type { AttentionCapture } from '../engine/attention/types';
-import type { TokenProvenance } from '../engine/completion';
-import { GlassboxError, isCancellation } from '../engine/errors';
+import { type AttentionCapture, type TokenProvenance, GlassboxError, isCancellation } from '../engine';
 import type { BackendRouter, ServedRequest } from '../backends/router';
 import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';

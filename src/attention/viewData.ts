@@ -3,9 +3,7 @@
  * the per-click query data and the line view's edges. Pure (no vscode), so the benchmark times
  * exactly the work a click does.
  */
-import { lineEdges, queryView } from '../engine/attention/analysis';
-import { FINAL_TOP_LABELS, type AttentionCapture } from '../engine/attention/types';
-import { topIndices } from '../engine/sampling';
+import { lineEdges, queryView, FINAL_TOP_LABELS, type AttentionCapture, topIndices } from '../engine';
 import type {
   AttentionSource,
   CaptureSummary,

@@ -4,9 +4,7 @@
  * settings choose; views ask a backend's `capabilities`, never which kind it is.
  */
 import type * as vscode from 'vscode';
-import type { CompletionResult, ExplainResult } from '../engine/engine';
-import type { CallOptions } from '../engine/worker/client';
-import type { Params } from '../engine/worker/protocol';
+import type { CompletionResult, ExplainResult, CallOptions, Params } from '../engine';
 import type { BackendKind } from '../remote/endpoint';
 
 export interface BackendCapabilities {

@@ -6,11 +6,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Config } from '../config';
-import { EMBEDDED_MODEL } from '../engine/embedded';
-import type { CompletionResult, ExplainResult, ModelInfo } from '../engine/engine';
-import { GlassboxError } from '../engine/errors';
-import { EngineClient, type CallOptions } from '../engine/worker/client';
-import type { Params, Result } from '../engine/worker/protocol';
+import {
+  EMBEDDED_MODEL,
+  type CompletionResult,
+  type ExplainResult,
+  type ModelInfo,
+  GlassboxError,
+  EngineClient,
+  type CallOptions,
+  type Params,
+  type Result,
+} from '../engine';
 import type { Backend, BackendCapabilities, BackendDescription } from './backend';
 
 const CAPABILITIES: BackendCapabilities = { local: true, tokens: true, surprisal: true, graph: true };

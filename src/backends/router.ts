@@ -7,10 +7,15 @@
  */
 import * as vscode from 'vscode';
 import type { Config } from '../config';
-import type { CompletionResult, ExplainResult, ModelInfo } from '../engine/engine';
-import type { CallOptions } from '../engine/worker/client';
-import type { Params, Result } from '../engine/worker/protocol';
-import type { CompletionRequest } from '../engine/completion';
+import type {
+  CompletionResult,
+  ExplainResult,
+  ModelInfo,
+  CallOptions,
+  Params,
+  Result,
+  CompletionRequest,
+} from '../engine';
 import type { BackendKind } from '../remote/endpoint';
 import { unaskedCompletion } from '../remote/remoteCompletion';
 import type { RemoteHost } from '../remoteHost';

@@ -4,11 +4,14 @@
  * keystrokes do not ask again. The client itself, its key and settings live in remoteHost.ts.
  */
 import type { Config } from '../config';
-import type { CompletionRequest } from '../engine/completion';
-import type { CompletionResult, ExplainResult } from '../engine/engine';
-import { chatExplainInstruction } from '../engine/prompts';
-import type { CallOptions } from '../engine/worker/client';
-import type { Params } from '../engine/worker/protocol';
+import {
+  type CompletionRequest,
+  type CompletionResult,
+  type ExplainResult,
+  chatExplainInstruction,
+  type CallOptions,
+  type Params,
+} from '../engine';
 import { cappedExplain } from '../remote/cappedExplain';
 import type { BackendKind } from '../remote/endpoint';
 import { remoteComplete } from '../remote/remoteCompletion';

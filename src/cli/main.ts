@@ -10,7 +10,9 @@
  *   --backend openai|llamacpp|ollama --endpoint URL [--remote-model NAME] [--fim-template FAMILY]
  */
 import { parseArgs } from 'node:util';
-import { embeddedModelDir, Engine, GlassboxError, type CompletionResult, type GenerationResult } from '../engine';
+import { embeddedModelDir, GlassboxError, type CompletionResult, type GenerationResult } from '../engine';
+// the in-process engine: the CLI runs the model itself
+import { Engine } from '../engine/engine';
 import { cappedExplain } from '../remote/cappedExplain';
 import { completeInWorkspace, type WorkspaceContextInfo } from './workspace';
 import { RemoteError } from '../remote/errors';

@@ -3,7 +3,7 @@
  * explain and info, through the same clients and completion shaping as the extension. The API key
  * comes from GLASSBOX_API_KEY (never an argument: arguments show in process lists).
  */
-import type { CompletionRequest } from '../engine/completion';
+import type { CompletionRequest } from '../engine';
 import type { ModelServer } from '../remote/backend';
 import { BACKEND_KINDS, keyInTheClear, parseEndpoint, type BackendKind } from '../remote/endpoint';
 import { offsetOf } from './textFile';

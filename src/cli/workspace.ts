@@ -5,13 +5,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MIN_CONFIDENCE, type CompletionResult } from '../engine/completion';
-import { answerQueries, stringSource } from '../engine/context/cursorContext';
-import { completeAtCursor } from '../engine/context/cursorCompletion';
-import { SnippetIndex } from '../engine/context/snippetIndex';
-import { isInside, scanWorkspace, type ScanReport } from '../engine/context/workspaceScan';
-import type { Engine } from '../engine/engine';
-import { GlassboxError } from '../engine/errors';
+import {
+  DEFAULT_MIN_CONFIDENCE,
+  type CompletionResult,
+  answerQueries,
+  stringSource,
+  completeAtCursor,
+  SnippetIndex,
+  isInside,
+  scanWorkspace,
+  type ScanReport,
+  type Engine,
+  GlassboxError,
+} from '../engine';
 import { offsetOf } from './textFile';
 
 export interface WorkspaceContextInfo {

@@ -5,12 +5,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isCancellation } from '../engine/errors';
+import { isCancellation, type TextSource, planAtCursor, requestAt } from '../engine';
 import type { Config } from '../config';
 import type { BackendRouter } from '../backends/router';
 import { CompletionCache } from './cache';
-import type { TextSource } from '../engine/context/cursorContext';
-import { planAtCursor, requestAt } from '../engine/context/cursorCompletion';
 import { AdaptiveDebounce, sleep } from './debounce';
 import type { Snooze } from './snooze';
 import type { WorkspaceContext } from './workspaceContext';

@@ -6,10 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Config } from '../config';
-import type { ContextQueries } from '../engine/context/cursorContext';
-import { ContextClient, type ContextAnswer } from '../engine/context/worker/client';
-import type { ScanRoot } from '../engine/context/worker/protocol';
-import { CODE_EXTENSIONS } from '../engine/context/workspaceScan';
+import { type ContextQueries, ContextClient, type ContextAnswer, type ScanRoot, CODE_EXTENSIONS } from '../engine';
 
 /** Editor changes are sent to the worker after this quiet time, ms. */
 const EDIT_DEBOUNCE_MS = 250;

@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRegularFile } from '../engine/regularFile';
+import { readRegularFile } from '../engine';
 import { withLedgerLock, withLedgerLockSync } from './ledgerLock';
 import type { TextCounts } from './tokenCounts';
 

@@ -4,7 +4,7 @@
  * (it serves keystrokes). The worker starts on first use and stops when idle.
  */
 import { Worker } from 'node:worker_threads';
-import { WorkerRpc, type RpcReply } from '../engine/worker/rpc';
+import { WorkerRpc, type RpcReply } from '../engine';
 import type { TextCounts } from './tokenCounts';
 
 type CountRequest = { type: 'count'; id: number; texts: string[] };

@@ -4,17 +4,17 @@
  * they share the model's KV cache.
  */
 import * as path from 'node:path';
-import { readRegularFileSync } from './regularFile';
-import { complete, type CompletionRequest, type CompletionResult, type RequestOptions } from './completion';
-import { DEFAULT_COPY_TABLE, parseCopyTable, type CopyCacheTable } from './copyCache';
-import { DecoderModel, type LoadOptions } from './decoder';
-import type { GraphCacheState } from './graphCache';
-import { detectFimTemplate, type FimFamily, type FimTemplate } from './fim';
-import { generate, type GenerationResult } from './generate';
-import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './prompts';
-import { surprisal, type SurprisalResult } from './surprisal';
+import { readRegularFileSync } from './runtime/regularFile';
+import { complete, type CompletionRequest, type CompletionResult, type RequestOptions } from './completion/completion';
+import { DEFAULT_COPY_TABLE, parseCopyTable, type CopyCacheTable } from './generation/copyCache';
+import { DecoderModel, type LoadOptions } from './runtime/decoder';
+import type { GraphCacheState } from './runtime/graphCache';
+import { detectFimTemplate, type FimFamily, type FimTemplate } from './completion/fim';
+import { generate, type GenerationResult } from './generation/generate';
+import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './explain/prompts';
+import { surprisal, type SurprisalResult } from './explain/surprisal';
 
-export type { CompletionRequest, CompletionResult, RequestOptions, TokenProvenance } from './completion';
+export type { CompletionRequest, CompletionResult, RequestOptions, TokenProvenance } from './completion/completion';
 
 export interface ExplainResult extends GenerationResult {
   style: ExplainStyle;

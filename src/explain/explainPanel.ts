@@ -4,7 +4,7 @@
  * Stop or closes the panel.
  */
 import * as vscode from 'vscode';
-import { isCancellation } from '../engine/errors';
+import { isCancellation } from '../engine';
 import type { BackendRouter } from '../backends/router';
 import { PanelSlot } from '../webviews/panelSlot';
 import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { locateModelFiles, readModelConfig } from '../engine/modelFolder';
+import { locateModelFiles, readModelConfig } from '../engine';
 import { formatBytes } from './errors';
 import { unsafeRepoPath } from './safePath';
 

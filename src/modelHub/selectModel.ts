@@ -6,8 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EMBEDDED_MODEL } from '../engine/embedded';
-import { listOnnxFiles } from '../engine/modelFolder';
+import { EMBEDDED_MODEL, listOnnxFiles } from '../engine';
 import {
   contextForEstimate,
   downloadWithProgress,

@@ -3,7 +3,7 @@
  * models it serves, and what it says about itself. One implementation per protocol (openai.ts,
  * llamacpp.ts, ollama.ts); `createServer` (index.ts) picks one from the settings.
  */
-import type { FimFamily } from '../engine/fim';
+import type { FimFamily } from '../engine';
 import type { NetOptions } from '../net/http';
 import { RemoteError } from './errors';
 import { Transport } from './transport';

@@ -3,7 +3,7 @@
  * `max_tokens` (or streams for ever) is cut off there, and what it sent is the answer. The complete
  * path caps its reading the same way (remoteCompletion.ts).
  */
-import { cancelled } from '../engine/errors';
+import { cancelled } from '../engine';
 import type { ModelServer, RemoteCallOptions, RemoteExplainRequest, RemoteResult, RemoteToken } from './backend';
 
 export async function cappedExplain(

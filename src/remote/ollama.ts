@@ -4,8 +4,7 @@
  * `GET /api/tags` for its models and `POST /api/show` for one model's architecture. Streams are
  * newline-delimited JSON. `keep_alive` keeps the model in memory between keystrokes.
  */
-import { fimFamilyOfModelName, rawFimPrompt, rawFimStops } from '../engine/fim';
-import { chatExplainInstruction } from '../engine/prompts';
+import { fimFamilyOfModelName, rawFimPrompt, rawFimStops, chatExplainInstruction } from '../engine';
 import {
   ServerClient,
   StreamClock,

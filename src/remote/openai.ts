@@ -5,8 +5,7 @@
  * Many of them do not take `suffix` (vLLM answers 400; others ignore it): then the middle is asked
  * for with a raw prompt in the model's own FIM tokens (fim.ts).
  */
-import { fimFamilyOfModelName, rawFimPrompt, rawFimStops } from '../engine/fim';
-import { chatExplainInstruction } from '../engine/prompts';
+import { fimFamilyOfModelName, rawFimPrompt, rawFimStops, chatExplainInstruction } from '../engine';
 import {
   ServerClient,
   StreamClock,

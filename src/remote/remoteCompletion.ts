@@ -4,10 +4,18 @@
  * apply, and the confidence gate uses the server's log-probabilities when it sends them (without
  * them nothing is hidden: there is no figure to gate on, and none is made up).
  */
-import type { CompletionRequest, CompletionResult } from '../engine/completion';
-import { completionRule, isMultilineSpot, trimAgainstSuffix } from '../engine/completionText';
-import { cancelled } from '../engine/errors';
-import { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix } from '../engine/guards';
+import {
+  type CompletionRequest,
+  type CompletionResult,
+  completionRule,
+  isMultilineSpot,
+  trimAgainstSuffix,
+  cancelled,
+  confidenceOf,
+  declarationInExpressionCut,
+  lineLengthCut,
+  onlyRetypesSuffix,
+} from '../engine';
 import type { ModelServer, RemoteResult, RemoteToken } from './backend';
 
 /** Repository snippets sent to servers that take them (llama.cpp's input_extra), most relevant last. */

@@ -4,7 +4,7 @@
  * the two streaming framings servers use (server-sent events, newline-delimited JSON).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { cancelled } from '../engine/errors';
+import { cancelled } from '../engine';
 import { cappedChunks } from '../net/capped';
 import { httpRequest, IdleTimeoutError, type HttpResponse, type NetOptions } from '../net/http';
 import { routeUrl } from './endpoint';

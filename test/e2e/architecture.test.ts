@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
-import { EMBEDDED_MODEL } from '../../src/engine/embedded';
-import { inspectArchitecture } from '../../src/engine/graph/architecture';
+import { EMBEDDED_MODEL } from '../../src/engine/runtime/embedded';
+import { inspectArchitecture } from '../../src/engine/architecture/architecture';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
 import { scrollTo, Workbench } from './workbench';
 

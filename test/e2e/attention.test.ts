@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EMBEDDED_MODEL } from '../../src/engine/embedded';
+import { EMBEDDED_MODEL } from '../../src/engine/runtime/embedded';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
 import { scrollTo, Workbench } from './workbench';
 

@@ -5,10 +5,10 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hasRepeatedNgram } from '../../src/engine/guards';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { TextTokenizer } from '../../src/engine/tokenizer';
-import { EMBEDDED_MODEL } from '../../src/engine/embedded';
+import { hasRepeatedNgram } from '../../src/engine/generation/guards';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
+import { EMBEDDED_MODEL } from '../../src/engine/runtime/embedded';
 import { e2eSkip, findGlassboxVsix, repoRoot } from './prerequisites';
 import { Workbench } from './workbench';
 

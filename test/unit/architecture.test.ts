@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { clearArchitectureCache, inspectArchitecture } from '../../src/engine/graph/architecture';
+import { clearArchitectureCache, inspectArchitecture } from '../../src/engine/architecture/architecture';
 import type { ArchitectureSummary, Part } from '../../src/shared/architectureTypes';
 import { flopsPerGeneratedToken, flopsPerPromptToken, kvBytesPerToken, kvCacheBytes } from '../../src/shared/figures';
-import { readModelProto, tensorBytes } from '../../src/engine/graph/onnxFile';
+import { readModelProto, tensorBytes } from '../../src/engine/onnx/onnxFile';
 import { EngineClient } from '../../src/engine/worker/client';
 import { FIXTURES, TEST_MODEL } from './helpers';
 

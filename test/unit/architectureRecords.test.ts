@@ -11,7 +11,7 @@ import {
   parseQuantization,
   parseScaling,
   readTrainingInfo,
-} from '../../src/engine/graph/trainingRecords';
+} from '../../src/engine/architecture/trainingRecords';
 import { scratchFolder } from './onnxBuild';
 
 const COST: CostInputs = {

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { architectureGraph, clearArchitectureCache, inspectArchitecture } from '../../src/engine/graph/architecture';
+import {
+  architectureGraph,
+  clearArchitectureCache,
+  inspectArchitecture,
+} from '../../src/engine/architecture/architecture';
 import { copyModel, TEST_MODEL } from './helpers';
 import { modelBytes, scratchFolder, withExternalData } from './onnxBuild';
 import { bigGraph, GENAI_DIMS, genaiBuilderGraph, HALF_B_DIMS, unknownGraph } from './syntheticGraphs';

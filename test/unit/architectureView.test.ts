@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { architectureGraph, clearArchitectureCache, inspectArchitecture } from '../../src/engine/graph/architecture';
+import {
+  architectureGraph,
+  clearArchitectureCache,
+  inspectArchitecture,
+} from '../../src/engine/architecture/architecture';
 import type { GraphView, ViewNode } from '../../src/shared/architectureTypes';
 import { FIXTURES, TEST_MODEL } from './helpers';
 

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { captureAttention, releaseAttention } from '../../src/engine/attention/capture';
 import { planCapture } from '../../src/engine/attention/instrument';
 import type { AttentionCapture, LogitLens } from '../../src/engine/attention/types';
-import { DecoderModel } from '../../src/engine/decoder';
-import { decodeModelProto, encodeModelProto, readModelProto } from '../../src/engine/graph/onnxFile';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { decodeModelProto, encodeModelProto, readModelProto } from '../../src/engine/onnx/onnxFile';
 import { EngineClient } from '../../src/engine/worker/client';
 import { copyModel, FIXTURES, readGolden, TEST_MODEL, type GoldenCase } from './helpers';
 

@@ -4,8 +4,8 @@ import { lineEdges, queryView, rolloutRow, type CaptureData } from '../../src/en
 import { headStatsOf, inductionTargets } from '../../src/engine/attention/headScores';
 import { planStorage } from '../../src/engine/attention/store';
 import { tokenPieces } from '../../src/engine/attention/tokenPieces';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { TEST_MODEL } from './helpers';
 
 /** A T×T row-stochastic causal matrix from a rule giving each row's weights over keys 0..t. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderChatTemplate } from '../../src/engine/prompts';
+import { renderChatTemplate } from '../../src/engine/explain/prompts';
 
 const vars = { messages: [{ role: 'user', content: 'explain x' }], add_generation_prompt: true };
 

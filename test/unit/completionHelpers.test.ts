@@ -4,7 +4,7 @@ import { CompletionCache } from '../../src/completion/cache';
 import { contextWindow, type TextSource } from '../../src/engine/context/cursorContext';
 import { AdaptiveDebounce, MAX_DEBOUNCE_MS, MIN_DEBOUNCE_MS, sleep } from '../../src/completion/debounce';
 import { enclosingBlock } from '../../src/explain/enclosingBlock';
-import { describeStages } from '../../src/engine/stageClock';
+import { describeStages } from '../../src/engine/runtime/stageClock';
 
 function source(text: string): TextSource {
   const starts = [0];

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_MIN_CONFIDENCE } from '../../src/engine/completion';
+import { DEFAULT_MIN_CONFIDENCE } from '../../src/engine/completion/completion';
 import type { ContextSnippet } from '../../src/engine/context/snippetIndex';
 import { Engine } from '../../src/engine/engine';
-import { buildFimPrompt, sourceOfPromptToken } from '../../src/engine/fimPrompt';
-import { hasRepeatedNgram } from '../../src/engine/guards';
-import type { TextTokenizer } from '../../src/engine/tokenizer';
+import { buildFimPrompt, sourceOfPromptToken } from '../../src/engine/completion/fimPrompt';
+import { hasRepeatedNgram } from '../../src/engine/generation/guards';
+import type { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { ROOT } from './helpers';
 
 const MODEL = path.join(ROOT, 'models', 'glassbox-code');

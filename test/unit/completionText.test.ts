@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { completionRule, trimAgainstSuffix } from '../../src/engine/completionText';
-import { TextStopper } from '../../src/engine/stopping';
+import { completionRule, trimAgainstSuffix } from '../../src/engine/completion/completionText';
+import { TextStopper } from '../../src/engine/generation/stopping';
 
 /** Feeds text through the rule in small chunks, as tokens would arrive. */
 function run(

@@ -15,11 +15,11 @@ import {
   parseCopyTable,
   spaceInsensitiveIds,
   type CopyCacheTable,
-} from '../../src/engine/copyCache';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { logSumExp, seededRandom } from '../../src/engine/sampling';
-import { allowedOf, chooseGreedy, HealingConstraint, vocabularyTexts } from '../../src/engine/tokenChoice';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+} from '../../src/engine/generation/copyCache';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { logSumExp, seededRandom } from '../../src/engine/generation/sampling';
+import { allowedOf, chooseGreedy, HealingConstraint, vocabularyTexts } from '../../src/engine/generation/tokenChoice';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { ROOT, TEST_MODEL } from './helpers';
 
 const NONE = new Set<number>();

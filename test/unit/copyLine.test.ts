@@ -1,5 +1,5 @@
 /**
- * The copied line, the completion's second candidate (src/engine/copyLine.ts), on the shipped
+ * The copied line, the completion's second candidate (src/engine/completion/copyLine.ts), on the shipped
  * model: what it copies, and that each of its tokens' probabilities is the mixture's, as an
  * independent run over the whole sequence and a fresh copy cache give it.
  */
@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { matchIdsOf } from '../../src/engine/completion';
-import { CopyCache } from '../../src/engine/copyCache';
-import { copiedLine, copyLine } from '../../src/engine/copyLine';
-import { DecoderModel } from '../../src/engine/decoder';
-import { hasRepeatedNgram } from '../../src/engine/guards';
-import { logSumExp } from '../../src/engine/sampling';
-import { StageClock } from '../../src/engine/stageClock';
+import { matchIdsOf } from '../../src/engine/completion/completion';
+import { CopyCache } from '../../src/engine/generation/copyCache';
+import { copiedLine, copyLine } from '../../src/engine/completion/copyLine';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { hasRepeatedNgram } from '../../src/engine/generation/guards';
+import { logSumExp } from '../../src/engine/generation/sampling';
+import { StageClock } from '../../src/engine/runtime/stageClock';
 import { ROOT } from './helpers';
 
 const MODEL = path.join(ROOT, 'models', 'glassbox-code');

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { detectFimTemplate, type FimFamily } from '../../src/engine/fim';
-import { buildFimPrompt, PREFIX_CUT_STEP } from '../../src/engine/fimPrompt';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+import { detectFimTemplate, type FimFamily } from '../../src/engine/completion/fim';
+import { buildFimPrompt, PREFIX_CUT_STEP } from '../../src/engine/completion/fimPrompt';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { copyModel, TEST_MODEL } from './helpers';
 
 const base = TextTokenizer.load(locateModelFiles(TEST_MODEL));

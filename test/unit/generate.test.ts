@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CopyCache } from '../../src/engine/copyCache';
-import { DecoderModel } from '../../src/engine/decoder';
-import { generate, PREFILL_CHUNK } from '../../src/engine/generate';
+import { CopyCache } from '../../src/engine/generation/copyCache';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { generate, PREFILL_CHUNK } from '../../src/engine/generation/generate';
 import { maxAbsDiff, readGolden, ROOT, TEST_MODEL, type Golden } from './helpers';
 
 describe('generation on the test model', () => {

@@ -1,5 +1,5 @@
 /**
- * The optimized-graph cache (src/engine/graphCache.ts): a second load of a model reuses the graph the
+ * The optimized-graph cache (src/engine/runtime/graphCache.ts): a second load of a model reuses the graph the
  * first load saved, generates exactly what an uncached load generates, and every kind of stale,
  * damaged or unwritable cache falls back to a normal load.
  */
@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DecoderModel, type LoadOptions } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
-import { locateModelFiles } from '../../src/engine/modelFolder';
+import { DecoderModel, type LoadOptions } from '../../src/engine/runtime/decoder';
+import { generate } from '../../src/engine/generation/generate';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
 import { copyModel, maxAbsDiff, readGolden, ROOT, TEST_MODEL } from './helpers';
 
 const SHIPPED = path.join(ROOT, 'models', 'glassbox-code');

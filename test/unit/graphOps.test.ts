@@ -1,5 +1,5 @@
 /**
- * The op-type sets of src/engine/graph/ops.ts are read by several classifiers: the parameter scan
+ * The op-type sets of src/engine/onnx/ops.ts are read by several classifiers: the parameter scan
  * (params.ts), the residual-stream pattern (patterns.ts), block recognition (blocks.ts) and part
  * assembly (parts.ts), and beside them the attention explorer's graph scan, whose residual stream
  * is where generation's last-position rewrite slices. They must call the same node the same thing:
@@ -10,15 +10,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { extractLensGraph, findResidualStream, findSoftmaxSites } from '../../src/engine/attention/graphScan';
-import { recognizeBlock } from '../../src/engine/graph/blocks';
-import { type GraphIndex, indexGraph } from '../../src/engine/graph/graphIndex';
-import { decodeModelProto, readModelProto } from '../../src/engine/graph/onnxFile';
-import { FUSED_ATTENTION, LINEAR, LN_OPS, RMS_OPS } from '../../src/engine/graph/ops';
-import { type LogicalParam, scanParams } from '../../src/engine/graph/params';
-import { assembleParts } from '../../src/engine/graph/parts';
-import { blocksByPattern, placeByPattern } from '../../src/engine/graph/patterns';
-import { componentOf, layerIndex } from '../../src/engine/graph/scopes';
-import { inferShapes } from '../../src/engine/graph/shapes';
+import { recognizeBlock } from '../../src/engine/architecture/blocks';
+import { type GraphIndex, indexGraph } from '../../src/engine/onnx/graphIndex';
+import { decodeModelProto, readModelProto } from '../../src/engine/onnx/onnxFile';
+import { FUSED_ATTENTION, LINEAR, LN_OPS, RMS_OPS } from '../../src/engine/onnx/ops';
+import { type LogicalParam, scanParams } from '../../src/engine/architecture/params';
+import { assembleParts } from '../../src/engine/architecture/parts';
+import { blocksByPattern, placeByPattern } from '../../src/engine/architecture/patterns';
+import { componentOf, layerIndex } from '../../src/engine/architecture/scopes';
+import { inferShapes } from '../../src/engine/architecture/shapes';
 import { ROOT } from './helpers';
 import { DT, type GraphSpec, init, modelBytes, node, value } from './onnxBuild';
 

@@ -14,7 +14,7 @@ import {
   onlyRetypesSuffix,
   RepetitionGuard,
   REPEAT_N,
-} from '../../src/engine/guards';
+} from '../../src/engine/generation/guards';
 
 /** Pushes ids until the guard says stop; the index of that push and the guard's keep. */
 function runGuard(ids: number[]): { stoppedAt: number; keep: number } {

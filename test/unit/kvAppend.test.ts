@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DecoderModel } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { generate } from '../../src/engine/generation/generate';
 import { FIXTURES, maxAbsDiff, TEST_MODEL } from './helpers';
 
 /** A token sequence of length n from the model's vocabulary, deterministic. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DecoderModel } from '../../src/engine/decoder';
-import { SUMMARY_TOP_K } from '../../src/engine/graph/logitsSummary';
-import { logSumExp, topIndices } from '../../src/engine/sampling';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { SUMMARY_TOP_K } from '../../src/engine/onnx/logitsSummary';
+import { logSumExp, topIndices } from '../../src/engine/generation/sampling';
 import { FIXTURES, maxAbsDiff, readGolden, TEST_MODEL } from './helpers';
 
 describe('last-position logits (in-memory graph rewrite for generation)', () => {

@@ -3,17 +3,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { EMBEDDED_MODEL } from '../../src/engine/embedded';
+import { EMBEDDED_MODEL } from '../../src/engine/runtime/embedded';
 import {
   commonPrefixChars,
   cutAtLines,
   IncrementalEncoder,
   lineCutRule,
   PieceCache,
-} from '../../src/engine/lineChunks';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { seededRandom } from '../../src/engine/sampling';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+} from '../../src/engine/runtime/lineChunks';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { seededRandom } from '../../src/engine/generation/sampling';
+import { TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { ROOT } from './helpers';
 
 const MODEL_DIR = path.join(ROOT, 'models', EMBEDDED_MODEL);
@@ -49,9 +49,12 @@ const LLAMA3_SPLIT = {
 
 /** Source text with the shapes that matter at line starts: indentation, blank lines, CRLF, tabs, non-ASCII. */
 function sampleTexts(): string[] {
-  const files = ['src/engine/generate.ts', 'src/engine/fim.ts', 'models/recipe/model.py', 'README.md'].map((f) =>
-    fs.readFileSync(path.join(ROOT, f), 'utf8'),
-  );
+  const files = [
+    'src/engine/generation/generate.ts',
+    'src/engine/completion/fim.ts',
+    'models/recipe/model.py',
+    'README.md',
+  ].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8'));
   const rnd = seededRandom(7);
   const odd = Array.from(
     { length: 200 },

@@ -8,19 +8,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CopyCache } from '../../src/engine/copyCache';
-import { matchIdsOf } from '../../src/engine/completion';
+import { CopyCache } from '../../src/engine/generation/copyCache';
+import { matchIdsOf } from '../../src/engine/completion/completion';
 import { Engine } from '../../src/engine/engine';
-import { prefill } from '../../src/engine/generate';
-import type { LineCandidate } from '../../src/engine/lineCandidates';
+import { prefill } from '../../src/engine/generation/generate';
+import type { LineCandidate } from '../../src/engine/completion/lineCandidates';
 import {
   DEFAULT_JUDGE,
   judgeLines,
   scoreBound,
   type JudgedCandidate,
   type JudgeInput,
-} from '../../src/engine/lineJudge';
-import { StageClock } from '../../src/engine/stageClock';
+} from '../../src/engine/completion/lineJudge';
+import { StageClock } from '../../src/engine/runtime/stageClock';
 import { ROOT } from './helpers';
 
 const MODEL = path.join(ROOT, 'models', 'glassbox-code');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DecoderModel } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
-import { isExternal, readModelProto } from '../../src/engine/graph/onnxFile';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { generate } from '../../src/engine/generation/generate';
+import { isExternal, readModelProto } from '../../src/engine/onnx/onnxFile';
 import { FIXTURES, maxAbsDiff, readGolden, type Golden } from './helpers';
 
 interface Quantization {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DecoderModel } from '../../src/engine/decoder';
-import { generate } from '../../src/engine/generate';
+import { DecoderModel } from '../../src/engine/runtime/decoder';
+import { generate } from '../../src/engine/generation/generate';
 import { copyModel, FIXTURES, maxAbsDiff, readGolden, TEST_MODEL } from './helpers';
 
 type Coded = Error & { code?: string };

@@ -1,12 +1,12 @@
 /**
  * Hand-built ONNX graphs for the architecture tests, written with onnx-proto through
- * src/engine/graph/onnxFile.ts (the one module that imports it). Structure only: weights are zeros,
+ * src/engine/onnx/onnxFile.ts (the one module that imports it). Structure only: weights are zeros,
  * and the graphs are not meant to run.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeModelProto, onnx, readModelProto } from '../../src/engine/graph/onnxFile';
+import { encodeModelProto, onnx, readModelProto } from '../../src/engine/onnx/onnxFile';
 
 const T = onnx.TensorProto.DataType;
 export const DT = { float: T.FLOAT, float16: T.FLOAT16, int64: T.INT64, uint8: T.UINT8, int8: T.INT8, bool: T.BOOL };

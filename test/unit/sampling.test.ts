@@ -11,8 +11,8 @@ import {
   topIndices,
   topK,
   topP,
-} from '../../src/engine/sampling';
-import { TextStopper } from '../../src/engine/stopping';
+} from '../../src/engine/generation/sampling';
+import { TextStopper } from '../../src/engine/generation/stopping';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, 2.9]);
 

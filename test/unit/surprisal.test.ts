@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../src/engine/engine';
-import { mostSurprising, type WordSurprisal } from '../../src/engine/surprisal';
+import { mostSurprising, type WordSurprisal } from '../../src/engine/explain/surprisal';
 import { ROOT } from './helpers';
 
 describe('surprisal of code', () => {

@@ -1,6 +1,6 @@
 /** Graphs the architecture tests build in code: a GenAI-builder-style int4 decoder, an unknown structure, and 20,000-node graphs. */
 import { DT, type GraphSpec, init, node, value } from './onnxBuild';
-import type { onnx } from '../../src/engine/graph/onnxFile';
+import type { onnx } from '../../src/engine/onnx/onnxFile';
 
 export const GENAI_DIMS = {
   layers: 2,

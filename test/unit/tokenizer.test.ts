@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Tokenizer as NativeTokenizer } from 'tokenizers';
-import { locateModelFiles } from '../../src/engine/modelFolder';
-import { seededRandom } from '../../src/engine/sampling';
-import { IncrementalDecoder, TextTokenizer } from '../../src/engine/tokenizer';
+import { locateModelFiles } from '../../src/engine/runtime/modelFolder';
+import { seededRandom } from '../../src/engine/generation/sampling';
+import { IncrementalDecoder, TextTokenizer } from '../../src/engine/runtime/tokenizer';
 import { copyModel, ROOT, TEST_MODEL } from './helpers';
 
 const tok = TextTokenizer.load(locateModelFiles(TEST_MODEL));
@@ -60,7 +60,7 @@ describe('tokenizer', () => {
     const native = NativeTokenizer.fromFile(path.join(TEST_MODEL, 'tokenizer.json'));
     const texts = [
       ...Object.values(samples),
-      fs.readFileSync(path.join(ROOT, 'src/engine/generate.ts'), 'utf8').slice(0, 3000),
+      fs.readFileSync(path.join(ROOT, 'src/engine/generation/generate.ts'), 'utf8').slice(0, 3000),
     ];
     for (const text of texts) {
       const ref = await native.encode(text, null, { addSpecialTokens: false });

@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
-import { PREFILL_CHUNK } from '../../src/engine/generate';
-import { STAGES } from '../../src/engine/stageClock';
+import { PREFILL_CHUNK } from '../../src/engine/generation/generate';
+import { STAGES } from '../../src/engine/runtime/stageClock';
 import { EngineClient } from '../../src/engine/worker/client';
 import { copyModel, ROOT, TEST_MODEL } from './helpers';
 

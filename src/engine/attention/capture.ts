@@ -5,11 +5,11 @@
  * chunk's rows stream into the store (see store.ts for the memory budget), and cancellation is
  * checked between chunks and between layers.
  */
-import type { DecoderModel } from '../decoder';
+import type { DecoderModel } from '../runtime/decoder';
 import { GlassboxError, throwIfAborted } from '../errors';
-import type { KvCache } from '../kvCache';
-import { makeTensor, type Tensor } from '../ort';
-import { topIndices } from '../sampling';
+import type { KvCache } from '../runtime/kvCache';
+import { makeTensor, type Tensor } from '../runtime/ort';
+import { topIndices } from '../generation/sampling';
 import { fusedRows } from './fusedAttention';
 import { HeadScoreAccumulator } from './headScores';
 import { instrumentModel, type InstrumentedModel } from './instrument';

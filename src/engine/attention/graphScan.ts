@@ -12,10 +12,10 @@
  * The wiring comes from the shared graph index (graph/graphIndex.ts); attributes and the sites'
  * nodes are read from the decoded model beside it, since capture copies and edits that model.
  */
-import { constChecker, type GNode, type GraphIndex, initializerProtos, isStandard } from '../graph/graphIndex';
-import { onnx, toNumber } from '../graph/onnxFile';
-import { findLastResidual, residualAdd } from '../graph/residual';
-import { LINEAR } from '../graph/ops';
+import { constChecker, type GNode, type GraphIndex, initializerProtos, isStandard } from '../onnx/graphIndex';
+import { onnx, toNumber } from '../onnx/onnxFile';
+import { findLastResidual, residualAdd } from '../onnx/residual';
+import { LINEAR } from '../onnx/ops';
 
 type Node = onnx.INodeProto;
 

@@ -5,10 +5,10 @@
  * bytes with lowered optimizations; external weight files resolve against the model's folder.
  */
 import * as path from 'node:path';
-import { decodeModelProto, encodeModelProto, onnx, readModelProto, tensorDims, tensorValues } from '../graph/onnxFile';
+import { decodeModelProto, encodeModelProto, onnx, readModelProto, tensorDims, tensorValues } from '../onnx/onnxFile';
 import { GlassboxError } from '../errors';
-import { OrtSession } from '../ort';
-import { indexGraph, initializerProtos } from '../graph/graphIndex';
+import { OrtSession } from '../runtime/ort';
+import { indexGraph, initializerProtos } from '../onnx/graphIndex';
 import {
   extractLensGraph,
   findFusedSites,

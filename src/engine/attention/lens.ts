@@ -5,9 +5,9 @@
  * instrument.ts), so tied or separate heads, RMSNorm or LayerNorm, all compute exactly as in the
  * model; the last layer's lens is the model's logits.
  */
-import { halfArrayToFloat32 } from '../float16';
-import { makeTensor, type OrtSession, type Tensor } from '../ort';
-import { topIndices } from '../sampling';
+import { halfArrayToFloat32 } from '../onnx/float16';
+import { makeTensor, type OrtSession, type Tensor } from '../runtime/ort';
+import { topIndices } from '../generation/sampling';
 
 interface LensRows {
   /** Per position: [layers + 1][k] ids and probabilities. */

@@ -3,7 +3,7 @@
  * part of a UTF-8 character (it decodes to U+FFFD alone) is grouped with the next ones until the
  * group decodes cleanly; the group's text goes to its first token, the others get ''.
  */
-import type { TextTokenizer } from '../tokenizer';
+import type { TextTokenizer } from '../runtime/tokenizer';
 
 const MAX_GROUP = 4; // a UTF-8 character spans at most 4 bytes
 

@@ -6,7 +6,7 @@
  * the cursor's own line), and the request built from their answers. The eval may switch parts of
  * the pipeline off (its stages); nothing else differs between the three callers.
  */
-import type { CompletionRequest } from '../completion';
+import type { CompletionRequest } from '../completion/completion';
 import type { ContextSnippet } from './snippetIndex';
 import { cursorQueries, type ContextQueries, type TextSource } from './cursorContext';
 

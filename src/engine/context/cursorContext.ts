@@ -8,7 +8,7 @@
  * the same snippets (and the KV cache of everything before the prefix); what changes with every
  * keystroke (the name being typed) only steers the copy sources, which never enter the prompt.
  */
-import { DEFAULT_CONTEXT_SHARE } from '../fimPrompt';
+import { DEFAULT_CONTEXT_SHARE } from '../completion/fimPrompt';
 import { findCopySources, type CopyQuery } from './copySources';
 import { partialIdentifier } from './identifiers';
 import type { ContextSnippet, SnippetIndex, SnippetQuery } from './snippetIndex';

@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelled, deserializeError, GlassboxError } from '../errors';
-import type { GeneratedToken } from '../generate';
-import { addStageTo, epochNow } from '../stageClock';
+import type { GeneratedToken } from '../generation/generate';
+import { addStageTo, epochNow } from '../runtime/stageClock';
 import {
   isWorkerToHost,
   type HostToWorker,

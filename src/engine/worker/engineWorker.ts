@@ -7,9 +7,9 @@ import { captureAttention, releaseAttention } from '../attention/capture';
 import { captureBuffers, type AttentionCapture } from '../attention/types';
 import { Engine } from '../engine';
 import { GlassboxError, serializeError } from '../errors';
-import { addStageTo, epochNow } from '../stageClock';
-import { architectureGraph, inspectArchitecture } from '../graph/architecture';
-import type { GeneratedToken } from '../generate';
+import { addStageTo, epochNow } from '../runtime/stageClock';
+import { architectureGraph, inspectArchitecture } from '../architecture/architecture';
+import type { GeneratedToken } from '../generation/generate';
 import {
   isHostToWorker,
   type HostToWorker,

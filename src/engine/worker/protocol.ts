@@ -4,9 +4,9 @@
  */
 import type { CompletionRequest, CompletionResult, ExplainResult, ModelInfo, RequestOptions } from '../engine';
 import type { SerializedError } from '../errors';
-import type { GeneratedToken, GenerationResult } from '../generate';
-import type { ExplainRequest } from '../prompts';
-import type { SurprisalResult } from '../surprisal';
+import type { GeneratedToken, GenerationResult } from '../generation/generate';
+import type { ExplainRequest } from '../explain/prompts';
+import type { SurprisalResult } from '../explain/surprisal';
 import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../shared/architectureTypes';
 import { isRecord } from '../../shared/isRecord';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
