@@ -67,7 +67,7 @@ export default tseslint.config(
     // The host side sees a webview only through its protocol.ts, and the engine only through its
     // index (engine/index.ts: no runtime, so the extension host never loads onnxruntime-node).
     files: ['src/**/*.ts'],
-    ignores: ['src/engine/**', 'src/shared/**'],
+    ignores: ['src/engine/**', 'src/common/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [WEBVIEW_PROTOCOL_ONLY, ENGINE_INDEX_ONLY] }],
     },
@@ -108,25 +108,25 @@ export default tseslint.config(
     },
   },
   {
-    // src/shared is the ground floor both sides stand on: it imports nothing else of the project.
-    files: ['src/shared/**/*.ts'],
+    // src/common is the ground floor both sides stand on: it imports nothing else of the project.
+    files: ['src/common/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'src/shared runs in the host, the worker and the webviews.' }],
-          patterns: [{ regex: '^\\.\\./', message: 'src/shared imports only src/shared.' }],
+          paths: [{ name: 'vscode', message: 'src/common runs in the host, the worker and the webviews.' }],
+          patterns: [{ regex: '^\\.\\./', message: 'src/common imports only src/common.' }],
         },
       ],
     },
   },
   {
-    // A webview bundle runs in the browser: of src/ it may use only src/shared.
+    // A webview bundle runs in the browser: of src/ it may use only src/common.
     files: ['webview/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)src/(?!shared/)', message: 'webview/ imports only src/shared from src/.' }] },
+        { patterns: [{ regex: '(^|/)src/(?!common/)', message: 'webview/ imports only src/common from src/.' }] },
       ],
     },
   },

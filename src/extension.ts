@@ -17,7 +17,7 @@ import { BackendRouter } from './backends/router';
 import { EXPLAIN_VIEW_TYPE, ExplainPanel } from './explain/explainPanel';
 import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanel } from './architecture/architecturePanel';
 import { SIDEBAR_VIEW_ID, SidebarView } from './sidebar/sidebarView';
-import { webviewOptions } from './webviews/webviewHtml';
+import { webviewOptions } from './webviewHost/webviewHtml';
 import { StatusBar } from './statusBar';
 
 /** What activate() returns: used by the integration tests (and open to other extensions). */

@@ -10,9 +10,9 @@ import { Config } from '../config';
 import type { BackendRouter } from '../backends/router';
 import { isViewToHost, type ExportFormat, type HostToView, type ViewToHost } from '../../webview/architecture/protocol';
 import { GraphInspector } from './graphInspector';
-import { PanelSlot } from '../webviews/panelSlot';
-import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';
-import { saveExport } from '../webviews/webviewChannel';
+import { PanelSlot } from '../webviewHost/panelSlot';
+import { createPanel, SingletonPanel, type PanelKind } from '../webviewHost/singletonPanel';
+import { saveExport } from '../webviewHost/webviewChannel';
 
 export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
 

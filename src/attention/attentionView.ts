@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { type AttentionCapture, type TokenProvenance, GlassboxError, isCancellation } from '../engine';
 import type { BackendRouter, ServedRequest } from '../backends/router';
-import { saveExport, WebviewChannel } from '../webviews/webviewChannel';
+import { saveExport, WebviewChannel } from '../webviewHost/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
 import { EditorTint } from './editorTint';
 import { mapBySearch, mapFromStart, type TokenRange } from './sourceMap';

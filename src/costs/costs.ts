@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { CostsReport, ScaleInputs } from '../../webview/costs/protocol';
 import { Config } from '../config';
 import type { BackendRouter } from '../backends/router';
-import { saveExport } from '../webviews/webviewChannel';
+import { saveExport } from '../webviewHost/webviewChannel';
 import { LEDGER_FILE, type LedgerRead } from './ledger';
 import { ledgerToCsv, ledgerToJson } from './ledgerExport';
 import { PriceUpdateError } from './litellm';

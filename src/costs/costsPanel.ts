@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { Config } from '../config';
-import { PanelSlot } from '../webviews/panelSlot';
-import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';
+import { PanelSlot } from '../webviewHost/panelSlot';
+import { createPanel, SingletonPanel, type PanelKind } from '../webviewHost/singletonPanel';
 import { isViewToHost, type HostToView, type ScaleInputs, type ViewToHost } from '../../webview/costs/protocol';
 import type { Costs } from './costs';
 

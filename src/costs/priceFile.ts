@@ -4,7 +4,7 @@
  * user's override file and the "Update Prices" download use the same schema. Validation names the
  * file, the model and the field, and ignores fields it does not know.
  */
-import { isRecord } from '../shared/isRecord';
+import { isRecord } from '../common/isRecord';
 
 /** Re-exported for litellm.ts, which validates the downloaded file with the same check. */
 export { isRecord };

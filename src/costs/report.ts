@@ -21,7 +21,7 @@ import {
   ratesFor,
   requestCost,
 } from './costMath';
-import { count, num, perMillion as perM, usd } from '../shared/format';
+import { count, num, perMillion as perM, usd } from '../common/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice, PriceFile } from './priceFile';
 import { breakEvenView, latencyView, resolveScale, whatIfView } from './scale';

@@ -16,7 +16,7 @@ import {
   percentile,
   requestCost,
 } from './costMath';
-import { count, num, usd } from '../shared/format';
+import { count, num, usd } from '../common/format';
 import type { UsageEntry } from './ledger';
 import type { ModelPrice } from './priceFile';
 import type { CostSettings } from './settings';

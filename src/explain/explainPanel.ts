@@ -6,8 +6,8 @@
 import * as vscode from 'vscode';
 import { isCancellation } from '../engine';
 import type { BackendRouter } from '../backends/router';
-import { PanelSlot } from '../webviews/panelSlot';
-import { createPanel, SingletonPanel, type PanelKind } from '../webviews/singletonPanel';
+import { PanelSlot } from '../webviewHost/panelSlot';
+import { createPanel, SingletonPanel, type PanelKind } from '../webviewHost/singletonPanel';
 import { isViewToHost, type HostToView, type StreamedToken, type ViewToHost } from '../../webview/explain/protocol';
 
 export const EXPLAIN_VIEW_TYPE = 'glassbox.explain';

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { Config } from '../config';
 import type { BackendRouter, ServedRequest } from '../backends/router';
 import { isViewToHost, type HostToView, type SidebarModel, type ViewToHost } from '../../webview/sidebar/protocol';
-import { WebviewChannel } from '../webviews/webviewChannel';
+import { WebviewChannel } from '../webviewHost/webviewChannel';
 
 export const SIDEBAR_VIEW_ID = 'glassbox.model';
 

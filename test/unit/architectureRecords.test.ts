@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, describe, it } from 'node:test';
-import type { CostInputs } from '../../src/shared/architectureTypes';
-import { decodeTokensPerSecondBound, formatBytes, formatCount, memoryAtContext } from '../../src/shared/figures';
+import type { CostInputs } from '../../src/common/architectureTypes';
+import { decodeTokensPerSecondBound, formatBytes, formatCount, memoryAtContext } from '../../src/common/figures';
 import {
   cardParameterCount,
   fitPowerLaw,

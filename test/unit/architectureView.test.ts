@@ -8,7 +8,7 @@ import {
   clearArchitectureCache,
   inspectArchitecture,
 } from '../../src/engine/architecture/architecture';
-import type { GraphView, ViewNode } from '../../src/shared/architectureTypes';
+import type { GraphView, ViewNode } from '../../src/common/architectureTypes';
 import { FIXTURES, TEST_MODEL } from './helpers';
 
 const GQA = path.join(FIXTURES, 'tiny-gqa');

@@ -71,7 +71,7 @@ describe('engine map', () => {
       const text = fs.readFileSync(path.join(ENGINE, f), 'utf8');
       for (const m of text.matchAll(/from '(\.[^']*)'/g)) {
         const target = path.relative(ENGINE, path.resolve(path.dirname(path.join(ENGINE, f)), m[1]));
-        if (target.startsWith('..')) continue; // outside the engine (src/shared, src/net)
+        if (target.startsWith('..')) continue; // outside the engine (src/common, src/net)
         const to = roomOf(target.split(path.sep).join('/') + '.ts');
         if (to !== room && !allowed.has(to)) bad.push(`${f} imports ${to} (${m[1]})`);
       }

@@ -1,8 +1,8 @@
-// The Explain, Costs and Architecture panels share one rule (src/webviews/panelSlot.ts): one panel
+// The Explain, Costs and Architecture panels share one rule (src/webviewHost/panelSlot.ts): one panel
 // per view type, shown again rather than opened twice, revived after a reload, forgotten on close.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PanelSlot } from '../../src/webviews/panelSlot';
+import { PanelSlot } from '../../src/webviewHost/panelSlot';
 
 class FakePanel {
   reveals = 0;

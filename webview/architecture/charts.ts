@@ -15,8 +15,8 @@ import {
   ScatterController,
   Tooltip,
 } from 'chart.js';
-import type { TrainingInfo } from '../../src/shared/architectureTypes';
-import { formatBytes, formatCount } from '../../src/shared/figures';
+import type { TrainingInfo } from '../../src/common/architectureTypes';
+import { formatBytes, formatCount } from '../../src/common/figures';
 import { chartColor, chartForeground, themeVar, type ChartHue } from '../shared/theme';
 import { el } from '../shared/toolkit';
 

@@ -4,8 +4,8 @@
  * share of the total, dtype and bytes; the selected block opens to show its anatomy: norm →
  * attention → residual add, norm → MLP → residual add, on the residual stream.
  */
-import type { ArchitectureSummary, BlockInfo, Part } from '../../src/shared/architectureTypes';
-import { formatBytes, formatCount } from '../../src/shared/figures';
+import type { ArchitectureSummary, BlockInfo, Part } from '../../src/common/architectureTypes';
+import { formatBytes, formatCount } from '../../src/common/figures';
 import { arrowMarker, svgEl, text, tooltip } from './svg';
 
 const W = 660;

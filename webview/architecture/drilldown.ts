@@ -4,7 +4,7 @@
  * inputs, outputs (with shapes) and attributes show beside the graph. The host does the reading
  * and layout; this only draws, so a 20,000-node graph costs the webview nothing more than its view.
  */
-import type { GraphView, ViewNode, ViewTensor } from '../../src/shared/architectureTypes';
+import type { GraphView, ViewNode, ViewTensor } from '../../src/common/architectureTypes';
 import { el } from '../shared/toolkit';
 import { arrowMarker, clip, svgEl, text, tooltip } from './svg';
 

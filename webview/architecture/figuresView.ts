@@ -3,7 +3,7 @@
  * context-length slider and a bandwidth input. Each card's tooltip gives its formula with this
  * model's numbers; moving a control recomputes the cards in place.
  */
-import type { ArchitectureSummary } from '../../src/shared/architectureTypes';
+import type { ArchitectureSummary } from '../../src/common/architectureTypes';
 import {
   decodeTokensPerSecondBound,
   type Figure,
@@ -14,7 +14,7 @@ import {
   kvBytesPerToken,
   kvCacheBytes,
   memoryAtContext,
-} from '../../src/shared/figures';
+} from '../../src/common/figures';
 import { el } from '../shared/toolkit';
 import type { MeasuredSpeed } from './protocol';
 

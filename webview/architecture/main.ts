@@ -5,8 +5,8 @@
  * keeps what the user chose (selection, context, bandwidth, drill-down) in the webview state.
  */
 import type { Chart } from 'chart.js';
-import type { ArchitectureSummary, Part } from '../../src/shared/architectureTypes';
-import { formatBytes } from '../../src/shared/figures';
+import type { ArchitectureSummary, Part } from '../../src/common/architectureTypes';
+import { formatBytes } from '../../src/common/figures';
 import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
 import { trainingSection } from './charts';

@@ -2,8 +2,8 @@
  * Messages between the architecture explorer (webview/architecture) and its host
  * (src/architecture/architecturePanel.ts). The summary and graph views are the engine's plain data types.
  */
-import type { ArchitectureSummary, GraphView } from '../../src/shared/architectureTypes';
-import { isRecord } from '../../src/shared/isRecord';
+import type { ArchitectureSummary, GraphView } from '../../src/common/architectureTypes';
+import { isRecord } from '../../src/common/isRecord';
 
 export type { ArchitectureSummary, GraphView };
 

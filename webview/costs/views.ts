@@ -1,7 +1,7 @@
 /** The Costs panel's sections. Every figure's title attribute (its tooltip) gives its formula and inputs. */
 import { el } from '../shared/toolkit';
 import { barChart, breakEvenChart, type Bar, type Line, type Theme } from './charts';
-import { count, ms, perM, tokens, usd } from '../../src/shared/format';
+import { count, ms, perM, tokens, usd } from '../../src/common/format';
 import type { CostsReport, ModelRow, PeriodKey, ScaleInputs, SourceInfo } from './protocol';
 
 /** Hosted lines drawn at first on the break-even chart (the rest are one legend click away). */

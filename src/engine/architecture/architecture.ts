@@ -14,7 +14,7 @@ import type {
   GraphView,
   GraphViewRequest,
   OpCount,
-} from '../../shared/architectureTypes';
+} from '../../common/architectureTypes';
 import { buildGraphView } from './graphView';
 import { indexGraph, type GraphIndex } from '../onnx/graphIndex';
 import { type onnx, readModelProto, tensorValues } from '../onnx/onnxFile';

@@ -3,7 +3,7 @@
  * LayerNorm, fused or spelled out), the attention (fused operator or MatMul + Softmax; query and
  * KV heads, head dim, RoPE), the MLP (SwiGLU, GELU, …; hidden size) and the residual additions.
  */
-import type { AttentionInfo, BlockInfo, ComponentSize, MlpInfo, NormInfo } from '../../shared/architectureTypes';
+import type { AttentionInfo, BlockInfo, ComponentSize, MlpInfo, NormInfo } from '../../common/architectureTypes';
 import { attrNumber, type GNode, type GraphIndex } from '../onnx/graphIndex';
 import { FUSED_ATTENTION, LN_OPS, RMS_OPS } from '../onnx/ops';
 import type { LogicalParam } from './params';

@@ -6,7 +6,7 @@
  * weight are folded into their consumers (weights appear as a second line on the operator that
  * uses them); shape arithmetic (Shape → Gather → Concat) is hidden unless asked for.
  */
-import type { Dim, GraphView, ViewCluster, ViewEdge, ViewNode, ViewTensor } from '../../shared/architectureTypes';
+import type { Dim, GraphView, ViewCluster, ViewEdge, ViewNode, ViewTensor } from '../../common/architectureTypes';
 import type { AttrValue, GInit, GNode, GraphIndex } from '../onnx/graphIndex';
 import { type LayoutBox, layoutNested } from './graphLayout';
 import type { ShapeInfo } from './shapes';

@@ -3,7 +3,7 @@
  * head), recognises each block, and decides whether the LM head is tied to the embedding so that
  * tied weights are counted once.
  */
-import type { AttentionInfo, BlockInfo, Part, ParamTensor } from '../../shared/architectureTypes';
+import type { AttentionInfo, BlockInfo, Part, ParamTensor } from '../../common/architectureTypes';
 import { hasRotary, type KnownNumbers, outDim, recognizeBlock, ropeThetaFromGraph, sizeOf } from './blocks';
 import type { GNode, GraphIndex } from '../onnx/graphIndex';
 import { LINEAR } from '../onnx/ops';

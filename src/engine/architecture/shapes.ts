@@ -5,7 +5,7 @@
  * also tracking the values of small integer tensors so that the Shape → Gather → Concat → Reshape
  * chains exporters emit resolve. Unknown operators leave their outputs unknown; nothing throws.
  */
-import type { Dim } from '../../shared/architectureTypes';
+import type { Dim } from '../../common/architectureTypes';
 import { attrNumber, constantValue, type GNode, type GraphIndex } from '../onnx/graphIndex';
 
 export interface ShapeInfo {

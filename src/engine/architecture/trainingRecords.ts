@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ScalingPoint, Series, TrainingInfo } from '../../shared/architectureTypes';
+import type { ScalingPoint, Series, TrainingInfo } from '../../common/architectureTypes';
 
 type Json = unknown;
 const MAX_POINTS = 2000;

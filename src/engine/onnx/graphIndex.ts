@@ -6,7 +6,7 @@
  * never copied into it. Graph surgery (attention capture, last-position logits) keeps the decoded
  * model beside it: node `i` of the index is `model.graph.node[i]`.
  */
-import type { TensorInfo } from '../../shared/architectureTypes';
+import type { TensorInfo } from '../../common/architectureTypes';
 import {
   attributeValue,
   DTYPE_NAMES,

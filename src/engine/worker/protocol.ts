@@ -7,8 +7,8 @@ import type { SerializedError } from '../errors';
 import type { GeneratedToken, GenerationResult } from '../generation/generate';
 import type { ExplainRequest } from '../explain/prompts';
 import type { SurprisalResult } from '../explain/surprisal';
-import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../shared/architectureTypes';
-import { isRecord } from '../../shared/isRecord';
+import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../common/architectureTypes';
+import { isRecord } from '../../common/isRecord';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */

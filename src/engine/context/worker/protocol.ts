@@ -4,7 +4,7 @@
  */
 import type { ContextQueries } from '../cursorContext';
 import type { ContextSnippet } from '../snippetIndex';
-import { isRecord } from '../../../shared/isRecord';
+import { isRecord } from '../../../common/isRecord';
 import type { ScanReport } from '../workspaceScan';
 
 export interface ScanRoot {

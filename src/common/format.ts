@@ -1,5 +1,5 @@
 /**
- * Number formatting shared by the Costs panel's labels and its host's tooltips (src/shared: pure
+ * Number formatting shared by the Costs panel's labels and its host's tooltips (src/common: pure
  * code both sides of the webview line may import).
  */
 
