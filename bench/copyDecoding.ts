@@ -199,7 +199,7 @@ export async function copyDecodingRows(modelDir: string, root: string, quick: bo
         'ms',
         warmMs,
         'copied',
-        `copy first → the line judged among the copy candidates (src/engine/completion/lineJudge.ts, one teacher-forced run per candidate): the editor's request; judged in ${judged} of ${list.length} requests`,
+        `copy first → the line judged among the copy candidates (src/engine/completion/lineJudge.ts: candidates teacher-forced after the prompt, those that cannot win left unscored, common first tokens run once, the copied line's KV reused): the editor's request; a copied candidate chosen over the pipeline's own line in ${judged} of ${list.length} requests`,
         'product',
         'Line judge',
       ),
