@@ -25,6 +25,8 @@ const USAGE = `Usage:
   glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
   glassbox info [--model DIR] [--json]
+Every command that runs a model also takes --model-file F (which .onnx in a folder that holds several)
+and --threads N (ONNX Runtime's intra-op threads; 0, the default, is one per physical core).
 Lines and columns are 1-based. The default model is the one embedded in Glassbox. A file argument of - reads
 standard input: pass long text that way (ONNX Runtime crashes on command lines of about 29,000 bytes).
 complete reads the workspace for context like the extension (default: the file's git root, else its folder).
@@ -33,6 +35,8 @@ complete, explain and info run on a model server with --backend openai|llamacpp|
 
 const OPTIONS = {
   model: { type: 'string' },
+  'model-file': { type: 'string' },
+  threads: { type: 'string' },
   file: { type: 'string' },
   line: { type: 'string' },
   column: { type: 'string' },
@@ -140,7 +144,13 @@ async function run(argv: string[]): Promise<void> {
   if (args.backend && args.backend !== 'embedded') return runRemote(command, args);
   if (args.model !== undefined && args.model.trim() === '')
     throw new UsageError('--model is empty: give a model folder, or leave the option out for the embedded model.');
-  const engine = await Engine.load(args.model ?? embeddedModelDir());
+  const modelFile = args['model-file']?.trim();
+  if (args['model-file'] !== undefined && !modelFile)
+    throw new UsageError('--model-file is empty: name an .onnx file in the model folder, or leave the option out.');
+  const engine = await Engine.load(args.model ?? embeddedModelDir(), {
+    onnxFile: modelFile,
+    threads: int(args, 'threads', 0),
+  });
   const loadMs = engine.model.loadMs;
   try {
     switch (command) {
@@ -298,6 +308,8 @@ const CLI_TERMS: [RegExp, string][] = [
   [/\bglassbox\.remote\.model\b/g, '--remote-model'],
   [/\bglassbox\.remote\.fimTemplate\b/g, '--fim-template'],
   [/\bglassbox\.modelPath\b/g, '--model'],
+  [/\bglassbox\.modelFile\b/g, '--model-file'],
+  [/\bglassbox\.threads\b/g, '--threads'],
   [/\bglassbox\.completion\.minConfidence\b/g, '--min-confidence'],
   [/Run "Glassbox: Set API Key" \(the CLI reads GLASSBOX_API_KEY\)/g, 'Set GLASSBOX_API_KEY'],
   [/(run|Run) "Glassbox: Set API Key"/g, '$1 with GLASSBOX_API_KEY set'],

@@ -89,6 +89,22 @@ describe('glassbox CLI (bundled)', () => {
     assert.match(u.stderr, /--file is required/);
   });
 
+  it('--model-file picks the .onnx in the folder; --threads takes a whole number; bad values are named as flags', () => {
+    const info = (...a: string[]) =>
+      glassbox('info', '--model', path.join(ROOT, 'models', 'glassbox-code'), '--json', ...a);
+    const fp32 = info('--model-file', 'onnx/model.onnx', '--threads', '1');
+    assert.equal(fp32.code, 0, fp32.stderr);
+    assert.match(JSON.parse(fp32.stdout).onnxPath, /onnx[\\/]model\.onnx$/);
+    const q4 = info('--model-file', 'onnx/model_q4.onnx');
+    assert.match(JSON.parse(q4.stdout).onnxPath, /onnx[\\/]model_q4\.onnx$/);
+    const missing = info('--model-file', 'onnx/nope.onnx');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Model file not found.*--model-file/);
+    assert.doesNotMatch(missing.stderr, /glassbox\.modelFile/);
+    assert.match(info('--model-file', ' ').stderr, /--model-file is empty/);
+    assert.match(info('--threads', 'two').stderr, /--threads must be a whole number/);
+  });
+
   it('complete --file - reads the document from stdin; a missing --workspace folder is a clear error', () => {
     const r = glassboxWith(
       'def add(a, b):\n    return a',
