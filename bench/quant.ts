@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DecoderModel } from '../src/engine/runtime/decoder';
 import { listOnnxFiles } from '../src/engine/runtime/modelFolder';
-import { logSoftmax } from '../src/engine/generation/sampling';
+import { generate } from '../src/engine/generation/generate';
+import { argmax, logSoftmax } from '../src/engine/generation/sampling';
 import { engineSpeed } from './speed';
 
 export interface VariantResult {
@@ -13,6 +14,60 @@ export interface VariantResult {
   decodeTokensPerSecond: number;
   perplexity: number;
   perplexityTokens: number;
+  /** Against the fp32 file (model.onnx), when the folder has one: see greedyAgreement. */
+  agreement?: GreedyAgreement;
+}
+
+/**
+ * How often a variant chooses the token the fp32 model chooses, over `steps` greedy steps after
+ * each prompt: teacher-forced (both read the fp32 model's greedy continuation: each step is its own
+ * trial) and free-running (each decodes its own continuation: one early difference changes every
+ * step after it, so this is the stricter, noisier figure llama.cpp's users see).
+ */
+export interface GreedyAgreement {
+  teacherForced: number;
+  freeRunning: number;
+  steps: number;
+}
+
+const AGREEMENT_STEPS = 32;
+
+async function greedyTokens(model: DecoderModel, prompt: number[]): Promise<number[]> {
+  const r = await generate(model, prompt, {
+    maxNewTokens: AGREEMENT_STEPS,
+    stopTokenIds: [],
+    reuseCache: false,
+    topAlternatives: 1,
+  });
+  return r.tokens;
+}
+
+/** The fp32 model's greedy continuations of `prompts`, and its argmax along them (teacher-forced). */
+async function reference(model: DecoderModel, prompts: number[][]): Promise<{ seqs: number[][]; best: number[][] }> {
+  const seqs: number[][] = [];
+  const best: number[][] = [];
+  for (const p of prompts) {
+    const seq = await greedyTokens(model, p);
+    const rows = await model.logits([...p, ...seq]);
+    seqs.push(seq);
+    best.push(seq.map((_, k) => argmax(rows[p.length - 1 + k])));
+  }
+  return { seqs, best };
+}
+
+async function greedyAgreement(
+  model: DecoderModel,
+  prompts: number[][],
+  ref: { seqs: number[][]; best: number[][] },
+): Promise<GreedyAgreement> {
+  let [forced, free] = [0, 0];
+  for (const [i, p] of prompts.entries()) {
+    const rows = await model.logits([...p, ...ref.seqs[i]]);
+    ref.best[i].forEach((id, k) => (forced += argmax(rows[p.length - 1 + k]) === id ? 1 : 0));
+    const own = await greedyTokens(model, p);
+    own.forEach((id, k) => (free += id === ref.seqs[i][k] ? 1 : 0));
+  }
+  return { teacherForced: forced, freeRunning: free, steps: prompts.length * AGREEMENT_STEPS };
 }
 
 /** exp(mean negative log-likelihood) of `windows`, each scored from its own start. */
@@ -36,7 +91,22 @@ export async function quantizationVariants(
   windows: number,
 ): Promise<VariantResult[]> {
   const out: VariantResult[] = [];
-  for (const file of listOnnxFiles(dir)) {
+  // greedy agreement with fp32: prompts of 256 tokens from the bench text
+  const prompts = Array.from({ length: windows }, (_, i) => ids.slice(i * windowTokens, i * windowTokens + 256)).filter(
+    (p) => p.length === 256,
+  );
+  const files = listOnnxFiles(dir);
+  const fp32File = files.find((f) => /(^|\/)model\.onnx$/.test(f));
+  let ref: Awaited<ReturnType<typeof reference>> | undefined;
+  if (fp32File) {
+    const fp32 = await DecoderModel.load(dir, { onnxFile: fp32File });
+    try {
+      ref = await reference(fp32, prompts);
+    } finally {
+      await fp32.dispose();
+    }
+  }
+  for (const file of files) {
     const model = await DecoderModel.load(dir, { onnxFile: file });
     try {
       const size = fs.statSync(path.join(dir, file)).size + dataSize(dir, file);
@@ -53,6 +123,7 @@ export async function quantizationVariants(
         decodeTokensPerSecond: speed.decode.tokensPerSecond,
         perplexity: p.ppl,
         perplexityTokens: p.tokens,
+        ...(ref ? { agreement: await greedyAgreement(model, prompts, ref) } : {}),
       });
     } finally {
       await model.dispose();

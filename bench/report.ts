@@ -153,7 +153,10 @@ export function renderMarkdown(r: BenchReport): string {
   for (const v of s.quantization ?? []) {
     rows.push([
       `Variant ${v.file}`,
-      `${f(v.megabytes, 2)} MB, prefill ${f(v.prefillTokensPerSecond, 0)} tok/s, decode ${f(v.decodeTokensPerSecond, 0)} tok/s, perplexity ${f(v.perplexity, 3)} (${v.perplexityTokens} tokens)`,
+      `${f(v.megabytes, 2)} MB, prefill ${f(v.prefillTokensPerSecond, 0)} tok/s, decode ${f(v.decodeTokensPerSecond, 0)} tok/s, perplexity ${f(v.perplexity, 3)} (${v.perplexityTokens} tokens)` +
+        (v.agreement
+          ? `; greedy token = fp32's: ${v.agreement.teacherForced}/${v.agreement.steps} teacher-forced, ${v.agreement.freeRunning}/${v.agreement.steps} free-running`
+          : ''),
       '',
       undefined,
     ]);
