@@ -493,10 +493,20 @@ def main():
                     ("golden.json", f"PyTorch reference logits, greedy tokens, attentions (atol {gold['atol'] if gold else '–'})"),
                     ("training_log.json", "pre-training and LoRA records"), ("scaling.json", "scaling points and fit"),
                     ("quantization.json", "the quantization table"), ("copy_cache.json", "the copy cache's mixing weights (fitted on the valid split)"),
-                    ("eval.json, eval.md", "the evaluation")]:
+                    ("eval.json, eval.md", "the evaluation"),
+                    ("glassbox-code-q8_0.gguf", "the same weights for llama.cpp, Ollama and LM Studio (Q8_0; see below)")]:
         if os.path.exists(os.path.join(d, f.split(",")[0])):
             w(f"| `{f}` | {what} |")
     w("")
+    if os.path.exists(os.path.join(d, "glassbox-code-q8_0.gguf")):
+        w("The GGUF is written by `models/recipe/gguf_writer.py` from `onnx/model.onnx` (ggml's Q8_0 quantizer; "
+          "norms in F32; the LM head tied to `token_embd`). Run it with llama.cpp "
+          "(`llama-cli -m glassbox-code-q8_0.gguf`) or import it into Ollama with a Modelfile "
+          "(`FROM ./glassbox-code-q8_0.gguf`; not tried here). llama.cpp tokenizes text with its own pre-tokenizer, not this "
+          "model's: feed it token ids where exact tokens matter. The F32 file the same script writes decodes, in "
+          "llama.cpp, the greedy tokens Glassbox decodes from `onnx/model.onnx` (`test/unit/gguf.test.ts`); the "
+          "Q8_0 file (8-bit weights, and llama.cpp's 8-bit activations) agreed with them on 65 of 96 greedy steps "
+          "there. The `.vsix` leaves it out.\n")
     w("## Limitations\n")
     w("- Very small and briefly trained: completions are short-range pattern continuations; it does not "
       "reason, and knows only the APIs that were common in its corpus.")
