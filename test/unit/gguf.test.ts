@@ -76,6 +76,32 @@ describe('GGUF for llama.cpp', { skip, timeout: 300_000 }, () => {
     }
   });
 
+  it("the writer's Q8_0 and Q4_0 quantizers are ggml's reference ones, byte for byte", (t) => {
+    // ggml's quantize_row_*_ref from the libggml-base node-llama-cpp ships for this platform
+    const lib = path.join(ROOT, 'node_modules', '@node-llama-cpp', `${process.platform}-${process.arch}`, 'bins');
+    const so = fs.existsSync(lib)
+      ? fs
+          .readdirSync(lib, { recursive: true })
+          .map(String)
+          .find((f) => path.basename(f) === 'libggml-base.so')
+      : undefined;
+    if (!so) return t.skip(`no libggml-base.so for ${process.platform}-${process.arch}`);
+    const r = spawnSync(PYTHON, [path.join(ROOT, 'test', 'llama', 'ggml_quants.py'), path.join(lib, so)], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Record<string, Record<string, { blocks: number; blocks_differing: number }>>;
+    for (const [type, sets] of Object.entries(report))
+      for (const [what, x] of Object.entries(sets)) {
+        assert.ok(x.blocks > 0);
+        assert.equal(
+          x.blocks_differing,
+          0,
+          `${type} on ${what}: ${x.blocks_differing} of ${x.blocks} blocks differ from ggml's`,
+        );
+      }
+  });
+
   it('the shipped Q8_0 file is the writer’s output, and llama.cpp runs it', (t) => {
     const q8 = path.join(dir, 'q8_0.gguf');
     writeGguf('q8_0', q8);
