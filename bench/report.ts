@@ -5,6 +5,7 @@ import type { LatencyResult } from './latency';
 import type { OptimisationRow } from './optimisations';
 import type { OverheadResult } from './overhead';
 import type { PeerResult } from './peer';
+import type { LlamaPeerResult } from './llamaPeer';
 import type { VariantResult } from './quant';
 import type { EnduranceResult, ResponsivenessResult } from './responsiveness';
 import type { SpeedResult } from './speed';
@@ -21,6 +22,7 @@ export interface BenchReport {
     speed?: SpeedResult;
     overhead?: OverheadResult;
     peer?: PeerResult | { error: string };
+    llamaPeer?: LlamaPeerResult | { error: string };
     hardware?: Record<string, number>;
     quantization?: VariantResult[];
     responsiveness?: ResponsivenessResult;
@@ -148,6 +150,32 @@ export function renderMarkdown(r: BenchReport): string {
       `${f(h.prefillShareOfPeak * 100)}% (${f(h.prefillGflops, 2)} GFLOP/s)`,
       '',
       undefined,
+    ]);
+  }
+  if (s.llamaPeer && 'error' in s.llamaPeer)
+    rows.push(['Peer: llama.cpp', `not measured: ${s.llamaPeer.error}`, '', undefined]);
+  else if (s.llamaPeer) {
+    const lp = s.llamaPeer;
+    for (const { threads, glassbox: g, llama: l } of lp.rows) {
+      const pair = (name: string, a: number, b: number, unit: string, digits = 0) =>
+        rows.push([
+          `Peer llama.cpp, ${threads} thread${threads > 1 ? 's' : ''}: ${name} (Glassbox int4 ÷ llama.cpp Q4_0)`,
+          `${f(a / b, 2)} (${f(a, digits)} vs ${f(b, digits)} ${unit})`,
+          '',
+          undefined,
+        ]);
+      pair(`time to first token, ${lp.promptTokens}-token prompt`, g.ttftMs, l.ttftMs, 'ms', 1);
+      pair('prefill tokens/s', g.prefillTokensPerSecond, l.prefillTokensPerSecond, 'tokens/s');
+      pair('decode tokens/s, 256-token context', g.decodeTokensPerSecond, l.decodeTokensPerSecond, 'tokens/s');
+      pair('load, from the process start', g.loadMs, l.loadMs, 'ms');
+      pair('peak RSS of the process', g.peakRssMB, l.peakRssMB, 'MB');
+    }
+    const a = lp.agreement;
+    rows.push([
+      "Peer llama.cpp: 4-bit variant's greedy token = its fp32's (free-running, 32 steps)",
+      `Glassbox int4 ${a.glassbox}/${a.steps}, llama.cpp Q4_0 ${a.llama}/${a.steps}`,
+      'Glassbox ≥ llama.cpp',
+      check(a.glassbox - a.llama, '>=', 0),
     ]);
   }
   for (const v of s.quantization ?? []) {

@@ -20,6 +20,7 @@ import { completionLatency } from './latency';
 import { copyDecodingRows } from './copyDecoding';
 import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
+import { llamaPeer } from './llamaPeer';
 import { peerComparison } from './peer';
 import { quantizationVariants } from './quant';
 import { renderMarkdown, type BenchReport } from './report';
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
     report.sections.peer = await peerComparison(model, ids.slice(0, 256), 16, quick ? 2 : 15);
   } catch (err) {
     report.sections.peer = { error: `transformers.js could not run this folder: ${(err as Error).message}` };
+  }
+
+  log('peer: llama.cpp');
+  try {
+    report.sections.llamaPeer = llamaPeer(modelDir, ids, quick);
+  } catch (err) {
+    report.sections.llamaPeer = { error: (err as Error).message.split('\n')[0] };
   }
 
   log('hardware floor');
