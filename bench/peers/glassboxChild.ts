@@ -3,6 +3,7 @@
  * same job as llamaChild.mjs: node out/bench/peers/glassboxChild.js '<json job>'.
  * job.model is a model folder and job.onnxFile the variant.
  */
+import * as fs from 'node:fs';
 import { generate } from '../../src/engine/generation/generate';
 import { DecoderModel } from '../../src/engine/runtime/decoder';
 
@@ -16,6 +17,20 @@ interface Job {
   rounds: number;
   greedy?: number[][];
   greedySteps?: number;
+}
+
+/**
+ * The process's own peak: VmHWM belongs to the address space exec made (getrusage's maxRSS carries
+ * the forking parent's peak over on Linux).
+ */
+function peakRssMB(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (kb) return Number(kb[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -49,7 +64,7 @@ async function main(): Promise<void> {
       ttftMs: median(ttft),
       prefillTokensPerSecond: (job.prompt.length / median(ttft)) * 1000,
       decodeTokensPerSecond: median(decode),
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      peakRssMB: peakRssMB(),
       greedy: tokens,
     }),
   );

@@ -3,10 +3,22 @@
 // job: { gguf, threads, prompt: ids (time to first token), context: ids, steps (decode), rounds,
 //        greedy?: ids[][] (greedy tokens for each, `greedySteps` long) }
 // node-llama-cpp is ESM only; the bench is CommonJS.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
 const job = JSON.parse(process.argv[2]);
+// the process's own peak: VmHWM belongs to the address space exec made (getrusage's maxRSS
+// carries the forking parent's peak over on Linux)
+function peakRssMB() {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (kb) return Number(kb[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
 const model = await llama.loadModel({ modelPath: job.gguf });
@@ -47,7 +59,7 @@ const result = {
   ttftMs: median(ttft),
   prefillTokensPerSecond: (job.prompt.length / median(ttft)) * 1000,
   decodeTokensPerSecond: median(decode),
-  peakRssMB: process.resourceUsage().maxRSS / 1024,
+  peakRssMB: peakRssMB(),
   greedy,
 };
 await model.dispose();
