@@ -3,7 +3,7 @@
  * path, FIM with token healing), copy-aware greedy decoding, the editor's shaping, the guards,
  * the confidence gate, and each token's provenance (model or cache, and the copied line).
  */
-import { completionRule, isMultilineSpot, trimAgainstSuffix, type TextRule } from './completionText';
+import { completionRule, isMultilineSpot, trimAgainstSuffix } from './completionText';
 import type { ContextSnippet } from '../context/snippetIndex';
 import { CopyCache, spaceInsensitiveIds, type CopyCacheTable } from '../generation/copyCache';
 import { copyLine } from './copyLine';
@@ -19,11 +19,11 @@ import {
   onlyRetypesSuffix,
   type Confidence,
 } from '../generation/guards';
-import { copyCandidates, type LineCandidate } from './lineCandidates';
-import { judgeLines, type HeldLine, type JudgeInput, type JudgeWeights, type WeighedCandidate } from './lineJudge';
+import { judgeLine, shapeLine } from './judgedLine';
+import type { LineCandidate } from './lineCandidates';
+import type { HeldLine, JudgeWeights, WeighedCandidate } from './lineJudge';
 import { isGreedy } from '../generation/sampling';
 import { StageClock } from '../runtime/stageClock';
-import { TextStopper } from '../generation/stopping';
 import { vocabularyTexts } from '../generation/tokenChoice';
 import type { TextTokenizer } from '../runtime/tokenizer';
 
@@ -296,45 +296,6 @@ export async function complete(
     ...(judged ? { candidates: judged.candidates } : {}),
     ...(hidden ? { hidden } : {}),
   };
-}
-
-/** Copy candidates judged beside the pipeline's own line (lineCandidates.ts). */
-const COPY_CANDIDATES = 4;
-
-/**
- * The pipeline's own line and the lines copying gives, judged by the model (lineJudge.ts): the
- * result of the best one, and the candidates. When every candidate is the pipeline's own line
- * there is nothing to judge and no run is made.
- */
-async function judgeLine(o: {
-  produced: GenerationResult;
-  prefix: string;
-  suffix: string;
-  sources: ContextSnippet[];
-  shape: (text: string) => string;
-  weights?: JudgeWeights;
-  all?: boolean;
-  input: JudgeInput;
-}): Promise<{ result: GenerationResult; candidates: WeighedCandidate[] | LineCandidate[] }> {
-  const own = o.produced.text.split('\n')[0].trimEnd();
-  const list: LineCandidate[] = own.trim() ? [{ text: own, origin: 'model', match: 0, votes: 1 }] : [];
-  for (const c of copyCandidates(o.prefix, o.suffix, o.sources, COPY_CANDIDATES)) {
-    const text = o.shape(c.text);
-    const same = list.find((l) => l.text === text);
-    if (same) [same.match, same.votes] = [Math.max(same.match, c.match), same.votes + c.votes];
-    else if (text.trim()) list.push({ ...c, text });
-  }
-  if (list.length === 0 || (list.length === 1 && list[0].origin === 'model'))
-    return { result: o.produced, candidates: list };
-  const { judged, best } = await judgeLines(o.input, list, o.weights, o.all);
-  return { result: judged[0].origin === 'model' ? o.produced : best, candidates: judged };
-}
-
-/** A candidate line as the editor's shaping leaves it (stop strings, the bracket and line rules). */
-function shapeLine(text: string, stopStrings: readonly string[], rules: readonly TextRule[]): string {
-  const stops = new TextStopper(stopStrings, rules);
-  stops.push(text);
-  return stops.visible.split('\n')[0].trimEnd();
 }
 
 const COPY_CACHES = new WeakMap<DecoderModel, { table: CopyCacheTable; cache: CopyCache }>();
