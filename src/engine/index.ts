@@ -11,10 +11,16 @@ export { cancelled, GlassboxError, isCancellation, type ErrorCode } from './erro
 export type { GeneratedToken, GenerationResult, StopReason } from './generation/generate';
 
 // completions: the shared entry point at a cursor, the rules that shape a suggestion, FIM formats
-export { DEFAULT_MIN_CONFIDENCE, type TokenProvenance } from './completion/completion';
+export type { TokenProvenance } from './completion/completion';
 export { completionRule, isMultilineSpot, trimAgainstSuffix } from './completion/completionText';
 export { fimFamilyOfModelName, rawFimPrompt, rawFimStops, type FimFamily } from './completion/fim';
-export { confidenceOf, declarationInExpressionCut, lineLengthCut, onlyRetypesSuffix } from './generation/guards';
+export {
+  confidenceOf,
+  declarationInExpressionCut,
+  DEFAULT_MIN_CONFIDENCE,
+  lineLengthCut,
+  onlyRetypesSuffix,
+} from './generation/guards';
 export { topIndices } from './generation/sampling';
 export { completeAtCursor, planAtCursor, requestAt } from './context/cursorCompletion';
 export { answerQueries, stringSource, type ContextQueries, type TextSource } from './context/cursorContext';

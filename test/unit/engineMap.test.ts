@@ -84,5 +84,7 @@ describe('engine map', () => {
     assert.ok(fs.existsSync(bundle), 'dist/extension.js is built (npm run build)');
     const text = fs.readFileSync(bundle, 'utf8');
     assert.ok(!/require\(["']onnxruntime-node["']\)/.test(text), 'dist/extension.js loads onnxruntime-node');
+    // nor the ONNX file reader (onnx-proto, its protobuf schema): the host reads no graph itself
+    assert.ok(!text.includes('ModelProto'), 'dist/extension.js bundles onnx-proto');
   });
 });

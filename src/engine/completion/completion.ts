@@ -128,11 +128,7 @@ export interface CompletionResult extends GenerationResult {
 }
 
 const DEFAULT_COMPLETION_TOKENS = 64;
-/**
- * The confidence gate's default (the setting glassbox.completion.minConfidence, the CLI's
- * --min-confidence): from the precision/coverage table of `npm run eval` (models/glassbox-code/eval.md).
- */
-export const DEFAULT_MIN_CONFIDENCE = 0.3;
+export { DEFAULT_MIN_CONFIDENCE } from '../generation/guards';
 
 /** Runs one completion on `model` (the caller serializes requests: they share the KV cache). */
 export async function complete(

@@ -130,3 +130,11 @@ export function confidenceOf(probabilities: readonly number[]): Confidence {
   }
   return { mean: Math.exp(logSum / probabilities.length), min, first: probabilities[0], tokens: probabilities.length };
 }
+
+/**
+ * The confidence gate's default (the setting glassbox.completion.minConfidence, the CLI's
+ * --min-confidence): from the precision/coverage table of `npm run eval` (models/glassbox-code/eval.md).
+ * Here, beside the statistic it gates, so that the extension host reads it without loading the
+ * completion pipeline.
+ */
+export const DEFAULT_MIN_CONFIDENCE = 0.3;
