@@ -535,13 +535,27 @@ export class Workbench {
     fs.rmSync(this.tempDir, { recursive: true, force: true });
   }
 
-  /** Opens a quick input with `key` and types `text` into it. */
+  /**
+   * Opens a quick input with `key` and types `text` into it. A quick input that is still closing
+   * (a save dialog just answered) can pass for the new one and then hide, and a key pressed while a
+   * webview has focus reaches the workbench only through the webview's forwarding: so it waits for
+   * the old one to go, and presses the key again if the input does not become editable.
+   */
   private async quickInput(key: string, text: string): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
-    await this.page.keyboard.press(key);
-    await widget.waitFor();
     const input = widget.locator('input.input');
-    await input.fill(text);
+    for (let attempt = 1; ; attempt++) {
+      await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+      await this.page.keyboard.press(key);
+      try {
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(text, { timeout: 5_000 });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 }
 
