@@ -28,11 +28,10 @@ import shutil
 
 import onnx
 import torch
-from onnx import helper
 
 import bpe
 import golden
-from export_onnx import export
+from export_onnx import export, tie_lm_head_proto
 from model import LlamaConfig, LlamaForCausalLM
 from onnx_weights import state_dict_from_onnx
 
@@ -61,22 +60,8 @@ def write_json(path, obj, indent=2):
 
 
 def tie_lm_head(path):
-    """Replace the LM head's transposed copy of the embedding with Transpose(embedding).
-    ORT folds the Transpose at load; the file loses vocab x hidden floats."""
-    proto = onnx.load(path)
-    g = proto.graph
-    head = next(n for n in g.node if n.name == "/lm_head/MatMul")
-    gather = next(n for n in g.node if n.name == "/model/embed_tokens/Gather")
-    old = head.input[1]
-    inits = {i.name: i for i in g.initializer}
-    assert old in inits and list(inits[old].dims) == list(inits[gather.input[0]].dims)[::-1]
-    t = helper.make_node("Transpose", [gather.input[0]], ["/lm_head/weight_T"], perm=[1, 0],
-                         name="/lm_head/Transpose")
-    head.input[1] = "/lm_head/weight_T"
-    idx = list(g.node).index(head)
-    g.node.insert(idx, t)
-    if not any(old in n.input for n in g.node):
-        g.initializer.remove(inits[old])
+    """tie_lm_head_proto on a file (a model under 2 GB)."""
+    proto = tie_lm_head_proto(onnx.load(path))
     onnx.checker.check_model(proto)
     onnx.save(proto, path)
 

@@ -21,6 +21,7 @@ for Python here.
 """
 import argparse
 import os
+import tempfile
 
 import numpy as np
 import onnx
@@ -31,6 +32,8 @@ from onnx import TensorProto, helper, numpy_helper
 from model import LlamaConfig, LlamaForCausalLM
 
 OPSET = 17
+# protobuf cannot serialize a message of 2 GiB or more
+PROTOBUF_LIMIT = 2**31 - 2**20
 PAST_KEY, PAST_VALUE = "past_key_values.%d.key", "past_key_values.%d.value"
 PRESENT_KEY, PRESENT_VALUE = "present.%d.key", "present.%d.value"
 PAST_COMBINED, PRESENT_COMBINED = "past_%d", "present_%d"
@@ -89,8 +92,10 @@ class UnexpectedInputDecoder(nn.Module):
         return (self.lm_head(out.hidden), *[t for kv in out.presents for t in kv])
 
 
-def export(lm, path, layout="optimum", fp16=False):
-    """Write lm to path as ONNX; returns the path."""
+def export(lm, path, layout="optimum", fp16=False, tie_head=False, external_data=False):
+    """Write lm to path as ONNX; returns the path. `tie_head`: the LM head reads the embedding
+    through a Transpose (tie_lm_head_proto). `external_data`: the weights go to `<path>.data`,
+    as they always do when they pass protobuf's 2 GB."""
     assert layout in ("optimum", "genai", "unexpected-input")
     assert not (fp16 and layout != "optimum"), "fp16 is implemented for the optimum layout"
     c = lm.config
@@ -129,20 +134,57 @@ def export(lm, path, layout="optimum", fp16=False):
                      "speaker_embedding"] + past_names
             dyn["token_type_ids"] = {0: batch, 1: seq}
             dyn["speaker_embedding"] = {0: batch}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(wrapper, args, path, opset_version=OPSET, do_constant_folding=True,
-                          input_names=names, output_names=["logits"] + present_names,
-                          dynamic_axes=dyn)
-    proto = onnx.load(path)
+    out_dir = os.path.dirname(os.path.abspath(path))
+    os.makedirs(out_dir, exist_ok=True)
+    # torch writes a model over 2 GB as one external file per tensor next to the graph: export into
+    # a scratch folder and load it back whole (a tied LM head is a transposed copy of the embedding
+    # at this point, so a 494M-parameter model passes 2 GB here even when the final file does not)
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
+        traced = os.path.join(scratch, "model.onnx")
+        with torch.no_grad():
+            torch.onnx.export(wrapper, args, traced, opset_version=OPSET, do_constant_folding=True,
+                              input_names=names, output_names=["logits"] + present_names,
+                              dynamic_axes=dyn)
+        proto = onnx.load(traced)
     if fp16:
         proto = to_fp16_io_and_weights(proto, past_names, ["logits"] + present_names,
                                        min_weight_size=c.hidden_size)
-    onnx.checker.check_model(proto)
+    if tie_head:
+        tie_lm_head_proto(proto)
     softmax = [n.name for n in proto.graph.node if n.op_type == "Softmax"]
     assert softmax == [f"/model/layers.{i}/self_attn/Softmax" for i in range(L)], softmax
-    onnx.save(proto, path)
+    weight_bytes = sum(len(t.raw_data) for t in proto.graph.initializer)
+    if external_data or weight_bytes >= PROTOBUF_LIMIT:
+        # the weights in one file beside the graph, `model.onnx.data` (ONNX's external data format)
+        data = os.path.basename(path) + ".data"
+        if os.path.exists(os.path.join(out_dir, data)):
+            os.remove(os.path.join(out_dir, data))
+        onnx.save_model(proto, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=data, size_threshold=1024)
+        onnx.checker.check_model(path)                              # by path: works past 2 GB
+    else:
+        onnx.checker.check_model(proto)
+        onnx.save(proto, path)
     return path
+
+
+def tie_lm_head_proto(proto):
+    """Replace the LM head's transposed copy of the embedding with Transpose(embedding), in place.
+    ORT folds the Transpose at load; the file loses vocab x hidden floats."""
+    g = proto.graph
+    head = next(n for n in g.node if n.name == "/lm_head/MatMul")
+    gather = next(n for n in g.node if n.name == "/model/embed_tokens/Gather")
+    old = head.input[1]
+    inits = {i.name: i for i in g.initializer}
+    assert old in inits and list(inits[old].dims) == list(inits[gather.input[0]].dims)[::-1]
+    t = helper.make_node("Transpose", [gather.input[0]], ["/lm_head/weight_T"], perm=[1, 0],
+                         name="/lm_head/Transpose")
+    head.input[1] = "/lm_head/weight_T"
+    idx = list(g.node).index(head)
+    g.node.insert(idx, t)
+    if not any(old in n.input for n in g.node):
+        g.initializer.remove(inits[old])
+    return proto
 
 
 def to_fp16_io_and_weights(proto, fp16_inputs, fp16_outputs, min_weight_size):

@@ -12,6 +12,7 @@ import { LOGITS_TO_KEEP, lastPositionLogits } from '../onnx/lastPositionLogits';
 import { addLogitsSummary, SUMMARY_OUTPUTS } from '../onnx/logitsSummary';
 import { encodeModelProto, onnx, readModelProto, valueInfoType } from '../onnx/onnxFile';
 import { appendOnlyKv } from '../onnx/kvAppend';
+import { readModelSkeleton } from '../onnx/skeleton';
 import { AppendKvCache } from './kvAppendCache';
 import { PresentKvCache, type KvCache } from './kvCache';
 import {
@@ -43,10 +44,16 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
    * its optimized graph there; later loads skip graph optimization. Default: no cache.
    */
   graphCacheDir?: string;
+  /** Files up to this size are decoded whole for the rewrite, larger ones read as a skeleton (default 64 MB). */
+  maxInlineRewriteBytes?: number;
 }
 
-/** Graphs larger than this (weights inside the .onnx) are not rewritten in memory. */
-const MAX_REWRITE_BYTES = 256 * 1024 * 1024;
+/**
+ * Files larger than this are rewritten from their skeleton (onnx/skeleton.ts: the graph with its
+ * weights left in the file) instead of decoded whole: a model of any size gets the last-position
+ * logits, the summary and the appended KV cache, without a copy of its weights in JavaScript.
+ */
+const MAX_INLINE_REWRITE_BYTES = 64 * 1024 * 1024;
 /** Graphs larger than this are not copied into the graph cache (a second copy of a big model's weights on disk). */
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
@@ -154,7 +161,8 @@ export class DecoderModel {
     const tokenizer = TextTokenizer.load(files);
     checkOnnxFile(files.onnxPath);
     const stat = fs.statSync(files.onnxPath);
-    const rewrite = opts.lastPositionLogits !== false && stat.size <= MAX_REWRITE_BYTES;
+    const rewrite = opts.lastPositionLogits !== false;
+    const inline = stat.size <= (opts.maxInlineRewriteBytes ?? MAX_INLINE_REWRITE_BYTES);
     const entry =
       rewrite &&
       opts.logitsSummary !== false &&
@@ -179,9 +187,13 @@ export class DecoderModel {
     const cached = entry && (await openCached(entry, opts, files.onnxPath, config.genaiNames));
     if (cached) return make(cached.session, cached.io, cached.lastPositionOnly, 'hit');
 
-    // Small enough to rewrite in memory: read the graph's inputs and outputs from the protobuf and
-    // create one session from the rewritten bytes. Otherwise read them from a session of the file.
-    const proto = rewrite ? readModelProto(files.onnxPath) : undefined;
+    // Read the graph's inputs and outputs from the protobuf (whole when small, else its skeleton) and
+    // create one session from the rewritten bytes. Without the rewrite, from a session of the file.
+    const proto = !rewrite
+      ? undefined
+      : inline
+        ? readModelProto(files.onnxPath)
+        : readModelSkeleton(files.onnxPath);
     let session: OrtSession | undefined;
     let scratch: string | undefined;
     try {
