@@ -156,24 +156,63 @@ export function renderMarkdown(r: BenchReport): string {
     rows.push(['Peer: llama.cpp', `not measured: ${s.llamaPeer.error}`, '', undefined]);
   else if (s.llamaPeer) {
     const lp = s.llamaPeer;
-    for (const { threads, glassbox: g, llama: l } of lp.rows) {
-      const pair = (name: string, a: number, b: number, unit: string, digits = 0) =>
+    const at = lp.scale ? ` at the 0.5B shape (${lp.model})` : '';
+    // issue 30's targets hold at the 0.5B shape, 2 threads
+    const target = (threads: number, op: '<=' | '>=', bound: number) =>
+      lp.scale && threads === 2 ? { text: `${op === '<=' ? '≤' : '≥'} ${bound.toFixed(1)}`, op, bound } : undefined;
+    for (const { threads, glassbox: g, llama: l, int8Activations: a8 } of lp.rows) {
+      const pair = (name: string, a: number, b: number, unit: string, digits = 0, t?: ReturnType<typeof target>) =>
         rows.push([
-          `Peer llama.cpp, ${threads} thread${threads > 1 ? 's' : ''}: ${name} (Glassbox int4 ÷ llama.cpp Q4_0)`,
-          `${f(a / b, 2)} (${f(a, digits)} vs ${f(b, digits)} ${unit})`,
-          '',
-          undefined,
+          `Peer llama.cpp${at}, ${threads} thread${threads > 1 ? 's' : ''}: ${name} (Glassbox int4 ÷ llama.cpp Q4_0)`,
+          `${f(a / b, 2)} (${f(a, digits)} vs ${f(b, digits)} ${unit})` +
+            (a8 ? `; with int8 activations ${f(pick(a8, name) / b, 2)}` : ''),
+          t?.text ?? '',
+          t ? check(a / b, t.op, t.bound) : undefined,
         ]);
-      pair(`time to first token, ${lp.promptTokens}-token prompt`, g.ttftMs, l.ttftMs, 'ms', 1);
-      pair('prefill tokens/s', g.prefillTokensPerSecond, l.prefillTokensPerSecond, 'tokens/s');
-      pair('decode tokens/s, 256-token context', g.decodeTokensPerSecond, l.decodeTokensPerSecond, 'tokens/s');
+      const pick = (run: typeof g, name: string) =>
+        name.startsWith('time')
+          ? run.ttftMs
+          : name.startsWith('prefill')
+            ? run.prefillTokensPerSecond
+            : name.startsWith('decode')
+              ? run.decodeTokensPerSecond
+              : name.startsWith('load')
+                ? run.loadMs
+                : run.peakRssMB;
+      pair(
+        `time to first token, ${lp.promptTokens}-token prompt`,
+        g.ttftMs,
+        l.ttftMs,
+        'ms',
+        1,
+        target(threads, '<=', 1),
+      );
+      pair(
+        'prefill tokens/s',
+        g.prefillTokensPerSecond,
+        l.prefillTokensPerSecond,
+        'tokens/s',
+        0,
+        target(threads, '>=', 1),
+      );
+      pair(
+        'decode tokens/s, 256-token context',
+        g.decodeTokensPerSecond,
+        l.decodeTokensPerSecond,
+        'tokens/s',
+        0,
+        target(threads, '>=', 1),
+      );
       pair('load, from the process start', g.loadMs, l.loadMs, 'ms');
-      pair('peak RSS of the process', g.peakRssMB, l.peakRssMB, 'MB');
+      pair('peak RSS of the process', g.peakRssMB, l.peakRssMB, 'MB', 0, target(threads, '<=', 1.2));
     }
     const a = lp.agreement;
     rows.push([
-      "Peer llama.cpp: 4-bit variant's greedy token = its fp32's (free-running, 32 steps)",
-      `Glassbox int4 ${a.glassbox}/${a.steps}, llama.cpp Q4_0 ${a.llama}/${a.steps}`,
+      `Peer llama.cpp${at}: 4-bit variant's greedy token = its fp32's (free-running, 32 steps)`,
+      `Glassbox int4 ${a.glassbox}/${a.steps}, llama.cpp Q4_0 ${a.llama}/${a.steps}` +
+        (a.int8Activations !== undefined
+          ? `; Glassbox int4 with int8 activations ${a.int8Activations}/${a.steps}`
+          : ''),
       'Glassbox ≥ llama.cpp',
       check(a.glassbox - a.llama, '>=', 0),
     ]);

@@ -5,6 +5,8 @@
  *   npm run bench                  full run (≥ 50 requests per latency figure)
  *   npm run bench -- --quick       fewer runs, for a smoke check
  *   npm run bench -- --model DIR   another model folder (default: the embedded model)
+ *   npm run bench -- --scale       only llama.cpp against Glassbox at the 0.5B shape (bench/scale.ts),
+ *                                  written to bench/results/<date>-scale.json and .md
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +24,7 @@ import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
 import { llamaPeer } from './llamaPeer';
 import { peerComparison } from './peer';
+import { scaleModelDir } from './scale';
 import { quantizationVariants } from './quant';
 import { renderMarkdown, type BenchReport } from './report';
 import { endurance, responsiveness } from './responsiveness';
@@ -29,7 +32,12 @@ import { decodeStepTimes, engineSpeed } from './speed';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      scale: { type: 'boolean' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
   const quick = values.quick ?? false;
   const root = path.resolve(__dirname, '..', '..');
@@ -59,6 +67,27 @@ async function main(): Promise<void> {
     sections: {},
   };
 
+  const write = (suffix = '') => {
+    report.durationSeconds = (Date.now() - started.getTime()) / 1000;
+    const dir = path.resolve(values.out ?? path.join(root, 'bench', 'results'));
+    fs.mkdirSync(dir, { recursive: true });
+    const stamp = started.toISOString().slice(0, 19).replace(/[:T]/g, '-') + suffix;
+    const md = renderMarkdown(report);
+    fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, `${stamp}.md`), md);
+    process.stdout.write(md);
+    log(`wrote ${path.join(dir, stamp)}.{json,md}`);
+  };
+
+  if (values.scale) {
+    // the prompts are the embedded model's token ids of the same code: every id is below the 0.5B vocab
+    const scaleDir = scaleModelDir(root, log);
+    log('peer: llama.cpp at the 0.5B shape');
+    report.model = { name: path.basename(scaleDir), onnx: 'onnx/model_q4.onnx', contextLength: 32768 };
+    report.sections.llamaPeer = llamaPeer(scaleDir, ids, quick, { scale: true, int8Activations: true });
+    return write('-scale');
+  }
+
   log('completion latency through the worker (cold / warm)');
   const client = new EngineClient({ workerPath });
   await client.load({ modelDir });
@@ -81,7 +110,7 @@ async function main(): Promise<void> {
 
   log('peer: llama.cpp');
   try {
-    report.sections.llamaPeer = llamaPeer(modelDir, ids, quick);
+    report.sections.llamaPeer = llamaPeer(modelDir, ids, quick, { int8Activations: true });
   } catch (err) {
     report.sections.llamaPeer = { error: (err as Error).message.split('\n')[0] };
   }
@@ -142,15 +171,7 @@ async function main(): Promise<void> {
   log('activation in a real VS Code (code-server)');
   report.sections.activation = await activationTime(quick ? 0 : 2).catch((err: Error) => ({ skipped: err.message }));
 
-  report.durationSeconds = (Date.now() - started.getTime()) / 1000;
-  const dir = path.resolve(values.out ?? path.join(root, 'bench', 'results'));
-  fs.mkdirSync(dir, { recursive: true });
-  const stamp = started.toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  const md = renderMarkdown(report);
-  fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(dir, `${stamp}.md`), md);
-  process.stdout.write(md);
-  log(`wrote ${path.join(dir, stamp)}.{json,md}`);
+  write();
 }
 
 main().catch((err) => {

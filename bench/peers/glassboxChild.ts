@@ -17,6 +17,8 @@ interface Job {
   rounds: number;
   greedy?: number[][];
   greedySteps?: number;
+  /** MatMulNBits' accuracy_level set at load (src/engine/onnx/matMulNBits.ts). */
+  accuracyLevel?: 0 | 4;
 }
 
 /**
@@ -37,7 +39,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as Job;
-  const model = await DecoderModel.load(job.model, { onnxFile: job.onnxFile, threads: job.threads });
+  const model = await DecoderModel.load(job.model, {
+    onnxFile: job.onnxFile,
+    threads: job.threads,
+    int4AccuracyLevel: job.accuracyLevel,
+  });
   // from the process's start: node, the modules and onnxruntime-node's library, the model
   const loadMs = performance.now();
   const [ttft, decode] = [[] as number[], [] as number[]];

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { DecoderModel } from '../../src/engine/runtime/decoder';
 import { encodeModelProto, externalRef, readModelProto } from '../../src/engine/onnx/onnxFile';
 import { readModelSkeleton } from '../../src/engine/onnx/skeleton';
+import { setInt4Accuracy } from '../../src/engine/onnx/matMulNBits';
 import { FIXTURES, maxAbsDiff, readGolden, ROOT, TEST_MODEL } from './helpers';
 
 const GLASSBOX_CODE = path.join(ROOT, 'models', 'glassbox-code');
@@ -89,6 +90,33 @@ describe("a graph's skeleton (the rewrite of a model of any size)", () => {
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("int4 MatMulNBits' accuracy_level, set at load", () => {
+  it('marks every MatMulNBits node, and int8 activations give the same next tokens as the default', async () => {
+    const proto = readModelProto(path.join(GLASSBOX_CODE, 'onnx', 'model_q4.onnx'));
+    const count = setInt4Accuracy(proto, 4);
+    const nodes = proto.graph!.node!.filter((n) => n.opType === 'MatMulNBits');
+    assert.equal(count, nodes.length);
+    assert.equal(count, 6 * 7 + 1, 'seven linear layers per block and the LM head');
+    for (const n of nodes) assert.equal(n.attribute!.filter((a) => a.name === 'accuracy_level').length, 1);
+    assert.ok(nodes.every((n) => n.attribute!.find((a) => a.name === 'accuracy_level')!.i === 4));
+
+    const int8 = await DecoderModel.load(GLASSBOX_CODE, { int4AccuracyLevel: 4 });
+    const plain = await DecoderModel.load(GLASSBOX_CODE);
+    try {
+      for (const text of ['def add(a, b):\n    return', 'export function greet(name: string) {\n  return ']) {
+        const ids = plain.tokenizer.encode(text);
+        const a = await int8.step(ids, int8.newCache());
+        const b = await plain.step(ids, plain.newCache());
+        assert.equal(a.topIds![0], b.topIds![0], text);
+        assert.ok(maxAbsDiff(a.logits, b.logits) < 0.5, `${maxAbsDiff(a.logits, b.logits)}`);
+      }
+    } finally {
+      await int8.dispose();
+      await plain.dispose();
     }
   });
 });

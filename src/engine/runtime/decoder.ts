@@ -13,6 +13,7 @@ import { addLogitsSummary, SUMMARY_OUTPUTS } from '../onnx/logitsSummary';
 import { encodeModelProto, onnx, readModelProto, valueInfoType } from '../onnx/onnxFile';
 import { appendOnlyKv } from '../onnx/kvAppend';
 import { readModelSkeleton } from '../onnx/skeleton';
+import { setInt4Accuracy, type Int4AccuracyLevel } from '../onnx/matMulNBits';
 import { AppendKvCache } from './kvAppendCache';
 import { PresentKvCache, type KvCache } from './kvCache';
 import {
@@ -46,6 +47,8 @@ export interface LoadOptions extends LocateOptions, SessionOptions {
   graphCacheDir?: string;
   /** Files up to this size are decoded whole for the rewrite, larger ones read as a skeleton (default 64 MB). */
   maxInlineRewriteBytes?: number;
+  /** With the rewrite, MatMulNBits' `accuracy_level` (onnx/matMulNBits.ts; default: as the file says). */
+  int4AccuracyLevel?: Int4AccuracyLevel;
 }
 
 /**
@@ -189,11 +192,7 @@ export class DecoderModel {
 
     // Read the graph's inputs and outputs from the protobuf (whole when small, else its skeleton) and
     // create one session from the rewritten bytes. Without the rewrite, from a session of the file.
-    const proto = !rewrite
-      ? undefined
-      : inline
-        ? readModelProto(files.onnxPath)
-        : readModelSkeleton(files.onnxPath);
+    const proto = !rewrite ? undefined : inline ? readModelProto(files.onnxPath) : readModelSkeleton(files.onnxPath);
     let session: OrtSession | undefined;
     let scratch: string | undefined;
     try {
@@ -206,6 +205,7 @@ export class DecoderModel {
         config.genaiNames,
       );
       let appendKv = false;
+      if (proto && opts.int4AccuracyLevel !== undefined) setInt4Accuracy(proto, opts.int4AccuracyLevel);
       const rewritten =
         proto && lastPositionLogits(proto, io.logits)
           ? (opts.logitsSummary !== false && addLogitsSummary(proto, io.logits),
