@@ -2,10 +2,12 @@
  * Graph surgery for capture: an in-memory copy of the decoder with the attention probabilities
  * (or fused attention's Q and present K) and the residual stream added as graph outputs, and a
  * second small graph holding only the final norm and LM head (the logit lens). Both load from
- * bytes with lowered optimizations; external weight files resolve against the model's folder.
+ * bytes with lowered optimizations; the weights are never copied into JavaScript: the graph is read
+ * as a skeleton (onnx/skeleton.ts) whose weights resolve against the model's folder.
  */
 import * as path from 'node:path';
-import { decodeModelProto, encodeModelProto, onnx, readModelProto, tensorDims, tensorValues } from '../onnx/onnxFile';
+import { decodeModelProto, encodeModelProto, onnx, tensorDims, tensorValues } from '../onnx/onnxFile';
+import { readModelSkeleton } from '../onnx/skeleton';
 import { GlassboxError } from '../errors';
 import { OrtSession } from '../runtime/ort';
 import { indexGraph, initializerProtos } from '../onnx/graphIndex';
@@ -52,10 +54,12 @@ export async function instrumentModel(
   logits: string,
   threads?: number,
 ): Promise<InstrumentedModel> {
-  const model = readModelProto(onnxPath);
+  // the graph without its weights: they stay in the file, and the sessions read them from there
+  const model = readModelSkeleton(onnxPath);
   const plan = planCapture(model, numLayers, logits, onnxPath);
   const externalDataDir = path.dirname(onnxPath);
-  const opts = { optimization: 'basic' as const, threads, externalDataDir };
+  // capture runs are rare and large: what a run used goes back to the system when it ends
+  const opts = { optimization: 'basic' as const, threads, externalDataDir, memoryArena: false };
   const session = await OrtSession.create(addOutputs(model, plan), opts, `${onnxPath} (attention capture)`);
   let lens: InstrumentedModel['lens'] = null;
   if (plan.residuals) {

@@ -35,37 +35,53 @@ function float32ToHalfBits(x: Float32Array): Uint16Array {
 }
 
 /**
+ * The most logits one lens run returns: at a vocabulary of 151,936 (Qwen2.5) one (row, layer) is
+ * 0.6 MB, and 65 rows of 25 residual streams in one run were a 1 GB transient on top of the model.
+ */
+const LENS_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+/**
  * Runs the lens on `residuals` (one [1, n, hidden] tensor per residual stream) for the chunk rows
- * in `rows`; returns the top-k per (row, layer) as probabilities after softmax.
+ * in `rows`; returns the top-k per (row, layer) as probabilities after softmax. The (row, layer)
+ * pairs go through the lens in runs of at most `maxOutputBytes` of logits.
  */
 export async function runLens(
   lens: { session: OrtSession; inputType: 'float32' | 'float16' },
   residuals: Tensor[],
   rows: number[],
   k: number,
+  maxOutputBytes = LENS_OUTPUT_BYTES,
 ): Promise<LensRows> {
   const layers = residuals.length;
   const hidden = residuals[0].dims[residuals[0].dims.length - 1];
-  const input = new Float32Array(rows.length * layers * hidden);
+  const items = rows.length * layers;
+  const input = new Float32Array(items * hidden);
   residuals.forEach((t, l) => {
     const data = tensorFloat32(t);
     rows.forEach((r, i) => input.set(data.subarray(r * hidden, (r + 1) * hidden), (i * layers + l) * hidden));
   });
-  const dims = [1, rows.length * layers, hidden];
-  const feed =
-    lens.inputType === 'float32'
-      ? makeTensor('float32', input, dims)
-      : makeTensor('float16', float32ToHalfBits(input), dims);
-  const inputName = lens.session.inputNames[0];
-  const out = await lens.session.run({ [inputName]: feed });
-  const logits = tensorFloat32(out[lens.session.outputNames[0]]);
-  const vocab = logits.length / (rows.length * layers);
-  const ids = new Int32Array(rows.length * layers * k);
-  const probs = new Float32Array(rows.length * layers * k);
-  for (let i = 0; i < rows.length * layers; i++) {
-    const top = topKSoftmax(logits.subarray(i * vocab, (i + 1) * vocab), k);
-    ids.set(top.ids, i * k);
-    probs.set(top.probs, i * k);
+  const declared = lens.session.outputs[0]?.shape.at(-1);
+  // a vocabulary the graph does not declare is learnt from the first run, kept small
+  let batch = typeof declared === 'number' && declared > 0 ? Math.floor(maxOutputBytes / (declared * 4)) : 16;
+  const ids = new Int32Array(items * k);
+  const probs = new Float32Array(items * k);
+  for (let first = 0; first < items; first += batch) {
+    const n = Math.min(Math.max(1, batch), items - first);
+    const slice = input.slice(first * hidden, (first + n) * hidden);
+    const dims = [1, n, hidden];
+    const feed =
+      lens.inputType === 'float32'
+        ? makeTensor('float32', slice, dims)
+        : makeTensor('float16', float32ToHalfBits(slice), dims);
+    const out = await lens.session.run({ [lens.session.inputNames[0]]: feed });
+    const logits = tensorFloat32(out[lens.session.outputNames[0]]);
+    const vocab = logits.length / n;
+    for (let i = 0; i < n; i++) {
+      const top = topKSoftmax(logits.subarray(i * vocab, (i + 1) * vocab), k);
+      ids.set(top.ids, (first + i) * k);
+      probs.set(top.probs, (first + i) * k);
+    }
+    if (first === 0) batch = Math.max(1, Math.floor(maxOutputBytes / (vocab * 4)));
   }
   return { ids, probs };
 }

@@ -26,6 +26,12 @@ export interface SessionOptions {
   externalDataDir?: string;
   /** Let idle intra-op threads spin (ONNX Runtime's default); Glassbox's default is false. */
   spinning?: boolean;
+  /**
+   * Keep ONNX Runtime's CPU memory arena (default true). Without it each run's intermediate
+   * tensors go back to the system when the run ends: for a session whose runs are rare and large
+   * (attention capture), what it used does not stay resident.
+   */
+  memoryArena?: boolean;
 }
 
 interface CreateOptions extends SessionOptions {
@@ -100,6 +106,7 @@ export class OrtSession {
       graphOptimizationLevel: opts.optimization ?? 'all',
       intraOpNumThreads: opts.threads ?? 0,
       logSeverityLevel: 3,
+      ...(opts.memoryArena === false ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
       ...(opts.saveOptimizedTo ? { optimizedModelFilePath: opts.saveOptimizedTo } : {}),
     };
     // Idle intra-op threads sleep instead of spinning: inside an editor the cores belong to the
