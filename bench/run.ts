@@ -20,6 +20,7 @@ import { codeText } from './contexts';
 import { decodeFlops, matmulPeakGflops, modelFlops, prefillFlops } from './hardware';
 import { completionLatency } from './latency';
 import { copyDecodingRows } from './copyDecoding';
+import { dependenceRow } from './dependence';
 import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
 import { llamaPeer } from './llamaPeer';
@@ -143,6 +144,9 @@ async function main(): Promise<void> {
   );
   log('repository context and copy cache');
   report.sections.optimisations.push(...(await copyDecodingRows(modelDir, root, quick)));
+
+  log('what it depended on (dependence ranking)');
+  report.sections.optimisations.push(await dependenceRow(modelDir, root, quick));
 
   log('quantization variants');
   report.sections.quantization = await quantizationVariants(

@@ -107,6 +107,12 @@ export class EmbeddedBackend implements Backend {
     return this.worker().call('captureAttention', params, opts);
   }
 
+  /** What a finished completion depended on, span by span (streamed through opts.onSpan): not a served request. */
+  async dependence(params: Params<'dependence'>, opts: CallOptions = {}): Promise<Result<'dependence'>> {
+    await this.ensureLoaded();
+    return this.worker().call('dependence', params, opts);
+  }
+
   dispose(): void {
     void this.client?.dispose();
   }
@@ -145,11 +151,13 @@ export class EmbeddedBackend implements Backend {
 
 /** One notification per failure, with the two ways out. */
 async function reportLoadFailure(message: string): Promise<void> {
+  const selectModel = vscode.l10n.t('Select Model');
+  const openSettings = vscode.l10n.t('Open Settings');
   const choice = await vscode.window.showErrorMessage(
-    `Glassbox could not load the model: ${message}`,
-    'Select Model',
-    'Open Settings',
+    vscode.l10n.t('Glassbox could not load the model: {0}', message),
+    selectModel,
+    openSettings,
   );
-  if (choice === 'Select Model') await vscode.commands.executeCommand('glassbox.selectModel');
-  if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
+  if (choice === selectModel) await vscode.commands.executeCommand('glassbox.selectModel');
+  if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox');
 }

@@ -125,6 +125,11 @@ export class BackendRouter implements vscode.Disposable {
     return this.embedded.captureAttention(params, opts);
   }
 
+  /** What a finished completion depended on, on the embedded worker: not a served request. */
+  dependence(params: Params<'dependence'>, opts: CallOptions = {}): Promise<Result<'dependence'>> {
+    return this.embedded.dependence(params, opts);
+  }
+
   dispose(): void {
     this.embedded.dispose();
     this.serverValue?.dispose();

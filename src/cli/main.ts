@@ -6,6 +6,7 @@
  *   glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
  *   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
  *   glassbox info [--model DIR] [--json]
+ *   glassbox depend --file F --line L --column C [--workspace DIR | --no-workspace] [--budget-ms N] [--json]
  * Each of complete, explain and info also runs against a model server:
  *   --backend openai|llamacpp|ollama --endpoint URL [--remote-model NAME] [--fim-template FAMILY]
  */
@@ -15,6 +16,7 @@ import { embeddedModelDir, GlassboxError, type CompletionResult, type Generation
 import { Engine } from '../engine/engine';
 import { cappedExplain } from '../remote/cappedExplain';
 import { completeInWorkspace, type WorkspaceContextInfo } from './workspace';
+import { depend } from './depend';
 import { RemoteError } from '../remote/errors';
 import { remoteCompleteAt, serverFor } from './remote';
 import { readTextFile } from './textFile';
@@ -25,11 +27,14 @@ const USAGE = `Usage:
   glassbox tokenize (--text TEXT | --text-file F) [--model DIR] [--json]
   glassbox explain --file F [--start L --end L] [--model DIR] [--max-tokens N]
   glassbox info [--model DIR] [--json]
+  glassbox depend --file F --line L --column C [--workspace DIR | --no-workspace] [--max-tokens N] [--budget-ms N] [--json]
 Every command that runs a model also takes --model-file F (which .onnx in a folder that holds several)
 and --threads N (ONNX Runtime's intra-op threads; 0, the default, is one per physical core).
 Lines and columns are 1-based. The default model is the one embedded in Glassbox. A file argument of - reads
 standard input: pass long text that way (ONNX Runtime crashes on command lines of about 29,000 bytes).
 complete reads the workspace for context like the extension (default: the file's git root, else its folder).
+depend runs the same completion, then ranks what it depended on: each line of the window, each snippet and
+each copy source taken out of the model's view in turn (Δ log-probability of the suggestion, nats).
 complete, explain and info run on a model server with --backend openai|llamacpp|ollama --endpoint URL
 [--remote-model NAME] [--fim-template qwen|starcoder|deepseek|codellama]; the API key comes from GLASSBOX_API_KEY.`;
 
@@ -54,6 +59,7 @@ const OPTIONS = {
   workspace: { type: 'string' },
   'no-workspace': { type: 'boolean' },
   'min-confidence': { type: 'string' },
+  'budget-ms': { type: 'string' },
   json: { type: 'boolean' },
   backend: { type: 'string' },
   endpoint: { type: 'string' },
@@ -139,7 +145,7 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo'];
+  const known = ['complete', 'generate', 'tokenize', 'explain', 'info', 'demo', 'depend'];
   if (!known.includes(command)) throw new UsageError(`Unknown command "${command}".`);
   if (args.backend && args.backend !== 'embedded') return runRemote(command, args);
   if (args.model !== undefined && args.model.trim() === '')
@@ -167,6 +173,17 @@ async function run(argv: string[]): Promise<void> {
             `glassbox: suggestion hidden (${r.hidden.reason}: confidence ${r.confidence.mean.toFixed(2)}): ${JSON.stringify(r.hidden.text)}\n`,
           );
         process.stdout.write(args.json ? completionJson(r, loadMs) + '\n' : r.text + '\n');
+        break;
+      }
+      case 'depend': {
+        const file = need(args, 'file');
+        const out = await depend(engine, file, readTextFile(file), int(args, 'line'), int(args, 'column'), {
+          workspace: args['no-workspace'] ? null : args.workspace,
+          maxNewTokens: int(args, 'max-tokens', 64),
+          timeBudgetMs: args['budget-ms'] !== undefined ? int(args, 'budget-ms') : undefined,
+          json: args.json === true,
+        });
+        process.stdout.write(out + '\n');
         break;
       }
       case 'generate': {

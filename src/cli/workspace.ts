@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   DEFAULT_MIN_CONFIDENCE,
+  type CompletionRequest,
   type CompletionResult,
   answerQueries,
   stringSource,
@@ -45,7 +46,7 @@ export async function completeInWorkspace(
   line: number,
   column: number,
   o: CompleteOptions,
-): Promise<CompletionResult & { context: WorkspaceContextInfo }> {
+): Promise<CompletionResult & { context: WorkspaceContextInfo; request: CompletionRequest }> {
   text = text.replace(/\r\n?/g, '\n');
   const at = offsetOf(text, line, column);
   // `--file -` is the document on stdin: the workspace is the current folder's repository then
@@ -71,8 +72,9 @@ export async function completeInWorkspace(
   let scan: ScanReport | undefined;
   if (root) scan = await scanWorkspace({ root }, (p, t) => index.setFile(p, t));
   index.setFile(rel, text); // the document as passed, even if the scan skipped it or read it otherwise
+  let request!: CompletionRequest; // `glassbox depend` scores the completion again from it
   const { result: r, found } = await completeAtCursor(
-    (req) => engine.complete(req),
+    (req) => engine.complete((request = req)),
     { doc: stringSource(text), line: line - 1, offset: at, path: rel },
     { query: (q) => answerQueries(index, q) },
     {
@@ -84,6 +86,7 @@ export async function completeInWorkspace(
   const context = found ?? { snippets: [], copySources: [] };
   return {
     ...r,
+    request,
     context: {
       workspace: root,
       path: rel,

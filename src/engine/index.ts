@@ -30,6 +30,25 @@ export { CODE_EXTENSIONS, isInside, scanWorkspace, type ScanReport } from './con
 // explain
 export { chatExplainInstruction } from './explain/prompts';
 
+// what a suggestion depended on: the ranking's shape and its words (the ranking runs in the worker)
+export {
+  describeSpan,
+  formatNats,
+  nearZero,
+  NEAR_ZERO_NATS,
+  spanPlace,
+  suggestionTokens,
+  verdict,
+} from './dependence/verdict';
+export type {
+  DependenceMethod,
+  DependenceRequest,
+  DependenceResult,
+  PromptSpan,
+  SpanDependence,
+  SpanKind,
+} from './dependence/types';
+
 // the workers' host side: clients and their typed messages
 export { EngineClient, type CallOptions } from './worker/client';
 export type { Params, Result } from './worker/protocol';

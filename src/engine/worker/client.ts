@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelled, deserializeError, GlassboxError } from '../errors';
 import type { GeneratedToken } from '../generation/generate';
+import type { SpanDependence } from '../dependence/types';
 import { addStageTo, epochNow } from '../runtime/stageClock';
 import {
   isWorkerToHost,
@@ -31,6 +32,8 @@ interface EngineClientOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   onToken?: (token: GeneratedToken) => void;
+  /** A dependence ranking's spans as they are scored. */
+  onSpan?: (span: SpanDependence) => void;
 }
 
 /** How long a new worker may take to say it is ready, ms. */
@@ -56,6 +59,8 @@ function receive(msg: unknown): RpcReply | undefined {
       return undefined;
     case 'token':
       return { id: msg.id, progress: msg.token };
+    case 'span':
+      return { id: msg.id, progress: msg.span };
     case 'result':
       if (msg.sentAt !== undefined) addStageTo(msg.result, 'reply', epochNow() - msg.sentAt);
       return { id: msg.id, result: msg.result };
@@ -144,11 +149,12 @@ export class EngineClient {
   }
 
   private send<M extends Method>(method: M, params: Params<M>, opts: CallOptions): Promise<Result<M>> {
-    const stream = opts.onToken !== undefined;
+    const onProgress = opts.onToken ?? opts.onSpan;
+    const stream = onProgress !== undefined;
     return this.rpc.request<Result<M>>((id) => ({ type: 'request', id, method, params, stream, sentAt: epochNow() }), {
       signal: opts.signal,
       cancel: (id) => ({ type: 'cancel', id }) satisfies HostToWorker,
-      onProgress: opts.onToken as ((token: unknown) => void) | undefined,
+      onProgress: onProgress as ((value: unknown) => void) | undefined,
     });
   }
 

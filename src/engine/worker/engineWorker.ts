@@ -5,6 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { captureAttention, releaseAttention } from '../attention/capture';
 import { captureBuffers, type AttentionCapture } from '../attention/types';
+import { dependence } from '../dependence/dependence';
+import type { SpanDependence } from '../dependence/types';
 import { Engine } from '../engine';
 import { GlassboxError, serializeError } from '../errors';
 import { addStageTo, epochNow } from '../runtime/stageClock';
@@ -43,6 +45,7 @@ type Handler<M extends Method> = (
   params: Params<M>,
   signal: AbortSignal,
   onToken: ((t: GeneratedToken) => void) | undefined,
+  onSpan: ((s: SpanDependence) => void) | undefined,
 ) => Promise<Result<M>> | Result<M>;
 
 const handlers: { [M in Method]: Handler<M> } = {
@@ -72,6 +75,8 @@ const handlers: { [M in Method]: Handler<M> } = {
   surprisal: (p) => loaded().surprisal(p.code, p.context),
   generate: (p, signal, onToken) => loaded().generate(p.prompt, { ...p, signal, onToken }),
   captureAttention: (p, signal) => captureAttention(loaded().model, p, signal),
+  // off the Engine's queue, on a KV cache of its own: a completion need not wait for a ranking
+  dependence: (p, signal, _onToken, onSpan) => dependence(loaded(), p, { signal, onResult: onSpan }),
   inspectArchitecture: (p) => inspectArchitecture(p),
   architectureGraph: (p) => architectureGraph(p),
 };
@@ -81,9 +86,10 @@ async function serve(msg: RequestMessage): Promise<void> {
   const controller = new AbortController();
   inflight.set(msg.id, controller);
   const onToken = msg.stream ? (token: GeneratedToken) => post({ type: 'token', id: msg.id, token }) : undefined;
+  const onSpan = msg.stream ? (span: SpanDependence) => post({ type: 'span', id: msg.id, span }) : undefined;
   try {
     const handler = handlers[msg.method] as Handler<Method>;
-    const result = await handler(msg.params as never, controller.signal, onToken);
+    const result = await handler(msg.params as never, controller.signal, onToken, onSpan);
     if (msg.sentAt !== undefined) addStageTo(result, 'message_in', arrived - msg.sentAt);
     // A capture's typed arrays move to the host instead of being copied.
     post(

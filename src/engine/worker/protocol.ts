@@ -10,6 +10,7 @@ import type { SurprisalResult } from '../explain/surprisal';
 import type { ArchitectureSummary, GraphView, GraphViewRequest } from '../../common/architectureTypes';
 import { isRecord } from '../../common/isRecord';
 import type { AttentionCapture, CaptureParams } from '../attention/types';
+import type { DependenceRequest, DependenceResult, SpanDependence } from '../dependence/types';
 
 /** Options cross the thread boundary by structured clone: no signals, no callbacks. */
 type Wire<T> = Omit<T, 'signal' | 'onToken' | 'textRules'>;
@@ -41,6 +42,8 @@ interface WorkerMethods {
   architectureGraph: { params: GraphViewRequest; result: GraphView };
   /** Attention capture on its own session (typed arrays in the result are transferred). */
   captureAttention: { params: Omit<CaptureParams, 'onProgress'>; result: AttentionCapture };
+  /** What a finished completion depended on; each span's result streams as a 'span' message. */
+  dependence: { params: DependenceRequest; result: DependenceResult };
 }
 
 export type Method = keyof WorkerMethods;
@@ -66,6 +69,7 @@ export type HostToWorker =
 export type WorkerToHost =
   | { type: 'ready' }
   | { type: 'token'; id: number; token: GeneratedToken }
+  | { type: 'span'; id: number; span: SpanDependence }
   | { type: 'result'; id: number; result: unknown; sentAt?: number }
   | { type: 'error'; id: number; error: SerializedError };
 
@@ -83,6 +87,7 @@ const METHODS: ReadonlySet<string> = new Set<Method>([
   'surprisal',
   'generate',
   'captureAttention',
+  'dependence',
   'inspectArchitecture',
   'architectureGraph',
 ]);
@@ -120,6 +125,8 @@ export function isWorkerToHost(x: unknown): x is WorkerToHost {
       return true;
     case 'token':
       return typeof x.id === 'number' && isRecord(x.token);
+    case 'span':
+      return typeof x.id === 'number' && isRecord(x.span);
     case 'result':
       return typeof x.id === 'number' && 'result' in x && optionalNumber(x.sentAt);
     case 'error':
