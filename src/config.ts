@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_MIN_CONFIDENCE } from './engine';
+import { setLanguageEnabled } from './completion/languages';
 import type { NetOptions } from './net/http';
 import { BACKEND_KINDS, checkHeaders, type BackendKind } from './remote/endpoint';
 
@@ -87,25 +88,26 @@ export class Config {
     settingsEvents = undefined;
   }
 
-  /** VS Code's proxy settings as the plain-Node HTTP client takes them (src/net/http.ts). */
+  /**
+   * Network options for the plain-Node HTTP client (src/net/http.ts): the proxy is the extension
+   * host's (http.proxy, PAC, http.noProxy, proxy authorization, system certificates), which applies
+   * only to requests that bring no agent of their own.
+   */
   static net(): NetOptions {
     const http = vscode.workspace.getConfiguration('http');
-    return { proxy: http.get<string>('proxy') || undefined, strictSSL: http.get<boolean>('proxyStrictSSL') ?? true };
+    return { proxySupport: 'host', strictSSL: http.get<boolean>('proxyStrictSSL') ?? true };
   }
 
   private get cfg(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION, this.scope);
   }
 
+  /**
+   * Automatic completions while typing. In a document's scope (`for(doc)`) this is the language's
+   * value: plaintext, markdown and scminput are off by default (package.json's configurationDefaults).
+   */
   get enabled(): boolean {
     return this.bool('enable', true);
-  }
-
-  get disabledLanguages(): string[] {
-    const v = this.cfg.get<unknown>('disabledLanguages');
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    this.invalid('disabledLanguages', 'a list of language ids');
-    return ['plaintext', 'markdown', 'scminput'];
   }
 
   /** The model folder, or undefined for the embedded model. */
@@ -250,11 +252,12 @@ export class Config {
     await this.cfg.update('enable', value, vscode.ConfigurationTarget.Global);
   }
 
-  /** Turns automatic completions on or off for one language (`"[lang]": { "glassbox.enable": … }` in user settings). */
+  /**
+   * Turns automatic completions on or off for one language (`"[lang]": { "glassbox.enable": … }`),
+   * written where it takes effect (completion/languages.ts); `for(doc).enabled` reads it back.
+   */
   async setEnabledForLanguage(languageId: string, value: boolean): Promise<void> {
-    await vscode.workspace
-      .getConfiguration(SECTION, { languageId })
-      .update('enable', value, vscode.ConfigurationTarget.Global, true);
+    await setLanguageEnabled(languageId, value);
   }
 
   private bool(key: string, fallback: boolean): boolean {

@@ -10,6 +10,9 @@ import type { Config } from '../config';
 import type { BackendRouter } from '../backends/router';
 import { CompletionCache } from './cache';
 import { AdaptiveDebounce, sleep } from './debounce';
+import { migrateDisabledLanguages } from './languages';
+import { notebookContext } from './notebookCells';
+import { withTextAbove } from './notebookContext';
 import type { Snooze } from './snooze';
 import type { WorkspaceContext } from './workspaceContext';
 
@@ -34,6 +37,9 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
           this.debounce.keystroke(performance.now());
       }),
     );
+    // The old glassbox.disabledLanguages list becomes per-language glassbox.enable values, once.
+    // Here because this provider is what the settings switch; created once, at activation.
+    migrateDisabledLanguages().catch((err: Error) => void vscode.window.showWarningMessage(err.message));
   }
 
   async provideInlineCompletionItems(
@@ -46,18 +52,19 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     // settings as they apply here: `"[python]": { "glassbox.enable": false }` wins for Python files
     const config = this.config.for(document);
     // Trigger Completion works everywhere; automatic completions follow the settings and the snooze
-    if (!explicit && !automaticFor(config, document.languageId, this.snooze)) return undefined;
+    if (!explicit && !automaticFor(config, this.snooze)) return undefined;
     if (context.selectedCompletionInfo) return undefined; // the suggest widget is open: don't compete
     if (this.host.state.kind === 'error') return undefined; // reported once already; stay quiet
     const size = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
     if (size > config.maxFileSizeKB * 1024) return undefined;
 
-    const offset = document.offsetAt(position);
-    const filePath = this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
-    const plan = planAtCursor(
-      { doc: textSource(document), line: position.line, offset, path: filePath },
-      config.contextTokens,
-    );
+    // In a notebook the cells above come first, and the cursor's cell reads as the end of a script.
+    const notebook = notebookContext(document, config.contextTokens, (uri) => this.workspace.pathOf(uri));
+    const above = notebook?.textAbove ?? '';
+    const { doc, lines } = withTextAbove(above, textSource(document));
+    const offset = above.length + document.offsetAt(position);
+    const filePath = notebook?.path ?? this.workspace.pathOf(document.uri) ?? path.basename(document.fileName);
+    const plan = planAtCursor({ doc, line: lines + position.line, offset, path: filePath }, config.contextTokens);
     const { prefix, suffix } = plan.window;
     const cached = this.cache.lookup(prefix, suffix);
     if (cached !== undefined) return this.items(cached.text, position, cached.requestId);
@@ -107,7 +114,7 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
   ): vscode.InlineCompletionItem[] | undefined {
     if (!text) return undefined;
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    item.command = { command: ACCEPTED_COMMAND, title: 'Accepted', arguments: [text.length, requestId] };
+    item.command = { command: ACCEPTED_COMMAND, title: vscode.l10n.t('Accepted'), arguments: [text.length, requestId] };
     return [item];
   }
 
@@ -116,13 +123,16 @@ export class GlassboxCompletionProvider implements vscode.InlineCompletionItemPr
     const message = err instanceof Error ? err.message : String(err);
     if (this.reported.has(message)) return;
     this.reported.add(message);
-    void vscode.window.showWarningMessage(`Glassbox completion failed: ${message}`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('Glassbox completion failed: {0}', message));
   }
 }
 
-/** Whether completions come automatically while typing in this language (else only on Trigger Completion). */
-export function automaticFor(config: Config, languageId: string, snooze: Snooze): boolean {
-  return config.enabled && !config.disabledLanguages.includes(languageId) && !snooze.active;
+/**
+ * Whether completions come automatically while typing (else only on Trigger Completion): `config`
+ * is the document's, so `enabled` is its language's `glassbox.enable` (completion/languages.ts).
+ */
+export function automaticFor(config: Config, snooze: Snooze): boolean {
+  return config.enabled && !snooze.active;
 }
 
 function textSource(doc: vscode.TextDocument): TextSource {

@@ -1,15 +1,24 @@
 /**
  * The one HTTP client of Glassbox: model downloads, the price update and model servers all go
- * through `httpRequest`. Proxy from settings or the environment (never for this machine), an idle
- * timeout, abort by AbortSignal. Plain Node (the CLI uses it too); the VS Code side passes its
- * `http.proxy` settings in (netSettings.ts).
+ * through `httpRequest`. An idle timeout, abort by AbortSignal, and a proxy chosen by one of two
+ * routes: inside VS Code the extension host's own (`proxySupport: 'host'`, Config.net()), in the
+ * CLI Glassbox's (a proxy URL or HTTPS_PROXY, never for this machine). Plain Node.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 
 export interface NetOptions {
-  /** Proxy URL (VS Code's `http.proxy`); else HTTPS_PROXY / https_proxy / ALL_PROXY. */
+  /**
+   * Who routes requests through a proxy.
+   * - 'host': the process's own `http`/`https` modules. VS Code's extension host patches them
+   *   (`http.proxySupport`) to follow `http.proxy`, PAC files and the system's proxy, `http.noProxy`,
+   *   proxy authorization (Kerberos, Basic) and the system's certificates; Glassbox adds no agent,
+   *   which under `http.proxySupport: "on"` would win over all of that.
+   * - 'own' (default): Glassbox's HttpsProxyAgent to `proxy`, else HTTPS_PROXY / ALL_PROXY (the CLI).
+   */
+  proxySupport?: 'host' | 'own';
+  /** Proxy URL for the 'own' route; else HTTPS_PROXY / https_proxy / ALL_PROXY. */
   proxy?: string;
   /** Verify the server's certificate (VS Code's `http.proxyStrictSSL`). Default true. */
   strictSSL?: boolean;
@@ -72,7 +81,9 @@ export function proxyFor(url: URL, opts: NetOptions = {}): string | undefined {
 
 const agents = new Map<string, http.Agent>();
 
-function agentFor(url: URL, opts: NetOptions): http.Agent | undefined {
+/** Glassbox's own proxy agent for `url`, or undefined for the default agent (the host's route, or direct). */
+export function agentFor(url: URL, opts: NetOptions): http.Agent | undefined {
+  if (opts.proxySupport === 'host') return undefined;
   const proxy = proxyFor(url, opts);
   if (!proxy || url.protocol !== 'https:') return undefined;
   const key = `${proxy}|${opts.strictSSL !== false}`;
