@@ -13,6 +13,8 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const ORT_BIN = 'node_modules/onnxruntime-node/bin/napi-v6';
+/** A platform package's ceiling (issue 31): the model, the bundles and one platform's runtime. */
+const MAX_PLATFORM_BYTES = 25e6;
 
 /** vsce target → onnxruntime-node binary folder (`<platform>/<arch>`) that exists in 1.30. */
 const ORT_FOLDERS = {
@@ -52,13 +54,10 @@ function defaultVariant() {
   return file;
 }
 
-/** .vscodeignore with the default variant named and, for a target, the other platforms' binaries dropped. */
+/** .vscodeignore as it is (universal), or for a target with the other platforms' binaries dropped. */
 function ignoreFileFor(target) {
   const keep = target ? `!${ORT_BIN}/${ORT_FOLDERS[target]}/` : `!${ORT_BIN}/`;
-  const lines = fs
-    .readFileSync(path.join(root, '.vscodeignore'), 'utf8')
-    .replace('DEFAULT_VARIANT', defaultVariant())
-    .split('\n');
+  const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
   const kept = lines.filter((line) => !line.startsWith(`!${ORT_BIN}/`) || line.startsWith(keep));
   if (!kept.some((line) => line.startsWith(keep))) {
     throw new Error(`.vscodeignore has no "${keep}*" line to keep the ${target} binaries`);
@@ -97,12 +96,18 @@ function checkFiles(files, target) {
       /^(src|test|webview|models\/recipe|models\/test-tiny|out|bench)\//.test(f) ||
       f.endsWith('.map') ||
       f === 'dist/cli.js' ||
+      f === 'CONTRIBUTING.md' ||
+      // a byte-identical copy of libonnxruntime.1.dylib, the name the binding loads
+      f.endsWith('/libonnxruntime.1.30.0.dylib') ||
+      // the DirectML execution provider's (Glassbox runs on the CPU provider)
+      /\/(DirectML|dxcompiler|dxil)\.dll$/.test(f) ||
       (/^models\/glassbox-code\/onnx\//.test(f) && f !== `models/glassbox-code/onnx/${defaultVariant()}`),
   );
   if (missing.length > 0 || forbidden.length > 0) {
     throw new Error(
       (missing.length ? `missing from the package: ${missing.join(', ')}\n` : '') +
-        (forbidden.length ? `must not be packaged: ${forbidden.slice(0, 10).join(', ')}` : ''),
+        (forbidden.length ? `must not be packaged: ${forbidden.slice(0, 10).join(', ')}\n` : '') +
+        "Fix the allow-list in .vscodeignore (the model line must name the variant config.json's dtype picks).",
     );
   }
 }
@@ -120,32 +125,34 @@ function main() {
     return;
   }
   const { target, universal } = parseArgs(process.argv.slice(2));
-  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
-
+  const { version, repository } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const ignoreArgs = ['--ignoreFile', ignoreFileFor(universal ? undefined : target)];
+  const out = universal ? `glassbox-${version}.vsix` : `glassbox-${target}-${version}.vsix`;
+  const targetArgs = universal ? [] : ['--target', target];
+  // vsce runs vscode:prepublish (the production bundles) first, and reads allowMissingRepository
+  // from package.json's "vsce" field. It rewrites the README's relative links and images against
+  // package.json's `repository`, and refuses them without one. There is no public repository yet:
+  // until then they stay relative. Adding `repository` to package.json is the one line that makes
+  // them absolute, here and in a plain `vsce package`.
+  const linkArgs = repository ? [] : ['--no-rewrite-relative-links'];
+  process.stdout.write(vsce(['package', ...targetArgs, ...ignoreArgs, ...linkArgs, '--out', out]));
   const files = vsce(['ls', ...ignoreArgs])
     .split('\n')
     .filter(Boolean);
-  checkFiles(files, universal ? undefined : target);
-
-  const out = universal ? `glassbox-${version}.vsix` : `glassbox-${target}-${version}.vsix`;
-  const targetArgs = universal ? [] : ['--target', target];
-  // --allow-missing-repository: until package.json names one. --no-rewrite-relative-links: the
-  // README's relative links would need a repository URL to be rewritten.
-  process.stdout.write(
-    vsce([
-      'package',
-      ...targetArgs,
-      ...ignoreArgs,
-      '--out',
-      out,
-      '--allow-missing-repository',
-      '--no-rewrite-relative-links',
-    ]),
-  );
-  const mb = (fs.statSync(path.join(root, out)).size / 1e6).toFixed(1);
-  console.log(`${out}: ${files.length} files, ${mb} MB`);
+  try {
+    checkFiles(files, universal ? undefined : target);
+    const bytes = fs.statSync(path.join(root, out)).size;
+    if (!universal && bytes > MAX_PLATFORM_BYTES) {
+      throw new Error(
+        `${out} is ${(bytes / 1e6).toFixed(1)} MB, over the ${MAX_PLATFORM_BYTES / 1e6} MB a platform package may take: ` +
+          'see what grew with `node scripts/package.js --list` and keep it out in .vscodeignore',
+      );
+    }
+    console.log(`${out}: ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+  } catch (err) {
+    fs.rmSync(path.join(root, out), { force: true });
+    throw err;
+  }
 }
 
 try {

@@ -46,7 +46,11 @@ function fill(text, name, table) {
 
 /** README.md as this script would write it. */
 function expectedReadme() {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  // package.json's user-facing strings are %key% references into package.nls.json (English)
+  const nls = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.json'), 'utf8'));
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'), (_key, value) =>
+    typeof value === 'string' && /^%[\w.-]+%$/.test(value) ? (nls[value.slice(1, -1)] ?? value) : value,
+  );
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   return fill(fill(readme, 'settings', settingsTable(pkg)), 'keybindings', keybindingTable(pkg));
 }

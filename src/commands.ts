@@ -26,7 +26,10 @@ const COMMANDS: Record<string, Factory> = {
   toggleCompletions: (ctx) => async () => {
     const enabled = !ctx.config.enabled;
     await ctx.config.setEnabled(enabled);
-    void vscode.window.setStatusBarMessage(`Glassbox completions ${enabled ? 'on' : 'off'}`, 2000);
+    void vscode.window.setStatusBarMessage(
+      enabled ? vscode.l10n.t('Glassbox completions on') : vscode.l10n.t('Glassbox completions off'),
+      2000,
+    );
   },
   triggerCompletion: () => () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'),
   toggleLanguage: (ctx) => async () => {
@@ -34,7 +37,12 @@ const COMMANDS: Record<string, Factory> = {
     if (!doc) return;
     const on = !ctx.config.for(doc).enabled;
     await ctx.config.setEnabledForLanguage(doc.languageId, on);
-    void vscode.window.setStatusBarMessage(`Glassbox completions ${on ? 'on' : 'off'} for ${doc.languageId}`, 2000);
+    void vscode.window.setStatusBarMessage(
+      on
+        ? vscode.l10n.t('Glassbox completions on for {0}', doc.languageId)
+        : vscode.l10n.t('Glassbox completions off for {0}', doc.languageId),
+      2000,
+    );
   },
   snooze: (ctx) => (minutes?: unknown) => ctx.snooze.start(typeof minutes === 'number' ? minutes * 60_000 : Infinity),
   resume: (ctx) => () => ctx.snooze.stop(),
@@ -93,25 +101,31 @@ async function showMenu(ctx: CommandContext): Promise<void> {
   if (doc && language) {
     const on = ctx.config.for(doc).enabled;
     items.push({
-      label: on ? `$(circle-slash) Disable completions for ${language}` : `$(check) Enable completions for ${language}`,
+      label: on
+        ? `$(circle-slash) ${vscode.l10n.t('Disable completions for {0}', language)}`
+        : `$(check) ${vscode.l10n.t('Enable completions for {0}', language)}`,
       command: 'glassbox.toggleLanguage',
     });
   }
-  if (ctx.snooze.active) items.push({ label: '$(play) Resume completions', command: 'glassbox.resume' });
+  if (ctx.snooze.active)
+    items.push({ label: `$(play) ${vscode.l10n.t('Resume completions')}`, command: 'glassbox.resume' });
   else {
     items.push(
-      { label: '$(clock) Snooze for 5 minutes', command: 'glassbox.snooze', args: [5] },
-      { label: '$(clock) Snooze for 1 hour', command: 'glassbox.snooze', args: [60] },
-      { label: '$(clock) Snooze until restart', command: 'glassbox.snooze' },
+      { label: `$(clock) ${vscode.l10n.t('Snooze for 5 minutes')}`, command: 'glassbox.snooze', args: [5] },
+      { label: `$(clock) ${vscode.l10n.t('Snooze for 1 hour')}`, command: 'glassbox.snooze', args: [60] },
+      { label: `$(clock) ${vscode.l10n.t('Snooze until restart')}`, command: 'glassbox.snooze' },
     );
   }
   items.push(
-    { label: '$(debug-pause) Toggle inline completions (all languages)', command: 'glassbox.toggleCompletions' },
-    { label: '$(comment-discussion) Explain selection', command: 'glassbox.explainSelection' },
-    { label: '$(type-hierarchy) Show model architecture', command: 'glassbox.showArchitecture' },
-    { label: '$(eye) Show attention', command: 'glassbox.showAttention' },
-    { label: '$(graph) Show costs', command: 'glassbox.showCosts' },
-    { label: '$(library) Select model…', command: 'glassbox.selectModel' },
+    {
+      label: `$(debug-pause) ${vscode.l10n.t('Toggle inline completions (all languages)')}`,
+      command: 'glassbox.toggleCompletions',
+    },
+    { label: `$(comment-discussion) ${vscode.l10n.t('Explain selection')}`, command: 'glassbox.explainSelection' },
+    { label: `$(type-hierarchy) ${vscode.l10n.t('Show model architecture')}`, command: 'glassbox.showArchitecture' },
+    { label: `$(eye) ${vscode.l10n.t('Show attention')}`, command: 'glassbox.showAttention' },
+    { label: `$(graph) ${vscode.l10n.t('Show costs')}`, command: 'glassbox.showCosts' },
+    { label: `$(library) ${vscode.l10n.t('Select model…')}`, command: 'glassbox.selectModel' },
   );
   const pick = await vscode.window.showQuickPick(items, { title: 'Glassbox' });
   if (pick) await vscode.commands.executeCommand(pick.command, ...(pick.args ?? []));

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ATTENTION_VIEW_ID, AttentionView } from './attention/attentionView';
 import { registerCommands } from './commands';
 import { GlassboxCompletionProvider } from './completion/provider';
+import { completionSelector } from './completion/selector';
 import { Snooze } from './completion/snooze';
 import { WorkspaceContext } from './completion/workspaceContext';
 import { Config } from './config';
@@ -33,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     const log = vscode.window.createOutputChannel('Glassbox', { log: true });
     const config = new Config((message) => {
       log.warn(message);
-      void vscode.window.showWarningMessage(`Glassbox: ${message}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Glassbox: {0}', message));
     });
     const remote = new RemoteHost(context.secrets, config);
     const host = new BackendRouter(context, config, remote);
@@ -53,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
       provider,
       sidebar,
       new StatusBar(host, config, snooze),
-      vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+      vscode.languages.registerInlineCompletionItemProvider(completionSelector(), provider),
       vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW_ID, sidebar),
       attention,
       vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, attention),
@@ -86,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): GlassboxApi {
     return { engine: host, provider, costs };
   } catch (err) {
     void vscode.window.showErrorMessage(
-      `Glassbox failed to start: ${err instanceof Error ? err.message : String(err)}`,
+      vscode.l10n.t('Glassbox failed to start: {0}', err instanceof Error ? err.message : String(err)),
     );
     throw err;
   }

@@ -69,16 +69,20 @@ export class RemoteHost implements vscode.Disposable {
 
   /** The server answered with another model than before: say so once per change, with what to check. */
   private modelChanged(host: string, now: string, before: string): void {
+    const test = vscode.l10n.t('Test Server Connection');
     void vscode.window
       .showWarningMessage(
-        `Glassbox: ${host} now answers with the model "${now}" (before: "${before}"). ` +
-          'Suggestions are asked for in the fill-in-the-middle format of glassbox.remote.model ' +
-          '(or glassbox.remote.fimTemplate), and the costs view prices by it: check they fit the new model.',
-        'Test Server Connection',
-        'Open Settings',
+        vscode.l10n.t(
+          'Glassbox: {0} now answers with the model "{1}" (before: "{2}"). Suggestions are asked for in the fill-in-the-middle format of glassbox.remote.model (or glassbox.remote.fimTemplate), and the costs view prices by it: check they fit the new model.',
+          host,
+          now,
+          before,
+        ),
+        test,
+        vscode.l10n.t('Open Settings'),
       )
       .then((c) => {
-        if (c === 'Test Server Connection') void vscode.commands.executeCommand('glassbox.testConnection');
+        if (c === test) void vscode.commands.executeCommand('glassbox.testConnection');
         else if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.remote');
       });
   }
@@ -103,52 +107,63 @@ export class RemoteHost implements vscode.Disposable {
       base = parseEndpoint(this.config.endpoint, kind);
       origin = base.origin;
     } catch (err) {
-      void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`, 'Open Settings').then((c) => {
-        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
-      });
+      showServerError(err);
       return;
     }
     const key = await vscode.window.showInputBox({
-      title: `API key for ${origin}`,
-      prompt:
+      title: vscode.l10n.t('API key for {0}', origin),
+      prompt: vscode.l10n.t(
         'Kept in VS Code\'s secret storage and sent only to this server, as "Authorization: Bearer". Leave empty to remove it.',
+      ),
       password: true,
       ignoreFocusOut: true,
     });
     if (key === undefined) return;
     if (key.trim() === '') {
       await this.secrets.delete(KEY_PREFIX + origin);
-      void vscode.window.showInformationMessage(`Glassbox: the API key for ${origin} was removed.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Glassbox: the API key for {0} was removed.', origin));
       return;
     }
     if (/\s/.test(key.trim())) {
-      void vscode.window.showErrorMessage('Glassbox: the key has a space or line break in it. Paste the key alone.');
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('Glassbox: the key has a space or line break in it. Paste the key alone.'),
+      );
       return;
     }
     if (keyInTheClear(base)) {
+      const saveAnyway = vscode.l10n.t('Save Anyway');
       const go = await vscode.window.showWarningMessage(
-        `${origin} is plain http on another machine: the key would cross the network unencrypted with every request. Use an https:// endpoint if the server has one.`,
+        vscode.l10n.t(
+          '{0} is plain http on another machine: the key would cross the network unencrypted with every request. Use an https:// endpoint if the server has one.',
+          origin,
+        ),
         { modal: true },
-        'Save Anyway',
+        saveAnyway,
       );
-      if (go !== 'Save Anyway') return;
+      if (go !== saveAnyway) return;
     }
     await this.secrets.store(KEY_PREFIX + origin, key.trim());
-    void vscode.window.showInformationMessage(`Glassbox: API key saved for ${origin}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Glassbox: API key saved for {0}.', origin));
   }
 
   /** "Glassbox: Test Server Connection": reachability, the model, its facts, and a first completion's latency. */
   async testConnection(): Promise<void> {
     if (!this.kind) {
       const c = await vscode.window.showInformationMessage(
-        'Glassbox runs the embedded model: there is no server to test. Set glassbox.backend and glassbox.endpoint to use one.',
-        'Open Settings',
+        vscode.l10n.t(
+          'Glassbox runs the embedded model: there is no server to test. Set glassbox.backend and glassbox.endpoint to use one.',
+        ),
+        vscode.l10n.t('Open Settings'),
       );
       if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.backend');
       return;
     }
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Glassbox: testing ${this.kind}…`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Glassbox: testing {0}…', this.kind),
+        cancellable: true,
+      },
       async (_p, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
@@ -162,16 +177,25 @@ export class RemoteHost implements vscode.Disposable {
           );
           const ms = performance.now() - start;
           const facts = info.facts.map(([k, v]) => `${k}: ${v}`).join(', ');
+          const fim =
+            r.fim === 'raw'
+              ? vscode.l10n.t("a raw prompt in the model's FIM tokens")
+              : r.fim === 'infill'
+                ? '/infill'
+                : vscode.l10n.t('the suffix field');
           void vscode.window.showInformationMessage(
-            `Glassbox: ${server.host} answered. Model ${r.model || info.name}${facts ? ` (${facts})` : ''}. ` +
-              `A completion took ${ms.toFixed(0)} ms (first token ${r.timings.firstTokenMs.toFixed(0)} ms), ` +
-              `fill-in-the-middle by ${r.fim === 'raw' ? "a raw prompt in the model's FIM tokens" : r.fim === 'infill' ? '/infill' : 'the suffix field'}: "${r.text.split('\n')[0]}".`,
+            vscode.l10n.t(
+              'Glassbox: {0} answered. Model {1}. A completion took {2} ms (first token {3} ms), fill-in-the-middle by {4}: "{5}".',
+              server.host,
+              `${r.model || info.name}${facts ? ` (${facts})` : ''}`,
+              ms.toFixed(0),
+              r.timings.firstTokenMs.toFixed(0),
+              fim,
+              r.text.split('\n')[0],
+            ),
           );
         } catch (err) {
-          if (!controller.signal.aborted)
-            void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`, 'Open Settings').then((c) => {
-              if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
-            });
+          if (!controller.signal.aborted) showServerError(err);
         }
       },
     );
@@ -180,4 +204,14 @@ export class RemoteHost implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** A server setting or the server failed: the message, and the way to the endpoint setting. */
+function showServerError(err: unknown): void {
+  const openSettings = vscode.l10n.t('Open Settings');
+  void vscode.window
+    .showErrorMessage(vscode.l10n.t('Glassbox: {0}', (err as Error).message), openSettings)
+    .then((c) => {
+      if (c === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.endpoint');
+    });
 }

@@ -19,7 +19,9 @@ export const ARCHITECTURE_VIEW_TYPE = 'glassbox.architecture';
 const KIND: PanelKind<ViewToHost> = {
   viewType: ARCHITECTURE_VIEW_TYPE,
   view: 'architecture',
-  title: 'Glassbox: Model Architecture',
+  get title() {
+    return vscode.l10n.t('Glassbox: Model Architecture');
+  },
   accepts: isViewToHost,
 };
 const slot = new PanelSlot<ArchitecturePanel>();
@@ -157,9 +159,10 @@ export class ArchitecturePanel extends SingletonPanel<HostToView, ViewToHost> {
   private async save(format: ExportFormat, data: string, name: string): Promise<void> {
     try {
       const uri = await saveExport({
-        title: `Export the architecture diagram as ${format.toUpperCase()}`,
+        title: vscode.l10n.t('Export the architecture diagram as {0}', format.toUpperCase()),
         name: `${name.replace(/[^\w.-]+/g, '-')}-architecture.${format}`,
-        filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+        filters:
+          format === 'svg' ? { [vscode.l10n.t('SVG image')]: ['svg'] } : { [vscode.l10n.t('PNG image')]: ['png'] },
         bytes: () => (format === 'svg' ? Buffer.from(data, 'utf8') : pngBytes(data)),
         announce: false, // the panel says where it went
       });

@@ -58,7 +58,7 @@ export class Costs implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const overrideFile = file ? (path.isAbsolute(file) || !folder ? file : path.join(folder, file)) : undefined;
     const set = loadPriceSet({ updatedFile: path.join(this.storage, UPDATED_PRICES_FILE), overrideFile });
-    for (const e of set.errors) this.warnOnce(`Glassbox prices: ${e}. Using the prices under it.`);
+    for (const e of set.errors) this.warnOnce(vscode.l10n.t('Glassbox prices: {0}. Using the prices under it.', e));
     return set;
   }
 
@@ -68,7 +68,12 @@ export class Costs implements vscode.Disposable {
     const { prices, layers } = this.prices();
     const { settings, rejected } = this.costSettings();
     const recovered = read.recovered
-      ? `The ledger was damaged (${read.recovered.badLines} unreadable lines); it was backed up to ${read.recovered.backup} and a new one started with the ${read.recovered.kept} readable requests.`
+      ? vscode.l10n.t(
+          'The ledger was damaged ({0} unreadable lines); it was backed up to {1} and a new one started with the {2} readable requests.',
+          read.recovered.badLines,
+          read.recovered.backup,
+          read.recovered.kept,
+        )
       : undefined;
     return buildReport({
       entries: read.entries,
@@ -84,26 +89,31 @@ export class Costs implements vscode.Disposable {
   }
 
   async resetUsage(): Promise<void> {
+    const reset = vscode.l10n.t('Reset');
     const { entries } = await this.recorder.read();
     const choice = await vscode.window.showWarningMessage(
-      `Reset the Glassbox usage ledger? The ${entries.length} recorded request${entries.length === 1 ? '' : 's'} will be deleted.`,
-      { modal: true, detail: 'Export Usage first to keep a copy.' },
-      'Reset',
+      entries.length === 1
+        ? vscode.l10n.t('Reset the Glassbox usage ledger? The 1 recorded request will be deleted.')
+        : vscode.l10n.t('Reset the Glassbox usage ledger? The {0} recorded requests will be deleted.', entries.length),
+      { modal: true, detail: vscode.l10n.t('Export Usage first to keep a copy.') },
+      reset,
     );
-    if (choice !== 'Reset') return;
+    if (choice !== reset) return;
     await this.recorder.reset();
     this.changeEmitter.fire();
-    void vscode.window.showInformationMessage('Glassbox usage ledger reset.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Glassbox usage ledger reset.'));
   }
 
   async exportUsage(): Promise<void> {
     const { entries } = await this.recorder.read();
     if (entries.length === 0) {
-      void vscode.window.showInformationMessage('The Glassbox usage ledger is empty: nothing to export yet.');
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('The Glassbox usage ledger is empty: nothing to export yet.'),
+      );
       return;
     }
     const target = await saveExport({
-      title: 'Export Glassbox usage',
+      title: vscode.l10n.t('Export Glassbox usage'),
       name: `glassbox-usage-${new Date().toISOString().slice(0, 10)}.csv`,
       filters: { CSV: ['csv'], JSON: ['json'] },
       bytes: (uri) =>
@@ -112,8 +122,8 @@ export class Costs implements vscode.Disposable {
     });
     if (!target) return;
     const open = await vscode.window.showInformationMessage(
-      `Exported ${entries.length} requests to ${target.fsPath}.`,
-      'Open',
+      vscode.l10n.t('Exported {0} requests to {1}.', entries.length, target.fsPath),
+      vscode.l10n.t('Open'),
     );
     if (open) await vscode.window.showTextDocument(target);
   }
@@ -124,7 +134,7 @@ export class Costs implements vscode.Disposable {
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: 'Glassbox: downloading prices from LiteLLM…',
+        title: vscode.l10n.t('Glassbox: downloading prices from LiteLLM…'),
         cancellable: true,
       },
       async (_progress, token) => {
@@ -141,16 +151,29 @@ export class Costs implements vscode.Disposable {
           );
           const kept = [...r.missing, ...r.skipped.map((s) => s.split(' ')[0])];
           void vscode.window.showInformationMessage(
-            `Glassbox prices updated from LiteLLM for ${r.updated.length} of ${r.prices.models.length} models.${kept.length ? ` Bundled prices kept for ${kept.join(', ')}.` : ''}`,
+            kept.length
+              ? vscode.l10n.t(
+                  'Glassbox prices updated from LiteLLM for {0} of {1} models. Bundled prices kept for {2}.',
+                  r.updated.length,
+                  r.prices.models.length,
+                  kept.join(', '),
+                )
+              : vscode.l10n.t(
+                  'Glassbox prices updated from LiteLLM for {0} of {1} models.',
+                  r.updated.length,
+                  r.prices.models.length,
+                ),
           );
           this.changeEmitter.fire();
         } catch (err) {
           if (err instanceof PriceUpdateError && err.reason === 'cancelled') {
-            void vscode.window.showInformationMessage('Price update cancelled; the prices are unchanged.');
+            void vscode.window.showInformationMessage(
+              vscode.l10n.t('Price update cancelled; the prices are unchanged.'),
+            );
           } else {
             const message = err instanceof Error ? err.message : String(err);
             this.log.warn(`Price update from ${url} failed: ${message}`);
-            void vscode.window.showWarningMessage(`Glassbox kept the prices it had: ${message}`);
+            void vscode.window.showWarningMessage(vscode.l10n.t('Glassbox kept the prices it had: {0}', message));
           }
         } finally {
           sub.dispose();
@@ -175,7 +198,12 @@ export class Costs implements vscode.Disposable {
 
   private tellRecovered(r: NonNullable<LedgerRead['recovered']>): void {
     this.warnOnce(
-      `Glassbox's usage ledger was damaged (${r.badLines} unreadable line${r.badLines === 1 ? '' : 's'}). It was backed up to ${r.backup}; a new ledger was started with the ${r.kept} requests that could be read.`,
+      vscode.l10n.t(
+        "Glassbox's usage ledger was damaged ({0} unreadable lines). It was backed up to {1}; a new ledger was started with the {2} requests that could be read.",
+        r.badLines,
+        r.backup,
+        r.kept,
+      ),
     );
   }
 

@@ -15,7 +15,9 @@ export const COSTS_VIEW_TYPE = 'glassbox.costs';
 const KIND: PanelKind<ViewToHost> = {
   viewType: COSTS_VIEW_TYPE,
   view: 'costs',
-  title: 'Glassbox: Costs',
+  get title() {
+    return vscode.l10n.t('Glassbox: Costs');
+  },
   accepts: isViewToHost,
 };
 const slot = new PanelSlot<CostsPanel>();

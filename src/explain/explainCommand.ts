@@ -21,7 +21,7 @@ const BLOCK_KINDS = new Set([
 export async function explainCommand(extensionUri: vscode.Uri, host: BackendRouter, config: Config): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
-    void vscode.window.showInformationMessage('Glassbox: open a file and select code to explain.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Glassbox: open a file and select code to explain.'));
     return;
   }
   const range = editor.selection.isEmpty
@@ -30,7 +30,7 @@ export async function explainCommand(extensionUri: vscode.Uri, host: BackendRout
   const code = range ? editor.document.getText(range) : '';
   if (!range || code.trim() === '') {
     void vscode.window.showInformationMessage(
-      'Glassbox: nothing to explain here. Select some code, or put the cursor inside a function.',
+      vscode.l10n.t('Glassbox: nothing to explain here. Select some code, or put the cursor inside a function.'),
     );
     return;
   }

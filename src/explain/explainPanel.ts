@@ -16,7 +16,9 @@ const BATCH_MS = 30; // tokens are sent to the webview at most this often
 const KIND: PanelKind<ViewToHost> = {
   viewType: EXPLAIN_VIEW_TYPE,
   view: 'explain',
-  title: 'Glassbox: Explain',
+  get title() {
+    return vscode.l10n.t('Glassbox: Explain');
+  },
   accepts: isViewToHost,
   // beside the code it explains, and typing goes on in the editor
   column: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },

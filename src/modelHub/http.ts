@@ -1,8 +1,8 @@
 /**
  * GET requests to the model hub: HTTPS only (plain HTTP only to a loopback test hub), redirects
- * followed (the hub sends LFS files to a CDN), proxy from settings or the environment, abort by
- * AbortSignal (src/net), with the hub's errors (DownloadError). Plain Node; the VS Code side passes
- * its `http.proxy` setting in.
+ * followed (the hub sends LFS files to a CDN), abort by AbortSignal (src/net), with the hub's errors
+ * (DownloadError). Plain Node; the proxy is the caller's choice of route (NetOptions.proxySupport):
+ * the VS Code side leaves it to the extension host, the CLI and tests bring their own.
  */
 import { readCapped } from '../net/capped';
 import { getFollowingRedirects, isSecureUrl } from '../net/get';

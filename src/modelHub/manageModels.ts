@@ -23,15 +23,15 @@ export async function manageModels(ctx: ModelUiContext): Promise<void> {
       model: m,
     })),
     ...store.listPartial().map((p): Item => ({
-      label: `$(debug-pause) ${p.manifest.title} · ${p.manifest.variant} (unfinished)`,
-      description: `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)}`,
-      detail: 'Not installed: resume or discard it.',
+      label: `$(debug-pause) ${vscode.l10n.t('{0} · {1} (unfinished)', p.manifest.title, p.manifest.variant)}`,
+      description: vscode.l10n.t('{0} of {1}', formatBytes(p.doneBytes), formatBytes(p.totalBytes)),
+      detail: vscode.l10n.t('Not installed: resume or discard it.'),
       partial: p,
     })),
-    { label: '$(folder) Open the storage folder', description: store.root, storage: store.root },
+    { label: `$(folder) ${vscode.l10n.t('Open the storage folder')}`, description: store.root, storage: store.root },
   ];
   const pick = await vscode.window.showQuickPick(items, {
-    title: 'Glassbox: Downloaded Models',
+    title: vscode.l10n.t('Glassbox: Downloaded Models'),
     matchOnDescription: true,
   });
   if (!pick) return;
@@ -40,27 +40,28 @@ export async function manageModels(ctx: ModelUiContext): Promise<void> {
     return;
   }
   if ('partial' in pick) {
-    const action = await vscode.window.showQuickPick(['Resume', 'Discard'], { title: pick.label });
-    if (action === 'Discard') return run(() => store.remove(pick.partial.slug, true));
-    if (action !== 'Resume') return;
+    const [resume, discard] = [vscode.l10n.t('Resume'), vscode.l10n.t('Discard')];
+    const action = await vscode.window.showQuickPick([resume, discard], { title: pick.label });
+    if (action === discard) return run(() => store.remove(pick.partial.slug, true));
+    if (action !== resume) return;
     const model = await downloadWithProgress(ctx, requestFromManifest(pick.partial.manifest));
     if (model) await useModel(ctx, model.dir, model.marker.onnxFile, model.marker.title);
     return;
   }
   const m = pick.model;
-  const action = await vscode.window.showQuickPick(['Use', 'Reveal in File Manager', 'Delete'], { title: pick.label });
-  if (action === 'Use') await useModel(ctx, m.dir, m.marker.onnxFile, m.marker.title);
-  if (action === 'Reveal in File Manager')
-    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.dir));
-  if (action === 'Delete') {
+  const [use, reveal, del] = [vscode.l10n.t('Use'), vscode.l10n.t('Reveal in File Manager'), vscode.l10n.t('Delete')];
+  const action = await vscode.window.showQuickPick([use, reveal, del], { title: pick.label });
+  if (action === use) await useModel(ctx, m.dir, m.marker.onnxFile, m.marker.title);
+  if (action === reveal) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.dir));
+  if (action === del) {
     const sure = await vscode.window.showWarningMessage(
-      `Delete ${m.marker.title} (${m.marker.variant}, ${formatBytes(m.bytes)})?`,
+      vscode.l10n.t('Delete {0} ({1}, {2})?', m.marker.title, m.marker.variant, formatBytes(m.bytes)),
       { modal: true, detail: m.dir },
-      'Delete',
+      del,
     );
-    if (sure !== 'Delete') return;
+    if (sure !== del) return;
     // Switch away first, so the worker does not hold files that are about to go.
-    if (inUse(m)) await useModel(ctx, undefined, undefined, 'the embedded model');
+    if (inUse(m)) await useModel(ctx, undefined, undefined, vscode.l10n.t('the embedded model'));
     await run(() => store.remove(m.slug));
   }
 }
@@ -69,6 +70,6 @@ async function run(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    void vscode.window.showErrorMessage(`Glassbox: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Glassbox: {0}', (err as Error).message));
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The VS Code side of model downloads: where models are stored, the hub client with VS Code's
- * proxy settings, the size confirmation, the progress notification (MB/s, Cancel), and switching
+ * The VS Code side of model downloads: where models are stored, the hub client on VS Code's
+ * proxy support (Config.net()), the size confirmation, the progress notification (MB/s, Cancel), and switching
  * to a model once it is on disk (memory estimate first, then the settings that reload the worker).
  */
 import * as os from 'node:os';
@@ -56,27 +56,42 @@ export async function downloadWithProgress(
     return undefined;
   }
   const rest = plan.totalBytes - plan.resumeBytes;
-  const resume = plan.resumeBytes > 0 ? ` (${formatBytes(plan.resumeBytes)} already downloaded; it resumes)` : '';
   const detail = [
-    `${request.files.length} files from ${request.repo}: ${formatBytes(rest)} to download${resume}, ${formatBytes(plan.freeBytes)} free.`,
-    memory ? `Running it needs ${describeEstimate(memory)}.` : '',
-    `Every file is checked against the hub's hashes (sha256 for the weights) before the model is used.`,
+    plan.resumeBytes > 0
+      ? vscode.l10n.t(
+          '{0} files from {1}: {2} to download ({3} already downloaded; it resumes), {4} free.',
+          request.files.length,
+          request.repo,
+          formatBytes(rest),
+          formatBytes(plan.resumeBytes),
+          formatBytes(plan.freeBytes),
+        )
+      : vscode.l10n.t(
+          '{0} files from {1}: {2} to download, {3} free.',
+          request.files.length,
+          request.repo,
+          formatBytes(rest),
+          formatBytes(plan.freeBytes),
+        ),
+    memory ? vscode.l10n.t('Running it needs {0}.', describeEstimate(memory)) : '',
+    vscode.l10n.t("Every file is checked against the hub's hashes (sha256 for the weights) before the model is used."),
   ]
     .filter(Boolean)
     .join('\n');
+  const download = vscode.l10n.t('Download');
   const go = await vscode.window.showInformationMessage(
-    `Download ${request.title} (${request.variant}, ${formatBytes(plan.totalBytes)})?`,
+    vscode.l10n.t('Download {0} ({1}, {2})?', request.title, request.variant, formatBytes(plan.totalBytes)),
     { modal: true, detail },
-    'Download',
+    download,
   );
-  if (go !== 'Download') return undefined;
+  if (go !== download) return undefined;
 
   for (;;) {
     try {
       return await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `Glassbox: downloading ${request.title}`,
+          title: vscode.l10n.t('Glassbox: downloading {0}', request.title),
           cancellable: true,
         },
         async (progress, token) => {
@@ -89,10 +104,14 @@ export async function downloadWithProgress(
               onProgress: (p) => {
                 const pct = p.totalBytes ? (p.doneBytes / p.totalBytes) * 100 : 0;
                 const what =
-                  p.phase === 'verify' ? `checking ${p.file}` : p.phase === 'install' ? 'installing' : p.file;
+                  p.phase === 'verify'
+                    ? vscode.l10n.t('checking {0}', p.file)
+                    : p.phase === 'install'
+                      ? vscode.l10n.t('installing')
+                      : p.file;
                 const rate = p.phase === 'download' ? ` · ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
                 progress.report({
-                  message: `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)}${rate} · ${what}`,
+                  message: `${vscode.l10n.t('{0} of {1}', formatBytes(p.doneBytes), formatBytes(p.totalBytes))}${rate} · ${what}`,
                   increment: pct - shown,
                 });
                 shown = pct;
@@ -106,12 +125,13 @@ export async function downloadWithProgress(
     } catch (err) {
       if (isDownloadCancel(err)) {
         void vscode.window.showInformationMessage(
-          `Download of ${request.title} cancelled. Starting it again resumes where it stopped.`,
+          vscode.l10n.t('Download of {0} cancelled. Starting it again resumes where it stopped.', request.title),
         );
         return undefined;
       }
-      const again = await showDownloadError(err, request.title, 'Retry');
-      if (again !== 'Retry') return undefined;
+      const retry = vscode.l10n.t('Retry');
+      const again = await showDownloadError(err, request.title, retry);
+      if (again !== retry) return undefined;
     }
   }
 }
@@ -120,14 +140,15 @@ async function showDownloadError(err: unknown, title: string, ...actions: string
   const message = err instanceof Error ? err.message : String(err);
   const settings =
     err instanceof DownloadError && ['READ_ONLY', 'DISK_FULL', 'INSECURE_URL', 'HUB_UNREACHABLE'].includes(err.code)
-      ? ['Open Settings']
+      ? [vscode.l10n.t('Open Settings')]
       : [];
   const choice = await vscode.window.showErrorMessage(
-    `Glassbox could not download ${title}: ${message}`,
+    vscode.l10n.t('Glassbox could not download {0}: {1}', title, message),
     ...actions,
     ...settings,
   );
-  if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.hub');
+  if (choice !== undefined && choice === settings[0])
+    await vscode.commands.executeCommand('workbench.action.openSettings', 'glassbox.hub');
   return choice;
 }
 
@@ -150,15 +171,24 @@ export async function useModel(
       estimate = undefined; // the load will report what is wrong with the folder
     }
     if (estimate && estimate.totalBytes > os.totalmem() * 0.8) {
+      const loadAnyway = vscode.l10n.t('Load Anyway');
       const go = await vscode.window.showWarningMessage(
-        `${name} needs ${describeEstimate(estimate)}; this machine has ${formatBytes(os.totalmem())}.`,
-        { modal: true, detail: 'It may swap heavily or fail to load. A smaller quantization (q4) needs less.' },
-        'Load Anyway',
+        vscode.l10n.t(
+          '{0} needs {1}; this machine has {2}.',
+          name,
+          describeEstimate(estimate),
+          formatBytes(os.totalmem()),
+        ),
+        {
+          modal: true,
+          detail: vscode.l10n.t('It may swap heavily or fail to load. A smaller quantization (q4) needs less.'),
+        },
+        loadAnyway,
       );
-      if (go !== 'Load Anyway') return false;
+      if (go !== loadAnyway) return false;
     } else if (estimate) {
       void vscode.window.showInformationMessage(
-        `Glassbox: loading ${name}, which needs ${describeEstimate(estimate)}.`,
+        vscode.l10n.t('Glassbox: loading {0}, which needs {1}.', name, describeEstimate(estimate)),
       );
     }
   }

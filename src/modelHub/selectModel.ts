@@ -55,12 +55,12 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
   // the configured server's models, listed as they arrive
   let serverModels: ServerModels = ctx.host.server?.kind ? { state: 'checking' } : { state: 'none' };
   const qp = vscode.window.createQuickPick<Item>();
-  qp.title = 'Glassbox: Select Model';
+  qp.title = vscode.l10n.t('Glassbox: Select Model');
   qp.placeholder = ctx.host.server?.kind
-    ? `Now: ${ctx.host.modelName} on the server`
+    ? vscode.l10n.t('Now: {0} on the server', ctx.host.modelName)
     : ctx.host.info
-      ? `Now: ${ctx.host.info.name}`
-      : 'Pick the model for completions and Explain';
+      ? vscode.l10n.t('Now: {0}', ctx.host.info.name)
+      : vscode.l10n.t('Pick the model for completions and Explain');
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   const render = () => {
@@ -104,11 +104,11 @@ export async function selectModel(ctx: ModelUiContext): Promise<void> {
     case 'server':
       await ctx.config.setRemoteModel(pick.model);
       void vscode.window.showInformationMessage(
-        `Glassbox: completions and Explain now use ${pick.model} on the server.`,
+        vscode.l10n.t('Glassbox: completions and Explain now use {0} on the server.', pick.model),
       );
       return;
     case 'embedded':
-      await useModel(ctx, undefined, undefined, 'the embedded model');
+      await useModel(ctx, undefined, undefined, vscode.l10n.t('the embedded model'));
       return;
     case 'installed':
       await useModel(ctx, pick.model.dir, pick.model.marker.onnxFile, pick.model.marker.title);
@@ -130,22 +130,31 @@ type ServerModels =
 function serverItems(ctx: ModelUiContext, s: ServerModels): Item[] {
   if (s.state === 'none') return [];
   const items: Item[] = [
-    { label: `On the server (${ctx.host.server?.kind})`, kind: vscode.QuickPickItemKind.Separator, action: 'none' },
+    {
+      label: vscode.l10n.t('On the server ({0})', ctx.host.server?.kind ?? ''),
+      kind: vscode.QuickPickItemKind.Separator,
+      action: 'none',
+    },
   ];
-  if (s.state === 'checking') items.push({ label: '$(loading~spin) Asking the server…', action: 'none' });
+  if (s.state === 'checking')
+    items.push({ label: `$(loading~spin) ${vscode.l10n.t('Asking the server…')}`, action: 'none' });
   if (s.state === 'failed')
-    items.push({ label: '$(error) The server did not list its models', detail: s.message, action: 'none' });
+    items.push({
+      label: `$(error) ${vscode.l10n.t('The server did not list its models')}`,
+      detail: s.message,
+      action: 'none',
+    });
   if (s.state === 'listed')
     for (const m of s.models) {
       const inUse = m === ctx.config.remoteModel;
       items.push({
         label: `${inUse ? '$(check)' : '$(cloud)'} ${m}`,
-        detail: inUse ? 'In use' : undefined,
+        detail: inUse ? vscode.l10n.t('In use') : undefined,
         action: 'server',
         model: m,
       });
     }
-  items.push({ label: 'On this machine', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  items.push({ label: vscode.l10n.t('On this machine'), kind: vscode.QuickPickItemKind.Separator, action: 'none' });
   return items;
 }
 
@@ -160,15 +169,16 @@ function buildItems(
   const current = ctx.host.info?.dir;
   const items: Item[] = [
     {
-      label: '$(package) Embedded model',
+      label: `$(package) ${vscode.l10n.t('Embedded model')}`,
       description: EMBEDDED_MODEL,
-      detail: 'Ships with Glassbox; works offline.',
+      detail: vscode.l10n.t('Ships with Glassbox; works offline.'),
       action: 'embedded',
     },
     {
-      label: '$(folder-opened) Open model folder…',
-      detail:
+      label: `$(folder-opened) ${vscode.l10n.t('Open model folder…')}`,
+      detail: vscode.l10n.t(
         'A Hugging Face / Optimum / transformers.js or ONNX Runtime GenAI folder with an .onnx decoder and tokenizer.json.',
+      ),
       action: 'folder',
     },
   ];
@@ -179,14 +189,14 @@ function buildItems(
       items.push({
         label: `${inUse ? '$(check)' : '$(database)'} ${m.marker.title} · ${m.marker.variant}`,
         description: `${formatBytes(m.bytes)} · ${m.marker.repo}`,
-        detail: inUse ? 'In use' : m.dir,
+        detail: inUse ? vscode.l10n.t('In use') : m.dir,
         action: 'installed',
         model: m,
       });
     }
-    items.push({ label: '$(trash) Manage downloaded models…', action: 'manage' });
+    items.push({ label: `$(trash) ${vscode.l10n.t('Manage downloaded models…')}`, action: 'manage' });
   }
-  items.push(sep('Download from the hub'));
+  items.push(sep(vscode.l10n.t('Download from the hub')));
   const context = contextForEstimate(ctx.config);
   for (const entry of entries) {
     const check = checks.get(entry.repo)!;
@@ -202,8 +212,8 @@ function buildItems(
       const facts = [
         `FIM ${entry.fim ? '✓' : '—'}`,
         `chat ${entry.chat ? '✓' : '—'}`,
-        `needs ${describeEstimate(memory).split(' (')[0]} of memory`,
-        part ? `$(debug-pause) ${formatBytes(part.doneBytes)} downloaded, resumes` : '',
+        vscode.l10n.t('needs {0} of memory', describeEstimate(memory).split(' (')[0]),
+        part ? `$(debug-pause) ${vscode.l10n.t('{0} downloaded, resumes', formatBytes(part.doneBytes))}` : '',
         hubStatus(check, resolved, entry),
       ].filter(Boolean);
       items.push({
@@ -220,14 +230,18 @@ function buildItems(
 }
 
 function hubStatus(check: HubCheck, r: ResolvedVariant | undefined, entry: CatalogueEntry): string {
-  if (entry.unsupported) return `$(circle-slash) the engine cannot run it yet`;
-  if (check.state === 'checking') return '$(sync~spin) checking the hub…';
-  if (check.state === 'failed') return `$(warning) hub check failed: ${check.message}`;
+  if (entry.unsupported) return `$(circle-slash) ${vscode.l10n.t('the engine cannot run it yet')}`;
+  if (check.state === 'checking') return `$(sync~spin) ${vscode.l10n.t('checking the hub…')}`;
+  if (check.state === 'failed') return `$(warning) ${vscode.l10n.t('hub check failed: {0}', check.message)}`;
   if (!r) return '';
-  if (r.missing.length) return `$(error) not on the hub: ${r.missing.join(', ')}`;
-  if (r.changed.length)
-    return `$(warning) changed on the hub: ${r.changed.map((c) => `${c.path} is ${formatBytes(c.actual)} (catalogue: ≈ ${formatBytes(c.expected)})`).join(', ')}`;
-  return `$(pass) on the hub (${check.commit.slice(0, 7)})`;
+  if (r.missing.length) return `$(error) ${vscode.l10n.t('not on the hub: {0}', r.missing.join(', '))}`;
+  if (r.changed.length) {
+    const changed = r.changed.map((c) =>
+      vscode.l10n.t('{0} is {1} (catalogue: ≈ {2})', c.path, formatBytes(c.actual), formatBytes(c.expected)),
+    );
+    return `$(warning) ${vscode.l10n.t('changed on the hub: {0}', changed.join(', '))}`;
+  }
+  return `$(pass) ${vscode.l10n.t('on the hub ({0})', check.commit.slice(0, 7))}`;
 }
 
 /** Reads the entry's commit and file listing; never throws (a failure is part of the result). */
@@ -253,7 +267,9 @@ async function pickCatalogue(
   seen: HubCheck | undefined,
 ): Promise<void> {
   if (entry.unsupported) {
-    void vscode.window.showWarningMessage(`Glassbox cannot run ${entry.title} yet: ${entry.unsupported}`);
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('Glassbox cannot run {0} yet: {1}', entry.title, entry.unsupported),
+    );
     return;
   }
   if (!hub) return;
@@ -262,39 +278,60 @@ async function pickCatalogue(
     seen?.state === 'listed'
       ? seen
       : await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Checking ${entry.repo} on the hub…` },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: vscode.l10n.t('Checking {0} on the hub…', entry.repo),
+          },
           () => checkEntry(hub, entry, new AbortController().signal),
         );
   if (check.state !== 'listed') {
     void vscode.window.showErrorMessage(
-      `Glassbox could not read ${entry.repo} from ${hub.baseUrl}: ${check.state === 'failed' ? check.message : 'no answer'}`,
+      vscode.l10n.t(
+        'Glassbox could not read {0} from {1}: {2}',
+        entry.repo,
+        hub.baseUrl,
+        check.state === 'failed' ? check.message : vscode.l10n.t('no answer'),
+      ),
     );
     return;
   }
   const r = check.variants.get(variant.id)!;
   if (r.missing.length) {
-    const others = r.otherOnnx.length ? ` It has: ${r.otherOnnx.join(', ')}.` : '';
+    const others = r.otherOnnx.length ? ` ${vscode.l10n.t('It has: {0}.', r.otherOnnx.join(', '))}` : '';
     void vscode.window.showErrorMessage(
-      `${entry.repo} on the hub has no ${r.missing.join(', ')}; Glassbox's catalogue is out of date for it.${others}`,
+      vscode.l10n.t(
+        "{0} on the hub has no {1}; Glassbox's catalogue is out of date for it.",
+        entry.repo,
+        r.missing.join(', '),
+      ) + others,
     );
     return;
   }
   if (r.changed.length) {
     const what = r.changed
-      .map(
-        (c) => `${c.path} is ${formatBytes(c.actual)} on the hub; the catalogue expected ≈ ${formatBytes(c.expected)}`,
+      .map((c) =>
+        vscode.l10n.t(
+          '{0} is {1} on the hub; the catalogue expected ≈ {2}',
+          c.path,
+          formatBytes(c.actual),
+          formatBytes(c.expected),
+        ),
       )
       .join('; ');
+    const showAgain = vscode.l10n.t('Show the List Again');
     const choice = await vscode.window.showWarningMessage(
-      `The files of ${entry.title} changed on the hub since Glassbox's catalogue was written.`,
+      vscode.l10n.t("The files of {0} changed on the hub since Glassbox's catalogue was written.", entry.title),
       {
         modal: true,
-        detail: `${what}. The list shows the hub's sizes; the download uses them and checks every file's sha256.`,
+        detail: vscode.l10n.t(
+          "{0}. The list shows the hub's sizes; the download uses them and checks every file's sha256.",
+          what,
+        ),
       },
-      `Download ${formatBytes(r.totalBytes)}`,
-      'Show the List Again',
+      vscode.l10n.t('Download {0}', formatBytes(r.totalBytes)),
+      showAgain,
     );
-    if (choice === 'Show the List Again') return selectModel(ctx);
+    if (choice === showAgain) return selectModel(ctx);
     if (!choice) return;
   }
   const memory = variantMemory(entry, variant, contextForEstimate(ctx.config), r.weightBytes);
@@ -306,7 +343,7 @@ async function openFolder(ctx: ModelUiContext): Promise<void> {
   const folders = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: false,
-    openLabel: 'Use this model',
+    openLabel: vscode.l10n.t('Use this model'),
   });
   if (!folders?.length) return;
   const dir = folders[0].fsPath;
@@ -314,7 +351,7 @@ async function openFolder(ctx: ModelUiContext): Promise<void> {
   let file: string | undefined;
   if (onnx.length > 1) {
     file = await vscode.window.showQuickPick(onnx, {
-      title: `${path.basename(dir)} holds several ONNX files: which one?`,
+      title: vscode.l10n.t('{0} holds several ONNX files: which one?', path.basename(dir)),
     });
     if (!file) return;
   }

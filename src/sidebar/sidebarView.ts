@@ -58,7 +58,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     const info = this.host.info;
     const t = this.last?.result.timings;
     return {
-      model: info?.name ?? (this.config.modelPath ? 'Custom model' : 'Embedded model'),
+      model: info?.name ?? (this.config.modelPath ? vscode.l10n.t('Custom model') : vscode.l10n.t('Embedded model')),
       modelDir: info?.dir ?? this.host.modelDir(),
       state: s.kind,
       error: s.kind === 'error' ? s.message : undefined,

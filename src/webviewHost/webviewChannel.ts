@@ -79,6 +79,8 @@ export async function saveExport(o: {
   if (!uri) return undefined;
   await vscode.workspace.fs.writeFile(uri, o.bytes(uri));
   if (o.announce !== false)
-    void vscode.window.showInformationMessage(`Glassbox: saved ${vscode.workspace.asRelativePath(uri)}`);
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Glassbox: saved {0}', vscode.workspace.asRelativePath(uri)),
+    );
   return uri;
 }

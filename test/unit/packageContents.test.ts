@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { ROOT } from './helpers';
 
 const ALLOWED = [
-  /^(package\.json|README\.md|LICENSE|CONTRIBUTING\.md|CHANGELOG\.md)$/,
+  /^(package\.json|package\.nls\.json|README\.md|LICENSE|CHANGELOG\.md)$/,
   /^media\/[\w-]+\.(css|svg|png)$/,
   /^media\/walkthrough\/\w+\.md$/,
   /^media\/screenshots\/\w+\.png$/,
