@@ -16,13 +16,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CompletionRequest } from '../src/engine/completion/completion';
-import { dependence } from '../src/engine/dependence/dependence';
 import { suggestionTokens } from '../src/engine/dependence/verdict';
 import { Engine } from '../src/engine/engine';
 import { embeddedModelDir } from '../src/engine/runtime/embedded';
 import { codeText } from './contexts';
-import type { OptimisationRow } from './optimisations';
-import { summarize } from './stats';
+import { summarize, type Summary } from './stats';
 
 const LINES = 40;
 const SNIPPETS = 4;
@@ -78,8 +76,7 @@ export async function dependenceSpeed(
     const r = await engine.complete(req);
     const t0 = performance.now();
     let first = NaN;
-    const d = await dependence(
-      engine,
+    const d = await engine.dependence(
       { completion: req, generated: r.tokens },
       { onResult: () => (first = Number.isNaN(first) ? performance.now() - t0 : first) },
     );
@@ -94,21 +91,31 @@ export async function dependenceSpeed(
   return out;
 }
 
-/** The `npm run bench` row: time to the first result → the whole ranking. */
-export async function dependenceRow(modelDir: string, root: string, quick: boolean): Promise<OptimisationRow> {
+/** The `npm run bench` section (report.sections.dependence): the time to the first result and to the whole ranking. */
+export interface DependenceBench {
+  promptTokens: number;
+  lines: number;
+  snippets: number;
+  spans: number;
+  suggestionTokens: number;
+  method: string;
+  first: Summary;
+  whole: Summary;
+}
+
+export async function dependenceBench(modelDir: string, root: string, quick: boolean): Promise<DependenceBench> {
   const engine = await Engine.load(modelDir);
   try {
     const s = await dependenceSpeed(engine, codeText(root), quick ? 3 : 10);
-    const first = summarize(s.first);
-    const whole = summarize(s.whole);
     return {
-      name: 'what it depended on',
-      figure: `first result → whole ranking (${summarize(s.promptTokens).median}-token prompt, ${LINES} lines + ${SNIPPETS} snippets = ${summarize(s.spans).median} spans, ${SUGGESTION_TOKENS}-token suggestion)`,
-      unit: 'ms',
-      before: first,
-      after: whole,
-      ratio: whole.median / first.median,
-      note: `src/engine/dependence/, method ${s.method}; targets: first result ≤ 500 ms, whole ranking ≤ 3,000 ms`,
+      promptTokens: summarize(s.promptTokens).median,
+      lines: LINES,
+      snippets: SNIPPETS,
+      spans: summarize(s.spans).median,
+      suggestionTokens: SUGGESTION_TOKENS,
+      method: s.method,
+      first: summarize(s.first),
+      whole: summarize(s.whole),
     };
   } finally {
     await engine.dispose();
@@ -209,7 +216,7 @@ async function accuracy(engine: Engine, corpus: string, count: number): Promise<
       continue;
     }
     kept++;
-    const d = await dependence(engine, {
+    const d = await engine.dependence({
       completion: c.request,
       generated: suggestionTokens(r),
       promptText: r.promptText,

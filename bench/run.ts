@@ -20,7 +20,7 @@ import { codeText } from './contexts';
 import { decodeFlops, matmulPeakGflops, modelFlops, prefillFlops } from './hardware';
 import { completionLatency } from './latency';
 import { copyDecodingRows } from './copyDecoding';
-import { dependenceRow } from './dependence';
+import { dependenceBench } from './dependence';
 import { optimisations } from './optimisations';
 import { overheadOverOrt } from './overhead';
 import { llamaPeer } from './llamaPeer';
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   report.sections.optimisations.push(...(await copyDecodingRows(modelDir, root, quick)));
 
   log('what it depended on (dependence ranking)');
-  report.sections.optimisations.push(await dependenceRow(modelDir, root, quick));
+  report.sections.dependence = await dependenceBench(modelDir, root, quick);
 
   log('quantization variants');
   report.sections.quantization = await quantizationVariants(

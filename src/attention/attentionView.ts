@@ -11,7 +11,9 @@ import { type AttentionCapture, type TokenProvenance, GlassboxError, isCancellat
 import type { BackendRouter, ServedRequest } from '../backends/router';
 import { saveExport, WebviewChannel } from '../webviewHost/webviewChannel';
 import { isViewToHost, type AttentionSource, type HostToView, type ViewToHost } from '../../webview/attention/protocol';
+import { DependenceSection } from './dependenceSection';
 import { EditorTint } from './editorTint';
+import { SpanTint } from './spanTint';
 import { mapBySearch, mapFromStart, type TokenRange } from './sourceMap';
 import { linesData, queryData, summarize } from './viewData';
 
@@ -46,6 +48,8 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   private timer: NodeJS.Timeout | undefined;
   private problem: HostToView | null = null;
   private readonly tint: EditorTint;
+  /** "What it depended on": the last suggestion's spans ranked, on request. */
+  private readonly depend: DependenceSection;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -55,9 +59,14 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   ) {
     AttentionView.current = this;
     this.tint = new EditorTint(state);
+    const spanTint = new SpanTint(() => this.tint.enabled);
+    this.depend = new DependenceSection(host, spanTint, (s) => this.post({ type: 'depend', state: s }));
     this.disposables.push(
       this.tint,
+      spanTint,
+      this.depend,
       host.onDidServe((served) => {
+        this.depend.onServed(served, vscode.window.activeTextEditor);
         // a server's answer has no token ids here, and its attention stays on the server
         if (!served.capabilities.tokens) return;
         this.pendingServe = { served, doc: cursorOf(vscode.window.activeTextEditor) };
@@ -129,6 +138,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
   async toggleTint(): Promise<void> {
     await this.tint.setEnabled(!this.tint.enabled);
     this.post({ type: 'tint', enabled: this.tint.enabled });
+    this.depend.refreshTint();
     void vscode.window.setStatusBarMessage(`Glassbox attention tint ${this.tint.enabled ? 'on' : 'off'}`, 2000);
   }
 
@@ -199,6 +209,7 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
     switch (msg.type) {
       case 'ready':
         this.post({ type: 'tint', enabled: this.tint.enabled });
+        this.post({ type: 'depend', state: this.depend.state() });
         if (this.capture) this.postCapture();
         else if (this.problem) this.post(this.problem);
         else this.postStatus();
@@ -226,6 +237,14 @@ export class AttentionView implements vscode.WebviewViewProvider, vscode.Disposa
         return;
       case 'openSource':
         return this.tint.showSource(msg.path, msg.line);
+      case 'depend':
+        return this.depend.run();
+      case 'dependCancel':
+        return this.depend.cancel();
+      case 'dependOpen':
+        return this.depend.open(msg.runId, msg.span);
+      case 'dependExport':
+        return this.depend.export(msg.format, msg.text);
     }
   }
 

@@ -100,7 +100,7 @@ export class EditorTint implements vscode.Disposable {
 }
 
 /** The file at a workspace-relative path (the form completions use), in the folder that has it. */
-async function findInWorkspace(relativePath: string): Promise<vscode.Uri | undefined> {
+export async function findInWorkspace(relativePath: string): Promise<vscode.Uri | undefined> {
   if (relativePath.includes('..') || relativePath.startsWith('/') || relativePath.includes('\\')) return undefined;
   const folders = vscode.workspace.workspaceFolders ?? [];
   for (const f of folders) {

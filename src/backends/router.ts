@@ -35,6 +35,8 @@ export interface ServedRequest {
   /** What the backend's results hold (a server's have no token ids or attention). */
   capabilities: BackendCapabilities;
   result: CompletionResult | ExplainResult;
+  /** A completion's request as it was sent (the Attention view ranks what its suggestion depended on). */
+  request?: Params<'complete'>;
   /** Wall time from request to result, ms (includes queueing and worker transfer). */
   latencyMs: number;
 }
@@ -107,7 +109,7 @@ export class BackendRouter implements vscode.Disposable {
     const b = this.backend;
     // a backend that asked to be left alone gets no request until it said (not a served request)
     if (b.resting) return Promise.resolve({ ...unaskedCompletion(params as CompletionRequest), requestId: '' });
-    return this.served('completion', b, () => b.complete(params, opts));
+    return this.served('completion', b, () => b.complete(params, opts), params);
   }
 
   explain(params: Params<'explain'>, opts: CallOptions = {}): Promise<ExplainResult & { requestId: string }> {
@@ -142,6 +144,7 @@ export class BackendRouter implements vscode.Disposable {
     kind: ServedRequest['kind'],
     backend: Backend,
     call: () => Promise<T>,
+    request?: Params<'complete'>,
   ): Promise<T & { requestId: string }> {
     // the embedded model loads before 'generating' shows (its load has states of its own)
     if (backend === this.embedded) await this.embedded.ensureLoaded();
@@ -158,6 +161,7 @@ export class BackendRouter implements vscode.Disposable {
         backend: backend.kind,
         capabilities: backend.capabilities,
         result,
+        ...(request ? { request } : {}),
         latencyMs: performance.now() - start,
       });
       return { ...result, requestId: id };

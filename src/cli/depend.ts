@@ -14,11 +14,8 @@ import {
   type DependenceResult,
   type SpanDependence,
 } from '../engine';
-// the in-process engine and its ranking: the CLI runs the model itself
+// the in-process engine: the CLI runs the model (and the ranking) itself
 import type { Engine } from '../engine/engine';
-// the ranking in-process beside Engine (engine.ts has no dependence() of its own yet)
-// eslint-disable-next-line no-restricted-imports
-import { dependence } from '../engine/dependence/dependence';
 import { completeInWorkspace } from './workspace';
 
 export interface DependOptions {
@@ -45,7 +42,7 @@ export async function depend(
     maxNewTokens: o.maxNewTokens,
     minConfidence: 0,
   });
-  const d = await dependence(engine, {
+  const d = await engine.dependence({
     completion: r.request,
     generated: suggestionTokens(r),
     promptText: r.promptText,

@@ -13,6 +13,8 @@ import { detectFimTemplate, type FimFamily, type FimTemplate } from './completio
 import { generate, type GenerationResult } from './generation/generate';
 import { buildExplainPrompt, type ExplainRequest, type ExplainStyle } from './explain/prompts';
 import { surprisal, type SurprisalResult } from './explain/surprisal';
+import { dependence, type DependenceOptions } from './dependence/dependence';
+import type { DependenceRequest, DependenceResult } from './dependence/types';
 
 export type { CompletionRequest, CompletionResult, RequestOptions, TokenProvenance } from './completion/completion';
 
@@ -117,6 +119,15 @@ export class Engine {
   /** Each token of `code` with its surprisal under the model (and copy cache), and the most surprising words. */
   surprisal(code: string, context = ''): Promise<SurprisalResult> {
     return this.exclusive(() => surprisal(this.model, code, context, this.copyTable));
+  }
+
+  /**
+   * What a finished completion's suggestion depended on: each span of its prompt out of the model's
+   * view in turn, ranked (dependence/). Off the request queue, on a KV cache of its own, so a
+   * completion need not wait for a ranking.
+   */
+  dependence(req: DependenceRequest, opts: DependenceOptions = {}): Promise<DependenceResult> {
+    return dependence(this, req, opts);
   }
 
   /** Plain continuation of text or token ids. Over-long prompts lose their start. */

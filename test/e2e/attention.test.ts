@@ -1,7 +1,8 @@
 // The Attention side view in a real VS Code workbench: opened before any model has loaded it says
 // so; after a completion from the packaged model it shows the heat strip over the prompt and the
 // generated tokens, the layer × head grid with labels, and the logit lens; pinning a token tints
-// the code it attended to. Screenshots go to test-results/e2e/attention-*.png.
+// the code it attended to; "What it depended on" ranks the file a copied name came from first and
+// tints its lines. Screenshots go to test-results/e2e/attention-*.png.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as fs from 'node:fs';
@@ -126,5 +127,61 @@ describe('Attention view in a real VS Code', { skip, timeout: 600_000 }, () => {
     }
     await wb.screenshot('head-and-tint');
     assert.ok(tinted > 0, 'source code tinted by attention');
+  });
+
+  it('"What it depended on" ranks helpers.ts first for a name copied from it, and tints it in the editor', async () => {
+    await wb.openFile('src/report.ts');
+    await wb.cursorTo(10, 1);
+    await wb.press('End');
+    // the workspace is read in the background after start-up; the name is in helpers.ts only
+    let ghost = '';
+    for (let attempt = 0; attempt < 4 && !ghost.startsWith('ration'); attempt++) {
+      if (attempt === 0) await wb.typeInEditor('\nconst label = formatDu', { delayMs: 30 });
+      await wb.runCommand('Glassbox: Trigger Completion');
+      ghost = await wb.waitForGhostText(20_000).catch(() => '');
+    }
+    assert.ok(ghost.startsWith('ration'), `the rest of formatDuration: ${JSON.stringify(ghost)}`);
+    const view = await wb.webviewWith('p.caveat');
+    const section = view.locator('details.depend');
+    // it ranks only when asked: the suggestion is named, with the button
+    await section.locator('.depend-for', { hasText: 'ration' }).waitFor({ timeout: 30_000 });
+    await section.locator('vscode-button.depend-run').click();
+    await view.locator('details.depend[data-phase="done"]').waitFor({ timeout: 120_000 });
+    await scrollTo(section);
+    await wb.screenshot('depended-on');
+    const first = section.locator('tr.depend-row').first();
+    assert.match(await first.locator('.depend-span').innerText(), /src\/helpers\.ts:\d/);
+    assert.match(await section.locator('.depend-verdict').innerText(), /^Mostly .*src\/helpers\.ts/);
+    assert.match(await section.locator('.depend-method').innerText(), /Method: .*Baseline: log p = −\d/);
+    assert.ok((await section.locator('tr.depend-row').count()) > 3, 'the lines of report.ts are ranked too');
+    // the top span's per-token changes, to check the verdict by
+    await scrollTo(section.locator('.depend-tokens'));
+    assert.match(await section.locator('.depend-token-row').first().innerText(), /helpers\.ts/);
+    await wb.screenshot('depended-on-tokens');
+
+    // a click opens helpers.ts at the span's lines, and the tint marks them there
+    // the violet of the span tint, in the editor that has focus after the click (helpers.ts)
+    const violet = () =>
+      wb.page
+        .locator('.editor-group-container.active .monaco-editor .view-overlays div')
+        .evaluateAll(
+          (els) =>
+            els.filter((e) =>
+              /170, 80, 230/.test(
+                (
+                  globalThis as unknown as { getComputedStyle(x: unknown): { backgroundColor: string } }
+                ).getComputedStyle(e).backgroundColor,
+              ),
+            ).length,
+        );
+    await first.locator('vscode-link.depend-open').click();
+    await wb.page.locator('.tab.active', { hasText: 'helpers.ts' }).waitFor({ timeout: 30_000 });
+    let marked = 0;
+    for (let i = 0; i < 10 && marked === 0; i++) {
+      await wb.page.waitForTimeout(500);
+      marked = await violet();
+    }
+    await wb.screenshot('depended-on-tint');
+    assert.ok(marked > 0, 'the lines of helpers.ts it depended on are tinted in the editor');
   });
 });

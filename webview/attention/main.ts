@@ -8,6 +8,7 @@ import { loadState, onMessage, post, saveState } from '../shared/host';
 import { el, registerToolkit } from '../shared/toolkit';
 import type { Bar, Sampling } from './distribution';
 import { processedDistribution } from './distribution';
+import { DependSection, type DependUi } from './dependView';
 import { exportJson, exportPng, type Screen } from './exportView';
 import { HeadGrid } from './headGrid';
 import { distributionBars, lensTable, samplingControls } from './lensView';
@@ -36,6 +37,7 @@ interface UiState {
   pinned: number | null;
   threshold: number;
   sampling: Sampling;
+  depend: DependUi;
 }
 
 const DEFAULTS: UiState = {
@@ -45,10 +47,12 @@ const DEFAULTS: UiState = {
   pinned: null,
   threshold: 0.1,
   sampling: { temperature: 1, topK: 0, topP: 1 },
+  depend: { sort: 'delta', shown: ['line', 'snippet', 'copy'] },
 };
 // The saved state holds view settings only: never the prompt's tokens (that is the user's code, and
 // VS Code writes webview state to workspace storage). An older version saved them as `restore`.
 const ui: UiState = { ...DEFAULTS, ...viewSettingsOnly(loadState<UiState>()) };
+if (!Array.isArray(ui.depend?.shown)) ui.depend = { sort: 'delta', shown: ['line', 'snippet', 'copy'] };
 /** The tokens of the capture on screen (in memory only), to keep the pin when the same capture returns. */
 let shownIds: number[] | null = null;
 let capture: CaptureSummary | null = null;
@@ -78,6 +82,7 @@ const linesBox = el('div', 'lines');
 const linesCanvas = el('canvas');
 const linesNote = el('p', 'muted small');
 const lensBox = el('div', 'lens-box');
+const depend = new DependSection(ui.depend, send, () => save());
 const header = el('header', 'row');
 header.append(title, spinner);
 spinner.hidden = true;
@@ -105,7 +110,8 @@ content.append(
   section('Lines', [thresholdControl(), linesNote, linesBox], false),
   section('Logit lens', [lensBox]),
 );
-app.append(header, meta, el('p', 'caveat', CAVEAT), message, notices, content);
+// the causal answer first, right under the caveat that attention is not one
+app.append(header, meta, el('p', 'caveat', CAVEAT), message, notices, depend.el, content);
 
 function save(): void {
   saveState(ui);
@@ -413,6 +419,9 @@ function apply(msg: HostToView): void {
     case 'tint':
       tintOn = msg.enabled;
       if (tintBox) (tintBox as HTMLElement & { checked: boolean }).checked = msg.enabled;
+      break;
+    case 'depend':
+      depend.render(msg.state);
       break;
   }
 }

@@ -119,13 +119,83 @@ export interface LinesData {
 
 type ViewStatus = 'noModel' | 'loading' | 'capturing' | 'waiting';
 
+// ---- "What it depended on": the dependence ranking of the last completion shown
+
+/** Where a span sits: a line before or after the cursor, a repository snippet, an excerpt only the copy cache read. */
+export type DependSpanKind = 'prefix' | 'suffix' | 'snippet' | 'copy';
+
+/** One span's row (restated from the engine's SpanDependence, with its words). Δ in nats, negative: the span helped. */
+export interface DependRow {
+  /** The span's id in its ranking (what a click sends back). */
+  id: number;
+  kind: DependSpanKind;
+  /** "src/helpers.ts:3–6", "line 12 (`return x`)". */
+  label: string;
+  /** The span's text, clipped (the row's tooltip). */
+  text: string;
+  /** Reading order: snippets, the document's lines top to bottom, then copy sources (the sort "by position"). */
+  order: number;
+  method: 'mask' | 'delete' | 'cache';
+  /** Δ log p of the whole suggestion without the span. */
+  delta: number;
+  /** Δ per scored token. */
+  tokenDeltas: number[];
+  /** The token whose log p changed most, and by how much. */
+  maxToken: number;
+  maxDelta: number;
+  /** Whether greedy decoding's first token stays the same without the span. */
+  sameFirstToken: boolean;
+  /** Whether a click can open it (a file and its lines). */
+  openable: boolean;
+}
+
+/** What a ranking is of and what it found so far (it streams: `done` once every span is scored). */
+export interface DependRanking {
+  runId: number;
+  /** Which suggestion, in words. */
+  title: string;
+  /** The scored tokens' text (from the completion while streaming, from the model once done). */
+  tokens: string[];
+  /** The one-line verdict (so far, while streaming). */
+  verdict: string;
+  /** Every scored span moved the suggestion by less than `nearZeroNats`: the model barely used its context. */
+  nearZero: boolean;
+  nearZeroNats: number;
+  rows: DependRow[];
+  done: boolean;
+  /** How spans were removed and why, the baseline log p (nats) and the rest of the result, once done. */
+  result?: {
+    method: 'mask' | 'delete';
+    methodNote?: string;
+    baseline: number;
+    tokenLogprobs: number[];
+    greedyFirst: boolean;
+    copyCache: boolean;
+    spans: number;
+    partial: boolean;
+    totalMs: number;
+  };
+}
+
+/**
+ * The section's state: `unavailable` (no suggestion to rank, or a model server's: the message says
+ * why), `ready` (a suggestion, not ranked yet), `running`, `done`, `cancelled` (with what was
+ * scored) or `error`. `newer`: a suggestion shown since the one ranked, in words.
+ */
+export type DependState =
+  | { phase: 'unavailable'; message: string }
+  | { phase: 'ready'; title: string }
+  | { phase: 'running' | 'done' | 'cancelled'; ranking: DependRanking; newer?: string }
+  | { phase: 'error'; title: string; message: string };
+
 export type HostToView =
   | { type: 'status'; status: ViewStatus; message: string }
   | { type: 'capture'; capture: CaptureSummary }
   | { type: 'query'; data: QueryData }
   | { type: 'lines'; data: LinesData }
   | { type: 'error'; message: string; unsupported: boolean }
-  | { type: 'tint'; enabled: boolean };
+  | { type: 'tint'; enabled: boolean }
+  | { type: 'depend'; state: DependState };
 
 const VIEW_COMMANDS = [
   'glassbox.showAttentionForSelection',
@@ -145,7 +215,13 @@ export type ViewToHost =
   | { type: 'export'; format: 'json'; json: string }
   | { type: 'run'; command: ViewCommand }
   /** Show the place a copied token came from (a workspace-relative path, 0-based line). */
-  | { type: 'openSource'; path: string; line: number };
+  | { type: 'openSource'; path: string; line: number }
+  /** Rank what the last suggestion shown depended on; stop that ranking. */
+  | { type: 'depend' }
+  | { type: 'dependCancel' }
+  /** Open a span of ranking `runId` (its file and lines). */
+  | { type: 'dependOpen'; runId: number; span: number }
+  | { type: 'dependExport'; format: 'csv' | 'json'; text: string };
 
 /**
  * The view's saved settings without anything of the code: VS Code writes webview state to workspace
@@ -180,6 +256,13 @@ export function isViewToHost(x: unknown): x is ViewToHost {
       return (VIEW_COMMANDS as readonly unknown[]).includes(m.command);
     case 'openSource':
       return typeof m.path === 'string' && m.path.length > 0 && m.path.length < 4096 && isNum(m.line) && m.line >= 0;
+    case 'depend':
+    case 'dependCancel':
+      return true;
+    case 'dependOpen':
+      return isNum(m.runId) && isNum(m.span) && m.span >= 0;
+    case 'dependExport':
+      return (m.format === 'csv' || m.format === 'json') && typeof m.text === 'string';
     default:
       return false;
   }
@@ -200,6 +283,10 @@ export function isHostToView(x: unknown): x is HostToView {
       return typeof m.message === 'string' && typeof m.unsupported === 'boolean';
     case 'tint':
       return typeof m.enabled === 'boolean';
+    case 'depend':
+      return (
+        typeof m.state === 'object' && m.state !== null && typeof (m.state as { phase?: unknown }).phase === 'string'
+      );
     default:
       return false;
   }

@@ -326,11 +326,20 @@ export function matchIdsOf(tokenizer: TextTokenizer): Int32Array {
   return ids;
 }
 
-/** The copy sources as one token sequence (each after a separator the cache never proposes) and where each came from. */
-function copySequence(
-  model: DecoderModel,
+/** The copy sources as the copy cache reads them before the prompt: one token sequence, and where each came from. */
+export interface CopySequence {
+  ids: number[];
+  segments: PromptSegment[];
+}
+
+/**
+ * The copy sources as one token sequence (each after a separator the cache never proposes) and
+ * where each came from; the dependence ranking (dependence/) rebuilds the same cache from it.
+ */
+export function copySequence(
+  model: Pick<DecoderModel, 'eosTokenIds' | 'tokenizer'>,
   sources: readonly ContextSnippet[],
-): { ids: number[]; segments: PromptSegment[] } {
+): CopySequence {
   const ids: number[] = [];
   const segments: PromptSegment[] = [];
   const separator = model.eosTokenIds[0] ?? 0;
@@ -356,7 +365,7 @@ function copySequence(
 function provenanceOf(
   model: DecoderModel,
   prompt: FimPrompt,
-  sources: { ids: number[]; segments: PromptSegment[] } | null,
+  sources: CopySequence | null,
   result: GenerationResult,
   shown: number,
 ): { provenance: TokenProvenance[]; ends: number[] } {

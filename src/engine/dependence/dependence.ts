@@ -13,7 +13,7 @@
  * cache could also copy from elsewhere keeps most of it.
  */
 import { buildFimPrompt, type FimPrompt } from '../completion/fimPrompt';
-import { matchIdsOf } from '../completion/completion';
+import { copySequence, matchIdsOf } from '../completion/completion';
 import type { FimTemplate } from '../completion/fim';
 import { CopyCache, type CachePrediction, type CopyCacheTable } from '../generation/copyCache';
 import { argmax, logSumExp } from '../generation/sampling';
@@ -21,7 +21,7 @@ import { chooseGreedy, HealingConstraint, vocabularyTexts, type AllowedIds } fro
 import { GlassboxError, throwIfAborted } from '../errors';
 import type { DecoderModel } from '../runtime/decoder';
 import { AblationScorer, maskIsApplied, type Rows } from './ablation';
-import { copySourceSequence, promptSpans } from './spans';
+import { promptSpans } from './spans';
 import type { DependenceRequest, DependenceResult, PromptSpan, SpanDependence } from './types';
 
 /** What a ranking runs on: the loaded model, its FIM format and copy-cache table (an Engine has all three). */
@@ -115,7 +115,7 @@ async function rank(
   const generated = req.generated;
   const G = generated.length;
   const useCopy = req.completion.copy !== false;
-  const copy = useCopy ? copySourceSequence(tok, model.eosTokenIds[0] ?? 0, req.completion.copySources ?? []) : null;
+  const copy = useCopy ? copySequence(model, req.completion.copySources ?? []) : null;
   const spans = prompt.ids.length > 0 ? promptSpans(tok, prompt, copy, req.kinds) : [];
   const method = req.method ?? (state.maskApplied ? 'mask' : 'delete');
   const methodNote =

@@ -4,42 +4,10 @@
  * copy source (an excerpt only the copy cache reads). Pure: token ranges from the prompt's
  * segments and the tokens' texts.
  */
+import type { CopySequence } from '../completion/completion';
 import type { FimPrompt, PromptSegment } from '../completion/fimPrompt';
-import type { ContextSnippet } from '../context/snippetIndex';
 import type { TextTokenizer } from '../runtime/tokenizer';
 import type { PromptSpan, SpanKind } from './types';
-
-/** The copy sources as the copy cache reads them: each after a separator it never proposes. */
-export interface CopySequence {
-  ids: number[];
-  segments: PromptSegment[];
-}
-
-/**
- * The copy sources as one sequence, as completion.ts lays them out before the prompt in the copy
- * cache (a separator, then the excerpt's tokens, per source).
- */
-export function copySourceSequence(
-  tokenizer: TextTokenizer,
-  separator: number,
-  sources: readonly ContextSnippet[],
-): CopySequence {
-  const ids: number[] = [];
-  const segments: PromptSegment[] = [];
-  for (const s of sources) {
-    ids.push(separator);
-    const body = tokenizer.encodeText(s.text);
-    segments.push({
-      kind: 'snippet',
-      start: ids.length,
-      end: ids.length + body.length,
-      path: s.path,
-      line: s.startLine,
-    });
-    for (const id of body) ids.push(id); // not push(...body): a huge body overflows the call stack
-  }
-  return { ids, segments };
-}
 
 /** Every span of `prompt` (and of the copy sources), in prompt order, copy sources last; only `kinds` when given. */
 export function promptSpans(
