@@ -187,7 +187,10 @@ export class DependSection {
       const line = el('div', 'depend-token-row');
       line.append(el('span', 'depend-token-span', `${row.label}:`));
       row.tokenDeltas.forEach((d, k) => {
-        const t = el('span', 'depend-token', displayToken(r.tokens[k] ?? `#${k}`).replace(/\n/g, ''));
+        const text = r.tokens[k] ?? `#${k}`;
+        // a token of spaces alone would show as nothing
+        const shown = text !== '' && text.trim() === '' ? text.replace(/ /g, '␣') : displayToken(text);
+        const t = el('span', 'depend-token', shown.replace(/\n/g, ''));
         t.style.setProperty('--drop', String(Math.min(1, Math.max(0, -d) / strongest)));
         t.title = `${nats(d)} nats`;
         line.append(t, el('span', 'depend-token-delta muted small', nats(d, 1)));
