@@ -13,43 +13,16 @@ import { addLogitsSummary, SUMMARY_OUTPUTS } from '../onnx/logitsSummary';
 import { encodeModelProto, onnx, readModelProto, valueInfoType } from '../onnx/onnxFile';
 import { appendOnlyKv } from '../onnx/kvAppend';
 import { readModelSkeleton } from '../onnx/skeleton';
-import { setInt4Accuracy, type Int4AccuracyLevel } from '../onnx/matMulNBits';
+import { setInt4Accuracy } from '../onnx/matMulNBits';
+import type { LoadOptions } from './loadOptions';
 import { AppendKvCache } from './kvAppendCache';
 import { PresentKvCache, type KvCache } from './kvCache';
-import {
-  locateModelFiles,
-  readModelConfig,
-  type LocateOptions,
-  type ModelConfig,
-  type ModelFiles,
-} from './modelFolder';
-import { checkOnnxFile, makeTensor, OrtSession, type IoInfo, type SessionOptions, type Tensor } from './ort';
+import { locateModelFiles, readModelConfig, type ModelConfig, type ModelFiles } from './modelFolder';
+import { checkOnnxFile, makeTensor, OrtSession, type IoInfo, type Tensor } from './ort';
 import type { StageClock } from './stageClock';
 import { TextTokenizer } from './tokenizer';
 
-export interface LoadOptions extends LocateOptions, SessionOptions {
-  /**
-   * Compute generation's logits for the last position only (an in-memory graph rewrite; default
-   * true). Calls that want every position's logits then use a second session, made on demand.
-   */
-  lastPositionLogits?: boolean;
-  /** With the last-position rewrite, also compute each step's log Σ exp and top ids in the graph (logitsSummary.ts; default true). */
-  logitsSummary?: boolean;
-  /**
-   * With the last-position rewrite, runs return only their new keys and values and the cache is a
-   * buffer the engine appends to (graph/kvAppend.ts; default true).
-   */
-  appendKv?: boolean;
-  /**
-   * Folder for this machine's optimized graphs (graphCache.ts). The first load of a model saves
-   * its optimized graph there; later loads skip graph optimization. Default: no cache.
-   */
-  graphCacheDir?: string;
-  /** Files up to this size are decoded whole for the rewrite, larger ones read as a skeleton (default 64 MB). */
-  maxInlineRewriteBytes?: number;
-  /** With the rewrite, MatMulNBits' `accuracy_level` (onnx/matMulNBits.ts; default: as the file says). */
-  int4AccuracyLevel?: Int4AccuracyLevel;
-}
+export type { LoadOptions };
 
 /**
  * Files larger than this are rewritten from their skeleton (onnx/skeleton.ts: the graph with its
