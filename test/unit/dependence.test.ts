@@ -13,28 +13,10 @@ import type { DependenceResult, SpanDependence } from '../../src/engine/dependen
 import { nearZero, suggestionTokens, verdict } from '../../src/engine/dependence/verdict';
 import { Engine } from '../../src/engine/engine';
 import { EngineClient } from '../../src/engine/worker/client';
+import { TINY } from './dependenceFixtures';
 import { FIXTURES, ROOT, TEST_MODEL } from './helpers';
 
 const SHIPPED_MODEL = path.join(ROOT, 'models', 'glassbox-code');
-
-/** A prompt for test-tiny: two functions, a cursor inside a call, a snippet and a copy source. */
-const TINY: CompletionRequest = {
-  prefix: 'def area(width, height):\n    return width * height\n\n\ndef main():\n    print(ar',
-  suffix: ')\n\n# done\n',
-  path: 'app.py',
-  startLine: 0,
-  maxNewTokens: 8,
-  snippets: [
-    {
-      path: 'lib/shapes.py',
-      startLine: 3,
-      endLine: 6,
-      score: 1,
-      text: 'def perimeter(width, height):\n    return 2 * (width + height)\n',
-    },
-  ],
-  copySources: [{ path: 'lib/more.py', startLine: 10, endLine: 12, score: 1, text: 'total = area(3, 4)\n' }],
-};
 
 const byText = (d: DependenceResult, text: string) => d.ranking.find((s) => s.span.text.trim() === text);
 

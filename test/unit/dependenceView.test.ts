@@ -13,29 +13,14 @@ import type { DependenceResult, PromptSpan, SpanDependence } from '../../src/eng
 import { Engine } from '../../src/engine/engine';
 import { dependCsv, dependJson, topRows, visibleRows } from '../../webview/attention/dependRows';
 import { isHostToView, isViewToHost, type DependRanking, type DependRow } from '../../webview/attention/protocol';
+import { TINY } from './dependenceFixtures';
 import { TEST_MODEL } from './helpers';
 
 /** Ten lines of a file above the window, then the window: a function, a cursor inside a call, a suffix. */
 const ABOVE = Array.from({ length: 10 }, (_, i) => `x${i} = ${i}`).join('\n') + '\n';
-const PREFIX = 'def area(width, height):\n    return width * height\n\n\ndef main():\n    print(ar';
-const SUFFIX = ')\n\n# done\n';
-const REQUEST: CompletionRequest = {
-  prefix: PREFIX,
-  suffix: SUFFIX,
-  path: 'app.py',
-  startLine: 10,
-  maxNewTokens: 8,
-  snippets: [
-    {
-      path: 'lib/shapes.py',
-      startLine: 3,
-      endLine: 6,
-      score: 1,
-      text: 'def perimeter(width, height):\n    return 2 * (width + height)\n',
-    },
-  ],
-  copySources: [{ path: 'lib/more.py', startLine: 10, endLine: 12, score: 1, text: 'total = area(3, 4)\n' }],
-};
+const REQUEST: CompletionRequest = { ...TINY, startLine: 10 };
+const PREFIX = REQUEST.prefix;
+const SUFFIX = REQUEST.suffix;
 /** The document's 0-based line of the cursor. */
 const CURSOR_LINE = 15;
 
